@@ -1,0 +1,99 @@
+//! The blob port: objects in S3 (or a local folder in the sandbox) and presigned URLs that let a
+//! client upload or download one object directly, without passing the bytes through a function.
+
+pub mod local;
+pub mod s3;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use std::time::Duration;
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobMeta {
+    pub size: u64,
+    pub content_type: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Blob {
+    pub bytes: Bytes,
+    pub meta: BlobMeta,
+}
+
+/// What a client needs to perform a presigned request: send `method` to `url` with `headers`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PresignedRequest {
+    pub url: String,
+    pub method: String,
+    pub headers: Vec<(String, String)>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
+/// A presigned upload: the object's content type and exact size are part of the signature.
+#[derive(Debug, Clone)]
+pub struct UploadSpec {
+    pub content_type: String,
+    pub size: u64,
+    pub expires_in: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    #[error("invalid blob request: {0}")]
+    Invalid(String),
+    #[error("blob store unavailable: {0}")]
+    Unavailable(String),
+}
+
+#[async_trait]
+pub trait Blobs: Send + Sync {
+    async fn put(&self, key: &str, bytes: Bytes, content_type: &str) -> Result<(), BlobError>;
+    async fn get(&self, key: &str) -> Result<Option<Blob>, BlobError>;
+    /// Size and content type of an object, without its bytes.
+    async fn head(&self, key: &str) -> Result<Option<BlobMeta>, BlobError>;
+    /// Deleting an absent object succeeds.
+    async fn delete(&self, key: &str) -> Result<(), BlobError>;
+    async fn presign_put(
+        &self,
+        key: &str,
+        spec: &UploadSpec,
+    ) -> Result<PresignedRequest, BlobError>;
+    async fn presign_get(
+        &self,
+        key: &str,
+        expires_in: Duration,
+    ) -> Result<PresignedRequest, BlobError>;
+}
+
+/// The longest lifetime of a presigned URL this platform hands out.
+pub const MAX_PRESIGN: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// Object keys are built by domain code (`t/<tenant>/...`); this rejects anything that could
+/// escape a folder or confuse a URL.
+pub fn validate_key(key: &str) -> Result<(), BlobError> {
+    let ok = !key.is_empty()
+        && key.len() <= 512
+        && !key.starts_with('/')
+        && key
+            .split('/')
+            .all(|part| !part.is_empty() && part != "." && part != "..")
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(BlobError::Invalid(format!("invalid object key `{key}`")))
+    }
+}
+
+pub(crate) fn validate_expiry(expires_in: Duration) -> Result<(), BlobError> {
+    if expires_in.is_zero() || expires_in > MAX_PRESIGN {
+        return Err(BlobError::Invalid(
+            "a presigned URL lives between 1 second and 7 days".into(),
+        ));
+    }
+    Ok(())
+}

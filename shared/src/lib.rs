@@ -1,0 +1,14 @@
+//! The library every Lambda function, the sandbox and the tests are built on.
+//!
+//! Platform code (ports and adapters, the HTTP layer, auth, events) sits beside the domain
+//! modules; each domain module keeps its model, store (the only place that builds its keys),
+//! service and routes together.
+
+pub mod aws;
+pub mod blobs;
+pub mod clock;
+pub mod ids;
+pub mod mail;
+pub mod observe;
+pub mod queue;
+pub mod store;

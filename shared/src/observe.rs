@@ -1,0 +1,72 @@
+//! Per-request counters of store calls, store time and consumed capacity.
+//!
+//! The HTTP layer and the queue workers run each unit of work inside [`measure`]; the metered
+//! adapters add to the counters of the task they run in. The counts feed the JSON logs, the
+//! `Server-Timing` header and the benchmarks.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::time::Duration;
+
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct Counters {
+    pub store_calls: u32,
+    pub store_time: Duration,
+    /// DynamoDB capacity units consumed (read and write together); zero on the embedded store.
+    pub capacity_units: f64,
+    pub queue_calls: u32,
+    pub blob_calls: u32,
+}
+
+tokio::task_local! {
+    static COUNTERS: RefCell<Counters>;
+}
+
+/// Runs `work` with fresh counters and returns its output with what it counted.
+pub async fn measure<F: Future>(work: F) -> (F::Output, Counters) {
+    COUNTERS
+        .scope(RefCell::new(Counters::default()), async move {
+            let output = work.await;
+            let counters = COUNTERS.with(|c| *c.borrow());
+            (output, counters)
+        })
+        .await
+}
+
+fn with(f: impl FnOnce(&mut Counters)) {
+    // Outside a measured unit of work (startup, background tasks) nothing is counted.
+    let _ = COUNTERS.try_with(|c| f(&mut c.borrow_mut()));
+}
+
+pub fn record_store_call(elapsed: Duration) {
+    with(|c| {
+        c.store_calls += 1;
+        c.store_time += elapsed;
+    });
+}
+
+pub fn record_capacity(units: f64) {
+    with(|c| c.capacity_units += units);
+}
+
+pub fn record_queue_call() {
+    with(|c| c.queue_calls += 1);
+}
+
+pub fn record_blob_call() {
+    with(|c| c.blob_calls += 1);
+}
+
+/// Sets up JSON logs once per process; `RUST_LOG` filters them (default `info`).
+pub fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(false)
+        .with_span_list(false)
+        .with_target(false)
+        .with_env_filter(filter)
+        .try_init();
+}
