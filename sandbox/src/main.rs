@@ -1,0 +1,86 @@
+//! `cargo run -p sandbox`: the whole API on 127.0.0.1:3000.
+
+use clap::Parser;
+use sandbox::{start_default, Storage};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(about = "Runs the commerce API locally, with every route, the event dispatcher and the queue workers")]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, env = "SANDBOX_HOST", default_value = "127.0.0.1")]
+    host: String,
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, env = "SANDBOX_PORT", default_value_t = 3000)]
+    port: u16,
+    /// Where data, uploaded files and the mail outbox are kept.
+    #[arg(long, env = "SANDBOX_DATA_DIR", default_value = ".sandbox")]
+    data_dir: PathBuf,
+    /// Keep the database in memory (throwaway data); files go to a temporary folder.
+    #[arg(long, env = "SANDBOX_MEMORY", conflicts_with = "aws")]
+    memory: bool,
+    /// Use DynamoDB, SQS, S3 and SES as the standard AWS environment configures them (an
+    /// account, or emulators through AWS_ENDPOINT_URL).
+    #[arg(long, env = "SANDBOX_AWS")]
+    aws: bool,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    shared::observe::init_logging();
+    let args = Args::parse();
+    let storage = if args.aws {
+        Storage::Aws
+    } else if args.memory {
+        let dir = std::env::temp_dir().join(format!("commerce-sandbox-{}", std::process::id()));
+        Storage::Memory(dir)
+    } else {
+        Storage::Durable(args.data_dir.clone())
+    };
+    let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port)).await?;
+    let sandbox = start_default(listener, storage.clone()).await?;
+    let base = sandbox.base_url();
+    println!("Commerce sandbox listening on {base}");
+    println!("  API reference   {base}/docs   (OpenAPI: {base}/openapi.json)");
+    match &storage {
+        Storage::Durable(dir) => {
+            println!("  data            {}", dir.join("commerce.db").display());
+            println!("  mail outbox     {}", dir.join("outbox").display());
+        }
+        Storage::Memory(dir) => {
+            println!("  data            in memory (gone when the sandbox stops)");
+            println!("  mail outbox     {}", dir.join("outbox").display());
+        }
+        Storage::Aws => println!("  data            AWS services from the environment"),
+    }
+    println!("Press Ctrl-C to stop.");
+    shutdown_signal().await;
+    println!("Stopping: finishing requests in flight…");
+    sandbox.stop().await;
+    if let Storage::Memory(dir) = &storage {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    println!("Stopped.");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}

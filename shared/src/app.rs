@@ -1,0 +1,149 @@
+//! The application: the ports every handler and worker uses, built once per container.
+
+use crate::blobs::Blobs;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::ids::IdGen;
+use crate::mail::Mailer;
+use crate::queue::Queue;
+use crate::store::metered::MeteredTable;
+use crate::store::Table;
+use std::sync::Arc;
+
+pub struct App {
+    /// The single table, metered per request.
+    pub table: Arc<dyn Table>,
+    pub queue: Arc<dyn Queue>,
+    pub blobs: Arc<dyn Blobs>,
+    pub mailer: Arc<dyn Mailer>,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdGen>,
+    pub config: Config,
+}
+
+/// The parts an [`App`] is made of; each entry point chooses its adapters.
+pub struct Parts {
+    pub table: Arc<dyn Table>,
+    pub queue: Arc<dyn Queue>,
+    pub blobs: Arc<dyn Blobs>,
+    pub mailer: Arc<dyn Mailer>,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdGen>,
+    pub config: Config,
+}
+
+impl App {
+    pub fn new(parts: Parts) -> Arc<Self> {
+        Arc::new(App {
+            table: MeteredTable::wrap(parts.table),
+            queue: parts.queue,
+            blobs: parts.blobs,
+            mailer: parts.mailer,
+            clock: parts.clock,
+            ids: parts.ids,
+            config: parts.config,
+        })
+    }
+
+    /// The app of a Lambda function: AWS adapters from the standard environment.
+    pub async fn from_env() -> Result<Arc<Self>, crate::config::ConfigError> {
+        use crate::blobs::s3::S3Blobs;
+        use crate::clock::SystemClock;
+        use crate::ids::UlidGen;
+        use crate::mail::ses::SesMailer;
+        use crate::queue::sqs::SqsQueue;
+        use crate::store::dynamo::DynamoTable;
+
+        let config = Config::from_env()?;
+        let sdk = crate::aws::from_env().await;
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        // Building a client is cheap and makes no network call; credentials resolve on first use.
+        let mut queue = SqsQueue::new(crate::aws::sqs(&sdk), config.queue_prefix.clone());
+        for name in crate::queue::names::ALL {
+            let var = format!(
+                "COMMERCE_QUEUE_URL_{}",
+                name.to_ascii_uppercase().replace('-', "_")
+            );
+            if let Ok(url) = std::env::var(var) {
+                queue = queue.with_url(name, url);
+            }
+        }
+        Ok(App::new(Parts {
+            table: Arc::new(DynamoTable::new(
+                crate::aws::dynamodb(&sdk),
+                config.table.clone(),
+                clock.clone(),
+            )),
+            queue: Arc::new(queue),
+            blobs: Arc::new(S3Blobs::new(
+                crate::aws::s3(&sdk),
+                config.bucket.clone(),
+                clock.clone(),
+            )),
+            mailer: Arc::new(SesMailer::new(crate::aws::ses(&sdk))),
+            clock,
+            ids: Arc::new(UlidGen::default()),
+            config,
+        }))
+    }
+}
+
+/// An app on embedded storage: the sandbox's, and the one HTTP tests run on.
+pub struct EmbeddedApp {
+    pub app: Arc<App>,
+    pub db: Arc<crate::store::embedded::EmbeddedDb>,
+    pub blobs: Arc<crate::blobs::local::LocalBlobs>,
+    /// Where the outbox mailer writes `.eml` files.
+    pub outbox: std::path::PathBuf,
+}
+
+pub struct EmbeddedOptions {
+    /// The database file; `None` keeps everything in memory.
+    pub database: Option<std::path::PathBuf>,
+    /// Where blobs and the mail outbox live (a temporary folder for in-memory runs).
+    pub files: std::path::PathBuf,
+    /// Where the sandbox listens, for presigned blob URLs.
+    pub base_url: String,
+    pub secret: Vec<u8>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl EmbeddedApp {
+    pub fn open(options: EmbeddedOptions) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        use crate::blobs::local::LocalBlobs;
+        use crate::ids::UlidGen;
+        use crate::mail::outbox::OutboxMailer;
+        use crate::queue::embedded::EmbeddedQueue;
+        use crate::store::embedded::{EmbeddedDb, EmbeddedTable};
+
+        let db = match &options.database {
+            Some(path) => EmbeddedDb::open(path, options.clock.clone())?,
+            None => EmbeddedDb::memory(options.clock.clone())?,
+        };
+        let mut config = Config::new(options.secret)?;
+        config.public_url = options.base_url.clone();
+        config.server_timing = true;
+        let blobs = Arc::new(LocalBlobs::new(
+            &options.files.join("blobs"),
+            &options.base_url,
+            &config.derived_key("blob-url"),
+            options.clock.clone(),
+        ));
+        let outbox = options.files.join("outbox");
+        let app = App::new(Parts {
+            table: Arc::new(EmbeddedTable::new(db.clone())),
+            queue: Arc::new(EmbeddedQueue::platform(db.clone())),
+            blobs: blobs.clone(),
+            mailer: Arc::new(OutboxMailer::new(outbox.clone(), options.clock.clone())),
+            clock: options.clock,
+            ids: Arc::new(UlidGen::default()),
+            config,
+        });
+        Ok(EmbeddedApp {
+            app,
+            db,
+            blobs,
+            outbox,
+        })
+    }
+}

@@ -1,0 +1,76 @@
+//! Domain events and the outbox.
+//!
+//! A change and the event it causes are written in one transaction: the event is an outbox item
+//! in the table ([`outbox_put`]). A dispatcher then moves each new outbox item to the queues
+//! that consume its type, at least once: in AWS a DynamoDB Streams consumer
+//! ([`stream::serve`]), in the sandbox a poller over the embedded store's change stream
+//! ([`dispatch::run_embedded`]). Nothing can be lost between a committed change and its side
+//! effects, and a change that fails emits nothing.
+
+pub mod dispatch;
+pub mod store;
+pub mod stream;
+
+use crate::auth::TenantId;
+use crate::store::{Item, TxOp};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The envelope every event travels in, on queues and (later) to webhook endpoints.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DomainEvent {
+    /// `evt_<ULID>`: unique, and what consumers deduplicate on.
+    pub id: String,
+    /// `<resource>.<past-tense verb>`, e.g. `product.created`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub tenant_id: String,
+    /// RFC 3339.
+    pub occurred_at: String,
+    /// Who caused it (a user, customer or key id), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    pub data: Value,
+}
+
+impl DomainEvent {
+    /// A new event of `kind` for `tenant`, stamped by the app's clock and id generator.
+    pub fn new(
+        app: &crate::app::App,
+        tenant: &TenantId,
+        kind: &str,
+        actor: Option<String>,
+        data: Value,
+    ) -> Self {
+        DomainEvent {
+            id: app.ids.new_id("evt"),
+            kind: kind.to_owned(),
+            tenant_id: tenant.to_string(),
+            occurred_at: crate::clock::rfc3339(app.clock.now()),
+            actor,
+            data,
+        }
+    }
+
+    /// The tenant of an event read back from our own table or queues.
+    pub(crate) fn tenant(&self) -> TenantId {
+        TenantId::trusted(self.tenant_id.clone())
+    }
+}
+
+/// The transaction operation that records `event` in the outbox; add it to the transaction of
+/// the change that caused it.
+pub fn outbox_put(event: &DomainEvent, now_epoch: i64) -> TxOp {
+    TxOp::Put {
+        item: store::outbox_item(event, now_epoch),
+        condition: Some(crate::store::Condition::NotExists),
+    }
+}
+
+/// Reads an event back from an outbox item; `None` for any other item.
+pub fn from_item(item: &Item) -> Option<DomainEvent> {
+    if item.get(crate::store::attr::ENTITY).and_then(Value::as_str) != Some(store::ENTITY) {
+        return None;
+    }
+    serde_json::from_value(item.get("event")?.clone()).ok()
+}

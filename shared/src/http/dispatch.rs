@@ -1,0 +1,168 @@
+//! The pipeline every request goes through, in the sandbox and in Lambda alike:
+//! request id → route match → body limits → authentication → idempotency → handler (panics
+//! contained) → response headers → one JSON log line.
+
+use super::idempotency;
+use super::route::{Matched, Router};
+use super::{ApiError, ApiRequest, ApiResponse, Ctx, MAX_BODY_BYTES};
+use crate::app::App;
+use crate::auth;
+use crate::observe::{self, Counters};
+use futures::FutureExt;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Answers one request. Never fails: every error becomes a problem+json response.
+pub async fn dispatch(app: &Arc<App>, router: &Router, req: ApiRequest) -> ApiResponse {
+    let started = Instant::now();
+    let request_id = request_id(&req);
+    let method = req.method.clone();
+    let path = req.path.clone();
+    let ((response, route, tenant), counters) =
+        observe::measure(handle(app, router, req, &request_id)).await;
+    let elapsed = started.elapsed();
+    let response = finish(app, response, &request_id, &counters, elapsed);
+    tracing::info!(
+        request_id = %request_id,
+        method = %method,
+        path = %path,
+        route = route.unwrap_or("-"),
+        tenant = tenant.as_deref().unwrap_or("-"),
+        status = response.status,
+        duration_ms = elapsed.as_secs_f64() * 1000.0,
+        store_calls = counters.store_calls,
+        store_ms = counters.store_time.as_secs_f64() * 1000.0,
+        capacity_units = counters.capacity_units,
+        queue_calls = counters.queue_calls,
+        blob_calls = counters.blob_calls,
+        "request"
+    );
+    response
+}
+
+async fn handle(
+    app: &Arc<App>,
+    router: &Router,
+    req: ApiRequest,
+    request_id: &str,
+) -> (ApiResponse, Option<&'static str>, Option<String>) {
+    let (route, params) = match router.find(&req.method, &req.path) {
+        Matched::Found(route, params) => (route, params),
+        Matched::MethodNotAllowed(allowed) => {
+            let allow: Vec<&str> = allowed.iter().map(|m| m.as_str()).collect();
+            let error = ApiError::new(405, "method_not_allowed", "this path does not accept that method")
+                .with_header("allow", allow.join(", "));
+            return (error.into_response(request_id), None, None);
+        }
+        Matched::NotFound => {
+            let error = ApiError::new(404, "route_not_found", "no route matches this path");
+            return (error.into_response(request_id), None, None);
+        }
+    };
+    let outcome = async {
+        check_body(route.method.has_body(), &req)?;
+        let principal = auth::authenticate(app, route.access, &req).await?;
+        let tenant = principal.tenant().map(|t| t.to_string());
+        let ctx = Ctx {
+            app: app.clone(),
+            req,
+            principal,
+            params,
+            request_id: request_id.to_owned(),
+        };
+        let response = if ctx.req.method == "POST" && ctx.principal.tenant().is_some() {
+            idempotency::run(ctx, route.handler).await
+        } else {
+            run_handler(ctx, route.handler).await
+        };
+        Ok::<_, ApiError>((response, tenant))
+    }
+    .await;
+    match outcome {
+        Ok((Ok(response), tenant)) => (response, Some(route.name), tenant),
+        Ok((Err(error), tenant)) => (error.into_response(request_id), Some(route.name), tenant),
+        Err(error) => (error.into_response(request_id), Some(route.name), None),
+    }
+}
+
+/// Runs a handler with panics contained: a panic becomes a 500, never a hung connection.
+pub(crate) async fn run_handler(
+    ctx: Ctx,
+    handler: super::route::Handler,
+) -> Result<ApiResponse, ApiError> {
+    match AssertUnwindSafe(handler(ctx)).catch_unwind().await {
+        Ok(result) => result,
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            tracing::error!(panic = %message, "handler panicked");
+            Err(ApiError::internal())
+        }
+    }
+}
+
+fn check_body(has_body: bool, req: &ApiRequest) -> Result<(), ApiError> {
+    if req.body.len() > MAX_BODY_BYTES {
+        return Err(ApiError::new(
+            413,
+            "body_too_large",
+            format!("the body is larger than {MAX_BODY_BYTES} bytes"),
+        ));
+    }
+    if has_body && !req.body.is_empty() {
+        let content_type = req.header("content-type").unwrap_or("");
+        let media = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        if media != "application/json" && !(media.starts_with("application/") && media.ends_with("+json")) {
+            return Err(ApiError::new(
+                415,
+                "unsupported_media_type",
+                "send the body as application/json",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The caller's `x-request-id` when it is safe to echo, else the platform's, else a new one.
+fn request_id(req: &ApiRequest) -> String {
+    let safe = |id: &str| {
+        !id.is_empty()
+            && id.len() <= 128
+            && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    };
+    req.header("x-request-id")
+        .filter(|id| safe(id))
+        .map(str::to_owned)
+        .or_else(|| req.platform_request_id.clone().filter(|id| safe(id)))
+        .unwrap_or_else(|| format!("req_{}", ulid::Ulid::new()))
+}
+
+fn finish(
+    app: &App,
+    mut response: ApiResponse,
+    request_id: &str,
+    counters: &Counters,
+    elapsed: std::time::Duration,
+) -> ApiResponse {
+    response.headers.retain(|(name, _)| name != "x-request-id");
+    response = response.header("x-request-id", request_id);
+    if app.config.server_timing {
+        response = response.header(
+            "server-timing",
+            format!(
+                "store;desc=\"{} calls\";dur={:.3}, total;dur={:.3}",
+                counters.store_calls,
+                counters.store_time.as_secs_f64() * 1000.0,
+                elapsed.as_secs_f64() * 1000.0
+            ),
+        );
+    }
+    if response.header_value("cache-control").is_none() {
+        response = response.header("cache-control", "no-store");
+    }
+    response
+}

@@ -1,0 +1,224 @@
+//! API errors as RFC 9457 problem details, with a stable machine-readable `code`.
+
+use super::ApiResponse;
+use crate::blobs::BlobError;
+use crate::mail::MailError;
+use crate::queue::QueueError;
+use crate::store::StoreError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One invalid input field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// Where the field is: a dotted path into the JSON body, or a query or header name.
+    pub field: String,
+    /// What is wrong, stable and machine-readable (`required`, `invalid`, `too_long`, ...).
+    pub code: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The body of every error response (`application/problem+json`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI reference naming the kind of problem: `/problems/<code>`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable, machine-readable error code.
+    pub code: String,
+    /// The request's id, as in the `x-request-id` response header.
+    pub request_id: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// An error a handler returns; the HTTP layer renders it as problem+json.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: u16,
+    pub code: String,
+    pub detail: String,
+    pub errors: Vec<FieldError>,
+    /// Extra response headers (`Retry-After`, `Allow`, `WWW-Authenticate`).
+    pub headers: Vec<(String, String)>,
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status, self.code, self.detail)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+fn title(status: u16) -> &'static str {
+    match status {
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        409 => "Conflict",
+        412 => "Precondition Failed",
+        413 => "Content Too Large",
+        415 => "Unsupported Media Type",
+        422 => "Unprocessable Content",
+        428 => "Precondition Required",
+        429 => "Too Many Requests",
+        503 => "Service Unavailable",
+        _ => "Internal Server Error",
+    }
+}
+
+impl ApiError {
+    pub fn new(status: u16, code: impl Into<String>, detail: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code: code.into(),
+            detail: detail.into(),
+            errors: Vec::new(),
+            headers: Vec::new(),
+        }
+    }
+
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_owned(), value.into()));
+        self
+    }
+
+    pub fn bad_request(code: &str, detail: impl Into<String>) -> Self {
+        Self::new(400, code, detail)
+    }
+
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self::new(401, "unauthenticated", detail).with_header("www-authenticate", "Bearer")
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(403, "forbidden", detail)
+    }
+
+    /// Also the answer for another tenant's resource: never reveal that it exists.
+    pub fn not_found(what: &str) -> Self {
+        Self::new(404, "not_found", format!("{what} not found"))
+    }
+
+    pub fn conflict(code: &str, detail: impl Into<String>) -> Self {
+        Self::new(409, code, detail)
+    }
+
+    pub fn precondition_failed() -> Self {
+        Self::new(
+            412,
+            "precondition_failed",
+            "the resource has changed since the version named in If-Match",
+        )
+    }
+
+    pub fn unprocessable(code: &str, detail: impl Into<String>) -> Self {
+        Self::new(422, code, detail)
+    }
+
+    /// Input that parsed but is not valid: every offending field is listed.
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let mut e = Self::new(422, "validation_failed", "the request has invalid fields");
+        e.errors = errors;
+        e
+    }
+
+    pub fn too_many_requests(retry_after_secs: u64) -> Self {
+        Self::new(429, "too_many_requests", "too many attempts; try again later")
+            .with_header("retry-after", retry_after_secs.to_string())
+    }
+
+    pub fn internal() -> Self {
+        Self::new(500, "internal_error", "the server failed to handle the request")
+    }
+
+    pub fn unavailable() -> Self {
+        Self::new(503, "service_unavailable", "a backing service is unavailable; retry shortly")
+            .with_header("retry-after", "1")
+    }
+
+    pub fn to_problem(&self, request_id: &str) -> Problem {
+        Problem {
+            kind: format!("/problems/{}", self.code),
+            title: title(self.status).to_owned(),
+            status: self.status,
+            detail: self.detail.clone(),
+            code: self.code.clone(),
+            request_id: request_id.to_owned(),
+            errors: self.errors.clone(),
+        }
+    }
+
+    pub fn into_response(self, request_id: &str) -> ApiResponse {
+        let body = serde_json::to_vec(&self.to_problem(request_id)).expect("problem serialises");
+        let mut response = ApiResponse::new(self.status)
+            .header("content-type", "application/problem+json")
+            .body(body);
+        for (name, value) in self.headers {
+            response = response.header(&name, value);
+        }
+        response
+    }
+}
+
+/// Store failures a handler did not map itself. Conditions that carry domain meaning (a taken
+/// handle, a stale version) are mapped by the service that knows it; what reaches here is either
+/// a conflict worth retrying or the backend failing.
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::ConditionFailed | StoreError::TransactionCancelled { .. } => {
+                ApiError::conflict("conflict", "the resource was changed by another request")
+            }
+            StoreError::Conflict => ApiError::conflict(
+                "concurrent_update",
+                "another request changed the same data at the same time; retry",
+            ),
+            StoreError::Invalid(message) => {
+                tracing::error!(error = %message, "invalid store request");
+                ApiError::internal()
+            }
+            StoreError::Unavailable(message) => {
+                tracing::error!(error = %message, "store unavailable");
+                ApiError::unavailable()
+            }
+        }
+    }
+}
+
+impl From<QueueError> for ApiError {
+    fn from(e: QueueError) -> Self {
+        tracing::error!(error = %e, "queue failure");
+        ApiError::unavailable()
+    }
+}
+
+impl From<BlobError> for ApiError {
+    fn from(e: BlobError) -> Self {
+        tracing::error!(error = %e, "blob store failure");
+        ApiError::unavailable()
+    }
+}
+
+impl From<MailError> for ApiError {
+    fn from(e: MailError) -> Self {
+        tracing::error!(error = %e, "mail failure");
+        ApiError::unavailable()
+    }
+}

@@ -1,0 +1,277 @@
+//! Route declarations: each route is declared once, as a static, with everything the platform
+//! needs to know about it. The sandbox, the OpenAPI document, the Lambda binaries, the infra
+//! template and the sample events are all derived from these declarations.
+
+use super::{ApiError, ApiRequest, ApiResponse};
+use crate::app::App;
+use crate::auth::Principal;
+use std::borrow::Cow;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+
+    pub fn parse(method: &str) -> Option<Method> {
+        Some(match method {
+            "GET" => Method::Get,
+            "POST" => Method::Post,
+            "PUT" => Method::Put,
+            "PATCH" => Method::Patch,
+            "DELETE" => Method::Delete,
+            _ => return None,
+        })
+    }
+
+    /// Whether requests of this method carry a body the pipeline checks.
+    pub fn has_body(self) -> bool {
+        matches!(self, Method::Post | Method::Put | Method::Patch)
+    }
+}
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone (health, the OpenAPI document, sign-up and log-in).
+    Public,
+    /// A staff access token whose roles grant this permission (`products.write`).
+    Staff(&'static str),
+    /// Any signed-in staff user of the tenant (their own profile and sessions).
+    StaffSelf,
+    /// A publishable storefront key with this scope.
+    StoreKey(&'static str),
+    /// A storefront key with this scope plus a customer token of the key's tenant.
+    StoreCustomer(&'static str),
+}
+
+pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<ApiResponse, ApiError>> + Send>>;
+
+/// What a handler receives: the application, the request, who is calling, and the path
+/// parameters of its route.
+pub struct Ctx {
+    pub app: Arc<App>,
+    pub req: ApiRequest,
+    pub principal: Principal,
+    pub params: Vec<(String, String)>,
+    pub request_id: String,
+}
+
+impl Ctx {
+    /// A path parameter of the route, e.g. `id` in `/admin/products/{id}`.
+    pub fn param(&self, name: &str) -> &str {
+        self.params
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default()
+    }
+}
+
+pub type Handler = fn(Ctx) -> HandlerFuture;
+
+/// One schema of the OpenAPI document and those it refers to.
+#[derive(Clone, Copy)]
+pub struct SchemaDoc {
+    pub name: fn() -> Cow<'static, str>,
+    pub collect: fn(&mut Vec<(String, RefOr<Schema>)>),
+}
+
+impl SchemaDoc {
+    pub fn of<T: ToSchema>() -> Self {
+        fn collect<T: ToSchema>(out: &mut Vec<(String, RefOr<Schema>)>) {
+            out.push((T::name().into_owned(), T::schema()));
+            T::schemas(out);
+        }
+        SchemaDoc {
+            name: T::name,
+            collect: collect::<T>,
+        }
+    }
+}
+
+/// The parts of a route's OpenAPI operation that its declaration does not already say.
+#[derive(Clone, Default)]
+pub struct RouteDoc {
+    pub description: Option<&'static str>,
+    pub request: Option<SchemaDoc>,
+    /// Success responses: status, description, body schema.
+    pub responses: Vec<(u16, &'static str, Option<SchemaDoc>)>,
+    /// Query parameters: name, description, required.
+    pub query: Vec<(&'static str, &'static str, bool)>,
+    /// Error statuses this route answers besides the ones every route may answer.
+    pub errors: Vec<u16>,
+}
+
+impl RouteDoc {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn description(mut self, text: &'static str) -> Self {
+        self.description = Some(text);
+        self
+    }
+    pub fn request<T: ToSchema>(mut self) -> Self {
+        self.request = Some(SchemaDoc::of::<T>());
+        self
+    }
+    pub fn response<T: ToSchema>(mut self, status: u16, description: &'static str) -> Self {
+        self.responses
+            .push((status, description, Some(SchemaDoc::of::<T>())));
+        self
+    }
+    pub fn empty_response(mut self, status: u16, description: &'static str) -> Self {
+        self.responses.push((status, description, None));
+        self
+    }
+    pub fn query(mut self, name: &'static str, description: &'static str, required: bool) -> Self {
+        self.query.push((name, description, required));
+        self
+    }
+    pub fn errors(mut self, statuses: &[u16]) -> Self {
+        self.errors.extend_from_slice(statuses);
+        self
+    }
+}
+
+/// Access to the table of a route's function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableAccess {
+    None,
+    Read,
+    ReadWrite,
+}
+
+/// What a route's function may do in AWS; the infra template grants exactly this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AwsAccess {
+    pub table: TableAccess,
+    /// Read and write objects in the files bucket (presigning needs the same rights).
+    pub blobs: bool,
+    /// Queues the function sends to directly (delayed jobs); events go through the outbox.
+    pub queues: &'static [&'static str],
+}
+
+impl AwsAccess {
+    pub const NONE: AwsAccess = AwsAccess {
+        table: TableAccess::None,
+        blobs: false,
+        queues: &[],
+    };
+    pub const READ: AwsAccess = AwsAccess {
+        table: TableAccess::Read,
+        ..Self::NONE
+    };
+    pub const WRITE: AwsAccess = AwsAccess {
+        table: TableAccess::ReadWrite,
+        ..Self::NONE
+    };
+}
+
+pub struct Route {
+    /// Unique, snake_case; names the Lambda binary, the infra function and the sample event.
+    pub name: &'static str,
+    pub method: Method,
+    /// The path template, with `{param}` segments as in OpenAPI.
+    pub path: &'static str,
+    pub access: Access,
+    pub summary: &'static str,
+    /// The OpenAPI tag: the module the route belongs to.
+    pub tag: &'static str,
+    /// The AWS resources its function may touch (least-privilege IAM in the infra template).
+    pub aws: AwsAccess,
+    pub handler: Handler,
+    pub doc: fn() -> RouteDoc,
+}
+
+impl std::fmt::Debug for Route {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {} ({})", self.method.as_str(), self.path, self.name)
+    }
+}
+
+impl Route {
+    /// The path parameter names, in order.
+    pub fn path_params(&self) -> Vec<&'static str> {
+        self.path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
+            .collect()
+    }
+}
+
+/// Matches a method and path to a declared route.
+pub struct Router {
+    paths: matchit::Router<Vec<&'static Route>>,
+}
+
+pub enum Matched {
+    Found(&'static Route, Vec<(String, String)>),
+    /// The path exists with other methods (405, with `Allow`).
+    MethodNotAllowed(Vec<Method>),
+    NotFound,
+}
+
+impl Router {
+    pub fn new(routes: &[&'static Route]) -> Self {
+        let mut by_path: Vec<(&'static str, Vec<&'static Route>)> = Vec::new();
+        for route in routes {
+            match by_path.iter_mut().find(|(p, _)| *p == route.path) {
+                Some((_, list)) => list.push(route),
+                None => by_path.push((route.path, vec![route])),
+            }
+        }
+        let mut paths = matchit::Router::new();
+        for (path, list) in by_path {
+            paths
+                .insert(path, list)
+                .unwrap_or_else(|e| panic!("route path {path} conflicts: {e}"));
+        }
+        Router { paths }
+    }
+
+    pub fn find(&self, method: &str, path: &str) -> Matched {
+        let Ok(found) = self.paths.at(path) else {
+            return Matched::NotFound;
+        };
+        let params: Vec<(String, String)> = found
+            .params
+            .iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        // Path parameters arrive percent-encoded; ids and handles never need decoding, and a
+        // parameter that is not valid UTF-8 after decoding cannot name anything.
+        let params = match params
+            .into_iter()
+            .map(|(k, v)| urlencoding::decode(&v).map(|d| (k, d.into_owned())))
+            .collect::<Result<Vec<_>, _>>()
+        {
+            Ok(params) => params,
+            Err(_) => return Matched::NotFound,
+        };
+        let method = Method::parse(method);
+        match found.value.iter().find(|r| Some(r.method) == method) {
+            Some(route) => Matched::Found(route, params),
+            None => Matched::MethodNotAllowed(found.value.iter().map(|r| r.method).collect()),
+        }
+    }
+}
