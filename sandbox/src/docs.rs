@@ -14,7 +14,9 @@ fn escape(text: &str) -> String {
 fn access(access: Access) -> String {
     match access {
         Access::Public => "public".into(),
-        Access::Staff(permission) => format!("staff token with <code>{}</code>", escape(permission)),
+        Access::Staff(permission) => {
+            format!("staff token with <code>{}</code>", escape(permission))
+        }
         Access::StaffSelf => "any staff token".into(),
         Access::StoreKey(scope) => format!("storefront key with <code>{}</code>", escape(scope)),
         Access::StoreCustomer(scope) => format!(

@@ -147,9 +147,10 @@ impl Sandbox {
             .into_make_service_with_connect_info::<SocketAddr>();
         let mut stop = watcher.clone();
         tasks.push(tokio::spawn(async move {
-            let graceful = axum::serve(options.listener, service).with_graceful_shutdown(async move {
-                let _ = stop.changed().await;
-            });
+            let graceful =
+                axum::serve(options.listener, service).with_graceful_shutdown(async move {
+                    let _ = stop.changed().await;
+                });
             if let Err(e) = graceful.await {
                 tracing::error!(error = %e, "server failed");
             }
@@ -192,9 +193,9 @@ fn to_axum(response: ApiResponse) -> Response {
     for (name, value) in &response.headers {
         builder = builder.header(name.as_str(), value.as_str());
     }
-    builder
-        .body(Body::from(response.body))
-        .unwrap_or_else(|_| (http::StatusCode::INTERNAL_SERVER_ERROR, "bad response").into_response())
+    builder.body(Body::from(response.body)).unwrap_or_else(|_| {
+        (http::StatusCode::INTERNAL_SERVER_ERROR, "bad response").into_response()
+    })
 }
 
 async fn serve_api(
@@ -207,7 +208,11 @@ async fn serve_api(
         Ok(bytes) => bytes,
         Err(_) => {
             let id = format!("req_{}", ulid::Ulid::new());
-            let error = ApiError::new(413, "body_too_large", format!("the body is larger than {MAX_BODY_BYTES} bytes"));
+            let error = ApiError::new(
+                413,
+                "body_too_large",
+                format!("the body is larger than {MAX_BODY_BYTES} bytes"),
+            );
             return to_axum(error.into_response(&id).header("x-request-id", id));
         }
     };

@@ -5,7 +5,9 @@ use sandbox::{start_default, Storage};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
-#[command(about = "Runs the commerce API locally, with every route, the event dispatcher and the queue workers")]
+#[command(
+    about = "Runs the commerce API locally, with every route, the event dispatcher and the queue workers"
+)]
 struct Args {
     /// Address to listen on.
     #[arg(long, env = "SANDBOX_HOST", default_value = "127.0.0.1")]

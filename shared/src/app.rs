@@ -109,7 +109,9 @@ pub struct EmbeddedOptions {
 }
 
 impl EmbeddedApp {
-    pub fn open(options: EmbeddedOptions) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+    pub fn open(
+        options: EmbeddedOptions,
+    ) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
         use crate::blobs::local::LocalBlobs;
         use crate::ids::UlidGen;
         use crate::mail::outbox::OutboxMailer;

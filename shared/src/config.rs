@@ -54,8 +54,8 @@ impl Config {
 
     pub fn from_env() -> Result<Self, ConfigError> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let secret = var(env::SECRET)
-            .ok_or_else(|| ConfigError(format!("{} is not set", env::SECRET)))?;
+        let secret =
+            var(env::SECRET).ok_or_else(|| ConfigError(format!("{} is not set", env::SECRET)))?;
         let mut config = Config::new(decode_secret(&secret)?)?;
         if let Some(v) = var(env::TABLE) {
             config.table = v;
@@ -92,7 +92,10 @@ pub fn decode_secret(text: &str) -> Result<Vec<u8>, ConfigError> {
     let text = text.trim();
     let bytes = hex::decode(text).unwrap_or_else(|_| text.as_bytes().to_vec());
     if bytes.len() < 32 {
-        return Err(ConfigError(format!("{} must hold at least 32 bytes", env::SECRET)));
+        return Err(ConfigError(format!(
+            "{} must hold at least 32 bytes",
+            env::SECRET
+        )));
     }
     Ok(bytes)
 }

@@ -4,19 +4,19 @@
 //! modules; each domain module keeps its model, store (the only place that builds its keys),
 //! service and routes together.
 
+pub mod app;
+pub mod auth;
 pub mod aws;
 pub mod blobs;
 pub mod clock;
+pub mod config;
+pub mod events;
+pub mod http;
 pub mod ids;
 pub mod mail;
 pub mod observe;
 pub mod queue;
-pub mod store;
-pub mod app;
-pub mod auth;
-pub mod config;
-pub mod http;
 pub mod routes;
+pub mod store;
 pub mod system;
-pub mod events;
 pub mod workers;

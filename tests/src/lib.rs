@@ -8,7 +8,7 @@
 use shared::blobs::local::LocalBlobs;
 use shared::blobs::s3::S3Blobs;
 use shared::blobs::Blobs;
-use shared::clock::{Clock, ManualClock};
+use shared::clock::ManualClock;
 use shared::queue::embedded::EmbeddedQueue;
 use shared::queue::sqs::SqsQueue;
 use shared::queue::Queue;
@@ -147,22 +147,6 @@ pub async fn sqs_queue() -> Option<QueueBackend> {
 pub struct BlobBackend {
     pub blobs: Arc<dyn Blobs>,
     pub clock: ManualClock,
-    /// Whether the backend verifies presigned signatures itself (the emulator does not).
-    pub verifies_signatures: bool,
-    _dir: Option<tempfile::TempDir>,
-}
-
-/// A local-folder blob store whose presigned URLs point at `base_url` (a running sandbox).
-pub fn local_blobs(base_url: &str) -> (Arc<LocalBlobs>, ManualClock, tempfile::TempDir) {
-    let clock = test_clock();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let blobs = LocalBlobs::new(
-        dir.path(),
-        base_url,
-        b"test-blob-signing-secret",
-        Arc::new(clock.clone()) as Arc<dyn Clock>,
-    );
-    (Arc::new(blobs), clock, dir)
 }
 
 pub async fn s3_blobs() -> Option<BlobBackend> {
@@ -181,19 +165,13 @@ pub async fn s3_blobs() -> Option<BlobBackend> {
     Some(BlobBackend {
         blobs: Arc::new(blobs),
         clock,
-        verifies_signatures: false,
-        _dir: None,
     })
 }
 
 impl BlobBackend {
-    pub fn local(blobs: Arc<LocalBlobs>, clock: ManualClock, dir: tempfile::TempDir) -> Self {
-        BlobBackend {
-            blobs,
-            clock,
-            verifies_signatures: true,
-            _dir: Some(dir),
-        }
+    /// The local-folder adapter of a running sandbox, which serves its presigned URLs.
+    pub fn shared(blobs: Arc<LocalBlobs>, clock: ManualClock) -> Self {
+        BlobBackend { blobs, clock }
     }
 }
 
@@ -245,4 +223,93 @@ macro_rules! queue_cases {
             )*
         }
     };
+}
+
+/// An embedded app on an in-memory database with its files in a temporary folder.
+pub struct AppFixture {
+    pub app: Arc<shared::app::App>,
+    pub db: Arc<EmbeddedDb>,
+    pub clock: ManualClock,
+    pub outbox: std::path::PathBuf,
+    _files: tempfile::TempDir,
+}
+
+impl AppFixture {
+    /// The `.eml` files the outbox mailer wrote, oldest first.
+    pub fn outbox_messages(&self) -> Vec<String> {
+        let mut paths: Vec<_> = std::fs::read_dir(&self.outbox)
+            .map(|dir| {
+                dir.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        paths.sort();
+        paths
+            .into_iter()
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .collect()
+    }
+}
+
+pub fn embedded_app() -> AppFixture {
+    embedded_app_at(None)
+}
+
+/// An embedded app whose database is the given file (durability tests) or in memory.
+pub fn embedded_app_at(database: Option<std::path::PathBuf>) -> AppFixture {
+    let clock = test_clock();
+    let files = tempfile::tempdir().expect("temp dir");
+    let opened = shared::app::EmbeddedApp::open(shared::app::EmbeddedOptions {
+        database,
+        files: files.path().to_owned(),
+        base_url: "http://127.0.0.1:9".into(),
+        secret: vec![42; 32],
+        clock: Arc::new(clock.clone()),
+    })
+    .expect("embedded app");
+    AppFixture {
+        app: opened.app,
+        db: opened.db,
+        clock,
+        outbox: opened.outbox,
+        _files: files,
+    }
+}
+
+/// A sandbox on an in-memory database and a free loopback port.
+pub async fn start_sandbox() -> SandboxFixture {
+    let files = tempfile::tempdir().expect("temp dir");
+    let clock = test_clock();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sandbox = sandbox::Sandbox::start(sandbox::Options {
+        listener,
+        storage: sandbox::Storage::Memory(files.path().to_owned()),
+        clock: Arc::new(clock.clone()),
+        secret: Some(vec![7; 32]),
+    })
+    .await
+    .expect("sandbox starts");
+    SandboxFixture {
+        sandbox,
+        clock,
+        _files: files,
+    }
+}
+
+pub struct SandboxFixture {
+    pub sandbox: sandbox::Sandbox,
+    pub clock: ManualClock,
+    _files: tempfile::TempDir,
+}
+
+impl SandboxFixture {
+    pub fn base_url(&self) -> String {
+        self.sandbox.base_url()
+    }
+
+    pub async fn stop(self) {
+        self.sandbox.stop().await;
+    }
 }

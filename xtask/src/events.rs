@@ -6,12 +6,12 @@ use serde_json::json;
 
 fn sample_path(path: &str) -> String {
     path.split('/')
-        .map(|segment| {
-            match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+        .map(
+            |segment| match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
                 Some(param) => format!("sample-{param}"),
                 None => segment.to_owned(),
-            }
-        })
+            },
+        )
         .collect::<Vec<_>>()
         .join("/")
 }

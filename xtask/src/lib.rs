@@ -6,6 +6,8 @@
 mod events;
 mod template;
 
+pub use template::logical_id;
+
 use shared::http::Route;
 use shared::workers::Worker;
 use std::path::Path;
@@ -47,7 +49,10 @@ fn route_path(route: &'static Route) -> String {
             return path.to_owned();
         }
     }
-    panic!("route {} is not named in shared::routes::named()", route.name);
+    panic!(
+        "route {} is not named in shared::routes::named()",
+        route.name
+    );
 }
 
 fn worker_path(worker: &'static Worker) -> String {
@@ -56,7 +61,10 @@ fn worker_path(worker: &'static Worker) -> String {
             return path.to_owned();
         }
     }
-    panic!("worker {} is not named in shared::workers::named()", worker.name);
+    panic!(
+        "worker {} is not named in shared::workers::named()",
+        worker.name
+    );
 }
 
 fn binary_source(function: &Function) -> String {
@@ -113,11 +121,17 @@ pub fn generated() -> Vec<(String, String)> {
     let functions = functions();
     let mut files = vec![
         ("functions/Cargo.toml".to_owned(), cargo_toml(&functions)),
-        ("infra/template.yaml".to_owned(), template::render(&functions)),
+        (
+            "infra/template.yaml".to_owned(),
+            template::render(&functions),
+        ),
     ];
     for function in &functions {
         let name = function.name();
-        files.push((format!("functions/src/bin/{name}.rs"), binary_source(function)));
+        files.push((
+            format!("functions/src/bin/{name}.rs"),
+            binary_source(function),
+        ));
         files.push((format!("events/{name}.json"), events::render(function)));
     }
     files
@@ -137,7 +151,11 @@ pub fn stale(root: &Path) -> Vec<String> {
         .map(|(path, _)| path.clone())
         .collect();
     for dir in GENERATED_DIRS {
-        for entry in std::fs::read_dir(root.join(dir)).into_iter().flatten().flatten() {
+        for entry in std::fs::read_dir(root.join(dir))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
             let path = format!("{dir}/{}", entry.file_name().to_string_lossy());
             if !files.iter().any(|(p, _)| *p == path) {
                 stale.push(path);
@@ -151,7 +169,11 @@ pub fn stale(root: &Path) -> Vec<String> {
 pub fn write_all(root: &Path) -> std::io::Result<usize> {
     let files = generated();
     for dir in GENERATED_DIRS {
-        for entry in std::fs::read_dir(root.join(dir)).into_iter().flatten().flatten() {
+        for entry in std::fs::read_dir(root.join(dir))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
             let path = format!("{dir}/{}", entry.file_name().to_string_lossy());
             if !files.iter().any(|(p, _)| *p == path) {
                 std::fs::remove_file(entry.path())?;

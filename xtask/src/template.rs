@@ -207,15 +207,17 @@ fn function(function: &Function) -> String {
         Function::Route(route) => {
             match route.aws.table {
                 TableAccess::None => {}
-                TableAccess::Read => {
-                    policies.push("        - DynamoDBReadPolicy:\n            TableName: !Ref Table\n".into())
-                }
-                TableAccess::ReadWrite => {
-                    policies.push("        - DynamoDBCrudPolicy:\n            TableName: !Ref Table\n".into())
-                }
+                TableAccess::Read => policies.push(
+                    "        - DynamoDBReadPolicy:\n            TableName: !Ref Table\n".into(),
+                ),
+                TableAccess::ReadWrite => policies.push(
+                    "        - DynamoDBCrudPolicy:\n            TableName: !Ref Table\n".into(),
+                ),
             }
             if route.aws.blobs {
-                policies.push("        - S3CrudPolicy:\n            BucketName: !Ref FilesBucket\n".into());
+                policies.push(
+                    "        - S3CrudPolicy:\n            BucketName: !Ref FilesBucket\n".into(),
+                );
             }
             for queue in route.aws.queues {
                 policies.push(format!(
@@ -234,10 +236,15 @@ fn function(function: &Function) -> String {
                 "      Events:\n        Api:\n          Type: HttpApi\n          Properties:\n            ApiId: !Ref HttpApi\n            Method: {method}\n            Path: {}\n",
                 route.path
             ));
-            properties.push_str(&format!("      Description: \"{} {}\"\n", route.method.as_str(), route.path));
+            properties.push_str(&format!(
+                "      Description: \"{} {}\"\n",
+                route.method.as_str(),
+                route.path
+            ));
         }
         Function::Worker(worker) => {
-            policies.push("        - DynamoDBCrudPolicy:\n            TableName: !Ref Table\n".into());
+            policies
+                .push("        - DynamoDBCrudPolicy:\n            TableName: !Ref Table\n".into());
             if worker.queue == names::NOTIFICATIONS {
                 policies.push(
                     "        - Statement:\n            - Effect: Allow\n              Action: [ses:SendEmail, ses:SendRawEmail]\n              Resource: \"*\"\n".into(),

@@ -75,11 +75,11 @@ pub async fn authenticate(
 ) -> Result<Principal, ApiError> {
     match access {
         Access::Public => Ok(Principal::Anonymous),
-        Access::Staff(_) | Access::StaffSelf => Err(ApiError::unauthorized(
-            "a staff access token is required",
-        )),
-        Access::StoreKey(_) | Access::StoreCustomer(_) => Err(ApiError::unauthorized(
-            "a storefront API key is required",
-        )),
+        Access::Staff(_) | Access::StaffSelf => {
+            Err(ApiError::unauthorized("a staff access token is required"))
+        }
+        Access::StoreKey(_) | Access::StoreCustomer(_) => {
+            Err(ApiError::unauthorized("a storefront API key is required"))
+        }
     }
 }

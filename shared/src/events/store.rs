@@ -10,7 +10,10 @@ pub const RETENTION_SECS: i64 = 7 * 24 * 3600;
 
 pub fn outbox_item(event: &DomainEvent, now_epoch: i64) -> Item {
     let mut item = Item::new();
-    item.insert(attr::PK.into(), format!("T#{}#EVENT", event.tenant_id).into());
+    item.insert(
+        attr::PK.into(),
+        format!("T#{}#EVENT", event.tenant_id).into(),
+    );
     item.insert(attr::SK.into(), event.id.clone().into());
     item.insert(attr::ENTITY.into(), ENTITY.into());
     item.insert(attr::VERSION.into(), 1.into());

@@ -45,7 +45,9 @@ pub async fn serve() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<Event>| {
             let app = app.clone();
-            async move { Ok::<_, std::convert::Infallible>(handle(app.queue.as_ref(), event.payload).await) }
+            async move {
+                Ok::<_, std::convert::Infallible>(handle(app.queue.as_ref(), event.payload).await)
+            }
         },
     ))
     .await

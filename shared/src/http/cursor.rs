@@ -35,17 +35,24 @@ pub fn seal(key: &[u8; 32], tenant: &str, query: &str, last_key: &Item) -> Strin
     })
     .expect("cursor payload serialises");
     let tag = mac(key, &payload).finalize().into_bytes();
-    format!("{}.{}", URL_SAFE_NO_PAD.encode(&payload), URL_SAFE_NO_PAD.encode(tag))
+    format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(&payload),
+        URL_SAFE_NO_PAD.encode(tag)
+    )
 }
 
 /// Opens a cursor, refusing (400 `invalid_cursor`) one that was altered, made for another
 /// tenant, or made for another query.
 pub fn open(key: &[u8; 32], tenant: &str, query: &str, cursor: &str) -> Result<Item, ApiError> {
-    let invalid = || ApiError::bad_request("invalid_cursor", "the cursor is not valid for this list");
+    let invalid =
+        || ApiError::bad_request("invalid_cursor", "the cursor is not valid for this list");
     let (payload, tag) = cursor.split_once('.').ok_or_else(invalid)?;
     let payload = URL_SAFE_NO_PAD.decode(payload).map_err(|_| invalid())?;
     let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| invalid())?;
-    mac(key, &payload).verify_slice(&tag).map_err(|_| invalid())?;
+    mac(key, &payload)
+        .verify_slice(&tag)
+        .map_err(|_| invalid())?;
     let payload: Payload = serde_json::from_slice(&payload).map_err(|_| invalid())?;
     if payload.t != tenant || payload.q != query {
         return Err(invalid());
@@ -61,27 +68,48 @@ mod tests {
     const KEY: [u8; 32] = [7; 32];
 
     fn last() -> Item {
-        json!({"pk": "T#co_1#P", "sk": "PROD#9"}).as_object().unwrap().clone()
+        json!({"pk": "T#co_1#P", "sk": "PROD#9"})
+            .as_object()
+            .unwrap()
+            .clone()
     }
 
     #[test]
     fn round_trips_for_the_same_tenant_and_query() {
         let c = seal(&KEY, "co_1", "products?status=active", &last());
-        assert_eq!(open(&KEY, "co_1", "products?status=active", &c).unwrap(), last());
+        assert_eq!(
+            open(&KEY, "co_1", "products?status=active", &c).unwrap(),
+            last()
+        );
     }
 
     #[test]
     fn refuses_other_tenants_queries_keys_and_edits() {
         let c = seal(&KEY, "co_1", "q", &last());
-        assert_eq!(open(&KEY, "co_2", "q", &c).unwrap_err().code, "invalid_cursor");
-        assert_eq!(open(&KEY, "co_1", "other", &c).unwrap_err().code, "invalid_cursor");
-        assert_eq!(open(&[8; 32], "co_1", "q", &c).unwrap_err().code, "invalid_cursor");
+        assert_eq!(
+            open(&KEY, "co_2", "q", &c).unwrap_err().code,
+            "invalid_cursor"
+        );
+        assert_eq!(
+            open(&KEY, "co_1", "other", &c).unwrap_err().code,
+            "invalid_cursor"
+        );
+        assert_eq!(
+            open(&[8; 32], "co_1", "q", &c).unwrap_err().code,
+            "invalid_cursor"
+        );
         let (payload, tag) = c.split_once('.').unwrap();
         let mut forged = URL_SAFE_NO_PAD.decode(payload).unwrap();
         let n = forged.len() - 3;
         forged[n] ^= 1;
         let forged = format!("{}.{tag}", URL_SAFE_NO_PAD.encode(forged));
-        assert_eq!(open(&KEY, "co_1", "q", &forged).unwrap_err().code, "invalid_cursor");
-        assert_eq!(open(&KEY, "co_1", "q", "garbage").unwrap_err().code, "invalid_cursor");
+        assert_eq!(
+            open(&KEY, "co_1", "q", &forged).unwrap_err().code,
+            "invalid_cursor"
+        );
+        assert_eq!(
+            open(&KEY, "co_1", "q", "garbage").unwrap_err().code,
+            "invalid_cursor"
+        );
     }
 }

@@ -51,8 +51,12 @@ async fn handle(
         Matched::Found(route, params) => (route, params),
         Matched::MethodNotAllowed(allowed) => {
             let allow: Vec<&str> = allowed.iter().map(|m| m.as_str()).collect();
-            let error = ApiError::new(405, "method_not_allowed", "this path does not accept that method")
-                .with_header("allow", allow.join(", "));
+            let error = ApiError::new(
+                405,
+                "method_not_allowed",
+                "this path does not accept that method",
+            )
+            .with_header("allow", allow.join(", "));
             return (error.into_response(request_id), None, None);
         }
         Matched::NotFound => {
@@ -115,8 +119,15 @@ fn check_body(has_body: bool, req: &ApiRequest) -> Result<(), ApiError> {
     }
     if has_body && !req.body.is_empty() {
         let content_type = req.header("content-type").unwrap_or("");
-        let media = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-        if media != "application/json" && !(media.starts_with("application/") && media.ends_with("+json")) {
+        let media = content_type
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        if media != "application/json"
+            && !(media.starts_with("application/") && media.ends_with("+json"))
+        {
             return Err(ApiError::new(
                 415,
                 "unsupported_media_type",
@@ -132,7 +143,9 @@ fn request_id(req: &ApiRequest) -> String {
     let safe = |id: &str| {
         !id.is_empty()
             && id.len() <= 128
-            && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
     };
     req.header("x-request-id")
         .filter(|id| safe(id))

@@ -19,7 +19,11 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         FieldError {
             field: field.into(),
             code: code.into(),
@@ -140,17 +144,29 @@ impl ApiError {
     }
 
     pub fn too_many_requests(retry_after_secs: u64) -> Self {
-        Self::new(429, "too_many_requests", "too many attempts; try again later")
-            .with_header("retry-after", retry_after_secs.to_string())
+        Self::new(
+            429,
+            "too_many_requests",
+            "too many attempts; try again later",
+        )
+        .with_header("retry-after", retry_after_secs.to_string())
     }
 
     pub fn internal() -> Self {
-        Self::new(500, "internal_error", "the server failed to handle the request")
+        Self::new(
+            500,
+            "internal_error",
+            "the server failed to handle the request",
+        )
     }
 
     pub fn unavailable() -> Self {
-        Self::new(503, "service_unavailable", "a backing service is unavailable; retry shortly")
-            .with_header("retry-after", "1")
+        Self::new(
+            503,
+            "service_unavailable",
+            "a backing service is unavailable; retry shortly",
+        )
+        .with_header("retry-after", "1")
     }
 
     pub fn to_problem(&self, request_id: &str) -> Problem {

@@ -27,7 +27,11 @@ fn store_key(tenant: &str, actor: &str, idempotency_key: &str) -> Key {
 
 fn fingerprint(ctx: &Ctx) -> String {
     let mut hash = Sha256::new();
-    for part in [ctx.req.method.as_bytes(), ctx.req.path.as_bytes(), ctx.req.query.as_bytes()] {
+    for part in [
+        ctx.req.method.as_bytes(),
+        ctx.req.path.as_bytes(),
+        ctx.req.query.as_bytes(),
+    ] {
         hash.update(part);
         hash.update(b"\n");
     }
@@ -76,9 +80,10 @@ pub(crate) async fn run(ctx: Ctx, handler: Handler) -> Result<ApiResponse, ApiEr
     {
         Ok(()) => {}
         Err(StoreError::ConditionFailed) => {
-            let existing = app.table.get(&key).await?.ok_or_else(|| {
-                ApiError::conflict("request_in_progress", "retry the request")
-            })?;
+            let existing =
+                app.table.get(&key).await?.ok_or_else(|| {
+                    ApiError::conflict("request_in_progress", "retry the request")
+                })?;
             if existing.get("fingerprint").and_then(Value::as_str) != Some(fingerprint.as_str()) {
                 return Err(ApiError::unprocessable(
                     "idempotency_key_reused",
@@ -161,10 +166,7 @@ pub(crate) async fn run(ctx: Ctx, handler: Handler) -> Result<ApiResponse, ApiEr
 }
 
 fn replay(stored: &Item) -> ApiResponse {
-    let status = stored
-        .get("status")
-        .and_then(Value::as_u64)
-        .unwrap_or(200) as u16;
+    let status = stored.get("status").and_then(Value::as_u64).unwrap_or(200) as u16;
     let mut response = ApiResponse::new(status)
         .body(
             stored
@@ -188,4 +190,205 @@ fn replay(stored: &Item) -> ApiResponse {
         }
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::{EmbeddedApp, EmbeddedOptions};
+    use crate::auth::{Principal, TenantId};
+    use crate::clock::{Clock, ManualClock};
+    use crate::http::{ApiRequest, HandlerFuture};
+    use crate::store::{Index, Query};
+    use std::sync::Arc;
+
+    struct Fixture {
+        app: Arc<crate::app::App>,
+        clock: ManualClock,
+        _files: tempfile::TempDir,
+    }
+
+    fn fixture() -> Fixture {
+        let clock = ManualClock::starting_now();
+        let files = tempfile::tempdir().unwrap();
+        let opened = EmbeddedApp::open(EmbeddedOptions {
+            database: None,
+            files: files.path().to_owned(),
+            base_url: "http://127.0.0.1:9".into(),
+            secret: vec![1; 32],
+            clock: Arc::new(clock.clone()),
+        })
+        .unwrap();
+        Fixture {
+            app: opened.app,
+            clock,
+            _files: files,
+        }
+    }
+
+    fn ctx(f: &Fixture, tenant: &str, user: &str, key: Option<&str>, body: &str) -> Ctx {
+        let mut headers = http::HeaderMap::new();
+        if let Some(key) = key {
+            headers.insert(HEADER, key.parse().unwrap());
+        }
+        Ctx {
+            app: f.app.clone(),
+            req: ApiRequest {
+                method: "POST".into(),
+                path: "/admin/things".into(),
+                query: String::new(),
+                headers,
+                body: bytes::Bytes::from(body.to_owned()),
+                source_ip: None,
+                platform_request_id: None,
+            },
+            principal: Principal::Staff {
+                tenant: TenantId::trusted(tenant),
+                user_id: user.into(),
+                session_id: "ses_1".into(),
+            },
+            params: Vec::new(),
+            request_id: "req_test".into(),
+        }
+    }
+
+    /// Creates a thing with a fresh id, so a second execution would be visible as a second item.
+    fn create(ctx: Ctx) -> HandlerFuture {
+        Box::pin(async move {
+            let id = ctx.app.ids.new_id("thing");
+            let mut item = Item::new();
+            item.insert("pk".into(), "T#co_1#THINGS".into());
+            item.insert("sk".into(), id.clone().into());
+            ctx.app.table.put(item, None).await?;
+            Ok(ApiResponse::created(
+                &format!("/admin/things/{id}"),
+                &json!({"id": id}),
+            ))
+        })
+    }
+
+    fn fail(_ctx: Ctx) -> HandlerFuture {
+        Box::pin(async move { Err(ApiError::unavailable()) })
+    }
+
+    async fn things(f: &Fixture) -> usize {
+        f.app
+            .table
+            .query(&Query::partition(Index::Table, "T#co_1#THINGS"))
+            .await
+            .unwrap()
+            .items
+            .len()
+    }
+
+    #[tokio::test]
+    async fn a_retry_replays_the_first_response() {
+        let f = fixture();
+        let first = run(ctx(&f, "co_1", "usr_1", Some("k1"), "{\"a\":1}"), create)
+            .await
+            .unwrap();
+        let again = run(ctx(&f, "co_1", "usr_1", Some("k1"), "{\"a\":1}"), create)
+            .await
+            .unwrap();
+        assert_eq!(first.status, 201);
+        assert_eq!(again.status, 201);
+        assert_eq!(again.body, first.body);
+        assert_eq!(
+            again.header_value("location"),
+            first.header_value("location")
+        );
+        assert_eq!(again.header_value("idempotent-replayed"), Some("true"));
+        assert_eq!(things(&f).await, 1);
+    }
+
+    #[tokio::test]
+    async fn the_same_key_with_another_body_is_refused() {
+        let f = fixture();
+        run(ctx(&f, "co_1", "usr_1", Some("k1"), "{\"a\":1}"), create)
+            .await
+            .unwrap();
+        let reused = run(ctx(&f, "co_1", "usr_1", Some("k1"), "{\"a\":2}"), create)
+            .await
+            .unwrap_err();
+        assert_eq!(reused.status, 422);
+        assert_eq!(reused.code, "idempotency_key_reused");
+        assert_eq!(things(&f).await, 1);
+    }
+
+    #[tokio::test]
+    async fn keys_are_scoped_to_tenant_and_caller() {
+        let f = fixture();
+        for (tenant, user) in [("co_1", "usr_1"), ("co_1", "usr_2"), ("co_2", "usr_1")] {
+            let response = run(ctx(&f, tenant, user, Some("k1"), "{}"), create)
+                .await
+                .unwrap();
+            assert!(response.header_value("idempotent-replayed").is_none());
+        }
+        assert_eq!(things(&f).await, 3);
+    }
+
+    #[tokio::test]
+    async fn a_request_in_progress_answers_409_until_its_lock_expires() {
+        let f = fixture();
+        let c = ctx(&f, "co_1", "usr_1", Some("k1"), "{}");
+        let key = store_key("co_1", "usr_1", "k1");
+        let now = f.clock.epoch_seconds();
+        let mut claim = Item::new();
+        claim.insert("pk".into(), key.pk.clone().into());
+        claim.insert("sk".into(), key.sk.clone().into());
+        claim.insert("version".into(), 1.into());
+        claim.insert("state".into(), "in_progress".into());
+        claim.insert("fingerprint".into(), fingerprint(&c).into());
+        claim.insert("locked_until".into(), (now + LOCK_SECS).into());
+        claim.insert("ttl".into(), (now + RETENTION_SECS).into());
+        f.app.table.put(claim, None).await.unwrap();
+        let busy = run(c, create).await.unwrap_err();
+        assert_eq!(busy.status, 409);
+        assert_eq!(busy.code, "request_in_progress");
+        assert_eq!(things(&f).await, 0);
+
+        // The first attempt died: after the lock, a retry takes over and runs once.
+        f.clock
+            .advance(std::time::Duration::from_secs(LOCK_SECS as u64 + 1));
+        let taken = run(ctx(&f, "co_1", "usr_1", Some("k1"), "{}"), create)
+            .await
+            .unwrap();
+        assert_eq!(taken.status, 201);
+        assert_eq!(things(&f).await, 1);
+    }
+
+    #[tokio::test]
+    async fn server_errors_release_the_key_and_keys_expire() {
+        let f = fixture();
+        let failed = run(ctx(&f, "co_1", "usr_1", Some("k1"), "{}"), fail)
+            .await
+            .unwrap_err();
+        assert_eq!(failed.status, 503);
+        let retried = run(ctx(&f, "co_1", "usr_1", Some("k1"), "{}"), create)
+            .await
+            .unwrap();
+        assert_eq!(retried.status, 201);
+        f.clock
+            .advance(std::time::Duration::from_secs(RETENTION_SECS as u64 + 1));
+        let fresh = run(ctx(&f, "co_1", "usr_1", Some("k1"), "{}"), create)
+            .await
+            .unwrap();
+        assert!(fresh.header_value("idempotent-replayed").is_none());
+        assert_eq!(things(&f).await, 2);
+    }
+
+    #[tokio::test]
+    async fn invalid_keys_are_refused() {
+        let f = fixture();
+        let long = "k".repeat(256);
+        for key in ["has space", long.as_str(), "tab\there"] {
+            let mut c = ctx(&f, "co_1", "usr_1", None, "{}");
+            c.req
+                .headers
+                .insert(HEADER, http::HeaderValue::from_str(key).unwrap());
+            let err = run(c, create).await.unwrap_err();
+            assert_eq!(err.code, "invalid_idempotency_key", "{key}");
+        }
+        assert_eq!(things(&f).await, 0);
+    }
 }

@@ -44,7 +44,10 @@ impl ApiRequest {
     /// answers 422 naming the field.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
         if self.body.is_empty() {
-            return Err(ApiError::bad_request("missing_body", "a JSON body is required"));
+            return Err(ApiError::bad_request(
+                "missing_body",
+                "a JSON body is required",
+            ));
         }
         let mut de = serde_json::Deserializer::from_slice(&self.body);
         let parsed: Result<T, _> = serde_path_to_error::deserialize(&mut de);
@@ -54,11 +57,13 @@ impl ApiRequest {
                 let path = e.path().to_string();
                 let inner = e.into_inner();
                 return Err(match inner.classify() {
-                    serde_json::error::Category::Data => ApiError::validation(vec![FieldError::new(
-                        if path == "." { String::new() } else { path },
-                        "invalid",
-                        inner.to_string(),
-                    )]),
+                    serde_json::error::Category::Data => {
+                        ApiError::validation(vec![FieldError::new(
+                            if path == "." { String::new() } else { path },
+                            "invalid",
+                            inner.to_string(),
+                        )])
+                    }
                     _ => ApiError::bad_request(
                         "malformed_json",
                         format!("the body is not valid JSON: {inner}"),

@@ -5,7 +5,9 @@ use super::{FieldError, Problem};
 use utoipa::openapi::extensions::ExtensionsBuilder;
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBodyBuilder;
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
 use utoipa::openapi::{
     ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder, Ref,
     RefOr, Required, ResponseBuilder, Schema,
@@ -80,7 +82,11 @@ pub fn document(routes: &[&'static Route]) -> OpenApi {
                     .name(*name)
                     .parameter_in(ParameterIn::Query)
                     .description(Some(*description))
-                    .required(if *required { Required::True } else { Required::False })
+                    .required(if *required {
+                        Required::True
+                    } else {
+                        Required::False
+                    })
                     .schema(Some(string_schema())),
             );
         }

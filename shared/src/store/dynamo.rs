@@ -271,11 +271,11 @@ where
         Some("ValidationException") => {
             StoreError::Invalid(e.message().unwrap_or("validation failed").to_owned())
         }
-        _ => StoreError::Unavailable(format!("{}", aws_smithy_error(&e))),
+        _ => StoreError::Unavailable(describe(&e)),
     }
 }
 
-fn aws_smithy_error<E, R>(e: &SdkError<E, R>) -> String
+fn describe<E, R>(e: &SdkError<E, R>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug,

@@ -58,7 +58,9 @@ where
             return if done {
                 Ok(())
             } else {
-                Err(WorkerError::Retry("another delivery holds this event".into()))
+                Err(WorkerError::Retry(
+                    "another delivery holds this event".into(),
+                ))
             };
         }
         Err(e) => return Err(WorkerError::Retry(e.to_string())),

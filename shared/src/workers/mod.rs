@@ -83,7 +83,9 @@ pub async fn serve(worker: &'static Worker) -> Result<(), lambda_runtime::Error>
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<SqsEvent>| {
             let app = app.clone();
-            async move { Ok::<_, std::convert::Infallible>(handle_sqs(&app, worker, event.payload).await) }
+            async move {
+                Ok::<_, std::convert::Infallible>(handle_sqs(&app, worker, event.payload).await)
+            }
         },
     ))
     .await
