@@ -28,8 +28,10 @@ pub enum Storage {
     Durable(PathBuf),
     /// The database in memory; blobs and outbox in this (temporary) folder.
     Memory(PathBuf),
-    /// The SDK adapters against whatever the standard AWS environment points to.
-    Aws,
+    /// The SDK adapters against whatever the standard AWS environment points to; with
+    /// `create_resources`, the table, queues and bucket are created first if missing (for
+    /// DynamoDB Local and emulators; in an account the infra template owns them).
+    Aws { create_resources: bool },
 }
 
 pub struct Options {
@@ -122,8 +124,11 @@ impl Sandbox {
                 };
                 (opened.app, Some(parts))
             }
-            Storage::Aws => {
+            Storage::Aws { create_resources } => {
                 std::env::set_var(shared::config::env::SECRET, hex::encode(&secret));
+                if *create_resources {
+                    create_aws_resources(options.clock.clone()).await?;
+                }
                 (App::from_env().await?, None)
             }
         };
@@ -175,6 +180,28 @@ impl Sandbox {
             let _ = task.await;
         }
     }
+}
+
+async fn create_aws_resources(clock: Arc<dyn Clock>) -> anyhow::Result<()> {
+    use shared::blobs::s3::S3Blobs;
+    use shared::queue::sqs::SqsQueue;
+    use shared::store::dynamo::DynamoTable;
+    let config = shared::config::Config::from_env()?;
+    let sdk = shared::aws::from_env().await;
+    DynamoTable::new(
+        shared::aws::dynamodb(&sdk),
+        config.table.clone(),
+        clock.clone(),
+    )
+    .ensure_table()
+    .await?;
+    SqsQueue::new(shared::aws::sqs(&sdk), config.queue_prefix.clone())
+        .ensure_platform_queues()
+        .await?;
+    S3Blobs::new(shared::aws::s3(&sdk), config.bucket.clone(), clock)
+        .ensure_bucket()
+        .await?;
+    Ok(())
 }
 
 /// A sandbox on the system clock with default storage, as `cargo run -p sandbox` starts it.

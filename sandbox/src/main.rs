@@ -25,6 +25,9 @@ struct Args {
     /// account, or emulators through AWS_ENDPOINT_URL).
     #[arg(long, env = "SANDBOX_AWS")]
     aws: bool,
+    /// With --aws: create the table, queues and bucket if they are missing (emulators).
+    #[arg(long, env = "SANDBOX_CREATE_RESOURCES", requires = "aws")]
+    create_resources: bool,
 }
 
 #[tokio::main]
@@ -32,7 +35,9 @@ async fn main() -> anyhow::Result<()> {
     shared::observe::init_logging();
     let args = Args::parse();
     let storage = if args.aws {
-        Storage::Aws
+        Storage::Aws {
+            create_resources: args.create_resources,
+        }
     } else if args.memory {
         let dir = std::env::temp_dir().join(format!("commerce-sandbox-{}", std::process::id()));
         Storage::Memory(dir)
@@ -53,7 +58,7 @@ async fn main() -> anyhow::Result<()> {
             println!("  data            in memory (gone when the sandbox stops)");
             println!("  mail outbox     {}", dir.join("outbox").display());
         }
-        Storage::Aws => println!("  data            AWS services from the environment"),
+        Storage::Aws { .. } => println!("  data            AWS services from the environment"),
     }
     println!("Press Ctrl-C to stop.");
     shutdown_signal().await;

@@ -57,9 +57,12 @@ pub fn sqs(config: &SdkConfig) -> aws_sdk_sqs::Client {
 }
 
 /// S3 with path-style addressing when an endpoint is overridden (emulators have no DNS for
-/// virtual-hosted bucket names).
+/// virtual-hosted bucket names), in code or through `AWS_ENDPOINT_URL[_S3]`.
 pub fn s3(config: &SdkConfig) -> aws_sdk_s3::Client {
-    let path_style = config.endpoint_url().is_some();
+    let overridden = |name: &str| std::env::var(name).is_ok_and(|v| !v.is_empty());
+    let path_style = config.endpoint_url().is_some()
+        || overridden("AWS_ENDPOINT_URL_S3")
+        || overridden("AWS_ENDPOINT_URL");
     aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(config)
             .force_path_style(path_style)
