@@ -64,7 +64,7 @@ impl App {
                 "COMMERCE_QUEUE_URL_{}",
                 name.to_ascii_uppercase().replace('-', "_")
             );
-            if let Ok(url) = std::env::var(var) {
+            if let Some(url) = std::env::var(var).ok().filter(|u| !u.is_empty()) {
                 queue = queue.with_url(name, url);
             }
         }

@@ -16,6 +16,10 @@ pub mod env {
     pub const PUBLIC_URL: &str = "COMMERCE_PUBLIC_URL";
     /// `true` adds a Server-Timing header with store call counts and time.
     pub const SERVER_TIMING: &str = "COMMERCE_SERVER_TIMING";
+    /// Hex Ed25519 seed that signs staff access tokens: set only on functions that issue them.
+    pub const STAFF_TOKEN_SEED: &str = "COMMERCE_STAFF_TOKEN_SEED";
+    /// Comma-separated base64url Ed25519 public keys that verify staff access tokens.
+    pub const STAFF_TOKEN_PUBLIC_KEYS: &str = "COMMERCE_STAFF_TOKEN_PUBLIC_KEYS";
 }
 
 pub struct Config {
@@ -27,6 +31,9 @@ pub struct Config {
     pub public_url: String,
     pub server_timing: bool,
     secret: SecretBox<Vec<u8>>,
+    staff_token_seed: Option<SecretBox<[u8; 32]>>,
+    staff_token_publics: Vec<Vec<u8>>,
+    staff_tokens: std::sync::OnceLock<crate::auth::tokens::TokenKeys>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +56,9 @@ impl Config {
             public_url: "http://127.0.0.1:3000".into(),
             server_timing: false,
             secret: SecretBox::new(Box::new(secret)),
+            staff_token_seed: None,
+            staff_token_publics: Vec::new(),
+            staff_tokens: std::sync::OnceLock::new(),
         })
     }
 
@@ -73,7 +83,54 @@ impl Config {
             config.public_url = v;
         }
         config.server_timing = var(env::SERVER_TIMING).is_some_and(|v| v == "true" || v == "1");
+        if let Some(seed) = var(env::STAFF_TOKEN_SEED) {
+            let bytes: [u8; 32] = hex::decode(seed.trim())
+                .ok()
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| {
+                    ConfigError(format!("{} must be 32 bytes of hex", env::STAFF_TOKEN_SEED))
+                })?;
+            config.staff_token_seed = Some(SecretBox::new(Box::new(bytes)));
+        }
+        if let Some(keys) = var(env::STAFF_TOKEN_PUBLIC_KEYS) {
+            use base64::Engine;
+            for key in keys.split(',').map(str::trim).filter(|k| !k.is_empty()) {
+                let public = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(key)
+                    .ok()
+                    .filter(|b| b.len() == 32)
+                    .ok_or_else(|| {
+                        ConfigError(format!(
+                            "{} holds base64url Ed25519 keys",
+                            env::STAFF_TOKEN_PUBLIC_KEYS
+                        ))
+                    })?;
+                config.staff_token_publics.push(public);
+            }
+        }
         Ok(config)
+    }
+
+    /// The keys of staff access tokens. A function configured with a seed signs; one with only
+    /// public keys verifies; with neither (the sandbox, tests) the seed derives from the root
+    /// secret.
+    pub fn staff_tokens(&self) -> &crate::auth::tokens::TokenKeys {
+        use crate::auth::tokens::{Audience, TokenKeys};
+        self.staff_tokens.get_or_init(|| {
+            let mut keys = match &self.staff_token_seed {
+                Some(seed) => TokenKeys::from_seed(Audience::Admin, seed.expose_secret()),
+                None if !self.staff_token_publics.is_empty() => {
+                    TokenKeys::verify_only(Audience::Admin, &[])
+                }
+                None => {
+                    TokenKeys::from_seed(Audience::Admin, &self.derived_key("staff-token-ed25519"))
+                }
+            };
+            for public in &self.staff_token_publics {
+                keys.add_verifier(public);
+            }
+            keys
+        })
     }
 
     /// A key for one purpose (`cursor`, `blob-url`, ...), derived from the root secret so that

@@ -17,4 +17,22 @@ macro_rules! route_table {
     };
 }
 
-route_table!(system::routes::HEALTH, system::routes::OPENAPI);
+route_table!(
+    system::routes::HEALTH,
+    system::routes::OPENAPI,
+    auth::routes::REGISTER,
+    auth::routes::LOGIN,
+    auth::routes::REFRESH,
+    auth::routes::LOGOUT,
+    auth::routes::LOGOUT_ALL,
+    auth::routes::ME,
+    auth::routes::JWKS,
+    companies::routes::GET_COMPANY,
+    companies::routes::PATCH_COMPANY,
+    iam::routes::LIST_PERMISSIONS,
+    iam::routes::LIST_ROLES,
+    iam::routes::CREATE_ROLE,
+    iam::routes::GET_ROLE,
+    iam::routes::PATCH_ROLE,
+    iam::routes::DELETE_ROLE,
+);

@@ -5,6 +5,8 @@
 //! cases are skipped with a message, unless `COMMERCE_TEST_REQUIRE_EMULATORS=1` (set by the test
 //! command and CI) makes a missing endpoint a failure.
 
+pub mod api;
+
 use shared::blobs::local::LocalBlobs;
 use shared::blobs::s3::S3Blobs;
 use shared::blobs::Blobs;

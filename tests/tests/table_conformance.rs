@@ -614,13 +614,14 @@ async fn batch_get_returns_present_items(b: TableBackend) {
         .batch_get(&[
             key("T#a#B", "1"),
             key("T#a#B", "3"),
+            key("T#a#B", "1"),
             key("T#a#B", "9"),
             key("T#b#B", "1"),
         ])
         .await
         .unwrap());
     got.sort();
-    assert_eq!(got, vec!["1", "3"]);
+    assert_eq!(got, vec!["1", "3"], "each item once, even when asked twice");
     assert!(b.table.batch_get(&[]).await.unwrap().is_empty());
     let too_many: Vec<Key> = (0..101).map(|n| key("T#a#B", &n.to_string())).collect();
     assert!(matches!(

@@ -40,6 +40,10 @@ Parameters:
   LogRetentionDays:
     Type: Number
     Default: 30
+  PublicUrl:
+    Type: String
+    Default: ""
+    Description: Public base URL of the API for links in emails (the ApiUrl output, or a custom domain)
 
 Globals:
   Function:
@@ -59,7 +63,7 @@ Globals:
         COMMERCE_QUEUE_URL_NOTIFICATIONS: !Ref NotificationsQueue
         COMMERCE_QUEUE_URL_CART_EXPIRY: !Ref CartExpiryQueue
         COMMERCE_MAIL_FROM: !Ref MailFrom
-        COMMERCE_PUBLIC_URL: !Sub "https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
+        COMMERCE_PUBLIC_URL: !Ref PublicUrl
         COMMERCE_SECRET: !Sub "{{resolve:secretsmanager:${RootSecret}:SecretString}}"
 
 Resources:
@@ -70,6 +74,8 @@ Resources:
 
   RootSecret:
     Type: AWS::SecretsManager::Secret
+    DeletionPolicy: Retain
+    UpdateReplacePolicy: Retain
     Properties:
       Description: Root secret from which cursor, URL-signing and encryption keys are derived
       GenerateSecretString:

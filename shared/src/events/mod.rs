@@ -72,5 +72,15 @@ pub fn from_item(item: &Item) -> Option<DomainEvent> {
     if item.get(crate::store::attr::ENTITY).and_then(Value::as_str) != Some(store::ENTITY) {
         return None;
     }
-    serde_json::from_value(item.get("event")?.clone()).ok()
+    let parsed = item
+        .get("event")
+        .cloned()
+        .map(serde_json::from_value::<DomainEvent>);
+    match parsed {
+        Some(Ok(event)) => Some(event),
+        _ => {
+            tracing::error!(pk = ?item.get("pk"), sk = ?item.get("sk"), "unreadable outbox item skipped");
+            None
+        }
+    }
 }

@@ -1,5 +1,5 @@
-//! Outbox items: `pk = T#<tenant>#EVENT`, `sk = <event id>` (ULIDs sort by time), kept for
-//! [`RETENTION_SECS`] by TTL once dispatched. See docs/data-model.md.
+//! Outbox items: `pk = T#<tenant>#EVENT`, `sk = <event id>` (ULIDs sort by time), expiring by
+//! TTL [`RETENTION_SECS`] after they are written. See docs/data-model.md.
 
 use super::DomainEvent;
 use crate::store::{attr, Item};

@@ -145,7 +145,7 @@ fn request_id(req: &ApiRequest) -> String {
             && id.len() <= 128
             && id
                 .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'='))
     };
     req.header("x-request-id")
         .filter(|id| safe(id))

@@ -98,6 +98,12 @@ impl ApiError {
         }
     }
 
+    /// Replaces the machine-readable code (keeping status and detail).
+    pub fn with_code(mut self, code: &str) -> Self {
+        self.code = code.to_owned();
+        self
+    }
+
     pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
         self.headers.push((name.to_owned(), value.into()));
         self

@@ -158,8 +158,9 @@ pub(crate) async fn run(ctx: Ctx, handler: Handler) -> Result<ApiResponse, ApiEr
         app.table.delete(&key, None).await.map(|_| ())
     };
     if let Err(e) = outcome {
-        // The request itself succeeded or failed on its own terms; a retry will find the key
-        // locked until it expires, which is safe (409), never a double execution.
+        // The request itself succeeded or failed on its own terms. A retry within the lock
+        // answers 409; once the lock has passed, a retry takes the key over and runs again, as
+        // it would after a crash.
         tracing::warn!(error = %e, "could not record the idempotent response");
     }
     result
@@ -246,6 +247,7 @@ mod tests {
                 tenant: TenantId::trusted(tenant),
                 user_id: user.into(),
                 session_id: "ses_1".into(),
+                permissions: vec!["*".into()],
             },
             params: Vec::new(),
             request_id: "req_test".into(),

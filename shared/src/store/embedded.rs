@@ -263,7 +263,8 @@ impl Table for EmbeddedTable {
         let now = self.now();
         let conn = self.db.lock();
         let mut out = Vec::with_capacity(keys.len());
-        for key in keys {
+        let mut seen = std::collections::HashSet::new();
+        for key in keys.iter().filter(|k| seen.insert(*k)) {
             if let Some(item) = load(&conn, key)?.filter(|item| !is_expired(item, now)) {
                 out.push(item);
             }

@@ -465,3 +465,22 @@ pub fn key_projection(item: &Item, index: Index) -> Item {
     }
     out
 }
+
+/// Serialises a domain record into an item under `key`, with its `entity` name. The record's own
+/// fields must not use the key attribute names.
+pub fn to_item<T: serde::Serialize>(key: &Key, entity: &str, record: &T) -> Item {
+    let mut item = match serde_json::to_value(record).expect("records serialise") {
+        Value::Object(map) => map,
+        _ => panic!("records serialise to objects"),
+    };
+    item.insert(attr::PK.into(), key.pk.clone().into());
+    item.insert(attr::SK.into(), key.sk.clone().into());
+    item.insert(attr::ENTITY.into(), entity.into());
+    item
+}
+
+/// Reads a domain record back from an item (key and index attributes are ignored).
+pub fn from_item<T: serde::de::DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+    serde_json::from_value(Value::Object(item))
+        .map_err(|e| StoreError::Unavailable(format!("corrupt record: {e}")))
+}

@@ -1,0 +1,126 @@
+//! Password hashing (argon2id with OWASP's parameters) and the password policy.
+
+use crate::http::FieldError;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use std::sync::OnceLock;
+
+/// OWASP's argon2id recommendation: 19 MiB of memory, two passes, one lane.
+fn argon2() -> Argon2<'static> {
+    Argon2::new(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        Params::new(19_456, 2, 1, None).expect("valid argon2 parameters"),
+    )
+}
+
+pub const DEFAULT_MIN_LENGTH: usize = 12;
+pub const MAX_LENGTH: usize = 256;
+
+pub fn hash(password: &str) -> String {
+    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+    argon2()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("hashing a bounded password cannot fail")
+        .to_string()
+}
+
+pub fn verify(password: &str, stored: &str) -> bool {
+    match PasswordHash::new(stored) {
+        Ok(parsed) => argon2()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// Spends the time of one verification against a fixed hash, so that an unknown account takes as
+/// long to refuse as a wrong password.
+pub fn verify_nothing(password: &str) {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    let dummy = DUMMY.get_or_init(|| hash("a password nobody has, used only for timing"));
+    let _ = verify(password, dummy);
+}
+
+/// Checks a new password against the policy; `field` names it in the error.
+pub fn check_policy(
+    password: &str,
+    min_length: usize,
+    field: &str,
+    context: &[&str],
+) -> Result<(), FieldError> {
+    let length = password.chars().count();
+    if length < min_length {
+        return Err(FieldError::new(
+            field,
+            "too_short",
+            format!("use at least {min_length} characters"),
+        ));
+    }
+    if length > MAX_LENGTH {
+        return Err(FieldError::new(
+            field,
+            "too_long",
+            format!("use at most {MAX_LENGTH} characters"),
+        ));
+    }
+    // zxcvbn rates guessability against common passwords, names, keyboard patterns and the
+    // user's own details; scores 0 to 2 fall to an online or cheap offline attack.
+    let score = zxcvbn::zxcvbn(password, context).score();
+    if (score as u8) < 3 {
+        return Err(FieldError::new(
+            field,
+            "too_common",
+            "this password is too easy to guess; use a longer or less common one",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_verify_and_differ() {
+        let a = hash("correct horse battery staple");
+        let b = hash("correct horse battery staple");
+        assert_ne!(a, b, "salted");
+        assert!(a.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(verify("correct horse battery staple", &a));
+        assert!(!verify("correct horse battery stapl", &a));
+        assert!(!verify("x", "not a hash"));
+    }
+
+    #[test]
+    fn policy_refuses_short_long_and_common() {
+        assert_eq!(
+            check_policy("short", 12, "password", &[]).unwrap_err().code,
+            "too_short"
+        );
+        assert_eq!(
+            check_policy(&"a".repeat(257), 12, "password", &[])
+                .unwrap_err()
+                .code,
+            "too_long"
+        );
+        assert_eq!(
+            check_policy("password1234", 12, "password", &[])
+                .unwrap_err()
+                .code,
+            "too_common"
+        );
+        assert_eq!(
+            check_policy(
+                "ana.smith@example.com",
+                12,
+                "password",
+                &["ana.smith@example.com"]
+            )
+            .unwrap_err()
+            .code,
+            "too_common"
+        );
+        assert!(check_policy("plum-orbit-quiet-harbor-7", 12, "password", &[]).is_ok());
+    }
+}

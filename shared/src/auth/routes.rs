@@ -1,0 +1,196 @@
+//! Staff authentication routes.
+
+use super::service::{self, Login, Me, Origin, Refresh, Registered, Registration, Tokens};
+use super::tokens::Jwk;
+use crate::auth::{Principal, TenantId};
+use crate::http::{
+    Access, ApiError, ApiResponse, AwsAccess, Ctx, HandlerFuture, Method, Route, RouteDoc,
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+fn origin(ctx: &Ctx) -> Origin {
+    Origin {
+        ip: ctx.req.source_ip.clone(),
+        user_agent: ctx.req.header("user-agent").map(str::to_owned),
+    }
+}
+
+/// The staff caller of a route with staff access (the pipeline guarantees it).
+pub(crate) fn staff(ctx: &Ctx) -> Result<(&TenantId, &str, &str), ApiError> {
+    match &ctx.principal {
+        Principal::Staff {
+            tenant,
+            user_id,
+            session_id,
+            ..
+        } => Ok((tenant, user_id, session_id)),
+        _ => Err(ApiError::unauthorized("a staff access token is required")),
+    }
+}
+
+fn register(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let input: Registration = ctx.req.json()?;
+        let registered = service::register(&ctx.app, input, &origin(&ctx)).await?;
+        Ok(ApiResponse::created("/admin/company", &registered))
+    })
+}
+
+pub static REGISTER: Route = Route {
+    name: "register_company",
+    method: Method::Post,
+    path: "/admin/auth/register",
+    access: Access::Public,
+    summary: "Register a company with its owner and sign the owner in",
+    tag: "auth",
+    aws: AwsAccess::WRITE,
+    handler: register,
+    doc: || {
+        RouteDoc::new()
+            .request::<Registration>()
+            .response::<Registered>(201, "The company, its owner and the owner's tokens")
+            .errors(&[409, 429])
+    },
+};
+
+fn login(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let input: Login = ctx.req.json()?;
+        let tokens = service::login(&ctx.app, input, &origin(&ctx)).await?;
+        Ok(ApiResponse::json(200, &tokens))
+    })
+}
+
+pub static LOGIN: Route = Route {
+    name: "login",
+    method: Method::Post,
+    path: "/admin/auth/login",
+    access: Access::Public,
+    summary: "Log in with company handle, email and password",
+    tag: "auth",
+    aws: AwsAccess::WRITE,
+    handler: login,
+    doc: || {
+        RouteDoc::new()
+            .request::<Login>()
+            .response::<Tokens>(200, "Access and refresh tokens")
+            .errors(&[401, 429])
+    },
+};
+
+fn refresh(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let input: Refresh = ctx.req.json()?;
+        Ok(ApiResponse::json(
+            200,
+            &service::refresh(&ctx.app, input).await?,
+        ))
+    })
+}
+
+pub static REFRESH: Route = Route {
+    name: "refresh_token",
+    method: Method::Post,
+    path: "/admin/auth/refresh",
+    access: Access::Public,
+    summary: "Exchange a refresh token for new tokens (the old one stops working)",
+    tag: "auth",
+    aws: AwsAccess::WRITE,
+    handler: refresh,
+    doc: || {
+        RouteDoc::new()
+            .description(
+                "Presenting a refresh token that was already exchanged revokes the whole session.",
+            )
+            .request::<Refresh>()
+            .response::<Tokens>(200, "New access and refresh tokens")
+            .errors(&[401])
+    },
+};
+
+fn logout(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, user, session) = staff(&ctx)?;
+        service::logout(&ctx.app, tenant, user, session).await?;
+        Ok(ApiResponse::no_content())
+    })
+}
+
+pub static LOGOUT: Route = Route {
+    name: "logout",
+    method: Method::Post,
+    path: "/admin/auth/logout",
+    access: Access::StaffSelf,
+    summary: "End the current session",
+    tag: "auth",
+    aws: AwsAccess::WRITE,
+    handler: logout,
+    doc: || RouteDoc::new().empty_response(204, "The session is ended"),
+};
+
+fn logout_all(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, user, _) = staff(&ctx)?;
+        service::logout_all(&ctx.app, tenant, user).await?;
+        Ok(ApiResponse::no_content())
+    })
+}
+
+pub static LOGOUT_ALL: Route = Route {
+    name: "logout_all",
+    method: Method::Post,
+    path: "/admin/auth/logout-all",
+    access: Access::StaffSelf,
+    summary: "End every session of the current user",
+    tag: "auth",
+    aws: AwsAccess::WRITE,
+    handler: logout_all,
+    doc: || RouteDoc::new().empty_response(204, "Every session is ended"),
+};
+
+fn me(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, user, _) = staff(&ctx)?;
+        Ok(ApiResponse::json(
+            200,
+            &service::me(&ctx.app, tenant, user).await?,
+        ))
+    })
+}
+
+pub static ME: Route = Route {
+    name: "get_me",
+    method: Method::Get,
+    path: "/admin/me",
+    access: Access::StaffSelf,
+    summary: "The current user, their company, roles and effective permissions",
+    tag: "auth",
+    aws: AwsAccess::READ,
+    handler: me,
+    doc: || RouteDoc::new().response::<Me>(200, "The current user"),
+};
+
+#[derive(Serialize, ToSchema)]
+pub struct Jwks {
+    pub keys: Vec<Jwk>,
+}
+
+fn jwks(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let keys = ctx.app.config.staff_tokens().jwks();
+        Ok(ApiResponse::json(200, &Jwks { keys }).header("cache-control", "public, max-age=300"))
+    })
+}
+
+pub static JWKS: Route = Route {
+    name: "jwks",
+    method: Method::Get,
+    path: "/.well-known/jwks.json",
+    access: Access::Public,
+    summary: "The public keys that verify staff access tokens",
+    tag: "auth",
+    aws: AwsAccess::NONE,
+    handler: jwks,
+    doc: || RouteDoc::new().response::<Jwks>(200, "A JSON Web Key Set"),
+};

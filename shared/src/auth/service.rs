@@ -1,0 +1,556 @@
+//! Staff authentication: company sign-up, log-in, refresh with rotation and reuse detection,
+//! log-out. Every change writes its domain event in the same transaction.
+
+use super::passwords;
+use super::sessions::{self, RefreshToken, Session};
+use super::throttle::{self, Subject};
+use super::tokens::{Audience, Claims, ISSUER, MAX_TTL_SECS};
+use super::TenantId;
+use crate::app::App;
+use crate::clock::rfc3339;
+use crate::companies::{self, model::Company};
+use crate::events::{outbox_put, DomainEvent};
+use crate::http::{ApiError, FieldError};
+use crate::iam::{self, model::Role, permissions};
+use crate::staff::model::{StaffStatus, StaffUser, StoredStaffUser};
+use crate::staff::{self};
+use crate::store::{StoreError, TxOp};
+use crate::validate::{self, Errors};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+/// Access and refresh tokens, as every route that signs someone in answers.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Tokens {
+    pub access_token: String,
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+}
+
+/// Where a sign-in comes from, recorded on the session.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+fn refresh_key(app: &App) -> [u8; 32] {
+    app.config.derived_key("staff-refresh-token")
+}
+
+/// The access token lifetime (the security settings may shorten it later).
+fn access_ttl(_app: &App) -> i64 {
+    MAX_TTL_SECS
+}
+
+fn new_session(app: &App, user_id: &str, origin: &Origin) -> Session {
+    let now = app.clock.now();
+    let epoch = now.unix_timestamp();
+    let nonce: [u8; 16] = rand::random();
+    Session {
+        id: app.ids.new_id("ses"),
+        user_id: user_id.to_owned(),
+        generation: 0,
+        nonce: hex::encode(nonce),
+        created_at: rfc3339(now),
+        created_epoch: epoch,
+        last_used_at: rfc3339(now),
+        idle_expires_epoch: epoch + sessions::IDLE_LIFETIME_SECS,
+        expires_epoch: epoch + sessions::ABSOLUTE_LIFETIME_SECS,
+        user_agent: origin
+            .user_agent
+            .clone()
+            .map(|ua| ua.chars().take(256).collect()),
+        ip: origin.ip.clone(),
+        revoked: false,
+        version: 1,
+    }
+}
+
+/// The permissions a user's roles grant.
+pub fn granted(roles: &[Role], role_ids: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for role in roles.iter().filter(|r| role_ids.contains(&r.id)) {
+        for p in &role.permissions {
+            if !out.contains(p) {
+                out.push(p.clone());
+            }
+        }
+    }
+    if out.iter().any(|p| p == permissions::ALL_PERMISSIONS) {
+        return vec![permissions::ALL_PERMISSIONS.to_owned()];
+    }
+    out
+}
+
+fn issue(
+    app: &App,
+    tenant: &TenantId,
+    session: &Session,
+    generation: u64,
+    granted: Vec<String>,
+) -> Tokens {
+    let now = app.clock.epoch_seconds();
+    let ttl = access_ttl(app);
+    let claims = Claims {
+        iss: ISSUER.into(),
+        aud: Audience::Admin.as_str().into(),
+        sub: session.user_id.clone(),
+        tid: tenant.to_string(),
+        sid: session.id.clone(),
+        iat: now,
+        exp: now + ttl,
+        jti: app.ids.ulid(),
+        perm: granted,
+    };
+    Tokens {
+        access_token: app.config.staff_tokens().issue(&claims),
+        refresh_token: RefreshToken::issue(&refresh_key(app), tenant, session, generation),
+        token_type: "Bearer",
+        expires_in: ttl,
+    }
+}
+
+fn event(
+    app: &App,
+    tenant: &TenantId,
+    kind: &str,
+    actor: Option<&str>,
+    data: serde_json::Value,
+) -> TxOp {
+    let event = DomainEvent::new(app, tenant, kind, actor.map(str::to_owned), data);
+    outbox_put(&event, app.clock.epoch_seconds())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sign-up
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCompany {
+    pub name: String,
+    /// Lower-case letters, digits and hyphens; unique across the platform.
+    pub handle: String,
+    /// ISO 3166-1 alpha-2, e.g. `DE`.
+    pub country: String,
+    /// ISO 4217, e.g. `EUR`.
+    pub currency: String,
+    /// IANA time zone, e.g. `Europe/Berlin`.
+    pub timezone: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOwner {
+    pub name: String,
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Registration {
+    pub company: NewCompany,
+    pub owner: NewOwner,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Registered {
+    pub company: Company,
+    pub user: StaffUser,
+    #[serde(flatten)]
+    pub tokens: Tokens,
+}
+
+/// Handles that would confuse people or routes.
+const RESERVED_HANDLES: [&str; 8] = [
+    "admin", "api", "www", "store", "app", "support", "help", "status",
+];
+
+pub fn validate_company(errors: &mut Errors, prefix: &str, c: &NewCompany) {
+    errors.check(validate::text(&format!("{prefix}name"), &c.name, 100));
+    errors.check(validate::handle(&format!("{prefix}handle"), &c.handle));
+    if RESERVED_HANDLES.contains(&c.handle.as_str()) {
+        errors.push(FieldError::new(
+            format!("{prefix}handle"),
+            "reserved",
+            "this handle is reserved",
+        ));
+    }
+    errors.check(validate::country(&format!("{prefix}country"), &c.country));
+    errors.check(validate::currency(
+        &format!("{prefix}currency"),
+        &c.currency,
+    ));
+    errors.check(validate::timezone(
+        &format!("{prefix}timezone"),
+        &c.timezone,
+    ));
+}
+
+pub async fn register(
+    app: &App,
+    input: Registration,
+    origin: &Origin,
+) -> Result<Registered, ApiError> {
+    if let Some(ip) = &origin.ip {
+        throttle::check(app, &Subject::source("register", ip)).await?;
+    }
+    let email = validate::normalize_email(&input.owner.email);
+    let mut errors = Errors::new();
+    validate_company(&mut errors, "company.", &input.company);
+    errors.check(validate::text("owner.name", &input.owner.name, 100));
+    errors.check(validate::email("owner.email", &email));
+    errors.check(passwords::check_policy(
+        &input.owner.password,
+        passwords::DEFAULT_MIN_LENGTH,
+        "owner.password",
+        &[
+            &email,
+            &input.owner.name,
+            &input.company.name,
+            &input.company.handle,
+        ],
+    ));
+    errors.finish()?;
+
+    let now = rfc3339(app.clock.now());
+    let tenant = TenantId::trusted(app.ids.new_id("co"));
+    let company = Company {
+        id: tenant.to_string(),
+        name: input.company.name.trim().to_owned(),
+        handle: input.company.handle.clone(),
+        country: input.company.country.clone(),
+        currency: input.company.currency.clone(),
+        timezone: input.company.timezone.clone(),
+        created_at: now.clone(),
+        updated_at: now.clone(),
+        version: 1,
+    };
+    let roles: Vec<Role> = permissions::system_roles()
+        .into_iter()
+        .map(|(key, name, description, grants)| Role {
+            id: app.ids.new_id("role"),
+            name: name.into(),
+            description: description.into(),
+            permissions: grants,
+            system: true,
+            key: Some(key.into()),
+            assigned_users: i64::from(key == "owner"),
+            created_at: now.clone(),
+            updated_at: now.clone(),
+            version: 1,
+        })
+        .collect();
+    let owner_role = roles[0].id.clone();
+    let user = StoredStaffUser {
+        user: StaffUser {
+            id: app.ids.new_id("usr"),
+            email: email.clone(),
+            name: input.owner.name.trim().to_owned(),
+            role_ids: vec![owner_role],
+            status: StaffStatus::Active,
+            created_at: now.clone(),
+            updated_at: now.clone(),
+            version: 1,
+        },
+        password_hash: passwords::hash(&input.owner.password),
+        sessions_valid_after: 0,
+    };
+    let session = new_session(app, &user.user.id, origin);
+
+    let mut ops = companies::store::create_ops(&company);
+    for role in &roles {
+        ops.push(iam::store::put_op(
+            &tenant,
+            role,
+            crate::store::Condition::NotExists,
+        ));
+    }
+    ops.extend(staff::store::create_ops(&tenant, &user));
+    ops.push(sessions::create_op(&tenant, &session));
+    ops.push(event(
+        app,
+        &tenant,
+        "company.created",
+        Some(&user.user.id),
+        json!({"company_id": company.id, "handle": company.handle, "owner_id": user.user.id}),
+    ));
+    match app.table.transact(ops).await {
+        Ok(()) => {}
+        Err(e) if e.failed_at(companies::store::HANDLE_OP) => {
+            return Err(ApiError::conflict(
+                "handle_taken",
+                "this handle is already taken",
+            ))
+        }
+        Err(StoreError::Conflict) => {
+            return Err(ApiError::conflict(
+                "handle_taken",
+                "this handle is being registered",
+            ))
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let tokens = issue(
+        app,
+        &tenant,
+        &session,
+        0,
+        vec![permissions::ALL_PERMISSIONS.to_owned()],
+    );
+    Ok(Registered {
+        company,
+        user: user.user,
+        tokens,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Log-in, refresh, log-out
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Login {
+    /// The company handle.
+    pub company: String,
+    pub email: String,
+    pub password: String,
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::unauthorized("the company, email or password is wrong")
+        .with_code("invalid_credentials")
+}
+
+pub async fn login(app: &App, input: Login, origin: &Origin) -> Result<Tokens, ApiError> {
+    let handle = input.company.trim().to_lowercase();
+    let email = validate::normalize_email(&input.email);
+    if input.password.len() > 4 * passwords::MAX_LENGTH || email.len() > 320 || handle.len() > 64 {
+        return Err(invalid_credentials());
+    }
+    let source = origin.ip.as_deref().map(|ip| Subject::source("login", ip));
+    if let Some(source) = &source {
+        throttle::check(app, source).await?;
+    }
+    // Unknown companies are throttled under their handle, known ones under their tenant, so
+    // guessing never reveals which handles exist.
+    let tenant = companies::store::tenant_for_handle(app.table.as_ref(), &handle).await?;
+    let account = Subject::account(
+        tenant.as_ref().map_or(handle.as_str(), |t| t.as_str()),
+        "login",
+        &email,
+    );
+    throttle::check(app, &account).await?;
+    let user = match &tenant {
+        Some(tenant) => staff::store::by_email(app.table.as_ref(), tenant, &email).await?,
+        None => None,
+    };
+    let verified = match &user {
+        Some(user) => passwords::verify(&input.password, &user.password_hash),
+        None => {
+            passwords::verify_nothing(&input.password);
+            false
+        }
+    };
+    let active = user
+        .as_ref()
+        .is_some_and(|u| u.user.status == StaffStatus::Active);
+    let (Some(tenant), Some(user), true, true) = (tenant, user, verified, active) else {
+        throttle::failure(app, &account).await?;
+        if let Some(source) = &source {
+            throttle::failure(app, source).await?;
+        }
+        return Err(invalid_credentials());
+    };
+    throttle::success(app, &account).await?;
+    let roles = iam::store::get_many(app.table.as_ref(), &tenant, &user.user.role_ids).await?;
+    let session = new_session(app, &user.user.id, origin);
+    app.table
+        .transact(vec![
+            sessions::create_op(&tenant, &session),
+            event(
+                app,
+                &tenant,
+                "auth.logged_in",
+                Some(&user.user.id),
+                json!({"user_id": user.user.id, "session_id": session.id, "ip": origin.ip}),
+            ),
+        ])
+        .await?;
+    Ok(issue(
+        app,
+        &tenant,
+        &session,
+        0,
+        granted(&roles, &user.user.role_ids),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Refresh {
+    pub refresh_token: String,
+}
+
+fn invalid_refresh() -> ApiError {
+    ApiError::unauthorized("the refresh token is invalid, expired or revoked")
+        .with_code("invalid_refresh_token")
+}
+
+pub async fn refresh(app: &App, input: Refresh) -> Result<Tokens, ApiError> {
+    let token = RefreshToken::parse(&input.refresh_token).ok_or_else(invalid_refresh)?;
+    let tenant = TenantId::trusted(token.tenant.clone());
+    let key = refresh_key(app);
+    let session = sessions::get(
+        app.table.as_ref(),
+        &tenant,
+        &token.user_id,
+        &token.session_id,
+    )
+    .await?
+    .filter(|s| token.authentic(&key, s))
+    .ok_or_else(invalid_refresh)?;
+    let now = app.clock.epoch_seconds();
+    if session.revoked || session.expires_epoch <= now || session.idle_expires_epoch <= now {
+        return Err(invalid_refresh());
+    }
+    if token.generation < session.generation {
+        // A rotated token came back: whoever holds the newer one may be a thief. End it all.
+        app.table
+            .transact(vec![
+                sessions::revoke_op(&tenant, &session.user_id, &session.id),
+                event(
+                    app,
+                    &tenant,
+                    "auth.refresh_token_reused",
+                    Some(&session.user_id),
+                    json!({"user_id": session.user_id, "session_id": session.id}),
+                ),
+            ])
+            .await?;
+        return Err(ApiError::unauthorized(
+            "this refresh token was already used; the session is revoked",
+        )
+        .with_code("refresh_token_reused"));
+    }
+    if token.generation > session.generation {
+        return Err(invalid_refresh());
+    }
+    let user = staff::store::get(app.table.as_ref(), &tenant, &session.user_id)
+        .await?
+        .filter(|u| {
+            u.user.status == StaffStatus::Active && session.created_epoch >= u.sessions_valid_after
+        })
+        .ok_or_else(invalid_refresh)?;
+    let roles = iam::store::get_many(app.table.as_ref(), &tenant, &user.user.role_ids).await?;
+    match sessions::advance(
+        app.table.as_ref(),
+        &tenant,
+        &session,
+        &rfc3339(app.clock.now()),
+        now + sessions::IDLE_LIFETIME_SECS,
+    )
+    .await
+    {
+        Ok(()) => {}
+        // Another refresh with the same token won the race: this one is the reuse.
+        Err(StoreError::ConditionFailed) => return Err(invalid_refresh()),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(issue(
+        app,
+        &tenant,
+        &session,
+        session.generation + 1,
+        granted(&roles, &user.user.role_ids),
+    ))
+}
+
+/// Ends the session of the calling token.
+pub async fn logout(
+    app: &App,
+    tenant: &TenantId,
+    user_id: &str,
+    session_id: &str,
+) -> Result<(), ApiError> {
+    app.table
+        .transact(vec![
+            sessions::revoke_op(tenant, user_id, session_id),
+            event(
+                app,
+                tenant,
+                "auth.logged_out",
+                Some(user_id),
+                json!({"user_id": user_id, "session_id": session_id}),
+            ),
+        ])
+        .await
+        .or_else(|e| {
+            if e.failed_at(0) {
+                // The session is already gone (expired): logging out of it has nothing to do.
+                Ok(())
+            } else {
+                Err(e.into())
+            }
+        })
+}
+
+/// Ends every session of the user, including the calling one.
+pub async fn logout_all(app: &App, tenant: &TenantId, user_id: &str) -> Result<(), ApiError> {
+    let user = staff::store::get(app.table.as_ref(), tenant, user_id)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("the user no longer exists"))?;
+    let mut changed = user.clone();
+    // Sessions created in this very second are void too.
+    changed.sessions_valid_after = app.clock.epoch_seconds() + 1;
+    changed.user.version += 1;
+    changed.user.updated_at = rfc3339(app.clock.now());
+    app.table
+        .transact(vec![
+            staff::store::replace_op(tenant, &changed, user.user.version),
+            event(
+                app,
+                tenant,
+                "auth.logged_out_everywhere",
+                Some(user_id),
+                json!({"user_id": user_id}),
+            ),
+        ])
+        .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Who am I
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    pub user: StaffUser,
+    pub company: Company,
+    pub roles: Vec<Role>,
+    /// Every permission the user's roles grant, expanded.
+    pub permissions: Vec<String>,
+}
+
+pub async fn me(app: &App, tenant: &TenantId, user_id: &str) -> Result<Me, ApiError> {
+    let gone = || ApiError::unauthorized("the user no longer exists");
+    let user = staff::store::get(app.table.as_ref(), tenant, user_id)
+        .await?
+        .ok_or_else(gone)?;
+    let company = companies::store::get(app.table.as_ref(), tenant)
+        .await?
+        .ok_or_else(gone)?;
+    let roles = iam::store::get_many(app.table.as_ref(), tenant, &user.user.role_ids).await?;
+    let permissions = permissions::effective(&granted(&roles, &user.user.role_ids));
+    Ok(Me {
+        user: user.user,
+        company,
+        roles,
+        permissions,
+    })
+}

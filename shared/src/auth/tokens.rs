@@ -1,0 +1,203 @@
+//! Access tokens: short-lived JWTs signed with Ed25519 (EdDSA), one key set per audience
+//! (`admin` for staff, `store` for customers), so one kind can never pass as the other.
+//!
+//! Verification pins the algorithm, requires every claim, checks `typ`, `aud` and `iss`, and looks
+//! the key up by `kid` among the verification keys, so keys rotate by publishing a new key before
+//! signing with it. Only functions that issue tokens get a signing key.
+
+use super::TenantId;
+use crate::http::ApiError;
+use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+pub const ISSUER: &str = "commerce";
+pub const TYP: &str = "at+jwt";
+/// The longest an access token may live; companies may choose shorter.
+pub const MAX_TTL_SECS: i64 = 15 * 60;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    Admin,
+    Store,
+}
+
+impl Audience {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Audience::Admin => "admin",
+            Audience::Store => "store",
+        }
+    }
+}
+
+/// The claims of an access token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    pub iss: String,
+    pub aud: String,
+    /// The user (staff) or customer id.
+    pub sub: String,
+    /// The tenant.
+    pub tid: String,
+    /// The session the token was issued for.
+    pub sid: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub jti: String,
+    /// Permissions (staff) or nothing (customers), fixed when the token is issued.
+    #[serde(default)]
+    pub perm: Vec<String>,
+}
+
+/// A verification key as published in the JWKS document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Jwk {
+    pub kty: String,
+    pub crv: String,
+    pub x: String,
+    pub kid: String,
+    #[serde(rename = "use")]
+    pub use_: String,
+    pub alg: String,
+}
+
+struct VerifyKey {
+    kid: String,
+    key: DecodingKey,
+    jwk: Jwk,
+}
+
+/// The signing key (if this function issues tokens) and the verification keys of one audience.
+pub struct TokenKeys {
+    audience: Audience,
+    signing: Option<(String, EncodingKey)>,
+    verifying: Vec<VerifyKey>,
+}
+
+/// PKCS#8 v1 wrapping of an Ed25519 seed (RFC 8410), the form jsonwebtoken takes.
+fn pkcs8_from_seed(seed: &[u8; 32]) -> Vec<u8> {
+    let mut der = vec![
+        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
+        0x20,
+    ];
+    der.extend_from_slice(seed);
+    der
+}
+
+fn public_key(seed: &[u8; 32]) -> Vec<u8> {
+    Ed25519KeyPair::from_seed_unchecked(seed)
+        .expect("any 32 bytes are an Ed25519 seed")
+        .public_key()
+        .as_ref()
+        .to_vec()
+}
+
+/// A key id that names the public key: a short hash, stable across deployments.
+fn kid_for(public: &[u8]) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(public);
+    URL_SAFE_NO_PAD.encode(&digest[..12])
+}
+
+impl TokenKeys {
+    /// Keys from one Ed25519 seed: signs with it and verifies with its public key.
+    pub fn from_seed(audience: Audience, seed: &[u8; 32]) -> Self {
+        let public = public_key(seed);
+        let kid = kid_for(&public);
+        let mut keys = TokenKeys {
+            audience,
+            signing: Some((kid, EncodingKey::from_ed_der(&pkcs8_from_seed(seed)))),
+            verifying: Vec::new(),
+        };
+        keys.add_verifier(&public);
+        keys
+    }
+
+    /// Also accept tokens signed by another key (the previous key during a rotation).
+    pub fn add_verifier(&mut self, public: &[u8]) {
+        let kid = kid_for(public);
+        let x = URL_SAFE_NO_PAD.encode(public);
+        self.verifying.push(VerifyKey {
+            kid: kid.clone(),
+            key: DecodingKey::from_ed_der(public),
+            jwk: Jwk {
+                kty: "OKP".into(),
+                crv: "Ed25519".into(),
+                x,
+                kid,
+                use_: "sig".into(),
+                alg: "EdDSA".into(),
+            },
+        });
+    }
+
+    /// Keys that only verify (functions that never issue tokens).
+    pub fn verify_only(audience: Audience, publics: &[Vec<u8>]) -> Self {
+        let mut keys = TokenKeys {
+            audience,
+            signing: None,
+            verifying: Vec::new(),
+        };
+        for public in publics {
+            keys.add_verifier(public);
+        }
+        keys
+    }
+
+    pub fn jwks(&self) -> Vec<Jwk> {
+        self.verifying.iter().map(|k| k.jwk.clone()).collect()
+    }
+
+    /// Signs an access token.
+    pub fn issue(&self, claims: &Claims) -> String {
+        let (kid, key) = self
+            .signing
+            .as_ref()
+            .expect("only token-issuing functions are configured with a signing key");
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.typ = Some(TYP.into());
+        header.kid = Some(kid.clone());
+        jsonwebtoken::encode(&header, claims, key).expect("Ed25519 signing does not fail")
+    }
+
+    /// Verifies an access token for this audience at `now` (epoch seconds).
+    pub fn verify(&self, token: &str, now: i64) -> Result<Claims, ApiError> {
+        let invalid = || ApiError::unauthorized("the access token is invalid or expired");
+        let header = jsonwebtoken::decode_header(token).map_err(|_| invalid())?;
+        if header.alg != Algorithm::EdDSA || header.typ.as_deref() != Some(TYP) {
+            return Err(invalid());
+        }
+        let kid = header.kid.ok_or_else(invalid)?;
+        let key = self
+            .verifying
+            .iter()
+            .find(|k| k.kid == kid)
+            .ok_or_else(invalid)?;
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_audience(&[self.audience.as_str()]);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+        // Expiry is checked below against the injected clock.
+        validation.validate_exp = false;
+        validation.leeway = 0;
+        let claims = jsonwebtoken::decode::<Claims>(token, &key.key, &validation)
+            .map_err(|_| invalid())?
+            .claims;
+        if claims.exp <= now || claims.iat > now + 60 || claims.exp - claims.iat > MAX_TTL_SECS {
+            return Err(invalid());
+        }
+        if claims.tid.is_empty() || claims.sid.is_empty() || claims.jti.is_empty() {
+            return Err(invalid());
+        }
+        Ok(claims)
+    }
+}
+
+impl Claims {
+    pub fn tenant(&self) -> TenantId {
+        TenantId::trusted(self.tid.clone())
+    }
+}

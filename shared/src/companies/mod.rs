@@ -1,0 +1,5 @@
+//! Companies (tenants): their profile and the platform-wide handle that names them at log-in.
+
+pub mod model;
+pub mod routes;
+pub mod store;

@@ -1,0 +1,91 @@
+//! Keys of the IAM module: roles live in the company's organisation partition.
+//!
+//! | item | pk | sk |
+//! |---|---|---|
+//! | role | `T#<tenant>#ORG` | `ROLE#<role id>` |
+
+use super::model::Role;
+use crate::auth::TenantId;
+use crate::companies::store::org_pk;
+use crate::store::{
+    self, Comparison, Condition, Index, Key, Query, SortKey, StoreError, Table, TxOp, Update,
+};
+
+pub const ENTITY: &str = "role";
+
+pub fn key(tenant: &TenantId, role_id: &str) -> Key {
+    Key::new(org_pk(tenant), format!("ROLE#{role_id}"))
+}
+
+pub fn put_op(tenant: &TenantId, role: &Role, condition: Condition) -> TxOp {
+    TxOp::Put {
+        item: store::to_item(&key(tenant, &role.id), ENTITY, role),
+        condition: Some(condition),
+    }
+}
+
+pub async fn get(
+    table: &dyn Table,
+    tenant: &TenantId,
+    id: &str,
+) -> Result<Option<Role>, StoreError> {
+    table
+        .get(&key(tenant, id))
+        .await?
+        .map(store::from_item)
+        .transpose()
+}
+
+/// Every role of the company (companies hold tens of roles, so one page holds them all).
+pub async fn list(table: &dyn Table, tenant: &TenantId) -> Result<Vec<Role>, StoreError> {
+    let page = table
+        .query(
+            &Query::partition(Index::Table, org_pk(tenant))
+                .sk(SortKey::BeginsWith("ROLE#".into()))
+                .limit(1000),
+        )
+        .await?;
+    page.items.into_iter().map(store::from_item).collect()
+}
+
+/// The roles with these ids (unknown ids are left out).
+pub async fn get_many(
+    table: &dyn Table,
+    tenant: &TenantId,
+    ids: &[String],
+) -> Result<Vec<Role>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let keys: Vec<Key> = ids.iter().map(|id| key(tenant, id)).collect();
+    table
+        .batch_get(&keys)
+        .await?
+        .into_iter()
+        .map(store::from_item)
+        .collect()
+}
+
+/// Counts one more or one fewer holder of a role, failing if the role is gone.
+pub fn assign_op(tenant: &TenantId, role_id: &str, delta: i64) -> TxOp {
+    TxOp::Update {
+        key: key(tenant, role_id),
+        update: Update::new().add("assigned_users", delta),
+        condition: Some(Condition::Exists),
+    }
+}
+
+/// Deletes a custom role at `expected` version, only while nobody holds it.
+pub fn delete_op(tenant: &TenantId, role_id: &str, expected: u64) -> TxOp {
+    TxOp::Delete {
+        key: key(tenant, role_id),
+        condition: Some(Condition::All(vec![
+            Condition::VersionIs(expected),
+            Condition::Number {
+                attr: "assigned_users".into(),
+                cmp: Comparison::Le,
+                value: 0,
+            },
+        ])),
+    }
+}

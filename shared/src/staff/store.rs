@@ -1,0 +1,98 @@
+//! Keys of the staff module.
+//!
+//! | item | pk | sk |
+//! |---|---|---|
+//! | staff user | `T#<tenant>#ORG` | `USER#<user id>` |
+//! | email guard | `T#<tenant>#STAFFEMAIL#<email>` | `EMAIL` |
+
+use super::model::StoredStaffUser;
+use crate::auth::TenantId;
+use crate::companies::store::org_pk;
+use crate::store::{
+    self, attr, Condition, Index, Item, Key, Query, SortKey, StoreError, Table, TxOp,
+};
+use serde_json::Value;
+
+pub const ENTITY: &str = "staff_user";
+const EMAIL_ENTITY: &str = "staff_email";
+
+pub fn key(tenant: &TenantId, user_id: &str) -> Key {
+    Key::new(org_pk(tenant), format!("USER#{user_id}"))
+}
+
+fn email_key(tenant: &TenantId, email: &str) -> Key {
+    Key::new(format!("T#{tenant}#STAFFEMAIL#{email}"), "EMAIL")
+}
+
+/// The operations that create a user and claim its email (operation 1: taken email).
+pub fn create_ops(tenant: &TenantId, user: &StoredStaffUser) -> Vec<TxOp> {
+    let guard = email_key(tenant, &user.user.email);
+    let mut item = Item::new();
+    item.insert(attr::PK.into(), guard.pk.into());
+    item.insert(attr::SK.into(), guard.sk.into());
+    item.insert(attr::ENTITY.into(), EMAIL_ENTITY.into());
+    item.insert(attr::VERSION.into(), 1.into());
+    item.insert("user_id".into(), user.user.id.clone().into());
+    vec![
+        TxOp::Put {
+            item: store::to_item(&key(tenant, &user.user.id), ENTITY, user),
+            condition: Some(Condition::NotExists),
+        },
+        TxOp::Put {
+            item,
+            condition: Some(Condition::NotExists),
+        },
+    ]
+}
+
+pub const EMAIL_OP: usize = 1;
+
+pub async fn get(
+    table: &dyn Table,
+    tenant: &TenantId,
+    user_id: &str,
+) -> Result<Option<StoredStaffUser>, StoreError> {
+    table
+        .get(&key(tenant, user_id))
+        .await?
+        .map(store::from_item)
+        .transpose()
+}
+
+/// The user with this (normalised) email, through its guard.
+pub async fn by_email(
+    table: &dyn Table,
+    tenant: &TenantId,
+    email: &str,
+) -> Result<Option<StoredStaffUser>, StoreError> {
+    let Some(guard) = table.get(&email_key(tenant, email)).await? else {
+        return Ok(None);
+    };
+    match guard.get("user_id").and_then(Value::as_str) {
+        Some(id) => get(table, tenant, id).await,
+        None => Ok(None),
+    }
+}
+
+/// Every staff user of the company, oldest first.
+pub async fn list(
+    table: &dyn Table,
+    tenant: &TenantId,
+) -> Result<Vec<StoredStaffUser>, StoreError> {
+    let page = table
+        .query(
+            &Query::partition(Index::Table, org_pk(tenant))
+                .sk(SortKey::BeginsWith("USER#".into()))
+                .limit(1000),
+        )
+        .await?;
+    page.items.into_iter().map(store::from_item).collect()
+}
+
+/// Replaces a user at `expected` version.
+pub fn replace_op(tenant: &TenantId, user: &StoredStaffUser, expected: u64) -> TxOp {
+    TxOp::Put {
+        item: store::to_item(&key(tenant, &user.user.id), ENTITY, user),
+        condition: Some(Condition::VersionIs(expected)),
+    }
+}

@@ -1,0 +1,222 @@
+//! Driving the API in-process through the real router and pipeline, on every storage backend.
+
+use crate::{emulator, test_clock, unique_name, DYNAMODB_ENDPOINT};
+use serde_json::Value;
+use shared::app::{App, EmbeddedApp, EmbeddedOptions, Parts};
+use shared::blobs::local::LocalBlobs;
+use shared::clock::{Clock, ManualClock};
+use shared::http::dispatch::dispatch;
+use shared::http::route::Router;
+use shared::http::ApiRequest;
+use shared::ids::UlidGen;
+use shared::mail::outbox::OutboxMailer;
+use shared::queue::embedded::EmbeddedQueue;
+use shared::store::dynamo::DynamoTable;
+use shared::store::embedded::EmbeddedDb;
+use std::sync::Arc;
+
+pub struct Api {
+    pub app: Arc<App>,
+    router: Router,
+    pub clock: ManualClock,
+    pub backend: &'static str,
+    pub outbox: std::path::PathBuf,
+    _files: tempfile::TempDir,
+}
+
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Value,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The problem's `code`, for error responses.
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or_default()
+    }
+}
+
+/// One request to send.
+pub struct Call {
+    method: &'static str,
+    path: String,
+    headers: http::HeaderMap,
+    body: Option<Vec<u8>>,
+    source_ip: String,
+}
+
+impl Call {
+    pub fn token(mut self, token: &str) -> Self {
+        self.headers
+            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+        self
+    }
+    pub fn header(mut self, name: &'static str, value: &str) -> Self {
+        self.headers.insert(name, value.parse().unwrap());
+        self
+    }
+    pub fn json(mut self, body: Value) -> Self {
+        self.headers
+            .insert("content-type", "application/json".parse().unwrap());
+        self.body = Some(serde_json::to_vec(&body).unwrap());
+        self
+    }
+    pub fn from_ip(mut self, ip: &str) -> Self {
+        self.source_ip = ip.into();
+        self
+    }
+}
+
+fn config() -> shared::config::Config {
+    shared::config::Config::new(vec![42; 32]).unwrap()
+}
+
+impl Api {
+    pub async fn embedded() -> Api {
+        let clock = test_clock();
+        let files = tempfile::tempdir().unwrap();
+        let opened = EmbeddedApp::open(EmbeddedOptions {
+            database: None,
+            files: files.path().to_owned(),
+            base_url: "http://127.0.0.1:9".into(),
+            secret: vec![42; 32],
+            clock: Arc::new(clock.clone()),
+        })
+        .unwrap();
+        Api {
+            app: opened.app,
+            router: Router::new(shared::routes::ALL),
+            clock,
+            backend: "embedded",
+            outbox: opened.outbox,
+            _files: files,
+        }
+    }
+
+    /// The same app with its table on DynamoDB Local (queues, files and mail stay embedded).
+    pub async fn dynamodb() -> Option<Api> {
+        let endpoint = emulator(DYNAMODB_ENDPOINT)?;
+        let clock = test_clock();
+        let shared_clock: Arc<dyn Clock> = Arc::new(clock.clone());
+        let sdk = shared::aws::for_emulator(&endpoint).await;
+        let table = DynamoTable::new(
+            shared::aws::dynamodb(&sdk),
+            unique_name("api"),
+            shared_clock.clone(),
+        );
+        table.ensure_table().await.unwrap();
+        let files = tempfile::tempdir().unwrap();
+        let db = EmbeddedDb::memory(shared_clock.clone()).unwrap();
+        let outbox = files.path().join("outbox");
+        let app = App::new(Parts {
+            table: Arc::new(table),
+            queue: Arc::new(EmbeddedQueue::platform(db)),
+            blobs: Arc::new(LocalBlobs::new(
+                &files.path().join("blobs"),
+                "http://127.0.0.1:9",
+                b"blob-secret",
+                shared_clock.clone(),
+            )),
+            mailer: Arc::new(OutboxMailer::new(outbox.clone(), shared_clock.clone())),
+            clock: shared_clock,
+            ids: Arc::new(UlidGen::default()),
+            config: config(),
+        });
+        Some(Api {
+            app,
+            router: Router::new(shared::routes::ALL),
+            clock,
+            backend: "dynamodb",
+            outbox,
+            _files: files,
+        })
+    }
+
+    pub fn get(&self, path: &str) -> Call {
+        self.call("GET", path)
+    }
+    pub fn post(&self, path: &str) -> Call {
+        self.call("POST", path)
+    }
+    pub fn patch(&self, path: &str) -> Call {
+        self.call("PATCH", path)
+    }
+    pub fn delete(&self, path: &str) -> Call {
+        self.call("DELETE", path)
+    }
+
+    fn call(&self, method: &'static str, path: &str) -> Call {
+        Call {
+            method,
+            path: path.to_owned(),
+            headers: http::HeaderMap::new(),
+            body: None,
+            source_ip: "198.51.100.7".into(),
+        }
+    }
+
+    pub async fn send(&self, call: Call) -> Response {
+        let (path, query) = match call.path.split_once('?') {
+            Some((p, q)) => (p.to_owned(), q.to_owned()),
+            None => (call.path.clone(), String::new()),
+        };
+        let response = dispatch(
+            &self.app,
+            &self.router,
+            ApiRequest {
+                method: call.method.into(),
+                path,
+                query,
+                headers: call.headers,
+                body: call.body.unwrap_or_default().into(),
+                source_ip: Some(call.source_ip),
+                platform_request_id: None,
+            },
+        )
+        .await;
+        let body = if response.body.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&response.body).unwrap_or(Value::Null)
+        };
+        Response {
+            status: response.status,
+            headers: response.headers,
+            body,
+        }
+    }
+}
+
+/// Declares each named async case `fn(Api)` once per backend.
+#[macro_export]
+macro_rules! api_cases {
+    ($($case:ident),* $(,)?) => {
+        mod embedded {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    super::$case($crate::api::Api::embedded().await).await;
+                }
+            )*
+        }
+        mod dynamodb {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    if let Some(api) = $crate::api::Api::dynamodb().await {
+                        super::$case(api).await;
+                    }
+                }
+            )*
+        }
+    };
+}

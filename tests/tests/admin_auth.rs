@@ -1,0 +1,644 @@
+//! Companies, staff sign-in, tokens and roles, through the router on every backend.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use commerce_tests::api::{Api, Response};
+use commerce_tests::api_cases;
+use serde_json::{json, Value};
+use shared::auth::tokens::{Audience, Claims, TokenKeys};
+use std::time::Duration;
+
+const PASSWORD: &str = "plum-orbit-quiet-harbor-7";
+
+fn registration(handle: &str) -> Value {
+    json!({
+        "company": {"name": "Acme Goods", "handle": handle, "country": "DE", "currency": "EUR", "timezone": "Europe/Berlin"},
+        "owner": {"name": "Ana Owner", "email": format!("ana@{handle}.example.com"), "password": PASSWORD}
+    })
+}
+
+async fn register(api: &Api, handle: &str) -> Response {
+    let response = api
+        .send(api.post("/admin/auth/register").json(registration(handle)))
+        .await;
+    assert_eq!(response.status, 201, "{} {:?}", api.backend, response.body);
+    response
+}
+
+fn access(r: &Response) -> String {
+    r.body["access_token"].as_str().unwrap().to_owned()
+}
+
+fn refresh_token(r: &Response) -> String {
+    r.body["refresh_token"].as_str().unwrap().to_owned()
+}
+
+async fn login(api: &Api, handle: &str, password: &str) -> Response {
+    api.send(api.post("/admin/auth/login").json(json!({
+        "company": handle, "email": format!("ana@{handle}.example.com"), "password": password
+    })))
+    .await
+}
+
+/// A validly signed staff token for `tenant` with exactly these permissions (a custom role's
+/// holder, in effect).
+fn token_with(api: &Api, tenant: &str, user: &str, permissions: &[&str]) -> String {
+    let now = api.clock.now_epoch();
+    api.app.config.staff_tokens().issue(&Claims {
+        iss: "commerce".into(),
+        aud: "admin".into(),
+        sub: user.into(),
+        tid: tenant.into(),
+        sid: "ses_01JSAMPLE0000000000000000".into(),
+        iat: now,
+        exp: now + 600,
+        jti: "j1".into(),
+        perm: permissions.iter().map(|p| (*p).to_owned()).collect(),
+    })
+}
+
+trait NowEpoch {
+    fn now_epoch(&self) -> i64;
+}
+impl NowEpoch for shared::clock::ManualClock {
+    fn now_epoch(&self) -> i64 {
+        shared::clock::Clock::epoch_seconds(self)
+    }
+}
+
+async fn registering_creates_company_owner_roles_and_tokens(api: Api) {
+    let r = register(&api, "acme").await;
+    assert_eq!(r.header("location"), Some("/admin/company"));
+    assert_eq!(r.body["company"]["handle"], "acme");
+    assert!(r.body["company"]["id"].as_str().unwrap().starts_with("co_"));
+    assert_eq!(r.body["user"]["email"], "ana@acme.example.com");
+    assert!(r.body["user"].get("password_hash").is_none());
+    assert_eq!(r.body["token_type"], "Bearer");
+    assert_eq!(r.body["expires_in"], 900);
+
+    let me = api.send(api.get("/admin/me").token(&access(&r))).await;
+    assert_eq!(me.status, 200, "{:?}", me.body);
+    assert_eq!(me.body["company"]["name"], "Acme Goods");
+    assert_eq!(me.body["roles"][0]["key"], "owner");
+    let permissions: Vec<&str> = me.body["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert!(permissions.contains(&"settings.payments.write"));
+    assert!(permissions.contains(&"roles.manage"));
+
+    let roles = api.send(api.get("/admin/roles").token(&access(&r))).await;
+    let keys: Vec<&str> = roles.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["key"].as_str())
+        .collect();
+    for key in ["owner", "admin", "staff", "read_only"] {
+        assert!(keys.contains(&key), "{key} in {keys:?}");
+    }
+}
+
+async fn registration_validates_every_field(api: Api) {
+    let r = api
+        .send(api.post("/admin/auth/register").json(json!({
+            "company": {"name": "", "handle": "Bad Handle", "country": "XX", "currency": "EURO", "timezone": "Mars/Base"},
+            "owner": {"name": "Ana", "email": "not-an-email", "password": "password1234"}
+        })))
+        .await;
+    assert_eq!(r.status, 422);
+    let fields: Vec<&str> = r.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    for field in [
+        "company.name",
+        "company.handle",
+        "company.country",
+        "company.currency",
+        "company.timezone",
+        "owner.email",
+        "owner.password",
+    ] {
+        assert!(fields.contains(&field), "{field} in {fields:?}");
+    }
+    let reserved = api
+        .send(api.post("/admin/auth/register").json(registration("admin")))
+        .await;
+    assert_eq!(reserved.status, 422);
+    let unknown = api
+        .send(
+            api.post("/admin/auth/register")
+                .json(json!({"company": {}, "owner": {}, "extra": 1})),
+        )
+        .await;
+    assert_eq!(unknown.status, 422);
+    // Nothing was created: the handle is still free.
+    register(&api, "acme").await;
+}
+
+async fn a_taken_handle_answers_409(api: Api) {
+    register(&api, "acme").await;
+    let again = api
+        .send(api.post("/admin/auth/register").json(registration("acme")))
+        .await;
+    assert_eq!(again.status, 409);
+    assert_eq!(again.code(), "handle_taken");
+}
+
+async fn concurrent_registrations_of_one_handle_have_one_winner(api: Api) {
+    let api = std::sync::Arc::new(api);
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let api = api.clone();
+            tokio::spawn(async move {
+                api.send(api.post("/admin/auth/register").json(registration("race")))
+                    .await
+                    .status
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 409),
+        "{statuses:?}"
+    );
+}
+
+async fn login_accepts_the_owner_and_refuses_everyone_else_alike(api: Api) {
+    register(&api, "acme").await;
+    let ok = login(&api, "acme", PASSWORD).await;
+    assert_eq!(ok.status, 200, "{:?}", ok.body);
+    let me = api.send(api.get("/admin/me").token(&access(&ok))).await;
+    assert_eq!(me.status, 200);
+
+    let wrong = login(&api, "acme", "not-the-password-at-all").await;
+    let unknown_company = login(&api, "nobody", PASSWORD).await;
+    let unknown_email = api
+        .send(
+            api.post("/admin/auth/login")
+                .json(json!({"company": "acme", "email": "eve@example.com", "password": PASSWORD})),
+        )
+        .await;
+    for r in [&wrong, &unknown_company, &unknown_email] {
+        assert_eq!(r.status, 401);
+        assert_eq!(r.code(), "invalid_credentials");
+        assert_eq!(r.body["detail"], wrong.body["detail"]);
+    }
+}
+
+async fn repeated_failures_lock_the_account_out(api: Api) {
+    register(&api, "acme").await;
+    for _ in 0..5 {
+        assert_eq!(
+            login(&api, "acme", "wrong-password-guess").await.status,
+            401
+        );
+    }
+    let locked = login(&api, "acme", PASSWORD).await;
+    assert_eq!(locked.status, 429);
+    let retry: u64 = locked.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    api.clock.advance(Duration::from_secs(61));
+    assert_eq!(login(&api, "acme", PASSWORD).await.status, 200);
+    // Unknown accounts lock out the same way, so locking reveals nothing.
+    for _ in 0..5 {
+        login(&api, "ghost", "wrong-password-guess").await;
+    }
+    assert_eq!(login(&api, "ghost", PASSWORD).await.status, 429);
+}
+
+async fn refresh_rotates_and_reuse_revokes_the_session(api: Api) {
+    let r = register(&api, "acme").await;
+    let first = refresh_token(&r);
+    let rotated = api
+        .send(
+            api.post("/admin/auth/refresh")
+                .json(json!({"refresh_token": first})),
+        )
+        .await;
+    assert_eq!(rotated.status, 200, "{:?}", rotated.body);
+    let second = refresh_token(&rotated);
+    assert_ne!(first, second);
+    let me = api
+        .send(api.get("/admin/me").token(&access(&rotated)))
+        .await;
+    assert_eq!(me.status, 200);
+
+    let reused = api
+        .send(
+            api.post("/admin/auth/refresh")
+                .json(json!({"refresh_token": first})),
+        )
+        .await;
+    assert_eq!(reused.status, 401);
+    assert_eq!(reused.code(), "refresh_token_reused");
+    let after = api
+        .send(
+            api.post("/admin/auth/refresh")
+                .json(json!({"refresh_token": second})),
+        )
+        .await;
+    assert_eq!(after.status, 401, "the whole session is revoked");
+
+    for forged in [
+        "",
+        "garbage",
+        "co_1.usr_1.ses_1.0.x",
+        &second.replace(".1.", ".2."),
+    ] {
+        let r = api
+            .send(
+                api.post("/admin/auth/refresh")
+                    .json(json!({"refresh_token": forged})),
+            )
+            .await;
+        assert_eq!(r.status, 401, "{forged}");
+    }
+}
+
+async fn logout_ends_refresh_and_logout_all_ends_every_session(api: Api) {
+    let r = register(&api, "acme").await;
+    let other = login(&api, "acme", PASSWORD).await;
+    let out = api
+        .send(api.post("/admin/auth/logout").token(&access(&r)))
+        .await;
+    assert_eq!(out.status, 204);
+    let refreshed = api
+        .send(
+            api.post("/admin/auth/refresh")
+                .json(json!({"refresh_token": refresh_token(&r)})),
+        )
+        .await;
+    assert_eq!(refreshed.status, 401);
+    // The other session still works until "log out everywhere".
+    let still = api
+        .send(
+            api.post("/admin/auth/refresh")
+                .json(json!({"refresh_token": refresh_token(&other)})),
+        )
+        .await;
+    assert_eq!(still.status, 200);
+    let all = api
+        .send(api.post("/admin/auth/logout-all").token(&access(&still)))
+        .await;
+    assert_eq!(all.status, 204);
+    let dead = api
+        .send(
+            api.post("/admin/auth/refresh")
+                .json(json!({"refresh_token": refresh_token(&still)})),
+        )
+        .await;
+    assert_eq!(dead.status, 401);
+    // A session begun afterwards works.
+    api.clock.advance(Duration::from_secs(2));
+    assert_eq!(login(&api, "acme", PASSWORD).await.status, 200);
+}
+
+fn b64(value: &Value) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).unwrap())
+}
+
+fn parts(token: &str) -> (Value, Value, String) {
+    let mut it = token.split('.');
+    let header =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(it.next().unwrap()).unwrap()).unwrap();
+    let payload =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(it.next().unwrap()).unwrap()).unwrap();
+    (header, payload, it.next().unwrap().to_owned())
+}
+
+async fn forged_and_misused_tokens_are_refused(api: Api) {
+    let r = register(&api, "acme").await;
+    let b = register(&api, "bravo").await;
+    let good = access(&r);
+    let (header, payload, signature) = parts(&good);
+    let mut attacks: Vec<(&str, String)> = Vec::new();
+
+    let mut none = header.clone();
+    none["alg"] = json!("none");
+    attacks.push(("alg none", format!("{}.{}.", b64(&none), b64(&payload))));
+
+    // HS256 keyed with the published public key.
+    let jwks = api.send(api.get("/.well-known/jwks.json")).await;
+    let public = URL_SAFE_NO_PAD
+        .decode(jwks.body["keys"][0]["x"].as_str().unwrap())
+        .unwrap();
+    let mut hs = header.clone();
+    hs["alg"] = json!("HS256");
+    let signing_input = format!("{}.{}", b64(&hs), b64(&payload));
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&public).unwrap();
+    mac.update(signing_input.as_bytes());
+    let tag = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+    attacks.push((
+        "HS256 with the public key",
+        format!("{signing_input}.{tag}"),
+    ));
+
+    let mut other_tenant = payload.clone();
+    other_tenant["tid"] = b.body["company"]["id"].clone();
+    attacks.push((
+        "tid changed",
+        format!("{}.{}.{signature}", b64(&header), b64(&other_tenant)),
+    ));
+
+    let mut wrong_typ = header.clone();
+    wrong_typ["typ"] = json!("JWT");
+    attacks.push((
+        "typ changed",
+        format!("{}.{}.{signature}", b64(&wrong_typ), b64(&payload)),
+    ));
+
+    let foreign = TokenKeys::from_seed(Audience::Admin, &[9; 32]);
+    let claims: Claims = serde_json::from_value(payload.clone()).unwrap();
+    attacks.push(("unknown kid", foreign.issue(&claims)));
+
+    let mut store_claims = claims.clone();
+    store_claims.aud = "store".into();
+    attacks.push((
+        "customer audience",
+        api.app.config.staff_tokens().issue(&store_claims),
+    ));
+
+    let mut long = claims.clone();
+    long.exp = long.iat + 3600;
+    attacks.push((
+        "lifetime over 15 minutes",
+        api.app.config.staff_tokens().issue(&long),
+    ));
+
+    for (name, token) in attacks {
+        let response = api.send(api.get("/admin/me").token(&token)).await;
+        assert_eq!(response.status, 401, "{name}");
+        assert_eq!(response.code(), "unauthenticated", "{name}");
+    }
+    let missing = api.send(api.get("/admin/me")).await;
+    assert_eq!(missing.status, 401);
+    let basic = api
+        .send(api.get("/admin/me").header("authorization", "Basic YTpi"))
+        .await;
+    assert_eq!(basic.status, 401);
+
+    api.clock.advance(Duration::from_secs(901));
+    let expired = api.send(api.get("/admin/me").token(&good)).await;
+    assert_eq!(expired.status, 401);
+}
+
+async fn routes_check_their_permission(api: Api) {
+    let r = register(&api, "acme").await;
+    let tenant = r.body["company"]["id"].as_str().unwrap();
+    let user = r.body["user"]["id"].as_str().unwrap();
+    let reader = token_with(&api, tenant, user, &["roles.read"]);
+    let nobody = token_with(&api, tenant, user, &[]);
+
+    assert_eq!(
+        api.send(api.get("/admin/roles").token(&reader))
+            .await
+            .status,
+        200
+    );
+    let denied = api.send(api.get("/admin/roles").token(&nobody)).await;
+    assert_eq!(denied.status, 403);
+    assert_eq!(denied.code(), "missing_permission");
+    let create = api
+        .send(
+            api.post("/admin/roles")
+                .token(&reader)
+                .json(json!({"name": "x", "permissions": []})),
+        )
+        .await;
+    assert_eq!(create.status, 403);
+    let patch = api
+        .send(
+            api.patch("/admin/company")
+                .token(&reader)
+                .json(json!({"name": "Hijacked"})),
+        )
+        .await;
+    assert_eq!(patch.status, 403);
+    // Routes for any signed-in staff need no permission.
+    assert_eq!(
+        api.send(api.get("/admin/permissions").token(&nobody))
+            .await
+            .status,
+        200
+    );
+    let company = api.send(api.get("/admin/company").token(&nobody)).await;
+    assert_eq!(company.body["name"], "Acme Goods");
+}
+
+async fn roles_are_managed_within_their_company(api: Api) {
+    let a = register(&api, "acme").await;
+    let b = register(&api, "bravo").await;
+    let (ta, tb) = (access(&a), access(&b));
+
+    let invalid = api
+        .send(
+            api.post("/admin/roles")
+                .token(&ta)
+                .json(json!({"name": "Packers", "permissions": ["orders.read", "orders.steal"]})),
+        )
+        .await;
+    assert_eq!(invalid.status, 422);
+    assert_eq!(invalid.body["errors"][0]["field"], "permissions[1]");
+    assert_eq!(invalid.body["errors"][0]["code"], "unknown_permission");
+
+    let created = api
+        .send(api.post("/admin/roles").token(&ta).json(json!({"name": "Packers", "permissions": ["orders.write", "orders.read", "orders.read"]})))
+        .await;
+    assert_eq!(created.status, 201);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        created.header("location"),
+        Some(format!("/admin/roles/{id}").as_str())
+    );
+    assert_eq!(
+        created.body["permissions"],
+        json!(["orders.read", "orders.write"])
+    );
+    assert_eq!(created.header("etag"), Some("\"1\""));
+
+    // Another company sees nothing of it.
+    let path = format!("/admin/roles/{id}");
+    for call in [
+        api.get(&path).token(&tb),
+        api.patch(&path).token(&tb).json(json!({"name": "Mine"})),
+        api.delete(&path).token(&tb),
+    ] {
+        let r = api.send(call).await;
+        assert_eq!(r.status, 404, "{:?}", r.body);
+    }
+
+    let stale = api
+        .send(
+            api.patch(&path)
+                .token(&ta)
+                .header("if-match", "\"7\"")
+                .json(json!({"name": "Pickers"})),
+        )
+        .await;
+    assert_eq!(stale.status, 412);
+    let renamed = api
+        .send(
+            api.patch(&path)
+                .token(&ta)
+                .header("if-match", "\"1\"")
+                .json(json!({"name": "Pickers"})),
+        )
+        .await;
+    assert_eq!(renamed.status, 200);
+    assert_eq!(renamed.body["name"], "Pickers");
+    assert_eq!(renamed.body["version"], 2);
+
+    let owner_role = api.send(api.get("/admin/me").token(&ta)).await.body["roles"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let system = api
+        .send(
+            api.patch(&format!("/admin/roles/{owner_role}"))
+                .token(&ta)
+                .json(json!({"name": "Boss"})),
+        )
+        .await;
+    assert_eq!(system.status, 409);
+    assert_eq!(system.code(), "system_role");
+    let system = api
+        .send(api.delete(&format!("/admin/roles/{owner_role}")).token(&ta))
+        .await;
+    assert_eq!(system.status, 409);
+
+    assert_eq!(api.send(api.delete(&path).token(&ta)).await.status, 204);
+    assert_eq!(api.send(api.get(&path).token(&ta)).await.status, 404);
+}
+
+async fn the_company_profile_and_handle_change(api: Api) {
+    let a = register(&api, "acme").await;
+    register(&api, "bravo").await;
+    let ta = access(&a);
+    let company = api.send(api.get("/admin/company").token(&ta)).await;
+    assert_eq!(company.header("etag"), Some("\"1\""));
+
+    let taken = api
+        .send(
+            api.patch("/admin/company")
+                .token(&ta)
+                .json(json!({"handle": "bravo"})),
+        )
+        .await;
+    assert_eq!(taken.status, 409);
+    assert_eq!(taken.code(), "handle_taken");
+    let invalid = api
+        .send(
+            api.patch("/admin/company")
+                .token(&ta)
+                .json(json!({"currency": "XXXX", "timezone": "Nowhere"})),
+        )
+        .await;
+    assert_eq!(invalid.status, 422);
+    assert_eq!(invalid.body["errors"].as_array().unwrap().len(), 2);
+
+    let moved = api
+        .send(
+            api.patch("/admin/company")
+                .token(&ta)
+                .header("if-match", "\"1\"")
+                .json(json!({"handle": "acme-goods", "name": "Acme Goods GmbH"})),
+        )
+        .await;
+    assert_eq!(moved.status, 200, "{:?}", moved.body);
+    assert_eq!(moved.body["handle"], "acme-goods");
+    let stale = api
+        .send(
+            api.patch("/admin/company")
+                .token(&ta)
+                .header("if-match", "\"1\"")
+                .json(json!({"name": "Old"})),
+        )
+        .await;
+    assert_eq!(stale.status, 412);
+
+    let old = api
+        .send(api.post("/admin/auth/login").json(
+            json!({"company": "acme", "email": "ana@acme.example.com", "password": PASSWORD}),
+        ))
+        .await;
+    assert_eq!(old.status, 401);
+    let new = api
+        .send(api.post("/admin/auth/login").json(
+            json!({"company": "acme-goods", "email": "ana@acme.example.com", "password": PASSWORD}),
+        ))
+        .await;
+    assert_eq!(new.status, 200);
+    // The old handle is free again.
+    register(&api, "acme").await;
+}
+
+async fn jwks_publishes_the_verification_key(api: Api) {
+    let jwks = api.send(api.get("/.well-known/jwks.json")).await;
+    assert_eq!(jwks.status, 200);
+    let key = &jwks.body["keys"][0];
+    assert_eq!(key["kty"], "OKP");
+    assert_eq!(key["crv"], "Ed25519");
+    assert_eq!(key["alg"], "EdDSA");
+    let r = register(&api, "acme").await;
+    let (header, _, _) = parts(&access(&r));
+    assert_eq!(header["kid"], key["kid"]);
+    assert_eq!(header["typ"], "at+jwt");
+}
+
+async fn auth_events_are_recorded(api: Api) {
+    let r = register(&api, "acme").await;
+    login(&api, "acme", PASSWORD).await;
+    api.send(api.post("/admin/auth/logout").token(&access(&r)))
+        .await;
+    let tenant = r.body["company"]["id"].as_str().unwrap();
+    let page = api
+        .app
+        .table
+        .query(&shared::store::Query::partition(
+            shared::store::Index::Table,
+            format!("T#{tenant}#EVENT"),
+        ))
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = page
+        .items
+        .iter()
+        .map(|i| i["event"]["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        vec!["company.created", "auth.logged_in", "auth.logged_out"]
+    );
+}
+
+api_cases!(
+    registering_creates_company_owner_roles_and_tokens,
+    registration_validates_every_field,
+    a_taken_handle_answers_409,
+    concurrent_registrations_of_one_handle_have_one_winner,
+    login_accepts_the_owner_and_refuses_everyone_else_alike,
+    repeated_failures_lock_the_account_out,
+    refresh_rotates_and_reuse_revokes_the_session,
+    logout_ends_refresh_and_logout_all_ends_every_session,
+    forged_and_misused_tokens_are_refused,
+    routes_check_their_permission,
+    roles_are_managed_within_their_company,
+    the_company_profile_and_handle_change,
+    jwks_publishes_the_verification_key,
+    auth_events_are_recorded,
+);
