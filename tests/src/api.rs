@@ -21,6 +21,7 @@ pub struct Api {
     pub clock: ManualClock,
     pub backend: &'static str,
     pub outbox: std::path::PathBuf,
+    delivered: std::sync::Mutex<std::collections::HashSet<String>>,
     _files: tempfile::TempDir,
 }
 
@@ -98,6 +99,7 @@ impl Api {
             clock,
             backend: "embedded",
             outbox: opened.outbox,
+            delivered: Default::default(),
             _files: files,
         }
     }
@@ -137,6 +139,7 @@ impl Api {
             clock,
             backend: "dynamodb",
             outbox,
+            delivered: Default::default(),
             _files: files,
         })
     }
@@ -219,4 +222,72 @@ macro_rules! api_cases {
             )*
         }
     };
+}
+
+impl Api {
+    /// Delivers the tenant's outbox events as the stream consumer would (through the real
+    /// consumer code, fed the stored items as stream records), runs the notifications worker,
+    /// and returns every email sent so far, oldest first.
+    pub async fn deliver_mail(&self, tenant: &str) -> Vec<String> {
+        use aws_lambda_events::dynamodb::{Event, EventRecord};
+        let page = self
+            .app
+            .table
+            .query(
+                &shared::store::Query::partition(
+                    shared::store::Index::Table,
+                    format!("T#{tenant}#EVENT"),
+                )
+                .limit(1000),
+            )
+            .await
+            .unwrap();
+        let mut records = Vec::new();
+        for item in page.items {
+            let id = item["sk"].as_str().unwrap().to_owned();
+            if !self.delivered.lock().unwrap().insert(id) {
+                continue;
+            }
+            let mut record = EventRecord::default();
+            record.event_name = "INSERT".into();
+            record.change.new_image = serde_dynamo::to_item(&item).unwrap();
+            records.push(record);
+        }
+        let mut event = Event::default();
+        event.records = records;
+        let response = shared::events::stream::handle(self.app.queue.as_ref(), event).await;
+        assert!(response.batch_item_failures.is_empty());
+        while shared::workers::poll_once(
+            &self.app,
+            self.app.queue.as_ref(),
+            &shared::workers::notifications::WORKER,
+        )
+        .await
+            > 0
+        {}
+        let mut paths: Vec<_> = std::fs::read_dir(&self.outbox)
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        paths.sort();
+        paths
+            .into_iter()
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .collect()
+    }
+}
+
+/// The token an email carries on the line after `marker`.
+pub fn token_after(eml: &str, marker: &str) -> String {
+    let mut lines = eml.lines();
+    while let Some(line) = lines.next() {
+        if line.contains(marker) {
+            return lines.next().unwrap().trim().to_owned();
+        }
+    }
+    panic!("no `{marker}` in {eml}");
 }

@@ -194,3 +194,128 @@ pub static JWKS: Route = Route {
     handler: jwks,
     doc: || RouteDoc::new().response::<Jwks>(200, "A JSON Web Key Set"),
 };
+
+fn password_reset(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let input: service::ResetRequest = ctx.req.json()?;
+        service::request_reset(&ctx.app, input, &origin(&ctx)).await?;
+        Ok(ApiResponse::new(202))
+    })
+}
+
+pub static PASSWORD_RESET: Route = Route {
+    name: "request_password_reset",
+    method: Method::Post,
+    path: "/admin/auth/password-reset",
+    access: Access::Public,
+    summary: "Email a password reset link (answers 202 whether or not the account exists)",
+    tag: "auth",
+    aws: AwsAccess::WRITE,
+    handler: password_reset,
+    doc: || {
+        RouteDoc::new()
+            .request::<service::ResetRequest>()
+            .empty_response(202, "If the account exists, an email is on its way")
+            .errors(&[429])
+    },
+};
+
+fn password_reset_confirm(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let input: service::ResetConfirm = ctx.req.json()?;
+        service::confirm_reset(&ctx.app, input).await?;
+        Ok(ApiResponse::no_content())
+    })
+}
+
+pub static PASSWORD_RESET_CONFIRM: Route = Route {
+    name: "confirm_password_reset",
+    method: Method::Post,
+    path: "/admin/auth/password-reset/confirm",
+    access: Access::Public,
+    summary: "Set a new password with a reset token; ends every session",
+    tag: "auth",
+    aws: AwsAccess::WRITE,
+    handler: password_reset_confirm,
+    doc: || {
+        RouteDoc::new()
+            .request::<service::ResetConfirm>()
+            .empty_response(204, "The password is changed")
+    },
+};
+
+fn change_password(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, user, session) = staff(&ctx)?;
+        let input: service::PasswordChange = ctx.req.json()?;
+        service::change_password(&ctx.app, tenant, user, session, input).await?;
+        Ok(ApiResponse::no_content())
+    })
+}
+
+pub static CHANGE_PASSWORD: Route = Route {
+    name: "change_password",
+    method: Method::Post,
+    path: "/admin/me/password",
+    access: Access::StaffSelf,
+    summary: "Change your password; ends your other sessions",
+    tag: "auth",
+    aws: AwsAccess::WRITE,
+    handler: change_password,
+    doc: || {
+        RouteDoc::new()
+            .request::<service::PasswordChange>()
+            .empty_response(204, "The password is changed")
+            .errors(&[429])
+    },
+};
+
+fn list_sessions(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, user, session) = staff(&ctx)?;
+        let data = service::list_sessions(&ctx.app, tenant, user, session).await?;
+        Ok(ApiResponse::json(
+            200,
+            &crate::http::ListPage {
+                data,
+                next_cursor: None,
+            },
+        ))
+    })
+}
+
+pub static LIST_SESSIONS: Route = Route {
+    name: "list_my_sessions",
+    method: Method::Get,
+    path: "/admin/me/sessions",
+    access: Access::StaffSelf,
+    summary: "Your signed-in sessions",
+    tag: "auth",
+    aws: AwsAccess::READ,
+    handler: list_sessions,
+    doc: || RouteDoc::new().response::<Vec<super::sessions::SessionView>>(200, "Live sessions"),
+};
+
+fn revoke_session(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, user, _) = staff(&ctx)?;
+        service::revoke_session(&ctx.app, tenant, user, ctx.param("id")).await?;
+        Ok(ApiResponse::no_content())
+    })
+}
+
+pub static REVOKE_SESSION: Route = Route {
+    name: "revoke_my_session",
+    method: Method::Delete,
+    path: "/admin/me/sessions/{id}",
+    access: Access::StaffSelf,
+    summary: "End one of your sessions",
+    tag: "auth",
+    aws: AwsAccess::WRITE,
+    handler: revoke_session,
+    doc: || {
+        RouteDoc::new()
+            .empty_response(204, "The session is ended")
+            .errors(&[404])
+    },
+};

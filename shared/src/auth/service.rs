@@ -16,6 +16,8 @@ use crate::staff::model::{StaffStatus, StaffUser, StoredStaffUser};
 use crate::staff::{self};
 use crate::store::{StoreError, TxOp};
 use crate::validate::{self, Errors};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -124,6 +126,29 @@ fn event(
 ) -> TxOp {
     let event = DomainEvent::new(app, tenant, kind, actor.map(str::to_owned), data);
     outbox_put(&event, app.clock.epoch_seconds())
+}
+
+/// A fresh session for a user who just proved who they are, and the operation that stores it.
+pub fn new_signed_in_session(
+    app: &App,
+    tenant: &TenantId,
+    user_id: &str,
+    origin: &Origin,
+) -> (Session, TxOp) {
+    let session = new_session(app, user_id, origin);
+    let op = sessions::create_op(tenant, &session);
+    (session, op)
+}
+
+/// Tokens for a new session of a user holding `role_ids`.
+pub fn tokens_for(
+    app: &App,
+    tenant: &TenantId,
+    session: &Session,
+    roles: &[Role],
+    role_ids: &[String],
+) -> Tokens {
+    issue(app, tenant, session, 0, granted(roles, role_ids))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -241,6 +266,7 @@ pub async fn register(
             system: true,
             key: Some(key.into()),
             assigned_users: i64::from(key == "owner"),
+            active_users: i64::from(key == "owner"),
             created_at: now.clone(),
             updated_at: now.clone(),
             version: 1,
@@ -553,4 +579,325 @@ pub async fn me(app: &App, tenant: &TenantId, user_id: &str) -> Result<Me, ApiEr
         roles,
         permissions,
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Password reset and change
+//
+// | item | pk | sk |
+// |---|---|---|
+// | reset token | `T#<tenant>#RESET#<sha256(secret)>` | `RESET` |
+
+/// How long a password reset link works.
+pub const RESET_LIFETIME_SECS: i64 = 3600;
+
+fn reset_key(tenant: &TenantId, secret: &str) -> crate::store::Key {
+    use sha2::Digest;
+    let digest = hex::encode(sha2::Sha256::digest(secret.as_bytes()));
+    crate::store::Key::new(format!("T#{tenant}#RESET#{digest}"), "RESET")
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetRequest {
+    /// The company handle.
+    pub company: String,
+    pub email: String,
+}
+
+/// Sends a reset email when the account exists; answers the same either way.
+pub async fn request_reset(
+    app: &App,
+    input: ResetRequest,
+    origin: &Origin,
+) -> Result<(), ApiError> {
+    let handle = input.company.trim().to_lowercase();
+    let email = validate::normalize_email(&input.email);
+    if email.len() > 320 || handle.len() > 64 {
+        return Ok(());
+    }
+    if let Some(ip) = &origin.ip {
+        let source = Subject::source("password-reset", ip);
+        throttle::check(app, &source).await?;
+        throttle::failure(app, &source).await?;
+    }
+    let tenant = companies::store::tenant_for_handle(app.table.as_ref(), &handle).await?;
+    let account = Subject::account(
+        tenant.as_ref().map_or(handle.as_str(), |t| t.as_str()),
+        "password-reset",
+        &email,
+    );
+    throttle::check(app, &account).await?;
+    // Every request counts, so a mailbox cannot be flooded with reset emails.
+    throttle::failure(app, &account).await?;
+    let Some(tenant) = tenant else { return Ok(()) };
+    let Some(user) = staff::store::by_email(app.table.as_ref(), &tenant, &email).await? else {
+        return Ok(());
+    };
+    if user.user.status != StaffStatus::Active {
+        return Ok(());
+    }
+    let secret = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+    let token = format!("{tenant}.{secret}");
+    let now = app.clock.epoch_seconds();
+    let key = reset_key(&tenant, &secret);
+    let mut item = crate::store::Item::new();
+    item.insert("pk".into(), key.pk.into());
+    item.insert("sk".into(), key.sk.into());
+    item.insert("entity".into(), "password_reset".into());
+    item.insert("version".into(), 1.into());
+    item.insert("user_id".into(), user.user.id.clone().into());
+    item.insert("expires_epoch".into(), (now + RESET_LIFETIME_SECS).into());
+    item.insert("ttl".into(), (now + RESET_LIFETIME_SECS).into());
+    let link = format!(
+        "{}/admin/reset-password?token={token}",
+        app.config.public_url
+    );
+    let mail = crate::workers::notifications::EmailRequest {
+        to: vec![user.user.email.clone()],
+        subject: "Reset your password".into(),
+        text: format!(
+            "Someone asked to reset the password of your staff account.\n\nReset it within one hour:\n{link}\n\nYour reset token (for POST /admin/auth/password-reset/confirm):\n{token}\n\nIf this was not you, ignore this email; your password stays as it is.\n"
+        ),
+        html: None,
+        from: None,
+        reply_to: None,
+    };
+    app.table
+        .transact(vec![
+            TxOp::Put {
+                item,
+                condition: Some(crate::store::Condition::NotExists),
+            },
+            event(
+                app,
+                &tenant,
+                crate::workers::notifications::EMAIL_REQUESTED,
+                None,
+                serde_json::to_value(mail).expect("serialises"),
+            ),
+            event(
+                app,
+                &tenant,
+                "auth.password_reset_requested",
+                None,
+                json!({"user_id": user.user.id, "ip": origin.ip}),
+            ),
+        ])
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetConfirm {
+    pub token: String,
+    pub new_password: String,
+}
+
+fn invalid_reset() -> ApiError {
+    ApiError::new(
+        400,
+        "invalid_reset_token",
+        "the reset token is invalid, used or expired",
+    )
+}
+
+/// Sets a new password with a reset token (once) and ends every session.
+pub async fn confirm_reset(app: &App, input: ResetConfirm) -> Result<(), ApiError> {
+    let (tenant, secret) = input.token.split_once('.').ok_or_else(invalid_reset)?;
+    if !crate::ids::is_id(tenant, "co") || secret.is_empty() || secret.len() > 100 {
+        return Err(invalid_reset());
+    }
+    let tenant = TenantId::trusted(tenant);
+    let key = reset_key(&tenant, secret);
+    let now = app.clock.epoch_seconds();
+    let reset = app.table.get(&key).await?.ok_or_else(invalid_reset)?;
+    let expires = reset
+        .get("expires_epoch")
+        .and_then(serde_json::Value::as_i64)
+        .unwrap_or(0);
+    let user_id = reset
+        .get("user_id")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    if expires <= now {
+        return Err(invalid_reset());
+    }
+    let user = staff::store::get(app.table.as_ref(), &tenant, &user_id)
+        .await?
+        .filter(|u| u.user.status == StaffStatus::Active)
+        .ok_or_else(invalid_reset)?;
+    let mut errors = Errors::new();
+    errors.check(passwords::check_policy(
+        &input.new_password,
+        passwords::DEFAULT_MIN_LENGTH,
+        "new_password",
+        &[&user.user.email, &user.user.name],
+    ));
+    errors.finish()?;
+    let mut changed = user.clone();
+    changed.password_hash = passwords::hash(&input.new_password);
+    changed.sessions_valid_after = now + 1;
+    changed.user.version += 1;
+    changed.user.updated_at = rfc3339(app.clock.now());
+    match app
+        .table
+        .transact(vec![
+            TxOp::Delete {
+                key,
+                condition: Some(crate::store::Condition::Exists),
+            },
+            staff::store::replace_op(&tenant, &changed, user.user.version),
+            event(
+                app,
+                &tenant,
+                "auth.password_reset",
+                Some(&user_id),
+                json!({"user_id": user_id}),
+            ),
+        ])
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(e) if e.failed_at(0) => Err(invalid_reset()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// Changes the caller's password and ends every other session.
+pub async fn change_password(
+    app: &App,
+    tenant: &TenantId,
+    user_id: &str,
+    session_id: &str,
+    input: PasswordChange,
+) -> Result<(), ApiError> {
+    let account = Subject::tenant_account(tenant, "password-change", user_id);
+    throttle::check(app, &account).await?;
+    let user = staff::store::get(app.table.as_ref(), tenant, user_id)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("the user no longer exists"))?;
+    if !passwords::verify(&input.current_password, &user.password_hash) {
+        throttle::failure(app, &account).await?;
+        return Err(ApiError::validation(vec![FieldError::new(
+            "current_password",
+            "incorrect",
+            "the current password is wrong",
+        )]));
+    }
+    let mut errors = Errors::new();
+    errors.check(passwords::check_policy(
+        &input.new_password,
+        passwords::DEFAULT_MIN_LENGTH,
+        "new_password",
+        &[&user.user.email, &user.user.name],
+    ));
+    if input.new_password == input.current_password {
+        errors.push(FieldError::new(
+            "new_password",
+            "unchanged",
+            "choose a password different from the current one",
+        ));
+    }
+    errors.finish()?;
+    let now = app.clock.epoch_seconds();
+    let mut changed = user.clone();
+    changed.password_hash = passwords::hash(&input.new_password);
+    changed.sessions_valid_after = now + 1;
+    changed.user.version += 1;
+    changed.user.updated_at = rfc3339(app.clock.now());
+    // The calling session is re-dated past the cut-off so that it alone survives.
+    let keep = crate::store::TxOp::Update {
+        key: sessions::key(tenant, user_id, session_id),
+        update: crate::store::Update::new().set("created_epoch", now + 1),
+        condition: Some(crate::store::Condition::Exists),
+    };
+    app.table
+        .transact(vec![
+            staff::store::replace_op(tenant, &changed, user.user.version),
+            keep,
+            event(
+                app,
+                tenant,
+                "auth.password_changed",
+                Some(user_id),
+                json!({"user_id": user_id}),
+            ),
+        ])
+        .await
+        .map_err(|e| {
+            if e.failed_at(0) {
+                ApiError::conflict("conflict", "the account changed meanwhile; retry")
+            } else {
+                e.into()
+            }
+        })
+}
+
+/// The caller's live sessions.
+pub async fn list_sessions(
+    app: &App,
+    tenant: &TenantId,
+    user_id: &str,
+    current: &str,
+) -> Result<Vec<sessions::SessionView>, ApiError> {
+    let user = staff::store::get(app.table.as_ref(), tenant, user_id)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("the user no longer exists"))?;
+    let now = app.clock.epoch_seconds();
+    Ok(sessions::list(app.table.as_ref(), tenant, user_id)
+        .await?
+        .into_iter()
+        .filter(|s| {
+            !s.revoked
+                && s.created_epoch >= user.sessions_valid_after
+                && s.idle_expires_epoch > now
+                && s.expires_epoch > now
+        })
+        .map(|s| sessions::SessionView {
+            current: s.id == current,
+            id: s.id,
+            created_at: s.created_at,
+            last_used_at: s.last_used_at,
+            user_agent: s.user_agent,
+            ip: s.ip,
+        })
+        .collect())
+}
+
+/// Ends one of the caller's sessions.
+pub async fn revoke_session(
+    app: &App,
+    tenant: &TenantId,
+    user_id: &str,
+    session_id: &str,
+) -> Result<(), ApiError> {
+    app.table
+        .transact(vec![
+            sessions::revoke_op(tenant, user_id, session_id),
+            event(
+                app,
+                tenant,
+                "auth.session_revoked",
+                Some(user_id),
+                json!({"user_id": user_id, "session_id": session_id}),
+            ),
+        ])
+        .await
+        .map_err(|e| {
+            if e.failed_at(0) {
+                ApiError::not_found("session")
+            } else {
+                e.into()
+            }
+        })
 }

@@ -19,6 +19,10 @@ pub struct Role {
     /// How many staff users hold the role; a role in use cannot be deleted.
     #[serde(default)]
     pub assigned_users: i64,
+    /// How many active (not disabled) staff users hold the role. The owner role never drops to
+    /// zero: a company always keeps an active owner.
+    #[serde(default)]
+    pub active_users: i64,
     pub created_at: String,
     pub updated_at: String,
     pub version: u64,

@@ -160,6 +160,7 @@ fn create(ctx: Ctx) -> HandlerFuture {
             system: false,
             key: None,
             assigned_users: 0,
+            active_users: 0,
             created_at: now.clone(),
             updated_at: now,
             version: 1,

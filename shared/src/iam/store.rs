@@ -66,12 +66,23 @@ pub async fn get_many(
         .collect()
 }
 
-/// Counts one more or one fewer holder of a role, failing if the role is gone.
-pub fn assign_op(tenant: &TenantId, role_id: &str, delta: i64) -> TxOp {
+/// Changes a role's holder counts, failing if the role is gone or (for the owner role) if it
+/// would leave the company without an active owner.
+pub fn count_op(tenant: &TenantId, role: &Role, assigned: i64, active: i64) -> TxOp {
+    let mut conditions = vec![Condition::Exists];
+    if role.key.as_deref() == Some("owner") && active < 0 {
+        conditions.push(Condition::Number {
+            attr: "active_users".into(),
+            cmp: Comparison::Ge,
+            value: 1 - active,
+        });
+    }
     TxOp::Update {
-        key: key(tenant, role_id),
-        update: Update::new().add("assigned_users", delta),
-        condition: Some(Condition::Exists),
+        key: key(tenant, &role.id),
+        update: Update::new()
+            .add("assigned_users", assigned)
+            .add("active_users", active),
+        condition: Some(Condition::All(conditions)),
     }
 }
 

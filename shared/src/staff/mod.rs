@@ -1,4 +1,7 @@
-//! Staff users of a company: their accounts, roles and status.
+//! Staff users of a company: their accounts, roles and status, and invitations to join.
 
+pub mod invites;
 pub mod model;
+pub mod routes;
+pub mod service;
 pub mod store;

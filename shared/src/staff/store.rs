@@ -96,3 +96,40 @@ pub fn replace_op(tenant: &TenantId, user: &StoredStaffUser, expected: u64) -> T
         condition: Some(Condition::VersionIs(expected)),
     }
 }
+
+/// The operations that remove a user and free its email (operation 0 checks the version).
+pub fn delete_ops(tenant: &TenantId, user: &StoredStaffUser) -> Vec<TxOp> {
+    vec![
+        TxOp::Delete {
+            key: key(tenant, &user.user.id),
+            condition: Some(Condition::VersionIs(user.user.version)),
+        },
+        TxOp::Delete {
+            key: email_key(tenant, &user.user.email),
+            condition: None,
+        },
+    ]
+}
+
+/// One page of staff users, oldest first, starting after `after`.
+pub async fn page(
+    table: &dyn Table,
+    tenant: &TenantId,
+    limit: u32,
+    after: Option<Item>,
+) -> Result<(Vec<StoredStaffUser>, Option<Item>), StoreError> {
+    let page = table
+        .query(
+            &Query::partition(Index::Table, org_pk(tenant))
+                .sk(SortKey::BeginsWith("USER#".into()))
+                .limit(limit)
+                .after(after),
+        )
+        .await?;
+    let users = page
+        .items
+        .into_iter()
+        .map(store::from_item)
+        .collect::<Result<_, _>>()?;
+    Ok((users, page.last_key))
+}

@@ -1,0 +1,446 @@
+//! Invitations: staff with `staff.manage` invite a colleague by email with roles; the email
+//! carries a single-use token valid for seven days, and accepting it creates the user and signs
+//! them in.
+//!
+//! | item | pk | sk |
+//! |---|---|---|
+//! | invite | `T#<tenant>#ORG` | `INVITE#<invite id>` |
+//!
+//! The token is `<tenant>.<invite id>.<secret>`; only the secret's SHA-256 is stored.
+
+use super::model::{StaffStatus, StaffUser, StoredStaffUser};
+use super::{service, store as staff_store};
+use crate::auth::routes::staff;
+use crate::auth::service::{new_signed_in_session, Origin, Tokens};
+use crate::auth::{passwords, TenantId};
+use crate::clock::rfc3339;
+use crate::companies::store::org_pk;
+use crate::events::{outbox_put, DomainEvent};
+use crate::http::{
+    Access, ApiError, ApiResponse, AwsAccess, Ctx, FieldError, HandlerFuture, ListPage, Method,
+    Route, RouteDoc,
+};
+use crate::store::{self, Condition, Index, Key, Query, SortKey, TxOp};
+use crate::validate::{self, Errors};
+use crate::workers::notifications::{EmailRequest, EMAIL_REQUESTED};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+pub const ENTITY: &str = "staff_invite";
+pub const LIFETIME_SECS: i64 = 7 * 24 * 3600;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Invite {
+    /// `inv_<ULID>`
+    pub id: String,
+    pub email: String,
+    pub role_ids: Vec<String>,
+    pub invited_by: String,
+    pub created_at: String,
+    pub expires_at: String,
+    pub version: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct StoredInvite {
+    #[serde(flatten)]
+    invite: Invite,
+    token_hash: String,
+    expires_epoch: i64,
+}
+
+fn key(tenant: &TenantId, id: &str) -> Key {
+    Key::new(org_pk(tenant), format!("INVITE#{id}"))
+}
+
+fn hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+async fn get(ctx: &Ctx, tenant: &TenantId, id: &str) -> Result<Option<StoredInvite>, ApiError> {
+    Ok(ctx
+        .app
+        .table
+        .get(&key(tenant, id))
+        .await?
+        .map(store::from_item)
+        .transpose()?)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewInvite {
+    pub email: String,
+    pub role_ids: Vec<String>,
+}
+
+fn create(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, actor, _) = staff(&ctx)?;
+        let input: NewInvite = ctx.req.json()?;
+        let email = validate::normalize_email(&input.email);
+        let mut errors = Errors::new();
+        errors.check(validate::email("email", &email));
+        if input.role_ids.is_empty() {
+            errors.push(FieldError::new(
+                "role_ids",
+                "required",
+                "give the invitee at least one role",
+            ));
+        }
+        errors.finish()?;
+        let table = ctx.app.table.as_ref();
+        let roles = crate::iam::store::get_many(table, tenant, &input.role_ids).await?;
+        let mut errors = Errors::new();
+        for (i, id) in input.role_ids.iter().enumerate() {
+            if !roles.iter().any(|r| &r.id == id) {
+                errors.push(FieldError::new(
+                    format!("role_ids[{i}]"),
+                    "unknown_role",
+                    format!("no role `{id}` in this company"),
+                ));
+            }
+        }
+        errors.finish()?;
+        if staff_store::by_email(table, tenant, &email)
+            .await?
+            .is_some()
+        {
+            return Err(ApiError::conflict(
+                "already_staff",
+                "this email already belongs to a staff user",
+            ));
+        }
+        let company = crate::companies::store::get(table, tenant)
+            .await?
+            .ok_or_else(|| ApiError::not_found("company"))?;
+        let now = ctx.app.clock.now();
+        let expires = now + time::Duration::seconds(LIFETIME_SECS);
+        let mut role_ids = input.role_ids;
+        role_ids.sort();
+        role_ids.dedup();
+        let invite = Invite {
+            id: ctx.app.ids.new_id("inv"),
+            email: email.clone(),
+            role_ids,
+            invited_by: actor.to_owned(),
+            created_at: rfc3339(now),
+            expires_at: rfc3339(expires),
+            version: 1,
+        };
+        let secret = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+        let token = format!("{tenant}.{}.{secret}", invite.id);
+        let stored = StoredInvite {
+            invite: invite.clone(),
+            token_hash: hash(&secret),
+            expires_epoch: expires.unix_timestamp(),
+        };
+        let mut item = store::to_item(&key(tenant, &invite.id), ENTITY, &stored);
+        item.insert("ttl".into(), (stored.expires_epoch + 30 * 24 * 3600).into());
+        let link = format!(
+            "{}/admin/accept-invite?token={token}",
+            ctx.app.config.public_url
+        );
+        let mail = DomainEvent::new(
+            &ctx.app,
+            tenant,
+            EMAIL_REQUESTED,
+            Some(actor.to_owned()),
+            serde_json::to_value(EmailRequest {
+                to: vec![email],
+                subject: format!("You are invited to join {} on Commerce", company.name),
+                text: format!(
+                    "You have been invited to join {} as staff.\n\nAccept the invitation within 7 days:\n{link}\n\nYour invitation token (for POST /admin/auth/accept-invite):\n{token}\n\nIf you did not expect this, ignore this email.\n",
+                    company.name
+                ),
+                html: None,
+                from: None,
+                reply_to: None,
+            })
+            .expect("email requests serialise"),
+        );
+        let audit = DomainEvent::new(
+            &ctx.app,
+            tenant,
+            "staff.invited",
+            Some(actor.to_owned()),
+            json!({"invite_id": invite.id, "email": invite.email, "role_ids": invite.role_ids}),
+        );
+        let now_epoch = ctx.app.clock.epoch_seconds();
+        table
+            .transact(vec![
+                TxOp::Put {
+                    item,
+                    condition: Some(Condition::NotExists),
+                },
+                outbox_put(&mail, now_epoch),
+                outbox_put(&audit, now_epoch),
+            ])
+            .await?;
+        Ok(ApiResponse::created(
+            &format!("/admin/staff/invites/{}", invite.id),
+            &invite,
+        ))
+    })
+}
+
+pub static CREATE_INVITE: Route = Route {
+    name: "create_invite",
+    method: Method::Post,
+    path: "/admin/staff/invites",
+    access: Access::Staff("staff.manage"),
+    summary: "Invite a colleague by email",
+    tag: "staff",
+    aws: AwsAccess::WRITE,
+    handler: create,
+    doc: || {
+        RouteDoc::new()
+            .description("Emails a single-use token valid for 7 days.")
+            .request::<NewInvite>()
+            .response::<Invite>(201, "The invitation")
+            .errors(&[409])
+    },
+};
+
+fn list(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, _, _) = staff(&ctx)?;
+        let page = ctx
+            .app
+            .table
+            .query(
+                &Query::partition(Index::Table, org_pk(tenant))
+                    .sk(SortKey::BeginsWith("INVITE#".into()))
+                    .limit(1000),
+            )
+            .await?;
+        let now = ctx.app.clock.epoch_seconds();
+        let data: Vec<Invite> = page
+            .items
+            .into_iter()
+            .map(store::from_item::<StoredInvite>)
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .filter(|i| i.expires_epoch > now)
+            .map(|i| i.invite)
+            .collect();
+        Ok(ApiResponse::json(
+            200,
+            &ListPage {
+                data,
+                next_cursor: None,
+            },
+        ))
+    })
+}
+
+pub static LIST_INVITES: Route = Route {
+    name: "list_invites",
+    method: Method::Get,
+    path: "/admin/staff/invites",
+    access: Access::Staff("staff.read"),
+    summary: "Pending invitations",
+    tag: "staff",
+    aws: AwsAccess::READ,
+    handler: list,
+    doc: || RouteDoc::new().response::<Vec<Invite>>(200, "Invitations not yet accepted or expired"),
+};
+
+fn delete(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, actor, _) = staff(&ctx)?;
+        let id = ctx.param("id").to_owned();
+        get(&ctx, tenant, &id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("invite"))?;
+        let event = DomainEvent::new(
+            &ctx.app,
+            tenant,
+            "staff.invite_revoked",
+            Some(actor.to_owned()),
+            json!({"invite_id": id}),
+        );
+        ctx.app
+            .table
+            .transact(vec![
+                TxOp::Delete {
+                    key: key(tenant, &id),
+                    condition: Some(Condition::Exists),
+                },
+                outbox_put(&event, ctx.app.clock.epoch_seconds()),
+            ])
+            .await
+            .map_err(|e| {
+                if e.failed_at(0) {
+                    ApiError::not_found("invite")
+                } else {
+                    e.into()
+                }
+            })?;
+        Ok(ApiResponse::no_content())
+    })
+}
+
+pub static DELETE_INVITE: Route = Route {
+    name: "delete_invite",
+    method: Method::Delete,
+    path: "/admin/staff/invites/{id}",
+    access: Access::Staff("staff.manage"),
+    summary: "Revoke an invitation",
+    tag: "staff",
+    aws: AwsAccess::WRITE,
+    handler: delete,
+    doc: || {
+        RouteDoc::new()
+            .empty_response(204, "The invitation no longer works")
+            .errors(&[404])
+    },
+};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptInvite {
+    pub token: String,
+    pub name: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Joined {
+    pub user: StaffUser,
+    #[serde(flatten)]
+    pub tokens: Tokens,
+}
+
+fn invalid_invite() -> ApiError {
+    ApiError::new(
+        404,
+        "invalid_invite",
+        "the invitation is invalid, used or expired",
+    )
+}
+
+fn accept(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let input: AcceptInvite = ctx.req.json()?;
+        let parts: Vec<&str> = input.token.split('.').collect();
+        let [tenant, invite_id, secret] = parts.as_slice() else {
+            return Err(invalid_invite());
+        };
+        if !crate::ids::is_id(tenant, "co") || !crate::ids::is_id(invite_id, "inv") {
+            return Err(invalid_invite());
+        }
+        let tenant = TenantId::trusted(*tenant);
+        let stored = get(&ctx, &tenant, invite_id)
+            .await?
+            .ok_or_else(invalid_invite)?;
+        let given = hash(secret);
+        let matches: bool = given.len() == stored.token_hash.len()
+            && given
+                .bytes()
+                .zip(stored.token_hash.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0;
+        if !matches || stored.expires_epoch <= ctx.app.clock.epoch_seconds() {
+            return Err(invalid_invite());
+        }
+        let invite = stored.invite;
+        let mut errors = Errors::new();
+        errors.check(validate::text("name", &input.name, 100));
+        errors.check(passwords::check_policy(
+            &input.password,
+            passwords::DEFAULT_MIN_LENGTH,
+            "password",
+            &[&invite.email, &input.name],
+        ));
+        errors.finish()?;
+        let now = rfc3339(ctx.app.clock.now());
+        let user = StoredStaffUser {
+            user: StaffUser {
+                id: ctx.app.ids.new_id("usr"),
+                email: invite.email.clone(),
+                name: input.name.trim().to_owned(),
+                role_ids: invite.role_ids.clone(),
+                status: StaffStatus::Active,
+                created_at: now.clone(),
+                updated_at: now,
+                version: 1,
+            },
+            password_hash: passwords::hash(&input.password),
+            sessions_valid_after: 0,
+        };
+        let table = ctx.app.table.as_ref();
+        let counts = service::role_count_ops(table, &tenant, None, Some(&user)).await?;
+        let (session, session_op) = new_signed_in_session(
+            &ctx.app,
+            &tenant,
+            &user.user.id,
+            &Origin {
+                ip: ctx.req.source_ip.clone(),
+                user_agent: ctx.req.header("user-agent").map(str::to_owned),
+            },
+        );
+        let event = DomainEvent::new(
+            &ctx.app,
+            &tenant,
+            "staff.joined",
+            Some(user.user.id.clone()),
+            json!({"user_id": user.user.id, "invite_id": invite.id}),
+        );
+        let mut ops = vec![TxOp::Delete {
+            key: key(&tenant, &invite.id),
+            condition: Some(Condition::VersionIs(invite.version)),
+        }];
+        ops.extend(staff_store::create_ops(&tenant, &user));
+        ops.extend(counts);
+        ops.push(session_op);
+        ops.push(outbox_put(&event, ctx.app.clock.epoch_seconds()));
+        match table.transact(ops).await {
+            Ok(()) => {}
+            Err(e) if e.failed_at(0) => return Err(invalid_invite()),
+            Err(e) if e.failed_at(1 + staff_store::EMAIL_OP) => {
+                return Err(ApiError::conflict(
+                    "already_staff",
+                    "this email already belongs to a staff user",
+                ))
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let roles = crate::iam::store::get_many(table, &tenant, &user.user.role_ids).await?;
+        let tokens = crate::auth::service::tokens_for(
+            &ctx.app,
+            &tenant,
+            &session,
+            &roles,
+            &user.user.role_ids,
+        );
+        Ok(ApiResponse::created(
+            &format!("/admin/staff/{}", user.user.id),
+            &Joined {
+                user: user.user,
+                tokens,
+            },
+        ))
+    })
+}
+
+pub static ACCEPT_INVITE: Route = Route {
+    name: "accept_invite",
+    method: Method::Post,
+    path: "/admin/auth/accept-invite",
+    access: Access::Public,
+    summary: "Accept an invitation: create the account and sign in",
+    tag: "auth",
+    aws: AwsAccess::WRITE,
+    handler: accept,
+    doc: || {
+        RouteDoc::new()
+            .request::<AcceptInvite>()
+            .response::<Joined>(201, "The new staff user and their tokens")
+            .errors(&[404, 409])
+    },
+};
