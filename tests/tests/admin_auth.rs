@@ -603,6 +603,7 @@ async fn jwks_publishes_the_verification_key(api: Api) {
 async fn auth_events_are_recorded(api: Api) {
     let r = register(&api, "acme").await;
     login(&api, "acme", PASSWORD).await;
+    login(&api, "acme", "a-wrong-password-here").await;
     api.send(api.post("/admin/auth/logout").token(&access(&r)))
         .await;
     let tenant = r.body["company"]["id"].as_str().unwrap();
@@ -622,8 +623,76 @@ async fn auth_events_are_recorded(api: Api) {
         .collect();
     assert_eq!(
         kinds,
-        vec!["company.created", "auth.logged_in", "auth.logged_out"]
+        vec![
+            "company.created",
+            "auth.logged_in",
+            "auth.login_failed",
+            "auth.logged_out"
+        ]
     );
+}
+
+/// Every route that needs a staff token refuses a request without one (401), with a storefront
+/// audience token (401), and, where it names a permission, with a token lacking it (403): checked
+/// over the whole route table, so a new route cannot forget.
+#[tokio::test]
+async fn every_admin_route_enforces_its_access_rule() {
+    use shared::http::Access;
+    let api = Api::embedded().await;
+    let r = register(&api, "acme").await;
+    let tenant = r.body["company"]["id"].as_str().unwrap().to_owned();
+    let user = r.body["user"]["id"].as_str().unwrap().to_owned();
+    let powerless = token_with(&api, &tenant, &user, &[]);
+    let (_, payload, _) = parts(&access(&r));
+    let mut store_claims: Claims = serde_json::from_value(payload).unwrap();
+    store_claims.aud = "store".into();
+    let customer_like = api.app.config.staff_tokens().issue(&store_claims);
+    let mut checked = 0;
+    for route in shared::routes::ALL {
+        let path = route
+            .path
+            .split('/')
+            .map(|s| if s.starts_with('{') { "x_1" } else { s })
+            .collect::<Vec<_>>()
+            .join("/");
+        let call = |token: Option<&str>| {
+            let mut call = match route.method.as_str() {
+                "GET" => api.get(&path),
+                "POST" => api.post(&path),
+                "PATCH" => api.patch(&path),
+                _ => api.delete(&path),
+            };
+            if route.method.has_body() {
+                call = call.json(json!({}));
+            }
+            if let Some(token) = token {
+                call = call.token(token);
+            }
+            call
+        };
+        match route.access {
+            Access::Staff(_) | Access::StaffSelf => {
+                assert_eq!(
+                    api.send(call(None)).await.status,
+                    401,
+                    "{route:?} without a token"
+                );
+                assert_eq!(
+                    api.send(call(Some(&customer_like))).await.status,
+                    401,
+                    "{route:?} with a store token"
+                );
+                if let Access::Staff(permission) = route.access {
+                    let denied = api.send(call(Some(&powerless))).await;
+                    assert_eq!(denied.status, 403, "{route:?} without {permission}");
+                    assert_eq!(denied.code(), "missing_permission");
+                }
+                checked += 1;
+            }
+            _ => {}
+        }
+    }
+    assert!(checked >= 20, "{checked} admin routes checked");
 }
 
 api_cases!(

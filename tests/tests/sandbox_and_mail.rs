@@ -51,6 +51,34 @@ async fn a_durable_sandbox_keeps_data_and_secret_across_restarts() {
     second.stop().await;
 }
 
+#[tokio::test]
+async fn accounts_survive_a_sandbox_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let first = start(dir.path()).await;
+    let registered = client
+        .post(format!("{}/admin/auth/register", first.base_url()))
+        .json(&json!({
+            "company": {"name": "Kept", "handle": "kept", "country": "FR", "currency": "EUR", "timezone": "Europe/Paris"},
+            "owner": {"name": "Kim", "email": "kim@kept.example.com", "password": "plum-orbit-quiet-harbor-7"}
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), 201);
+    first.stop().await;
+
+    let second = start(dir.path()).await;
+    let login = client
+        .post(format!("{}/admin/auth/login", second.base_url()))
+        .json(&json!({"company": "kept", "email": "kim@kept.example.com", "password": "plum-orbit-quiet-harbor-7"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    second.stop().await;
+}
+
 fn email() -> Email {
     Email {
         from: "shop@example.com".into(),

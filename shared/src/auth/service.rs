@@ -371,7 +371,7 @@ pub async fn login(app: &App, input: Login, origin: &Origin) -> Result<Tokens, A
         "login",
         &email,
     );
-    throttle::check(app, &account).await?;
+    let earlier_failures = throttle::check(app, &account).await?;
     let user = match &tenant {
         Some(tenant) => staff::store::by_email(app.table.as_ref(), tenant, &email).await?,
         None => None,
@@ -386,14 +386,29 @@ pub async fn login(app: &App, input: Login, origin: &Origin) -> Result<Tokens, A
     let active = user
         .as_ref()
         .is_some_and(|u| u.user.status == StaffStatus::Active);
-    let (Some(tenant), Some(user), true, true) = (tenant, user, verified, active) else {
+    let (Some(tenant), Some(user), true, true) = (&tenant, &user, verified, active) else {
         throttle::failure(app, &account).await?;
         if let Some(source) = &source {
             throttle::failure(app, source).await?;
         }
+        if let Some(tenant) = &tenant {
+            // Failures against a real company are part of its audit trail.
+            app.table
+                .transact(vec![event(
+                    app,
+                    tenant,
+                    "auth.login_failed",
+                    user.as_ref().map(|u| u.user.id.as_str()),
+                    json!({"email": email, "ip": origin.ip, "user_id": user.as_ref().map(|u| &u.user.id)}),
+                )])
+                .await?;
+        }
         return Err(invalid_credentials());
     };
-    throttle::success(app, &account).await?;
+    let (tenant, user) = (tenant.clone(), user.clone());
+    if earlier_failures > 0 {
+        throttle::success(app, &account).await?;
+    }
     let roles = iam::store::get_many(app.table.as_ref(), &tenant, &user.user.role_ids).await?;
     let session = new_session(app, &user.user.id, origin);
     app.table

@@ -58,19 +58,21 @@ impl Subject {
     }
 }
 
-/// Refuses with 429 while the subject is locked out.
-pub async fn check(app: &App, subject: &Subject) -> Result<(), ApiError> {
+/// Refuses with 429 while the subject is locked out; otherwise answers how many failures the
+/// current window holds.
+pub async fn check(app: &App, subject: &Subject) -> Result<i64, ApiError> {
     let now = app.clock.epoch_seconds();
-    if let Some(item) = app.table.get(&subject.key).await? {
-        let until = item
-            .get("locked_until")
-            .and_then(Value::as_i64)
-            .unwrap_or(0);
-        if until > now {
-            return Err(ApiError::too_many_requests((until - now) as u64));
-        }
+    let Some(item) = app.table.get(&subject.key).await? else {
+        return Ok(0);
+    };
+    let until = item
+        .get("locked_until")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    if until > now {
+        return Err(ApiError::too_many_requests((until - now) as u64));
     }
-    Ok(())
+    Ok(item.get("failures").and_then(Value::as_i64).unwrap_or(0))
 }
 
 /// Counts a failure; the failure that reaches the limit starts a lockout.
