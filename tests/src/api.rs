@@ -265,19 +265,7 @@ impl Api {
         .await
             > 0
         {}
-        let mut paths: Vec<_> = std::fs::read_dir(&self.outbox)
-            .map(|d| {
-                d.flatten()
-                    .map(|e| e.path())
-                    .filter(|p| p.extension().is_some_and(|x| x == "eml"))
-                    .collect()
-            })
-            .unwrap_or_default();
-        paths.sort();
-        paths
-            .into_iter()
-            .map(|p| std::fs::read_to_string(p).unwrap())
-            .collect()
+        crate::read_outbox(&self.outbox)
     }
 }
 

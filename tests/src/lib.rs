@@ -239,19 +239,7 @@ pub struct AppFixture {
 impl AppFixture {
     /// The `.eml` files the outbox mailer wrote, oldest first.
     pub fn outbox_messages(&self) -> Vec<String> {
-        let mut paths: Vec<_> = std::fs::read_dir(&self.outbox)
-            .map(|dir| {
-                dir.flatten()
-                    .map(|e| e.path())
-                    .filter(|p| p.extension().is_some_and(|x| x == "eml"))
-                    .collect()
-            })
-            .unwrap_or_default();
-        paths.sort();
-        paths
-            .into_iter()
-            .map(|p| std::fs::read_to_string(p).unwrap())
-            .collect()
+        read_outbox(&self.outbox)
     }
 }
 
@@ -314,4 +302,22 @@ impl SandboxFixture {
     pub async fn stop(self) {
         self.sandbox.stop().await;
     }
+}
+
+/// The `.eml` files in an outbox folder, oldest first.
+pub fn read_outbox(dir: &std::path::Path) -> Vec<String> {
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                .collect()
+        })
+        .unwrap_or_default();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect()
 }

@@ -685,7 +685,51 @@ async fn sessions_can_be_revoked_one_by_one(api: Api) {
     assert_eq!(left.len(), 1);
 }
 
+async fn nobody_grants_more_than_they_hold(api: Api) {
+    let c = register(&api, "acme").await;
+    let admin_role = role_id(&api, &c, "admin").await;
+    let owner_role = role_id(&api, &c, "owner").await;
+    let staff_role = role_id(&api, &c, "staff").await;
+    let admin = join(&api, &c, "adam@example.com", &[&admin_role]).await;
+    let adam = token(&admin);
+    let adam_id = admin.body["user"]["id"].as_str().unwrap().to_owned();
+
+    let attempts = [
+        api.patch(&format!("/admin/staff/{adam_id}"))
+            .token(&adam)
+            .json(json!({"role_ids": [owner_role]})),
+        api.patch(&format!("/admin/staff/{}", c.owner_id))
+            .token(&adam)
+            .json(json!({"status": "disabled"})),
+        api.delete(&format!("/admin/staff/{}", c.owner_id))
+            .token(&adam),
+        api.post("/admin/staff/invites")
+            .token(&adam)
+            .json(json!({"email": "mole@example.com", "role_ids": [owner_role]})),
+        api.post("/admin/roles")
+            .token(&adam)
+            .json(json!({"name": "Payments", "permissions": ["settings.payments.write"]})),
+    ];
+    for attempt in attempts {
+        let r = api.send(attempt).await;
+        assert_eq!(r.status, 403, "{:?}", r.body);
+        assert_eq!(r.code(), "permission_escalation");
+    }
+    // Within their own powers an admin manages staff as usual.
+    let invite = api
+        .send(
+            api.post("/admin/staff/invites")
+                .token(&adam)
+                .json(json!({"email": "sam@example.com", "role_ids": [staff_role]})),
+        )
+        .await;
+    assert_eq!(invite.status, 201);
+    let me = api.send(api.get("/admin/me").token(&c.token)).await;
+    assert_eq!(me.body["user"]["status"], "active");
+}
+
 api_cases!(
+    nobody_grants_more_than_they_hold,
     an_invited_colleague_joins_with_exactly_the_roles_given,
     invitations_are_checked,
     the_last_active_owner_stays,

@@ -29,6 +29,19 @@ pub(crate) fn staff(ctx: &Ctx) -> Result<(&TenantId, &str, &str), ApiError> {
     }
 }
 
+/// What the staff caller may do: nobody grants, through roles, more than they hold.
+pub(crate) fn caller_permissions(ctx: &Ctx) -> &[String] {
+    match &ctx.principal {
+        Principal::Staff { permissions, .. } => permissions,
+        _ => &[],
+    }
+}
+
+pub(crate) fn escalation() -> ApiError {
+    ApiError::forbidden("you cannot grant or manage permissions you do not hold")
+        .with_code("permission_escalation")
+}
+
 fn register(ctx: Ctx) -> HandlerFuture {
     Box::pin(async move {
         let input: Registration = ctx.req.json()?;

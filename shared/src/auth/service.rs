@@ -40,6 +40,10 @@ pub struct Origin {
     pub user_agent: Option<String>,
 }
 
+fn now_ms(app: &App) -> i64 {
+    (app.clock.now().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
 fn refresh_key(app: &App) -> [u8; 32] {
     app.config.derived_key("staff-refresh-token")
 }
@@ -59,7 +63,7 @@ fn new_session(app: &App, user_id: &str, origin: &Origin) -> Session {
         generation: 0,
         nonce: hex::encode(nonce),
         created_at: rfc3339(now),
-        created_epoch: epoch,
+        created_ms: now_ms(app),
         last_used_at: rfc3339(now),
         idle_expires_epoch: epoch + sessions::IDLE_LIFETIME_SECS,
         expires_epoch: epoch + sessions::ABSOLUTE_LIFETIME_SECS,
@@ -223,7 +227,10 @@ pub async fn register(
     origin: &Origin,
 ) -> Result<Registered, ApiError> {
     if let Some(ip) = &origin.ip {
-        throttle::check(app, &Subject::source("register", ip)).await?;
+        // Every sign-up counts against its source, so one address cannot mint companies.
+        let source = Subject::source("register", ip);
+        throttle::check(app, &source).await?;
+        throttle::failure(app, &source).await?;
     }
     let email = validate::normalize_email(&input.owner.email);
     let mut errors = Errors::new();
@@ -285,7 +292,7 @@ pub async fn register(
             version: 1,
         },
         password_hash: passwords::hash(&input.owner.password),
-        sessions_valid_after: 0,
+        sessions_valid_after_ms: 0,
     };
     let session = new_session(app, &user.user.id, origin);
 
@@ -485,7 +492,7 @@ pub async fn refresh(app: &App, input: Refresh) -> Result<Tokens, ApiError> {
     let user = staff::store::get(app.table.as_ref(), &tenant, &session.user_id)
         .await?
         .filter(|u| {
-            u.user.status == StaffStatus::Active && session.created_epoch >= u.sessions_valid_after
+            u.user.status == StaffStatus::Active && session.created_ms > u.sessions_valid_after_ms
         })
         .ok_or_else(invalid_refresh)?;
     let roles = iam::store::get_many(app.table.as_ref(), &tenant, &user.user.role_ids).await?;
@@ -512,33 +519,44 @@ pub async fn refresh(app: &App, input: Refresh) -> Result<Tokens, ApiError> {
     ))
 }
 
-/// Ends the session of the calling token.
+/// Revokes one session of a user with its event; `false` when there was no such session.
+async fn end_session(
+    app: &App,
+    tenant: &TenantId,
+    user_id: &str,
+    session_id: &str,
+    kind: &str,
+) -> Result<bool, ApiError> {
+    let result = app
+        .table
+        .transact(vec![
+            sessions::revoke_op(tenant, user_id, session_id),
+            event(
+                app,
+                tenant,
+                kind,
+                Some(user_id),
+                json!({"user_id": user_id, "session_id": session_id}),
+            ),
+        ])
+        .await;
+    match result {
+        Ok(()) => Ok(true),
+        Err(e) if e.failed_at(0) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Ends the session of the calling token (already gone, e.g. expired: nothing to do).
 pub async fn logout(
     app: &App,
     tenant: &TenantId,
     user_id: &str,
     session_id: &str,
 ) -> Result<(), ApiError> {
-    app.table
-        .transact(vec![
-            sessions::revoke_op(tenant, user_id, session_id),
-            event(
-                app,
-                tenant,
-                "auth.logged_out",
-                Some(user_id),
-                json!({"user_id": user_id, "session_id": session_id}),
-            ),
-        ])
+    end_session(app, tenant, user_id, session_id, "auth.logged_out")
         .await
-        .or_else(|e| {
-            if e.failed_at(0) {
-                // The session is already gone (expired): logging out of it has nothing to do.
-                Ok(())
-            } else {
-                Err(e.into())
-            }
-        })
+        .map(|_| ())
 }
 
 /// Ends every session of the user, including the calling one.
@@ -548,7 +566,7 @@ pub async fn logout_all(app: &App, tenant: &TenantId, user_id: &str) -> Result<(
         .ok_or_else(|| ApiError::unauthorized("the user no longer exists"))?;
     let mut changed = user.clone();
     // Sessions created in this very second are void too.
-    changed.sessions_valid_after = app.clock.epoch_seconds() + 1;
+    changed.sessions_valid_after_ms = now_ms(app);
     changed.user.version += 1;
     changed.user.updated_at = rfc3339(app.clock.now());
     app.table
@@ -718,6 +736,16 @@ fn invalid_reset() -> ApiError {
     )
 }
 
+/// The user with a new password hash, every existing session voided, at the next version.
+fn with_new_password(app: &App, user: &StoredStaffUser, password: &str) -> StoredStaffUser {
+    let mut changed = user.clone();
+    changed.password_hash = passwords::hash(password);
+    changed.sessions_valid_after_ms = now_ms(app);
+    changed.user.version += 1;
+    changed.user.updated_at = rfc3339(app.clock.now());
+    changed
+}
+
 /// Sets a new password with a reset token (once) and ends every session.
 pub async fn confirm_reset(app: &App, input: ResetConfirm) -> Result<(), ApiError> {
     let (tenant, secret) = input.token.split_once('.').ok_or_else(invalid_reset)?;
@@ -752,11 +780,7 @@ pub async fn confirm_reset(app: &App, input: ResetConfirm) -> Result<(), ApiErro
         &[&user.user.email, &user.user.name],
     ));
     errors.finish()?;
-    let mut changed = user.clone();
-    changed.password_hash = passwords::hash(&input.new_password);
-    changed.sessions_valid_after = now + 1;
-    changed.user.version += 1;
-    changed.user.updated_at = rfc3339(app.clock.now());
+    let changed = with_new_password(app, &user, &input.new_password);
     match app
         .table
         .transact(vec![
@@ -824,16 +848,11 @@ pub async fn change_password(
         ));
     }
     errors.finish()?;
-    let now = app.clock.epoch_seconds();
-    let mut changed = user.clone();
-    changed.password_hash = passwords::hash(&input.new_password);
-    changed.sessions_valid_after = now + 1;
-    changed.user.version += 1;
-    changed.user.updated_at = rfc3339(app.clock.now());
+    let changed = with_new_password(app, &user, &input.new_password);
     // The calling session is re-dated past the cut-off so that it alone survives.
     let keep = crate::store::TxOp::Update {
         key: sessions::key(tenant, user_id, session_id),
-        update: crate::store::Update::new().set("created_epoch", now + 1),
+        update: crate::store::Update::new().set("created_ms", now_ms(app) + 1),
         condition: Some(crate::store::Condition::Exists),
     };
     app.table
@@ -874,7 +893,7 @@ pub async fn list_sessions(
         .into_iter()
         .filter(|s| {
             !s.revoked
-                && s.created_epoch >= user.sessions_valid_after
+                && s.created_ms > user.sessions_valid_after_ms
                 && s.idle_expires_epoch > now
                 && s.expires_epoch > now
         })
@@ -896,23 +915,9 @@ pub async fn revoke_session(
     user_id: &str,
     session_id: &str,
 ) -> Result<(), ApiError> {
-    app.table
-        .transact(vec![
-            sessions::revoke_op(tenant, user_id, session_id),
-            event(
-                app,
-                tenant,
-                "auth.session_revoked",
-                Some(user_id),
-                json!({"user_id": user_id, "session_id": session_id}),
-            ),
-        ])
-        .await
-        .map_err(|e| {
-            if e.failed_at(0) {
-                ApiError::not_found("session")
-            } else {
-                e.into()
-            }
-        })
+    if end_session(app, tenant, user_id, session_id, "auth.session_revoked").await? {
+        Ok(())
+    } else {
+        Err(ApiError::not_found("session"))
+    }
 }

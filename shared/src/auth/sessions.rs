@@ -33,7 +33,8 @@ pub struct Session {
     pub generation: u64,
     pub nonce: String,
     pub created_at: String,
-    pub created_epoch: i64,
+    /// Epoch milliseconds; compared with the user's `sessions_valid_after_ms`.
+    pub created_ms: i64,
     pub last_used_at: String,
     pub idle_expires_epoch: i64,
     pub expires_epoch: i64,

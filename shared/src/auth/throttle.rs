@@ -87,7 +87,10 @@ pub async fn failure(app: &App, subject: &Subject) -> Result<(), ApiError> {
         .as_ref()
         .and_then(|i| i.get("lockouts").and_then(Value::as_i64))
         .unwrap_or(0);
-    let mut update = Update::new().set(attr::TTL, now + 24 * 3600);
+    let mut update = Update::new()
+        .set(attr::TTL, now + 24 * 3600)
+        .set(attr::ENTITY, "throttle")
+        .set(attr::VERSION, 1);
     update = if window_open {
         update.add("failures", 1)
     } else {

@@ -69,6 +69,18 @@ pub fn grants(granted: &[String], permission: &str) -> bool {
         .any(|g| g == ALL_PERMISSIONS || g == permission)
 }
 
+/// Whether someone holding `granted` holds everything in `wanted` (the wildcard only covers
+/// itself when held as the wildcard).
+pub fn covers(granted: &[String], wanted: &[String]) -> bool {
+    wanted.iter().all(|w| {
+        if w == ALL_PERMISSIONS {
+            granted.iter().any(|g| g == ALL_PERMISSIONS)
+        } else {
+            grants(granted, w)
+        }
+    })
+}
+
 /// Every permission a grant list amounts to, with the wildcard expanded.
 pub fn effective(granted: &[String]) -> Vec<String> {
     if granted.iter().any(|g| g == ALL_PERMISSIONS) {

@@ -2,7 +2,7 @@
 
 use super::model::{Permission, Role};
 use super::{permissions, store};
-use crate::auth::routes::staff;
+use crate::auth::routes::{caller_permissions, escalation, staff};
 use crate::clock::rfc3339;
 use crate::events::{outbox_put, DomainEvent};
 use crate::http::{
@@ -148,6 +148,9 @@ fn create(ctx: Ctx) -> HandlerFuture {
             &input.permissions,
         );
         errors.finish()?;
+        if !permissions::covers(caller_permissions(&ctx), &input.permissions) {
+            return Err(escalation());
+        }
         let now = rfc3339(ctx.app.clock.now());
         let mut grants = input.permissions;
         grants.sort();
@@ -231,6 +234,12 @@ fn patch(ctx: Ctx) -> HandlerFuture {
         let mut errors = Errors::new();
         check_role(&mut errors, &name, &description, &grants);
         errors.finish()?;
+        let caller = caller_permissions(&ctx);
+        if !permissions::covers(caller, &grants)
+            || !permissions::covers(caller, &before.permissions)
+        {
+            return Err(escalation());
+        }
         grants.sort();
         grants.dedup();
         let after = Role {
@@ -245,7 +254,7 @@ fn patch(ctx: Ctx) -> HandlerFuture {
             .app
             .table
             .transact(vec![
-                store::put_op(tenant, &after, Condition::VersionIs(before.version)),
+                store::update_op(tenant, &after, before.version),
                 event(&ctx, "role.updated", &after),
             ])
             .await;

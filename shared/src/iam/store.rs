@@ -66,6 +66,21 @@ pub async fn get_many(
         .collect()
 }
 
+/// Saves the editable fields of a role at `expected` version, leaving its holder counts (which
+/// staff changes move concurrently) as they are.
+pub fn update_op(tenant: &TenantId, role: &Role, expected: u64) -> TxOp {
+    TxOp::Update {
+        key: key(tenant, &role.id),
+        update: Update::new()
+            .set("name", role.name.clone())
+            .set("description", role.description.clone())
+            .set("permissions", role.permissions.clone())
+            .set("updated_at", role.updated_at.clone())
+            .set("version", role.version),
+        condition: Some(Condition::VersionIs(expected)),
+    }
+}
+
 /// Changes a role's holder counts, failing if the role is gone or (for the owner role) if it
 /// would leave the company without an active owner.
 pub fn count_op(tenant: &TenantId, role: &Role, assigned: i64, active: i64) -> TxOp {

@@ -106,6 +106,13 @@ fn create(ctx: Ctx) -> HandlerFuture {
             }
         }
         errors.finish()?;
+        let caller = crate::auth::routes::caller_permissions(&ctx);
+        if !roles
+            .iter()
+            .all(|r| crate::iam::permissions::covers(caller, &r.permissions))
+        {
+            return Err(crate::auth::routes::escalation());
+        }
         if staff_store::by_email(table, tenant, &email)
             .await?
             .is_some()
@@ -371,7 +378,7 @@ fn accept(ctx: Ctx) -> HandlerFuture {
                 version: 1,
             },
             password_hash: passwords::hash(&input.password),
-            sessions_valid_after: 0,
+            sessions_valid_after_ms: 0,
         };
         let table = ctx.app.table.as_ref();
         let counts = service::role_count_ops(table, &tenant, None, Some(&user)).await?;

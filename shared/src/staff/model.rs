@@ -29,7 +29,7 @@ pub struct StoredStaffUser {
     #[serde(flatten)]
     pub user: StaffUser,
     pub password_hash: String,
-    /// Epoch seconds; sessions created before it no longer refresh.
+    /// Epoch milliseconds; sessions created at or before it no longer refresh.
     #[serde(default)]
-    pub sessions_valid_after: i64,
+    pub sessions_valid_after_ms: i64,
 }

@@ -2,7 +2,7 @@
 
 use super::model::{StaffStatus, StaffUser, StoredStaffUser};
 use super::{service, store};
-use crate::auth::routes::staff;
+use crate::auth::routes::{caller_permissions, staff};
 use crate::clock::rfc3339;
 use crate::events::{outbox_put, DomainEvent};
 use crate::http::{
@@ -112,6 +112,15 @@ fn patch(ctx: Ctx) -> HandlerFuture {
             }
         }
         errors.finish()?;
+        let mut touched = before.user.role_ids.clone();
+        touched.extend(input.role_ids.iter().flatten().cloned());
+        service::ensure_can_manage(
+            ctx.app.table.as_ref(),
+            tenant,
+            caller_permissions(&ctx),
+            &touched,
+        )
+        .await?;
         let mut after = before.clone();
         if let Some(name) = input.name {
             after.user.name = name.trim().to_owned();
@@ -174,6 +183,8 @@ fn delete(ctx: Ctx) -> HandlerFuture {
             return Err(ApiError::precondition_failed());
         }
         let table = ctx.app.table.as_ref();
+        service::ensure_can_manage(table, tenant, caller_permissions(&ctx), &user.user.role_ids)
+            .await?;
         let counts = service::role_count_ops(table, tenant, Some(&user), None).await?;
         let count_len = counts.len();
         let mut ops = store::delete_ops(tenant, &user);

@@ -58,6 +58,25 @@ pub async fn role_count_ops(
     Ok(ops)
 }
 
+/// Refuses (403) when the roles hold permissions the caller does not: nobody hands out, takes
+/// away or disables more power than they have (an admin cannot make anyone owner, nor demote one).
+pub async fn ensure_can_manage(
+    table: &dyn Table,
+    tenant: &TenantId,
+    caller: &[String],
+    role_ids: &[String],
+) -> Result<(), ApiError> {
+    let roles = iam::store::get_many(table, tenant, role_ids).await?;
+    if roles
+        .iter()
+        .all(|role| iam::permissions::covers(caller, &role.permissions))
+    {
+        Ok(())
+    } else {
+        Err(crate::auth::routes::escalation())
+    }
+}
+
 /// Maps a failed staff transaction whose role counter operations start at `first_count_op`.
 pub fn staff_change_error(e: StoreError, first_count_op: usize, count_ops: usize) -> ApiError {
     if (first_count_op..first_count_op + count_ops).any(|i| e.failed_at(i)) {
