@@ -111,6 +111,14 @@ impl Config {
         Ok(config)
     }
 
+    /// Sets the staff token keys explicitly (what `from_env` reads from the environment).
+    pub fn with_staff_token_keys(mut self, seed: Option<[u8; 32]>, publics: Vec<Vec<u8>>) -> Self {
+        self.staff_token_seed = seed.map(|s| SecretBox::new(Box::new(s)));
+        self.staff_token_publics = publics;
+        self.staff_tokens = std::sync::OnceLock::new();
+        self
+    }
+
     /// The keys of staff access tokens. A function configured with a seed signs; one with only
     /// public keys verifies; with neither (the sandbox, tests) the seed derives from the root
     /// secret.
@@ -131,6 +139,22 @@ impl Config {
             }
             keys
         })
+    }
+
+    /// The key of staff refresh-token MACs. It follows the signing seed, so that a function
+    /// without the seed can neither sign access tokens nor forge the refresh tokens that would
+    /// buy them; `None` on such a function.
+    pub fn staff_refresh_key(&self) -> Option<[u8; 32]> {
+        match &self.staff_token_seed {
+            Some(seed) => {
+                let mut mac = Hmac::<Sha256>::new_from_slice(seed.expose_secret())
+                    .expect("HMAC takes any key length");
+                mac.update(b"staff-refresh-token");
+                Some(mac.finalize().into_bytes().into())
+            }
+            None if !self.staff_token_publics.is_empty() => None,
+            None => Some(self.derived_key("staff-refresh-token")),
+        }
     }
 
     /// A key for one purpose (`cursor`, `blob-url`, ...), derived from the root secret so that

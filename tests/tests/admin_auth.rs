@@ -525,6 +525,42 @@ async fn roles_are_managed_within_their_company(api: Api) {
     assert_eq!(api.send(api.get(&path).token(&ta)).await.status, 404);
 }
 
+async fn creating_posts_honour_idempotency_keys(api: Api) {
+    let a = register(&api, "acme").await;
+    let b = register(&api, "bravo").await;
+    let create = |token: &str, name: &str| {
+        api.post("/admin/roles")
+            .token(token)
+            .header("idempotency-key", "create-packers-1")
+            .json(json!({"name": name, "permissions": ["orders.read"]}))
+    };
+    let first = api.send(create(&access(&a), "Packers")).await;
+    let replay = api.send(create(&access(&a), "Packers")).await;
+    assert_eq!(first.status, 201);
+    assert_eq!(replay.status, 201);
+    assert_eq!(replay.body["id"], first.body["id"]);
+    assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+    assert_eq!(replay.header("location"), first.header("location"));
+    let roles = api.send(api.get("/admin/roles").token(&access(&a))).await;
+    assert_eq!(
+        roles.body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["name"] == "Packers")
+            .count(),
+        1,
+        "created once"
+    );
+    let reused = api.send(create(&access(&a), "Pickers")).await;
+    assert_eq!(reused.status, 422);
+    assert_eq!(reused.code(), "idempotency_key_reused");
+    // Keys belong to their company: the same key elsewhere creates anew.
+    let other = api.send(create(&access(&b), "Packers")).await;
+    assert_eq!(other.status, 201);
+    assert_ne!(other.body["id"], first.body["id"]);
+}
+
 async fn the_company_profile_and_handle_change(api: Api) {
     let a = register(&api, "acme").await;
     register(&api, "bravo").await;
@@ -708,6 +744,7 @@ api_cases!(
     routes_check_their_permission,
     roles_are_managed_within_their_company,
     the_company_profile_and_handle_change,
+    creating_posts_honour_idempotency_keys,
     jwks_publishes_the_verification_key,
     auth_events_are_recorded,
 );

@@ -95,3 +95,40 @@ fn the_stack_stays_well_under_the_resource_limit() {
         "{expanded} resources: split the template into nested stacks"
     );
 }
+
+/// Only the functions that issue staff tokens receive the signing seed; every function gets the
+/// public keys.
+#[test]
+fn only_token_issuing_functions_get_the_signing_seed() {
+    let template: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(root().join("infra/template.yaml")).unwrap())
+            .unwrap();
+    let globals = &template["Globals"]["Function"]["Environment"]["Variables"];
+    assert!(!globals["COMMERCE_STAFF_TOKEN_PUBLIC_KEYS"].is_null());
+    assert!(globals["COMMERCE_STAFF_TOKEN_SEED"].is_null());
+    let mut signing = Vec::new();
+    for route in shared::routes::ALL {
+        let id = format!("{}Function", xtask::logical_id(route.name));
+        let seed = &template["Resources"][id.as_str()]["Properties"]["Environment"]["Variables"]
+            ["COMMERCE_STAFF_TOKEN_SEED"];
+        assert_eq!(
+            !seed.is_null(),
+            route.aws.signs_staff_tokens,
+            "{}",
+            route.name
+        );
+        if route.aws.signs_staff_tokens {
+            signing.push(route.name);
+        }
+    }
+    signing.sort_unstable();
+    assert_eq!(
+        signing,
+        vec![
+            "accept_invite",
+            "login",
+            "refresh_token",
+            "register_company"
+        ]
+    );
+}

@@ -25,8 +25,18 @@ fn main() {
                 std::process::exit(1);
             }
         }
+        "keygen" => {
+            // A staff token signing seed for a deployment: store the seed in Secrets Manager and
+            // pass the public key as the StaffTokenPublicKeys parameter (docs/operations.md).
+            let seed: [u8; 32] = rand::random();
+            println!("seed (secret, for Secrets Manager): {}", hex::encode(seed));
+            println!(
+                "public key (StaffTokenPublicKeys):  {}",
+                shared::auth::tokens::public_key_b64(&seed)
+            );
+        }
         _ => {
-            eprintln!("usage: cargo xtask codegen | check");
+            eprintln!("usage: cargo xtask codegen | check | keygen");
             std::process::exit(2);
         }
     }

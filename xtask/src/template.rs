@@ -40,6 +40,12 @@ Parameters:
   LogRetentionDays:
     Type: Number
     Default: 30
+  StaffTokenSeedSecret:
+    Type: String
+    Description: Name of the Secrets Manager secret holding the hex Ed25519 seed that signs staff tokens (cargo xtask keygen)
+  StaffTokenPublicKeys:
+    Type: String
+    Description: Comma-separated base64url Ed25519 public keys that verify staff tokens (current first, then any still valid)
   PublicUrl:
     Type: String
     Default: ""
@@ -65,6 +71,7 @@ Globals:
         COMMERCE_MAIL_FROM: !Ref MailFrom
         COMMERCE_PUBLIC_URL: !Ref PublicUrl
         COMMERCE_SECRET: !Sub "{{resolve:secretsmanager:${RootSecret}:SecretString}}"
+        COMMERCE_STAFF_TOKEN_PUBLIC_KEYS: !Ref StaffTokenPublicKeys
 
 Resources:
   HttpApi:
@@ -247,6 +254,13 @@ fn function(function: &Function) -> String {
                 route.method.as_str(),
                 route.path
             ));
+            if route.aws.signs_staff_tokens {
+                // Only the functions that issue staff tokens get the signing seed.
+                properties.push_str(concat!(
+                    "      Environment:\n        Variables:\n",
+                    "          COMMERCE_STAFF_TOKEN_SEED: !Sub \"{{resolve:secretsmanager:${StaffTokenSeedSecret}:SecretString}}\"\n",
+                ));
+            }
         }
         Function::Worker(worker) => {
             policies

@@ -57,7 +57,7 @@ pub static REGISTER: Route = Route {
     access: Access::Public,
     summary: "Register a company with its owner and sign the owner in",
     tag: "auth",
-    aws: AwsAccess::WRITE,
+    aws: AwsAccess::WRITE_SIGNING,
     handler: register,
     doc: || {
         RouteDoc::new()
@@ -82,7 +82,7 @@ pub static LOGIN: Route = Route {
     access: Access::Public,
     summary: "Log in with company handle, email and password",
     tag: "auth",
-    aws: AwsAccess::WRITE,
+    aws: AwsAccess::WRITE_SIGNING,
     handler: login,
     doc: || {
         RouteDoc::new()
@@ -109,7 +109,7 @@ pub static REFRESH: Route = Route {
     access: Access::Public,
     summary: "Exchange a refresh token for new tokens (the old one stops working)",
     tag: "auth",
-    aws: AwsAccess::WRITE,
+    aws: AwsAccess::WRITE_SIGNING,
     handler: refresh,
     doc: || {
         RouteDoc::new()

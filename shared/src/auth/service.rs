@@ -44,8 +44,18 @@ fn now_ms(app: &App) -> i64 {
     (app.clock.now().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
-fn refresh_key(app: &App) -> [u8; 32] {
-    app.config.derived_key("staff-refresh-token")
+/// The refresh-token key, and proof that this function can sign: checked before anything is
+/// written, so a function deployed without the signing seed fails cleanly instead of half-way.
+pub fn signing_key(app: &App) -> Result<[u8; 32], ApiError> {
+    match app.config.staff_refresh_key() {
+        Some(key) if app.config.staff_tokens().can_sign() => Ok(key),
+        _ => {
+            tracing::error!(
+                "this function has no staff token signing seed; see docs/operations.md"
+            );
+            Err(ApiError::internal())
+        }
+    }
 }
 
 /// The access token lifetime (the security settings may shorten it later).
@@ -95,6 +105,7 @@ pub fn granted(roles: &[Role], role_ids: &[String]) -> Vec<String> {
 
 fn issue(
     app: &App,
+    key: &[u8; 32],
     tenant: &TenantId,
     session: &Session,
     generation: u64,
@@ -115,7 +126,7 @@ fn issue(
     };
     Tokens {
         access_token: app.config.staff_tokens().issue(&claims),
-        refresh_token: RefreshToken::issue(&refresh_key(app), tenant, session, generation),
+        refresh_token: RefreshToken::issue(key, tenant, session, generation),
         token_type: "Bearer",
         expires_in: ttl,
     }
@@ -147,12 +158,13 @@ pub fn new_signed_in_session(
 /// Tokens for a new session of a user holding `role_ids`.
 pub fn tokens_for(
     app: &App,
+    key: &[u8; 32],
     tenant: &TenantId,
     session: &Session,
     roles: &[Role],
     role_ids: &[String],
 ) -> Tokens {
-    issue(app, tenant, session, 0, granted(roles, role_ids))
+    issue(app, key, tenant, session, 0, granted(roles, role_ids))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -226,6 +238,7 @@ pub async fn register(
     input: Registration,
     origin: &Origin,
 ) -> Result<Registered, ApiError> {
+    let key = signing_key(app)?;
     if let Some(ip) = &origin.ip {
         // Every sign-up counts against its source, so one address cannot mint companies.
         let source = Subject::source("register", ip);
@@ -331,6 +344,7 @@ pub async fn register(
     }
     let tokens = issue(
         app,
+        &key,
         &tenant,
         &session,
         0,
@@ -361,6 +375,7 @@ fn invalid_credentials() -> ApiError {
 }
 
 pub async fn login(app: &App, input: Login, origin: &Origin) -> Result<Tokens, ApiError> {
+    let key = signing_key(app)?;
     let handle = input.company.trim().to_lowercase();
     let email = validate::normalize_email(&input.email);
     if input.password.len() > 4 * passwords::MAX_LENGTH || email.len() > 320 || handle.len() > 64 {
@@ -432,6 +447,7 @@ pub async fn login(app: &App, input: Login, origin: &Origin) -> Result<Tokens, A
         .await?;
     Ok(issue(
         app,
+        &key,
         &tenant,
         &session,
         0,
@@ -451,9 +467,9 @@ fn invalid_refresh() -> ApiError {
 }
 
 pub async fn refresh(app: &App, input: Refresh) -> Result<Tokens, ApiError> {
+    let key = signing_key(app)?;
     let token = RefreshToken::parse(&input.refresh_token).ok_or_else(invalid_refresh)?;
     let tenant = TenantId::trusted(token.tenant.clone());
-    let key = refresh_key(app);
     let session = sessions::get(
         app.table.as_ref(),
         &tenant,
@@ -512,6 +528,7 @@ pub async fn refresh(app: &App, input: Refresh) -> Result<Tokens, ApiError> {
     }
     Ok(issue(
         app,
+        &key,
         &tenant,
         &session,
         session.generation + 1,

@@ -119,6 +119,9 @@ impl TokenKeys {
     /// Also accept tokens signed by another key (the previous key during a rotation).
     pub fn add_verifier(&mut self, public: &[u8]) {
         let kid = kid_for(public);
+        if self.verifying.iter().any(|k| k.kid == kid) {
+            return;
+        }
         let x = URL_SAFE_NO_PAD.encode(public);
         self.verifying.push(VerifyKey {
             kid: kid.clone(),
@@ -145,6 +148,11 @@ impl TokenKeys {
             keys.add_verifier(public);
         }
         keys
+    }
+
+    /// Whether this function holds the signing key.
+    pub fn can_sign(&self) -> bool {
+        self.signing.is_some()
     }
 
     pub fn jwks(&self) -> Vec<Jwk> {
@@ -196,8 +204,75 @@ impl TokenKeys {
     }
 }
 
+/// The base64url public key of an Ed25519 seed, as `COMMERCE_STAFF_TOKEN_PUBLIC_KEYS` lists it.
+pub fn public_key_b64(seed: &[u8; 32]) -> String {
+    URL_SAFE_NO_PAD.encode(public_key(seed))
+}
+
 impl Claims {
     pub fn tenant(&self) -> TenantId {
         TenantId::trusted(self.tid.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn claims(now: i64) -> Claims {
+        Claims {
+            iss: ISSUER.into(),
+            aud: "admin".into(),
+            sub: "usr_1".into(),
+            tid: "co_1".into(),
+            sid: "ses_1".into(),
+            iat: now,
+            exp: now + 600,
+            jti: "j".into(),
+            perm: vec![],
+        }
+    }
+
+    fn public(seed: &[u8; 32]) -> Vec<u8> {
+        URL_SAFE_NO_PAD.decode(public_key_b64(seed)).unwrap()
+    }
+
+    #[test]
+    fn only_the_seed_holder_signs_and_verifiers_follow_rotation() {
+        let (old, new) = ([1u8; 32], [2u8; 32]);
+        let issuer_old = Config::new(vec![5; 32])
+            .unwrap()
+            .with_staff_token_keys(Some(old), vec![]);
+        let issuer_new = Config::new(vec![5; 32])
+            .unwrap()
+            .with_staff_token_keys(Some(new), vec![public(&old)]);
+        let verifier = Config::new(vec![5; 32])
+            .unwrap()
+            .with_staff_token_keys(None, vec![public(&old), public(&new)]);
+        assert!(issuer_old.staff_tokens().can_sign());
+        assert!(!verifier.staff_tokens().can_sign());
+        assert!(verifier.staff_refresh_key().is_none());
+        assert_eq!(
+            issuer_new.staff_refresh_key(),
+            issuer_new.staff_refresh_key()
+        );
+        assert_ne!(
+            issuer_old.staff_refresh_key(),
+            issuer_new.staff_refresh_key()
+        );
+
+        let t_old = issuer_old.staff_tokens().issue(&claims(1000));
+        let t_new = issuer_new.staff_tokens().issue(&claims(1000));
+        for token in [&t_old, &t_new] {
+            assert!(verifier.staff_tokens().verify(token, 1001).is_ok());
+        }
+        assert!(
+            issuer_new.staff_tokens().verify(&t_old, 1001).is_ok(),
+            "old key kept during rotation"
+        );
+        assert_eq!(issuer_new.staff_tokens().jwks().len(), 2);
+        let sandbox = Config::new(vec![5; 32]).unwrap();
+        assert!(sandbox.staff_tokens().verify(&t_new, 1001).is_err());
     }
 }

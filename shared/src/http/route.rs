@@ -169,6 +169,8 @@ pub struct AwsAccess {
     pub blobs: bool,
     /// Queues the function sends to directly (delayed jobs); events go through the outbox.
     pub queues: &'static [&'static str],
+    /// Whether the function signs staff tokens (only these receive the signing seed).
+    pub signs_staff_tokens: bool,
 }
 
 impl AwsAccess {
@@ -176,6 +178,7 @@ impl AwsAccess {
         table: TableAccess::None,
         blobs: false,
         queues: &[],
+        signs_staff_tokens: false,
     };
     pub const READ: AwsAccess = AwsAccess {
         table: TableAccess::Read,
@@ -184,6 +187,11 @@ impl AwsAccess {
     pub const WRITE: AwsAccess = AwsAccess {
         table: TableAccess::ReadWrite,
         ..Self::NONE
+    };
+    /// Writes, and signs staff tokens (sign-up, log-in, refresh, accepting an invitation).
+    pub const WRITE_SIGNING: AwsAccess = AwsAccess {
+        signs_staff_tokens: true,
+        ..Self::WRITE
     };
 }
 

@@ -334,6 +334,7 @@ fn invalid_invite() -> ApiError {
 fn accept(ctx: Ctx) -> HandlerFuture {
     Box::pin(async move {
         let input: AcceptInvite = ctx.req.json()?;
+        let signing = crate::auth::service::signing_key(&ctx.app)?;
         let parts: Vec<&str> = input.token.split('.').collect();
         let [tenant, invite_id, secret] = parts.as_slice() else {
             return Err(invalid_invite());
@@ -420,6 +421,7 @@ fn accept(ctx: Ctx) -> HandlerFuture {
         let roles = crate::iam::store::get_many(table, &tenant, &user.user.role_ids).await?;
         let tokens = crate::auth::service::tokens_for(
             &ctx.app,
+            &signing,
             &tenant,
             &session,
             &roles,
@@ -442,7 +444,7 @@ pub static ACCEPT_INVITE: Route = Route {
     access: Access::Public,
     summary: "Accept an invitation: create the account and sign in",
     tag: "auth",
-    aws: AwsAccess::WRITE,
+    aws: AwsAccess::WRITE_SIGNING,
     handler: accept,
     doc: || {
         RouteDoc::new()
