@@ -19,6 +19,7 @@ pub mod mail;
 pub mod observe;
 pub mod queue;
 pub mod routes;
+pub mod settings;
 pub mod staff;
 pub mod store;
 pub mod system;

@@ -48,4 +48,8 @@ route_table!(
     staff::invites::LIST_INVITES,
     staff::invites::DELETE_INVITE,
     staff::invites::ACCEPT_INVITE,
+    settings::routes::LIST_SETTINGS,
+    settings::routes::GET_SETTINGS,
+    settings::routes::PATCH_SETTINGS,
+    settings::routes::SETTINGS_HISTORY,
 );

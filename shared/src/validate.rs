@@ -23,6 +23,11 @@ impl Errors {
         self.0.push(error);
     }
 
+    /// The collected errors, if any.
+    pub fn into_vec(self) -> Option<Vec<FieldError>> {
+        (!self.0.is_empty()).then_some(self.0)
+    }
+
     pub fn finish(self) -> Result<(), ApiError> {
         if self.0.is_empty() {
             Ok(())

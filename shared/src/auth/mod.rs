@@ -88,6 +88,7 @@ pub async fn authenticate(
     app: &App,
     access: Access,
     req: &ApiRequest,
+    params: &[(String, String)],
 ) -> Result<Principal, ApiError> {
     match access {
         Access::Public => Ok(Principal::Anonymous),
@@ -98,8 +99,13 @@ pub async fn authenticate(
                 .config
                 .staff_tokens()
                 .verify(token, app.clock.epoch_seconds())?;
-            if let Access::Staff(permission) = access {
-                if !crate::iam::permissions::grants(&claims.perm, permission) {
+            if let Access::Staff(template) = access {
+                // A permission may name a path parameter: `settings.{group}.write`.
+                let mut permission = template.to_owned();
+                for (name, value) in params {
+                    permission = permission.replace(&format!("{{{name}}}"), value);
+                }
+                if !crate::iam::permissions::grants(&claims.perm, &permission) {
                     return Err(ApiError::forbidden(format!(
                         "this needs the `{permission}` permission"
                     ))

@@ -66,7 +66,7 @@ async fn handle(
     };
     let outcome = async {
         check_body(route.method.has_body(), &req)?;
-        let principal = auth::authenticate(app, route.access, &req).await?;
+        let principal = auth::authenticate(app, route.access, &req, &params).await?;
         let tenant = principal.tenant().map(|t| t.to_string());
         let ctx = Ctx {
             app: app.clone(),

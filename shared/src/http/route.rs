@@ -54,7 +54,8 @@ impl Method {
 pub enum Access {
     /// Anyone (health, the OpenAPI document, sign-up and log-in).
     Public,
-    /// A staff access token whose roles grant this permission (`products.write`).
+    /// A staff access token whose roles grant this permission (`products.write`). The permission
+    /// may name a path parameter, `settings.{group}.write`, filled in from the request's path.
     Staff(&'static str),
     /// Any signed-in staff user of the tenant (their own profile and sessions).
     StaffSelf,

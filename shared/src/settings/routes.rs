@@ -1,0 +1,144 @@
+//! `/admin/settings`: every group, one group, its changes, and JSON merge patches.
+
+use super::groups::Group;
+use super::service::{self, GroupView};
+use super::store::{self, Change};
+use crate::auth::routes::staff;
+use crate::http::{
+    cursor, etag, Access, ApiError, ApiResponse, AwsAccess, Ctx, HandlerFuture, ListPage,
+    ListParams, Method, Route, RouteDoc,
+};
+use serde_json::Value;
+
+fn group(ctx: &Ctx) -> Result<Group, ApiError> {
+    Group::parse(ctx.param("group")).ok_or_else(|| ApiError::not_found("settings group"))
+}
+
+fn list(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, _, _) = staff(&ctx)?;
+        let groups = service::read_all(&ctx.app, tenant).await?;
+        let body: serde_json::Map<String, Value> = groups
+            .into_iter()
+            .map(|g| {
+                let tag = etag(g.version);
+                let mut value = serde_json::to_value(&g).expect("views serialise");
+                value["etag"] = tag.into();
+                (g.group.clone(), value)
+            })
+            .collect();
+        Ok(ApiResponse::json(200, &body))
+    })
+}
+
+pub static LIST_SETTINGS: Route = Route {
+    name: "list_settings",
+    method: Method::Get,
+    path: "/admin/settings",
+    access: Access::Staff("settings.read"),
+    summary: "Every settings group with its values, version and ETag (secrets masked)",
+    tag: "settings",
+    aws: AwsAccess::READ,
+    handler: list,
+    doc: || RouteDoc::new().response::<GroupView>(200, "An object keyed by group name"),
+};
+
+fn get(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, _, _) = staff(&ctx)?;
+        let view = service::read(&ctx.app, tenant, group(&ctx)?).await?;
+        Ok(ApiResponse::json(200, &view).with_etag(view.version))
+    })
+}
+
+pub static GET_SETTINGS: Route = Route {
+    name: "get_settings_group",
+    method: Method::Get,
+    path: "/admin/settings/{group}",
+    access: Access::Staff("settings.read"),
+    summary: "One settings group",
+    tag: "settings",
+    aws: AwsAccess::READ,
+    handler: get,
+    doc: || {
+        RouteDoc::new()
+            .description(
+                "Groups: general, security, payments, notifications, shipping, tax, checkout.",
+            )
+            .response::<GroupView>(200, "The group")
+            .errors(&[404])
+    },
+};
+
+fn patch(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, actor, _) = staff(&ctx)?;
+        let group = group(&ctx)?;
+        let body: Value = ctx.req.json()?;
+        let if_match = ctx.req.if_match()?;
+        let view = service::patch(&ctx.app, tenant, actor, group, body, if_match).await?;
+        Ok(ApiResponse::json(200, &view).with_etag(view.version))
+    })
+}
+
+pub static PATCH_SETTINGS: Route = Route {
+    name: "update_settings_group",
+    method: Method::Patch,
+    path: "/admin/settings/{group}",
+    access: Access::Staff("settings.{group}.write"),
+    summary: "Change a settings group with a JSON merge patch",
+    tag: "settings",
+    aws: AwsAccess::WRITE,
+    handler: patch,
+    doc: || {
+        RouteDoc::new()
+            .description(
+                "RFC 7396 merge patch: fields given replace, `null` resets a field to its default, \
+                 absent fields keep their value. Secrets take a string to set and `null` to remove; \
+                 left out, they keep their value. Each group needs its own permission.",
+            )
+            .response::<GroupView>(200, "The changed group")
+            .errors(&[404, 409, 412])
+    },
+};
+
+fn history(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, _, _) = staff(&ctx)?;
+        let group = group(&ctx)?;
+        let params: ListParams = ctx.req.query_params()?;
+        let limit = params.limit()?;
+        let key = ctx.app.config.derived_key("cursor");
+        let scope = format!("settings-history:{}", group.name());
+        let after = params
+            .cursor
+            .as_deref()
+            .map(|c| cursor::open(&key, tenant.as_str(), &scope, c))
+            .transpose()?;
+        let (data, last) =
+            store::history(ctx.app.table.as_ref(), tenant, group.name(), limit, after).await?;
+        let next_cursor = last.map(|k| cursor::seal(&key, tenant.as_str(), &scope, &k));
+        Ok(ApiResponse::json(
+            200,
+            &ListPage::<Change> { data, next_cursor },
+        ))
+    })
+}
+
+pub static SETTINGS_HISTORY: Route = Route {
+    name: "list_settings_history",
+    method: Method::Get,
+    path: "/admin/settings/{group}/history",
+    access: Access::Staff("settings.read"),
+    summary: "Who changed a group, what and when, newest first",
+    tag: "settings",
+    aws: AwsAccess::READ,
+    handler: history,
+    doc: || {
+        RouteDoc::new()
+            .query("limit", "Page size, 1 to 100 (default 20)", false)
+            .query("cursor", "The next_cursor of the previous page", false)
+            .response::<Vec<Change>>(200, "A page of changes")
+            .errors(&[404])
+    },
+};
