@@ -19,6 +19,8 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGen>,
     pub config: Config,
+    /// Settings groups recently read by this container.
+    pub settings_cache: crate::settings::cache::Cache,
 }
 
 /// The parts an [`App`] is made of; each entry point chooses its adapters.
@@ -42,6 +44,7 @@ impl App {
             clock: parts.clock,
             ids: parts.ids,
             config: parts.config,
+            settings_cache: Default::default(),
         })
     }
 

@@ -481,7 +481,59 @@ async fn history_lists_changes_newest_first(api: Api) {
     assert_eq!(other_group.code(), "invalid_cursor");
 }
 
+async fn security_settings_take_effect_at_once(api: Api) {
+    let c = register(&api, "shop").await;
+    let set = patch(
+        &api,
+        &c.token,
+        "security",
+        json!({"password_min_length": 24, "access_token_ttl_seconds": 300, "refresh_idle_ttl_seconds": 3600}),
+    )
+    .await;
+    assert_eq!(set.status, 200);
+
+    let short =
+        api.send(api.post("/admin/me/password").token(&c.token).json(
+            json!({"current_password": PASSWORD, "new_password": "lantern-meadow-copper-7"}),
+        ))
+        .await;
+    assert_eq!(short.status, 422);
+    assert_eq!(short.body["errors"][0]["code"], "too_short");
+    let long = api
+        .send(api.post("/admin/me/password").token(&c.token).json(json!({"current_password": PASSWORD, "new_password": "lantern-meadow-copper-fox-river-7"})))
+        .await;
+    assert_eq!(long.status, 204, "{:?}", long.body);
+
+    api.clock.advance(std::time::Duration::from_secs(1));
+    let login = api
+        .send(api.post("/admin/auth/login").json(json!({"company": "shop", "email": "noor@shop.example.com", "password": "lantern-meadow-copper-fox-river-7"})))
+        .await;
+    assert_eq!(login.status, 200);
+    assert_eq!(login.body["expires_in"], 300);
+    let token = login.body["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        api.send(api.get("/admin/me").token(&token)).await.status,
+        200
+    );
+    api.clock.advance(std::time::Duration::from_secs(301));
+    assert_eq!(
+        api.send(api.get("/admin/me").token(&token)).await.status,
+        401,
+        "expired after 300 s"
+    );
+
+    api.clock.advance(std::time::Duration::from_secs(3600));
+    let idle = api
+        .send(
+            api.post("/admin/auth/refresh")
+                .json(json!({"refresh_token": login.body["refresh_token"]})),
+        )
+        .await;
+    assert_eq!(idle.status, 401, "idle longer than an hour");
+}
+
 api_cases!(
+    security_settings_take_effect_at_once,
     a_new_company_has_every_group_at_its_defaults,
     every_group_round_trips,
     invalid_values_name_their_field_and_change_nothing,

@@ -12,6 +12,7 @@ use crate::companies::{self, model::Company};
 use crate::events::{outbox_put, DomainEvent};
 use crate::http::{ApiError, FieldError};
 use crate::iam::{self, model::Role, permissions};
+use crate::settings::{self, groups::Security};
 use crate::staff::model::{StaffStatus, StaffUser, StoredStaffUser};
 use crate::staff::{self};
 use crate::store::{StoreError, TxOp};
@@ -58,12 +59,7 @@ pub fn signing_key(app: &App) -> Result<[u8; 32], ApiError> {
     }
 }
 
-/// The access token lifetime (the security settings may shorten it later).
-fn access_ttl(_app: &App) -> i64 {
-    MAX_TTL_SECS
-}
-
-fn new_session(app: &App, user_id: &str, origin: &Origin) -> Session {
+fn new_session(app: &App, user_id: &str, origin: &Origin, policy: &Security) -> Session {
     let now = app.clock.now();
     let epoch = now.unix_timestamp();
     let nonce: [u8; 16] = rand::random();
@@ -75,8 +71,8 @@ fn new_session(app: &App, user_id: &str, origin: &Origin) -> Session {
         created_at: rfc3339(now),
         created_ms: now_ms(app),
         last_used_at: rfc3339(now),
-        idle_expires_epoch: epoch + sessions::IDLE_LIFETIME_SECS,
-        expires_epoch: epoch + sessions::ABSOLUTE_LIFETIME_SECS,
+        idle_expires_epoch: epoch + policy.refresh_idle_ttl_seconds,
+        expires_epoch: epoch + policy.refresh_absolute_ttl_seconds,
         user_agent: origin
             .user_agent
             .clone()
@@ -110,9 +106,10 @@ fn issue(
     session: &Session,
     generation: u64,
     granted: Vec<String>,
+    policy: &Security,
 ) -> Tokens {
     let now = app.clock.epoch_seconds();
-    let ttl = access_ttl(app);
+    let ttl = policy.access_token_ttl_seconds.clamp(60, MAX_TTL_SECS);
     let claims = Claims {
         iss: ISSUER.into(),
         aud: Audience::Admin.as_str().into(),
@@ -149,8 +146,9 @@ pub fn new_signed_in_session(
     tenant: &TenantId,
     user_id: &str,
     origin: &Origin,
+    policy: &Security,
 ) -> (Session, TxOp) {
-    let session = new_session(app, user_id, origin);
+    let session = new_session(app, user_id, origin, policy);
     let op = sessions::create_op(tenant, &session);
     (session, op)
 }
@@ -163,8 +161,17 @@ pub fn tokens_for(
     session: &Session,
     roles: &[Role],
     role_ids: &[String],
+    policy: &Security,
 ) -> Tokens {
-    issue(app, key, tenant, session, 0, granted(roles, role_ids))
+    issue(
+        app,
+        key,
+        tenant,
+        session,
+        0,
+        granted(roles, role_ids),
+        policy,
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -307,7 +314,7 @@ pub async fn register(
         password_hash: passwords::hash(&input.owner.password),
         sessions_valid_after_ms: 0,
     };
-    let session = new_session(app, &user.user.id, origin);
+    let session = new_session(app, &user.user.id, origin, &Security::default());
 
     let mut ops = companies::store::create_ops(&company);
     for role in &roles {
@@ -349,6 +356,7 @@ pub async fn register(
         &session,
         0,
         vec![permissions::ALL_PERMISSIONS.to_owned()],
+        &Security::default(),
     );
     Ok(Registered {
         company,
@@ -432,7 +440,8 @@ pub async fn login(app: &App, input: Login, origin: &Origin) -> Result<Tokens, A
         throttle::success(app, &account).await?;
     }
     let roles = iam::store::get_many(app.table.as_ref(), &tenant, &user.user.role_ids).await?;
-    let session = new_session(app, &user.user.id, origin);
+    let policy = settings::service::security(app, &tenant).await?;
+    let session = new_session(app, &user.user.id, origin, &policy);
     app.table
         .transact(vec![
             sessions::create_op(&tenant, &session),
@@ -452,6 +461,7 @@ pub async fn login(app: &App, input: Login, origin: &Origin) -> Result<Tokens, A
         &session,
         0,
         granted(&roles, &user.user.role_ids),
+        &policy,
     ))
 }
 
@@ -512,12 +522,13 @@ pub async fn refresh(app: &App, input: Refresh) -> Result<Tokens, ApiError> {
         })
         .ok_or_else(invalid_refresh)?;
     let roles = iam::store::get_many(app.table.as_ref(), &tenant, &user.user.role_ids).await?;
+    let policy = settings::service::security(app, &tenant).await?;
     match sessions::advance(
         app.table.as_ref(),
         &tenant,
         &session,
         &rfc3339(app.clock.now()),
-        now + sessions::IDLE_LIFETIME_SECS,
+        now + policy.refresh_idle_ttl_seconds,
     )
     .await
     {
@@ -533,6 +544,7 @@ pub async fn refresh(app: &App, input: Refresh) -> Result<Tokens, ApiError> {
         &session,
         session.generation + 1,
         granted(&roles, &user.user.role_ids),
+        &policy,
     ))
 }
 
@@ -789,10 +801,11 @@ pub async fn confirm_reset(app: &App, input: ResetConfirm) -> Result<(), ApiErro
         .await?
         .filter(|u| u.user.status == StaffStatus::Active)
         .ok_or_else(invalid_reset)?;
+    let policy = settings::service::security(app, &tenant).await?;
     let mut errors = Errors::new();
     errors.check(passwords::check_policy(
         &input.new_password,
-        passwords::DEFAULT_MIN_LENGTH,
+        policy.password_min_length as usize,
         "new_password",
         &[&user.user.email, &user.user.name],
     ));
@@ -850,10 +863,11 @@ pub async fn change_password(
             "the current password is wrong",
         )]));
     }
+    let policy = settings::service::security(app, tenant).await?;
     let mut errors = Errors::new();
     errors.check(passwords::check_policy(
         &input.new_password,
-        passwords::DEFAULT_MIN_LENGTH,
+        policy.password_min_length as usize,
         "new_password",
         &[&user.user.email, &user.user.name],
     ));

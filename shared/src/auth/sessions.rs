@@ -20,10 +20,6 @@ use sha2::Sha256;
 use utoipa::ToSchema;
 
 pub const ENTITY: &str = "session";
-/// A session ends this long after it began, however active.
-pub const ABSOLUTE_LIFETIME_SECS: i64 = 30 * 24 * 3600;
-/// A session ends when it has not been refreshed for this long.
-pub const IDLE_LIFETIME_SECS: i64 = 7 * 24 * 3600;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {

@@ -2,6 +2,7 @@
 //! encrypted at rest and only ever shown masked. Other modules read settings through
 //! [`service::read`].
 
+pub mod cache;
 pub mod groups;
 pub mod routes;
 pub mod secrets;

@@ -89,14 +89,23 @@ pub async fn read(app: &App, tenant: &TenantId, group: Group) -> Result<GroupVie
     Ok(view(group, saved.as_ref()))
 }
 
-/// A group's values as its typed struct (for the modules that act on settings).
+fn now_ms(app: &App) -> i64 {
+    (app.clock.now().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// A group's values as its typed struct, for the modules that act on settings; read through the
+/// per-container cache (see [`super::cache`] for how stale it may be).
 pub async fn typed<T: serde::de::DeserializeOwned>(
     app: &App,
     tenant: &TenantId,
     group: Group,
 ) -> Result<T, ApiError> {
-    let view = read(app, tenant, group).await?;
-    serde_json::from_value(view.values).map_err(|e| {
+    let values = cached_values(app, tenant, &[group]).await?.remove(0);
+    parse(group, values)
+}
+
+fn parse<T: serde::de::DeserializeOwned>(group: Group, values: Value) -> Result<T, ApiError> {
+    serde_json::from_value(values).map_err(|e| {
         tracing::error!(error = %e, group = group.name(), "stored settings do not parse");
         ApiError::internal()
     })
@@ -294,7 +303,10 @@ pub async fn patch(
         let mut ops = store::save_ops(tenant, &saved, current.version, &change);
         ops.push(outbox_put(&event, app.clock.epoch_seconds()));
         match app.table.transact(ops).await {
-            Ok(()) => return Ok(view(group, Some(&saved))),
+            Ok(()) => {
+                app.settings_cache.invalidate(tenant.as_str(), group.name());
+                return Ok(view(group, Some(&saved)));
+            }
             Err(e) if e.failed_at(0) || matches!(e, StoreError::Conflict) => {
                 if if_match.is_some() {
                     return Err(ApiError::precondition_failed());
@@ -309,6 +321,83 @@ pub async fn patch(
         "concurrent_update",
         "the group keeps changing; retry",
     ))
+}
+
+/// The values of several groups with at most one store call: from the cache when every one is
+/// there, else one group read (one group asked) or one query of all groups (several).
+async fn cached_values(
+    app: &App,
+    tenant: &TenantId,
+    groups: &[Group],
+) -> Result<Vec<Value>, ApiError> {
+    let now = now_ms(app);
+    let cached: Vec<Option<Value>> = groups
+        .iter()
+        .map(|g| app.settings_cache.get(tenant.as_str(), g.name(), now))
+        .collect();
+    if cached.iter().all(Option::is_some) {
+        return Ok(cached.into_iter().flatten().collect());
+    }
+    let fresh = if let [group] = groups {
+        vec![read(app, tenant, *group).await?]
+    } else {
+        read_all(app, tenant).await?
+    };
+    for view in &fresh {
+        if let Some(group) = Group::parse(&view.group) {
+            app.settings_cache
+                .put(tenant.as_str(), group.name(), now, view.values.clone());
+        }
+    }
+    Ok(groups
+        .iter()
+        .map(|g| {
+            fresh
+                .iter()
+                .find(|v| v.group == g.name())
+                .map(|v| v.values.clone())
+                .unwrap_or_else(|| g.defaults())
+        })
+        .collect())
+}
+
+/// The security settings that sign-in and passwords follow.
+pub async fn security(app: &App, tenant: &TenantId) -> Result<super::groups::Security, ApiError> {
+    typed(app, tenant, Group::Security).await
+}
+
+/// What a storefront may know of the company's settings (served by the storefront API).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StorefrontInfo {
+    pub name: String,
+    pub default_currency: String,
+    pub currencies: Vec<String>,
+    pub default_locale: String,
+    pub locales: Vec<String>,
+    pub weight_unit: String,
+    pub dimension_unit: String,
+    pub guest_checkout: bool,
+    pub prices_include_tax: bool,
+}
+
+pub async fn storefront_info(app: &App, tenant: &TenantId) -> Result<StorefrontInfo, ApiError> {
+    let values = cached_values(app, tenant, &[Group::General, Group::Checkout, Group::Tax]).await?;
+    let [general, checkout, tax]: [Value; 3] =
+        values.try_into().map_err(|_| ApiError::internal())?;
+    let general: super::groups::General = parse(Group::General, general)?;
+    let checkout: super::groups::Checkout = parse(Group::Checkout, checkout)?;
+    let tax: super::groups::Tax = parse(Group::Tax, tax)?;
+    Ok(StorefrontInfo {
+        name: general.store_name,
+        default_currency: general.default_currency,
+        currencies: general.supported_currencies,
+        default_locale: general.default_locale,
+        locales: general.supported_locales,
+        weight_unit: general.weight_unit,
+        dimension_unit: general.dimension_unit,
+        guest_checkout: checkout.guest_checkout,
+        prices_include_tax: tax.prices_include_tax,
+    })
 }
 
 #[cfg(test)]

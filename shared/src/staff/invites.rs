@@ -357,11 +357,12 @@ fn accept(ctx: Ctx) -> HandlerFuture {
             return Err(invalid_invite());
         }
         let invite = stored.invite;
+        let policy = crate::settings::service::security(&ctx.app, &tenant).await?;
         let mut errors = Errors::new();
         errors.check(validate::text("name", &input.name, 100));
         errors.check(passwords::check_policy(
             &input.password,
-            passwords::DEFAULT_MIN_LENGTH,
+            policy.password_min_length as usize,
             "password",
             &[&invite.email, &input.name],
         ));
@@ -391,6 +392,7 @@ fn accept(ctx: Ctx) -> HandlerFuture {
                 ip: ctx.req.source_ip.clone(),
                 user_agent: ctx.req.header("user-agent").map(str::to_owned),
             },
+            &policy,
         );
         let event = DomainEvent::new(
             &ctx.app,
@@ -426,6 +428,7 @@ fn accept(ctx: Ctx) -> HandlerFuture {
             &session,
             &roles,
             &user.user.role_ids,
+            &policy,
         );
         Ok(ApiResponse::created(
             &format!("/admin/staff/{}", user.user.id),
