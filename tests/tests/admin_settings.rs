@@ -544,3 +544,30 @@ api_cases!(
     companies_see_only_their_own_settings,
     history_lists_changes_newest_first,
 );
+
+#[tokio::test]
+async fn the_openapi_document_describes_settings_and_their_permissions() {
+    let api = Api::embedded().await;
+    let doc = api.send(api.get("/openapi.json")).await.body;
+    for schema in [
+        "GroupValues",
+        "General",
+        "Security",
+        "Payments",
+        "Checkout",
+        "GroupView",
+        "Change",
+    ] {
+        assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
+    }
+    let patch = &doc["paths"]["/admin/settings/{group}"]["patch"];
+    assert_eq!(patch["x-permission"], "settings.{group}.write");
+    assert_eq!(
+        patch["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/GroupValues"
+    );
+    assert_eq!(
+        doc["paths"]["/admin/settings"]["get"]["x-permission"],
+        "settings.read"
+    );
+}

@@ -306,7 +306,7 @@ pub static LIST_SESSIONS: Route = Route {
     tag: "auth",
     aws: AwsAccess::READ,
     handler: list_sessions,
-    doc: || RouteDoc::new().response::<Vec<super::sessions::SessionView>>(200, "Live sessions"),
+    doc: || RouteDoc::new().page::<super::sessions::SessionView>("Live sessions"),
 };
 
 fn revoke_session(ctx: Ctx) -> HandlerFuture {

@@ -98,6 +98,43 @@ pub struct SchemaDoc {
 }
 
 impl SchemaDoc {
+    /// A page of a list route: `{"data": [T], "next_cursor": string | null}`, named `<T>Page`.
+    pub fn page_of<T: ToSchema>() -> Self {
+        fn name<T: ToSchema>() -> Cow<'static, str> {
+            Cow::Owned(format!("{}Page", T::name()))
+        }
+        fn collect<T: ToSchema>(out: &mut Vec<(String, RefOr<Schema>)>) {
+            use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+            use utoipa::openapi::Ref;
+            let page = ObjectBuilder::new()
+                .property(
+                    "data",
+                    ArrayBuilder::new().items(Ref::from_schema_name(T::name())),
+                )
+                .required("data")
+                .property(
+                    "next_cursor",
+                    ObjectBuilder::new()
+                        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+                            Type::String,
+                            Type::Null,
+                        ]))
+                        .description(Some(
+                            "Pass as ?cursor= for the next page; null on the last page",
+                        )),
+                )
+                .required("next_cursor")
+                .build();
+            out.push((name::<T>().into_owned(), page.into()));
+            out.push((T::name().into_owned(), T::schema()));
+            T::schemas(out);
+        }
+        SchemaDoc {
+            name: name::<T>,
+            collect: collect::<T>,
+        }
+    }
+
     pub fn of<T: ToSchema>() -> Self {
         fn collect<T: ToSchema>(out: &mut Vec<(String, RefOr<Schema>)>) {
             out.push((T::name().into_owned(), T::schema()));
@@ -140,6 +177,13 @@ impl RouteDoc {
             .push((status, description, Some(SchemaDoc::of::<T>())));
         self
     }
+    /// A list response: a page of `T`.
+    pub fn page<T: ToSchema>(mut self, description: &'static str) -> Self {
+        self.responses
+            .push((200, description, Some(SchemaDoc::page_of::<T>())));
+        self
+    }
+
     pub fn empty_response(mut self, status: u16, description: &'static str) -> Self {
         self.responses.push((status, description, None));
         self

@@ -24,7 +24,7 @@ fn list_permissions(_ctx: Ctx) -> HandlerFuture {
                 description: (*description).into(),
             })
             .collect();
-        Ok(ApiResponse::json(200, &json!({"data": data})))
+        Ok(ApiResponse::json(200, &ListPage { data, next_cursor: None }))
     })
 }
 
@@ -37,9 +37,7 @@ pub static LIST_PERMISSIONS: Route = Route {
     tag: "roles",
     aws: AwsAccess::NONE,
     handler: list_permissions,
-    doc: || {
-        RouteDoc::new().response::<Vec<Permission>>(200, "Every permission with what it allows")
-    },
+    doc: || RouteDoc::new().page::<Permission>("Every permission with what it allows"),
 };
 
 fn list(ctx: Ctx) -> HandlerFuture {
@@ -65,7 +63,7 @@ pub static LIST_ROLES: Route = Route {
     tag: "roles",
     aws: AwsAccess::READ,
     handler: list,
-    doc: || RouteDoc::new().response::<Vec<Role>>(200, "Every role, system roles first"),
+    doc: || RouteDoc::new().page::<Role>("Every role, system roles first"),
 };
 
 fn get(ctx: Ctx) -> HandlerFuture {

@@ -95,6 +95,20 @@ impl Group {
     }
 }
 
+/// The values of one group, as the OpenAPI document describes them (the group is named by the
+/// path). In a PATCH every field is optional, and secrets take a string or null.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum GroupValues {
+    General(General),
+    Security(Security),
+    Payments(Payments),
+    Notifications(Notifications),
+    Shipping(Shipping),
+    Tax(Tax),
+    Checkout(Checkout),
+}
+
 pub trait Validate {
     fn validate(&self, errors: &mut Errors);
 }

@@ -97,6 +97,7 @@ pub static PATCH_SETTINGS: Route = Route {
                  absent fields keep their value. Secrets take a string to set and `null` to remove; \
                  left out, they keep their value. Each group needs its own permission.",
             )
+            .request::<super::groups::GroupValues>()
             .response::<GroupView>(200, "The changed group")
             .errors(&[404, 409, 412])
     },
@@ -138,7 +139,7 @@ pub static SETTINGS_HISTORY: Route = Route {
         RouteDoc::new()
             .query("limit", "Page size, 1 to 100 (default 20)", false)
             .query("cursor", "The next_cursor of the previous page", false)
-            .response::<Vec<Change>>(200, "A page of changes")
+            .page::<Change>("A page of changes")
             .errors(&[404])
     },
 };

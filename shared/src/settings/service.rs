@@ -19,7 +19,7 @@ pub struct GroupView {
     pub group: String,
     /// 0 until the group is first saved.
     pub version: u64,
-    #[schema(value_type = Object)]
+    #[schema(value_type = super::groups::GroupValues)]
     pub values: Value,
     pub updated_at: Option<String>,
 }

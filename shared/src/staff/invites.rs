@@ -254,7 +254,7 @@ pub static LIST_INVITES: Route = Route {
     tag: "staff",
     aws: AwsAccess::READ,
     handler: list,
-    doc: || RouteDoc::new().response::<Vec<Invite>>(200, "Invitations not yet accepted or expired"),
+    doc: || RouteDoc::new().page::<Invite>("Invitations not yet accepted or expired"),
 };
 
 fn delete(ctx: Ctx) -> HandlerFuture {

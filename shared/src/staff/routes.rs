@@ -45,7 +45,7 @@ pub static LIST_STAFF: Route = Route {
         RouteDoc::new()
             .query("limit", "Page size, 1 to 100 (default 20)", false)
             .query("cursor", "The next_cursor of the previous page", false)
-            .response::<Vec<StaffUser>>(200, "A page of staff users, oldest first")
+            .page::<StaffUser>("A page of staff users, oldest first")
     },
 };
 
