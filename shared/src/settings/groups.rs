@@ -100,7 +100,7 @@ impl Group {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum GroupValues {
-    General(General),
+    General(Box<General>),
     Security(Security),
     Payments(Payments),
     Notifications(Notifications),
