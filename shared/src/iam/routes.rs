@@ -24,7 +24,13 @@ fn list_permissions(_ctx: Ctx) -> HandlerFuture {
                 description: (*description).into(),
             })
             .collect();
-        Ok(ApiResponse::json(200, &ListPage { data, next_cursor: None }))
+        Ok(ApiResponse::json(
+            200,
+            &ListPage {
+                data,
+                next_cursor: None,
+            },
+        ))
     })
 }
 
