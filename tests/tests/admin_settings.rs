@@ -227,6 +227,19 @@ async fn invalid_values_name_their_field_and_change_nothing(api: Api) {
             "{group} {body}: {fields:?}"
         );
     }
+    let unknown = patch(&api, &c.token, "general", json!({"colour": "blue"})).await;
+    assert!(unknown.body["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("colour"));
+    let too_many = patch(
+        &api,
+        &c.token,
+        "tax",
+        json!({"registrations": vec![json!({"country": "NL", "number": "1"}); 51]}),
+    )
+    .await;
+    assert_eq!(too_many.body["errors"][0]["code"], "too_many");
     let all = api.send(api.get("/admin/settings").token(&c.token)).await;
     for group in [
         "general", "security", "payments", "shipping", "tax", "checkout",
@@ -362,6 +375,64 @@ async fn secrets_are_masked_encrypted_and_kept(api: Api) {
         .await;
     assert!(!history.body.to_string().contains(secret));
 
+    // A new secret that masks like the old one is still saved.
+    let same_mask = patch(
+        &api,
+        &c.token,
+        "payments",
+        json!({"stripe": {"secret_key": "sk_test_other_value_WXYZ"}}),
+    )
+    .await;
+    assert_eq!(same_mask.body["version"], 3, "saved as a change");
+    let raw = api
+        .app
+        .table
+        .get(&shared::store::Key::new(
+            format!("T#{}#SETTINGS", c.id),
+            "GROUP#payments",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let ciphertext = raw["secrets"]["stripe.secret_key"].as_str().unwrap();
+    assert_eq!(
+        shared::settings::secrets::decrypt(
+            &api.app,
+            tenant,
+            "payments",
+            "stripe.secret_key",
+            ciphertext
+        )
+        .as_deref(),
+        Some("sk_test_other_value_WXYZ")
+    );
+    // Resetting the whole provider block drops its secrets too.
+    let reset = patch(
+        &api,
+        &c.token,
+        "payments",
+        json!({"enabled_providers": ["manual"], "stripe": null}),
+    )
+    .await;
+    assert_eq!(reset.status, 200, "{:?}", reset.body);
+    let raw = api
+        .app
+        .table
+        .get(&shared::store::Key::new(
+            format!("T#{}#SETTINGS", c.id),
+            "GROUP#payments",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(raw["secrets"].as_object().unwrap().is_empty(), "{raw:?}");
+    patch(
+        &api,
+        &c.token,
+        "payments",
+        json!({"stripe": {"secret_key": secret}}),
+    )
+    .await;
     let cleared = patch(
         &api,
         &c.token,

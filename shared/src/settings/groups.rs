@@ -65,8 +65,9 @@ impl Group {
             value: &serde_json::Value,
         ) -> Result<(), Vec<FieldError>> {
             let parsed: T = serde_path_to_error::deserialize(value.clone()).map_err(|e| {
+                let path = e.path().to_string();
                 vec![FieldError::new(
-                    e.path().to_string(),
+                    if path == "." { String::new() } else { path },
                     "invalid",
                     e.into_inner().to_string(),
                 )]
@@ -138,6 +139,9 @@ fn address(errors: &mut Errors, prefix: &str, a: &Address) {
         &a.postal_code,
         20,
     ));
+    if let Some(region) = &a.region {
+        errors.check(validate::text(&format!("{prefix}.region"), region, 100));
+    }
     errors.check(validate::country(&format!("{prefix}.country"), &a.country));
 }
 
@@ -147,6 +151,16 @@ fn one_of(errors: &mut Errors, field: &str, value: &str, allowed: &[&str]) {
             field,
             "invalid",
             format!("must be one of {}", allowed.join(", ")),
+        ));
+    }
+}
+
+fn at_most(errors: &mut Errors, field: &str, len: usize, max: usize) {
+    if len > max {
+        errors.push(FieldError::new(
+            field,
+            "too_many",
+            format!("list at most {max}"),
         ));
     }
 }
@@ -252,6 +266,18 @@ impl Validate for General {
             "default_currency",
             &self.default_currency,
         ));
+        at_most(
+            errors,
+            "supported_currencies",
+            self.supported_currencies.len(),
+            50,
+        );
+        at_most(
+            errors,
+            "supported_locales",
+            self.supported_locales.len(),
+            50,
+        );
         for (i, c) in self.supported_currencies.iter().enumerate() {
             errors.check(validate::currency(&format!("supported_currencies[{i}]"), c));
         }
@@ -429,6 +455,7 @@ impl Default for Payments {
 
 impl Validate for Payments {
     fn validate(&self, errors: &mut Errors) {
+        at_most(errors, "enabled_providers", self.enabled_providers.len(), 2);
         for (i, p) in self.enabled_providers.iter().enumerate() {
             one_of(
                 errors,
@@ -503,6 +530,12 @@ impl Validate for Notifications {
         }
         optional_email(errors, "sender_email", &self.sender_email);
         optional_email(errors, "reply_to", &self.reply_to);
+        at_most(
+            errors,
+            "customer_emails",
+            self.customer_emails.len(),
+            CUSTOMER_EMAILS.len(),
+        );
         for (i, e) in self.customer_emails.iter().enumerate() {
             one_of(
                 errors,
@@ -622,6 +655,7 @@ impl Validate for Tax {
             validate::handle("default_tax_class", &self.default_tax_class)
                 .or_else(|_| validate::text("default_tax_class", &self.default_tax_class, 40)),
         );
+        at_most(errors, "registrations", self.registrations.len(), 50);
         for (i, r) in self.registrations.iter().enumerate() {
             errors.check(validate::country(
                 &format!("registrations[{i}].country"),
@@ -673,6 +707,12 @@ impl Validate for Checkout {
             self.reservation_window_seconds,
             60,
             24 * 3600,
+        );
+        at_most(
+            errors,
+            "required_customer_fields",
+            self.required_customer_fields.len(),
+            5,
         );
         for (i, f) in self.required_customer_fields.iter().enumerate() {
             one_of(

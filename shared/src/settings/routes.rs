@@ -5,8 +5,8 @@ use super::service::{self, GroupView};
 use super::store::{self, Change};
 use crate::auth::routes::staff;
 use crate::http::{
-    cursor, etag, Access, ApiError, ApiResponse, AwsAccess, Ctx, HandlerFuture, ListPage,
-    ListParams, Method, Route, RouteDoc,
+    cursor, Access, ApiError, ApiResponse, AwsAccess, Ctx, HandlerFuture, ListPage, ListParams,
+    Method, Route, RouteDoc,
 };
 use serde_json::Value;
 
@@ -21,10 +21,10 @@ fn list(ctx: Ctx) -> HandlerFuture {
         let body: serde_json::Map<String, Value> = groups
             .into_iter()
             .map(|g| {
-                let tag = etag(g.version);
-                let mut value = serde_json::to_value(&g).expect("views serialise");
-                value["etag"] = tag.into();
-                (g.group.clone(), value)
+                (
+                    g.group.clone(),
+                    serde_json::to_value(&g).expect("views serialise"),
+                )
             })
             .collect();
         Ok(ApiResponse::json(200, &body))
@@ -40,8 +40,20 @@ pub static LIST_SETTINGS: Route = Route {
     tag: "settings",
     aws: AwsAccess::READ,
     handler: list,
-    doc: || RouteDoc::new().response::<GroupView>(200, "An object keyed by group name"),
+    doc: || RouteDoc::new().response::<AllSettings>(200, "Every group, keyed by its name"),
 };
+
+/// Every group, keyed by name (for the OpenAPI document).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct AllSettings {
+    pub general: GroupView,
+    pub security: GroupView,
+    pub payments: GroupView,
+    pub notifications: GroupView,
+    pub shipping: GroupView,
+    pub tax: GroupView,
+    pub checkout: GroupView,
+}
 
 fn get(ctx: Ctx) -> HandlerFuture {
     Box::pin(async move {

@@ -22,6 +22,8 @@ pub struct GroupView {
     #[schema(value_type = super::groups::GroupValues)]
     pub values: Value,
     pub updated_at: Option<String>,
+    /// The ETag of this version, for If-Match.
+    pub etag: String,
 }
 
 /// RFC 7396 JSON merge patch: objects merge, `null` removes, anything else replaces.
@@ -73,6 +75,7 @@ fn view(group: Group, stored: Option<&StoredGroup>) -> GroupView {
         version: stored.map_or(0, |s| s.version),
         values,
         updated_at: stored.map(|s| s.updated_at.clone()),
+        etag: crate::http::etag(stored.map_or(0, |s| s.version)),
     }
 }
 
@@ -270,8 +273,32 @@ pub async fn patch(
             &mut secrets_map,
         )?;
         merge_patch(&mut values, &patch);
+        // A secret whose field was reset (e.g. `{"stripe": null}`) is dropped, not kept hidden.
+        secrets_map.retain(|path, _| {
+            values.pointer(&format!("/{}/configured", path.replace('.', "/")))
+                == Some(&Value::Bool(true))
+        });
         group.check(&values).map_err(ApiError::validation)?;
-        let changes = diff(&current.values, &values);
+        let mut changes = diff(&current.values, &values);
+        let before_secrets = stored
+            .as_ref()
+            .map(|s| s.secrets.clone())
+            .unwrap_or_default();
+        for path in group.secrets() {
+            // A replaced secret may mask the same way as the old one: still a change.
+            let (old, new) = (before_secrets.get(*path), secrets_map.get(*path));
+            if old != new && !changes.iter().any(|c| c.field == *path) {
+                let masked = values
+                    .pointer(&format!("/{}", path.replace('.', "/")))
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                changes.push(FieldChange {
+                    field: (*path).to_owned(),
+                    before: masked.clone(),
+                    after: masked,
+                });
+            }
+        }
         if changes.is_empty() {
             return Ok(current);
         }
@@ -361,9 +388,14 @@ async fn cached_values(
         .collect())
 }
 
-/// The security settings that sign-in and passwords follow.
+/// The security settings that sign-in and passwords follow. Read fresh (one store call), not
+/// from the cache: a stricter policy or a shorter token lifetime applies to the very next request,
+/// whichever function serves it.
 pub async fn security(app: &App, tenant: &TenantId) -> Result<super::groups::Security, ApiError> {
-    typed(app, tenant, Group::Security).await
+    parse(
+        Group::Security,
+        read(app, tenant, Group::Security).await?.values,
+    )
 }
 
 /// What a storefront may know of the company's settings (served by the storefront API).
