@@ -24,13 +24,46 @@ async fn health_answers_with_request_id_and_timing() {
         .to_str()
         .unwrap()
         .starts_with("req_"));
-    assert!(headers["server-timing"]
-        .to_str()
-        .unwrap()
-        .contains("store;desc=\"0 calls\""));
+    assert!(
+        !headers.contains_key("server-timing"),
+        "public routes do not expose store timing"
+    );
     assert_eq!(headers["cache-control"], "no-store");
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["status"], "ok");
+    sandbox.stop().await;
+}
+
+#[tokio::test]
+async fn authenticated_responses_carry_store_timing() {
+    let sandbox = start_sandbox().await;
+    let client = reqwest::Client::new();
+    let registered: Value = client
+        .post(format!("{}/admin/auth/register", sandbox.base_url()))
+        .json(&json!({
+            "company": {"name": "Timed", "handle": "timed", "country": "DE", "currency": "EUR", "timezone": "Europe/Berlin"},
+            "owner": {"name": "Tim", "email": "tim@timed.example.com", "password": "plum-orbit-quiet-harbor-7"}
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = registered["access_token"].as_str().unwrap();
+    let me = client
+        .get(format!("{}/admin/me", sandbox.base_url()))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    let timing = me.headers()["server-timing"].to_str().unwrap().to_owned();
+    assert!(
+        timing.starts_with("store;desc=\"3 calls\";dur="),
+        "{timing}"
+    );
+    assert!(timing.contains(", total;dur="), "{timing}");
     sandbox.stop().await;
 }
 

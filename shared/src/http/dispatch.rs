@@ -22,7 +22,11 @@ pub async fn dispatch(app: &Arc<App>, router: &Router, req: ApiRequest) -> ApiRe
     let ((response, route, tenant), counters) =
         observe::measure(handle(app, router, req, &request_id)).await;
     let elapsed = started.elapsed();
-    let response = finish(app, response, &request_id, &counters, elapsed);
+    // Store-call counts on public routes (sign-in, password reset) would tell an unknown company
+    // from an unknown email from a wrong password: timing is shown to authenticated callers only.
+    let public = route.is_none_or(|r| r.access == super::Access::Public);
+    let response = finish(app, response, &request_id, &counters, elapsed, !public);
+    let route = route.map(|r| r.name);
     tracing::info!(
         request_id = %request_id,
         method = %method,
@@ -46,7 +50,7 @@ async fn handle(
     router: &Router,
     req: ApiRequest,
     request_id: &str,
-) -> (ApiResponse, Option<&'static str>, Option<String>) {
+) -> (ApiResponse, Option<&'static super::Route>, Option<String>) {
     let (route, params) = match router.find(&req.method, &req.path) {
         Matched::Found(route, params) => (route, params),
         Matched::MethodNotAllowed(allowed) => {
@@ -84,9 +88,9 @@ async fn handle(
     }
     .await;
     match outcome {
-        Ok((Ok(response), tenant)) => (response, Some(route.name), tenant),
-        Ok((Err(error), tenant)) => (error.into_response(request_id), Some(route.name), tenant),
-        Err(error) => (error.into_response(request_id), Some(route.name), None),
+        Ok((Ok(response), tenant)) => (response, Some(route), tenant),
+        Ok((Err(error), tenant)) => (error.into_response(request_id), Some(route), tenant),
+        Err(error) => (error.into_response(request_id), Some(route), None),
     }
 }
 
@@ -160,10 +164,11 @@ fn finish(
     request_id: &str,
     counters: &Counters,
     elapsed: std::time::Duration,
+    show_timing: bool,
 ) -> ApiResponse {
     response.headers.retain(|(name, _)| name != "x-request-id");
     response = response.header("x-request-id", request_id);
-    if app.config.server_timing {
+    if app.config.server_timing && show_timing {
         response = response.header(
             "server-timing",
             format!(
