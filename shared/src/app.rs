@@ -21,6 +21,8 @@ pub struct App {
     pub config: Config,
     /// Settings groups recently read by this container.
     pub settings_cache: crate::settings::cache::Cache,
+    /// API keys recently looked up by this container.
+    pub api_key_cache: crate::api_keys::cache::Cache,
 }
 
 /// The parts an [`App`] is made of; each entry point chooses its adapters.
@@ -45,6 +47,7 @@ impl App {
             ids: parts.ids,
             config: parts.config,
             settings_cache: Default::default(),
+            api_key_cache: Default::default(),
         })
     }
 

@@ -10,6 +10,10 @@ pub trait Clock: Send + Sync {
     fn epoch_seconds(&self) -> i64 {
         self.now().unix_timestamp()
     }
+
+    fn epoch_millis(&self) -> i64 {
+        (self.now().unix_timestamp_nanos() / 1_000_000) as i64
+    }
 }
 
 /// The wall clock.

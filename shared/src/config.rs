@@ -20,6 +20,113 @@ pub mod env {
     pub const STAFF_TOKEN_SEED: &str = "COMMERCE_STAFF_TOKEN_SEED";
     /// Comma-separated base64url Ed25519 public keys that verify staff access tokens.
     pub const STAFF_TOKEN_PUBLIC_KEYS: &str = "COMMERCE_STAFF_TOKEN_PUBLIC_KEYS";
+    /// Hex Ed25519 seed that signs customer access tokens: set only on functions that issue them.
+    pub const CUSTOMER_TOKEN_SEED: &str = "COMMERCE_CUSTOMER_TOKEN_SEED";
+    /// Comma-separated base64url Ed25519 public keys that verify customer access tokens.
+    pub const CUSTOMER_TOKEN_PUBLIC_KEYS: &str = "COMMERCE_CUSTOMER_TOKEN_PUBLIC_KEYS";
+}
+
+use crate::auth::tokens::{Audience, TokenKeys};
+
+/// The configured keys of one token audience: a signing seed on functions that issue tokens,
+/// public keys on every function that verifies them.
+struct TokenConfig {
+    audience: Audience,
+    seed: Option<SecretBox<[u8; 32]>>,
+    publics: Vec<Vec<u8>>,
+    keys: std::sync::OnceLock<TokenKeys>,
+}
+
+impl TokenConfig {
+    fn new(audience: Audience) -> Self {
+        TokenConfig {
+            audience,
+            seed: None,
+            publics: Vec::new(),
+            keys: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn set(&mut self, seed: Option<[u8; 32]>, publics: Vec<Vec<u8>>) {
+        self.seed = seed.map(|s| SecretBox::new(Box::new(s)));
+        self.publics = publics;
+        self.keys = std::sync::OnceLock::new();
+    }
+
+    fn read_env(
+        &mut self,
+        seed_var: &str,
+        publics_var: &str,
+        var: impl Fn(&str) -> Option<String>,
+    ) -> Result<(), ConfigError> {
+        if let Some(seed) = var(seed_var) {
+            let bytes: [u8; 32] = hex::decode(seed.trim())
+                .ok()
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| ConfigError(format!("{seed_var} must be 32 bytes of hex")))?;
+            self.seed = Some(SecretBox::new(Box::new(bytes)));
+        }
+        if let Some(keys) = var(publics_var) {
+            use base64::Engine;
+            for key in keys.split(',').map(str::trim).filter(|k| !k.is_empty()) {
+                let public = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(key)
+                    .ok()
+                    .filter(|b| b.len() == 32)
+                    .ok_or_else(|| {
+                        ConfigError(format!("{publics_var} holds base64url Ed25519 keys"))
+                    })?;
+                self.publics.push(public);
+            }
+        }
+        Ok(())
+    }
+
+    fn purpose(&self, what: &str) -> String {
+        format!("{}-{what}", self.audience.as_str())
+    }
+
+    /// With a seed this signs; with only public keys it verifies; with neither (the sandbox,
+    /// tests) the seed derives from the root secret.
+    fn keys(&self, config: &Config) -> &TokenKeys {
+        self.keys.get_or_init(|| {
+            let mut keys = match &self.seed {
+                Some(seed) => TokenKeys::from_seed(self.audience, seed.expose_secret()),
+                None if !self.publics.is_empty() => TokenKeys::verify_only(self.audience, &[]),
+                None => TokenKeys::from_seed(
+                    self.audience,
+                    &config.derived_key(&self.legacy_purpose("token-ed25519")),
+                ),
+            };
+            for public in &self.publics {
+                keys.add_verifier(public);
+            }
+            keys
+        })
+    }
+
+    /// Purpose names of keys derived from the root secret (staff keys keep their first names).
+    fn legacy_purpose(&self, what: &str) -> String {
+        match self.audience {
+            Audience::Admin => format!("staff-{what}"),
+            Audience::Store => self.purpose(what),
+        }
+    }
+
+    /// The refresh-token MAC key follows the signing seed, so that a function without the seed
+    /// can neither sign access tokens nor forge the refresh tokens that would buy them.
+    fn refresh_key(&self, config: &Config) -> Option<[u8; 32]> {
+        match &self.seed {
+            Some(seed) => {
+                let mut mac = Hmac::<Sha256>::new_from_slice(seed.expose_secret())
+                    .expect("HMAC takes any key length");
+                mac.update(self.legacy_purpose("refresh-token").as_bytes());
+                Some(mac.finalize().into_bytes().into())
+            }
+            None if !self.publics.is_empty() => None,
+            None => Some(config.derived_key(&self.legacy_purpose("refresh-token"))),
+        }
+    }
 }
 
 pub struct Config {
@@ -31,9 +138,8 @@ pub struct Config {
     pub public_url: String,
     pub server_timing: bool,
     secret: SecretBox<Vec<u8>>,
-    staff_token_seed: Option<SecretBox<[u8; 32]>>,
-    staff_token_publics: Vec<Vec<u8>>,
-    staff_tokens: std::sync::OnceLock<crate::auth::tokens::TokenKeys>,
+    staff: TokenConfig,
+    customer: TokenConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -56,9 +162,8 @@ impl Config {
             public_url: "http://127.0.0.1:3000".into(),
             server_timing: false,
             secret: SecretBox::new(Box::new(secret)),
-            staff_token_seed: None,
-            staff_token_publics: Vec::new(),
-            staff_tokens: std::sync::OnceLock::new(),
+            staff: TokenConfig::new(Audience::Admin),
+            customer: TokenConfig::new(Audience::Store),
         })
     }
 
@@ -83,78 +188,51 @@ impl Config {
             config.public_url = v;
         }
         config.server_timing = var(env::SERVER_TIMING).is_some_and(|v| v == "true" || v == "1");
-        if let Some(seed) = var(env::STAFF_TOKEN_SEED) {
-            let bytes: [u8; 32] = hex::decode(seed.trim())
-                .ok()
-                .and_then(|b| b.try_into().ok())
-                .ok_or_else(|| {
-                    ConfigError(format!("{} must be 32 bytes of hex", env::STAFF_TOKEN_SEED))
-                })?;
-            config.staff_token_seed = Some(SecretBox::new(Box::new(bytes)));
-        }
-        if let Some(keys) = var(env::STAFF_TOKEN_PUBLIC_KEYS) {
-            use base64::Engine;
-            for key in keys.split(',').map(str::trim).filter(|k| !k.is_empty()) {
-                let public = base64::engine::general_purpose::URL_SAFE_NO_PAD
-                    .decode(key)
-                    .ok()
-                    .filter(|b| b.len() == 32)
-                    .ok_or_else(|| {
-                        ConfigError(format!(
-                            "{} holds base64url Ed25519 keys",
-                            env::STAFF_TOKEN_PUBLIC_KEYS
-                        ))
-                    })?;
-                config.staff_token_publics.push(public);
-            }
-        }
+        config
+            .staff
+            .read_env(env::STAFF_TOKEN_SEED, env::STAFF_TOKEN_PUBLIC_KEYS, var)?;
+        config.customer.read_env(
+            env::CUSTOMER_TOKEN_SEED,
+            env::CUSTOMER_TOKEN_PUBLIC_KEYS,
+            var,
+        )?;
         Ok(config)
     }
 
     /// Sets the staff token keys explicitly (what `from_env` reads from the environment).
     pub fn with_staff_token_keys(mut self, seed: Option<[u8; 32]>, publics: Vec<Vec<u8>>) -> Self {
-        self.staff_token_seed = seed.map(|s| SecretBox::new(Box::new(s)));
-        self.staff_token_publics = publics;
-        self.staff_tokens = std::sync::OnceLock::new();
+        self.staff.set(seed, publics);
         self
     }
 
-    /// The keys of staff access tokens. A function configured with a seed signs; one with only
-    /// public keys verifies; with neither (the sandbox, tests) the seed derives from the root
-    /// secret.
-    pub fn staff_tokens(&self) -> &crate::auth::tokens::TokenKeys {
-        use crate::auth::tokens::{Audience, TokenKeys};
-        self.staff_tokens.get_or_init(|| {
-            let mut keys = match &self.staff_token_seed {
-                Some(seed) => TokenKeys::from_seed(Audience::Admin, seed.expose_secret()),
-                None if !self.staff_token_publics.is_empty() => {
-                    TokenKeys::verify_only(Audience::Admin, &[])
-                }
-                None => {
-                    TokenKeys::from_seed(Audience::Admin, &self.derived_key("staff-token-ed25519"))
-                }
-            };
-            for public in &self.staff_token_publics {
-                keys.add_verifier(public);
-            }
-            keys
-        })
+    /// Sets the customer token keys explicitly (what `from_env` reads from the environment).
+    pub fn with_customer_token_keys(
+        mut self,
+        seed: Option<[u8; 32]>,
+        publics: Vec<Vec<u8>>,
+    ) -> Self {
+        self.customer.set(seed, publics);
+        self
     }
 
-    /// The key of staff refresh-token MACs. It follows the signing seed, so that a function
-    /// without the seed can neither sign access tokens nor forge the refresh tokens that would
-    /// buy them; `None` on such a function.
+    /// The keys of staff access tokens (audience `admin`).
+    pub fn staff_tokens(&self) -> &TokenKeys {
+        self.staff.keys(self)
+    }
+
+    /// The key of staff refresh-token MACs; `None` on a function without the signing seed.
     pub fn staff_refresh_key(&self) -> Option<[u8; 32]> {
-        match &self.staff_token_seed {
-            Some(seed) => {
-                let mut mac = Hmac::<Sha256>::new_from_slice(seed.expose_secret())
-                    .expect("HMAC takes any key length");
-                mac.update(b"staff-refresh-token");
-                Some(mac.finalize().into_bytes().into())
-            }
-            None if !self.staff_token_publics.is_empty() => None,
-            None => Some(self.derived_key("staff-refresh-token")),
-        }
+        self.staff.refresh_key(self)
+    }
+
+    /// The keys of customer access tokens (audience `store`), separate from the staff keys.
+    pub fn customer_tokens(&self) -> &TokenKeys {
+        self.customer.keys(self)
+    }
+
+    /// The key of customer refresh-token MACs; `None` on a function without the signing seed.
+    pub fn customer_refresh_key(&self) -> Option<[u8; 32]> {
+        self.customer.refresh_key(self)
     }
 
     /// A key for one purpose (`cursor`, `blob-url`, ...), derived from the root secret so that

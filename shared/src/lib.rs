@@ -4,6 +4,7 @@
 //! modules; each domain module keeps its model, store (the only place that builds its keys),
 //! service and routes together.
 
+pub mod api_keys;
 pub mod app;
 pub mod auth;
 pub mod aws;
@@ -11,6 +12,7 @@ pub mod blobs;
 pub mod clock;
 pub mod companies;
 pub mod config;
+pub mod customers;
 pub mod events;
 pub mod http;
 pub mod iam;

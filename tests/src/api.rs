@@ -157,6 +157,11 @@ impl Api {
         self.call("DELETE", path)
     }
 
+    /// A request with any method (`OPTIONS` for preflights).
+    pub fn call_method(&self, method: &'static str, path: &str) -> Call {
+        self.call(method, path)
+    }
+
     fn call(&self, method: &'static str, path: &str) -> Call {
         Call {
             method,

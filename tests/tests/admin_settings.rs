@@ -65,9 +65,17 @@ async fn a_new_company_has_every_group_at_its_defaults(api: Api) {
         "tax",
         "checkout",
     ] {
-        assert_eq!(all.body[group]["version"], 0, "{group}");
-        assert_eq!(all.body[group]["etag"], "\"0\"", "{group}");
+        // General starts from what the company gave at sign-up; the rest are defaults.
+        let version = u64::from(group == "general");
+        assert_eq!(all.body[group]["version"], version, "{group}");
+        assert_eq!(all.body[group]["etag"], format!("\"{version}\""), "{group}");
     }
+    assert_eq!(all.body["general"]["values"]["store_name"], "Shop");
+    assert_eq!(all.body["general"]["values"]["default_currency"], "EUR");
+    assert_eq!(
+        all.body["general"]["values"]["timezone"],
+        "Europe/Amsterdam"
+    );
     assert_eq!(all.body["security"]["values"]["password_min_length"], 12);
     assert_eq!(all.body["checkout"]["values"]["guest_checkout"], true);
     assert_eq!(all.body["tax"]["values"]["prices_include_tax"], false);
@@ -78,7 +86,7 @@ async fn a_new_company_has_every_group_at_its_defaults(api: Api) {
     let one = api
         .send(api.get("/admin/settings/general").token(&c.token))
         .await;
-    assert_eq!(one.header("etag"), Some("\"0\""));
+    assert_eq!(one.header("etag"), Some("\"1\""));
     assert_eq!(
         api.send(api.get("/admin/settings/nonsense").token(&c.token))
             .await
@@ -119,8 +127,10 @@ async fn every_group_round_trips(api: Api) {
     for (group, change) in changes {
         let r = patch(&api, &c.token, group, change.clone()).await;
         assert_eq!(r.status, 200, "{group}: {:?}", r.body);
-        assert_eq!(r.body["version"], 1, "{group}");
-        assert_eq!(r.header("etag"), Some("\"1\""));
+        // General was first saved at sign-up.
+        let version = 1 + u64::from(group == "general");
+        assert_eq!(r.body["version"], version, "{group}");
+        assert_eq!(r.header("etag"), Some(format!("\"{version}\"").as_str()));
         let read = api
             .send(api.get(&format!("/admin/settings/{group}")).token(&c.token))
             .await;
@@ -244,7 +254,8 @@ async fn invalid_values_name_their_field_and_change_nothing(api: Api) {
     for group in [
         "general", "security", "payments", "shipping", "tax", "checkout",
     ] {
-        assert_eq!(all.body[group]["version"], 0, "{group} unchanged");
+        let version = u64::from(group == "general");
+        assert_eq!(all.body[group]["version"], version, "{group} unchanged");
     }
     let not_object = patch(&api, &c.token, "general", json!([1, 2])).await;
     assert_eq!(not_object.status, 422);
@@ -302,7 +313,11 @@ async fn concurrent_patches_lose_no_update(api: Api) {
     let read = api
         .send(api.get("/admin/settings/general").token(&c.token))
         .await;
-    assert_eq!(read.body["version"], fields.len());
+    assert_eq!(
+        read.body["version"],
+        fields.len() + 1,
+        "sign-up saved version 1"
+    );
     for body in &fields {
         for (field, value) in body.as_object().unwrap() {
             assert_eq!(&read.body["values"][field], value, "{field} kept");
@@ -498,8 +513,8 @@ async fn companies_see_only_their_own_settings(api: Api) {
     let theirs = api
         .send(api.get("/admin/settings/general").token(&b.token))
         .await;
-    assert_eq!(theirs.body["values"]["store_name"], "My store");
-    assert_eq!(theirs.body["version"], 0);
+    assert_eq!(theirs.body["values"]["store_name"], "Shop");
+    assert_eq!(theirs.body["version"], 1);
 }
 
 async fn history_lists_changes_newest_first(api: Api) {

@@ -131,4 +131,32 @@ fn only_token_issuing_functions_get_the_signing_seed() {
             "register_company"
         ]
     );
+
+    // Customer tokens have their own seed, given only to the storefront sign-in functions.
+    assert!(!globals["COMMERCE_CUSTOMER_TOKEN_PUBLIC_KEYS"].is_null());
+    assert!(globals["COMMERCE_CUSTOMER_TOKEN_SEED"].is_null());
+    let mut signing = Vec::new();
+    for route in shared::routes::ALL {
+        let id = format!("{}Function", xtask::logical_id(route.name));
+        let vars = &template["Resources"][id.as_str()]["Properties"]["Environment"]["Variables"];
+        assert_eq!(
+            !vars["COMMERCE_CUSTOMER_TOKEN_SEED"].is_null(),
+            route.aws.signs_customer_tokens,
+            "{}",
+            route.name
+        );
+        assert!(
+            !(route.aws.signs_customer_tokens && route.aws.signs_staff_tokens),
+            "{} would hold both seeds",
+            route.name
+        );
+        if route.aws.signs_customer_tokens {
+            signing.push(route.name);
+        }
+    }
+    signing.sort_unstable();
+    assert_eq!(
+        signing,
+        vec!["store_login", "store_refresh", "store_register"]
+    );
 }

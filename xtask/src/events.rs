@@ -8,7 +8,7 @@ fn sample_path(path: &str) -> String {
     path.split('/')
         .map(
             |segment| match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                Some(param) => format!("sample-{param}"),
+                Some(param) => format!("sample-{}", param.trim_end_matches('+')),
                 None => segment.to_owned(),
             },
         )

@@ -26,12 +26,13 @@ fn main() {
             }
         }
         "keygen" => {
-            // A staff token signing seed for a deployment: store the seed in Secrets Manager and
-            // pass the public key as the StaffTokenPublicKeys parameter (docs/operations.md).
+            // A token signing seed for a deployment: store the seed in Secrets Manager and pass
+            // the public key as the StaffTokenPublicKeys (or CustomerTokenPublicKeys) parameter;
+            // run it once for staff tokens and once for customer tokens (docs/operations.md).
             let seed: [u8; 32] = rand::random();
             println!("seed (secret, for Secrets Manager): {}", hex::encode(seed));
             println!(
-                "public key (StaffTokenPublicKeys):  {}",
+                "public key (StaffTokenPublicKeys or CustomerTokenPublicKeys): {}",
                 shared::auth::tokens::public_key_b64(&seed)
             );
         }

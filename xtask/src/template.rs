@@ -46,6 +46,12 @@ Parameters:
   StaffTokenPublicKeys:
     Type: String
     Description: Comma-separated base64url Ed25519 public keys that verify staff tokens (current first, then any still valid)
+  CustomerTokenSeedSecret:
+    Type: String
+    Description: Name of the Secrets Manager secret holding the hex Ed25519 seed that signs customer tokens (cargo xtask keygen; not the staff seed)
+  CustomerTokenPublicKeys:
+    Type: String
+    Description: Comma-separated base64url Ed25519 public keys that verify customer tokens (current first, then any still valid)
   PublicUrl:
     Type: String
     Default: ""
@@ -72,6 +78,7 @@ Globals:
         COMMERCE_PUBLIC_URL: !Ref PublicUrl
         COMMERCE_SECRET: !Sub "{{resolve:secretsmanager:${RootSecret}:SecretString}}"
         COMMERCE_STAFF_TOKEN_PUBLIC_KEYS: !Ref StaffTokenPublicKeys
+        COMMERCE_CUSTOMER_TOKEN_PUBLIC_KEYS: !Ref CustomerTokenPublicKeys
 
 Resources:
   HttpApi:
@@ -244,6 +251,7 @@ fn function(function: &Function) -> String {
                 Method::Put => "put",
                 Method::Patch => "patch",
                 Method::Delete => "delete",
+                Method::Options => "options",
             };
             events.push_str(&format!(
                 "      Events:\n        Api:\n          Type: HttpApi\n          Properties:\n            ApiId: !Ref HttpApi\n            Method: {method}\n            Path: {}\n",
@@ -254,11 +262,17 @@ fn function(function: &Function) -> String {
                 route.method.as_str(),
                 route.path
             ));
+            // Only the functions that issue tokens get a signing seed.
             if route.aws.signs_staff_tokens {
-                // Only the functions that issue staff tokens get the signing seed.
                 properties.push_str(concat!(
                     "      Environment:\n        Variables:\n",
                     "          COMMERCE_STAFF_TOKEN_SEED: !Sub \"{{resolve:secretsmanager:${StaffTokenSeedSecret}:SecretString}}\"\n",
+                ));
+            }
+            if route.aws.signs_customer_tokens {
+                properties.push_str(concat!(
+                    "      Environment:\n        Variables:\n",
+                    "          COMMERCE_CUSTOMER_TOKEN_SEED: !Sub \"{{resolve:secretsmanager:${CustomerTokenSeedSecret}:SecretString}}\"\n",
                 ));
             }
         }

@@ -45,11 +45,19 @@ pub enum Principal {
         /// Granted when the access token was issued (`*` for every permission).
         permissions: Vec<String>,
     },
+    /// A storefront: its API key, and the signed-in customer on customer routes.
     Storefront {
         tenant: TenantId,
         key_id: String,
-        customer_id: Option<String>,
+        customer: Option<CustomerSession>,
     },
+}
+
+/// The customer a storefront request acts for, from a verified customer access token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerSession {
+    pub customer_id: String,
+    pub session_id: String,
 }
 
 impl Principal {
@@ -66,10 +74,10 @@ impl Principal {
             Principal::Anonymous => "anonymous".into(),
             Principal::Staff { user_id, .. } => user_id.clone(),
             Principal::Storefront {
-                key_id,
-                customer_id,
-                ..
-            } => customer_id.clone().unwrap_or_else(|| key_id.clone()),
+                key_id, customer, ..
+            } => customer
+                .as_ref()
+                .map_or_else(|| key_id.clone(), |c| c.customer_id.clone()),
         }
     }
 }
@@ -119,8 +127,69 @@ pub async fn authenticate(
                 permissions: claims.perm,
             })
         }
-        Access::StoreKey(_) | Access::StoreCustomer(_) => {
-            Err(ApiError::unauthorized("a storefront API key is required"))
+        Access::StoreKey(scope) | Access::StoreCustomer(scope) => {
+            let (tenant, key_id) = crate::api_keys::service::authenticate(app, req, scope).await?;
+            check_origin(app, &tenant, req).await?;
+            let customer = match access {
+                Access::StoreCustomer(_) => Some(customer_session(app, &tenant, req)?),
+                _ => None,
+            };
+            Ok(Principal::Storefront {
+                tenant,
+                key_id,
+                customer,
+            })
         }
     }
 }
+
+/// A customer access token of the key's own tenant (a staff token never verifies here: it has
+/// another audience and another signing key).
+fn customer_session(
+    app: &App,
+    tenant: &TenantId,
+    req: &ApiRequest,
+) -> Result<CustomerSession, ApiError> {
+    let token =
+        bearer(req).ok_or_else(|| ApiError::unauthorized("a customer access token is required"))?;
+    let claims = app
+        .config
+        .customer_tokens()
+        .verify(token, app.clock.epoch_seconds())?;
+    if claims.tid != tenant.as_str() {
+        return Err(ApiError::unauthorized(
+            "the access token is invalid or expired",
+        ));
+    }
+    Ok(CustomerSession {
+        customer_id: claims.sub,
+        session_id: claims.sid,
+    })
+}
+
+/// Refuses browser requests from origins the company has not allowed (`security.allowed_origins`;
+/// an empty list allows every origin). Requests without `Origin` (servers, apps) pass.
+async fn check_origin(app: &App, tenant: &TenantId, req: &ApiRequest) -> Result<(), ApiError> {
+    let Some(origin) = req.header("origin") else {
+        return Ok(());
+    };
+    let security: crate::settings::groups::Security =
+        crate::settings::service::typed(app, tenant, crate::settings::groups::Group::Security)
+            .await?;
+    if security.allowed_origins.is_empty()
+        || security
+            .allowed_origins
+            .iter()
+            .any(|allowed| allowed.eq_ignore_ascii_case(origin.trim_end_matches('/')))
+    {
+        Ok(())
+    } else {
+        Err(
+            ApiError::forbidden("this origin is not allowed to call the storefront API")
+                .with_code(ORIGIN_NOT_ALLOWED),
+        )
+    }
+}
+
+/// The code of a refused origin; its answer carries no CORS headers.
+pub const ORIGIN_NOT_ALLOWED: &str = "origin_not_allowed";

@@ -29,6 +29,14 @@ pub(crate) fn staff(ctx: &Ctx) -> Result<(&TenantId, &str, &str), ApiError> {
     }
 }
 
+/// The tenant of a storefront route's caller (the pipeline guarantees one).
+pub(crate) fn storefront(ctx: &Ctx) -> Result<&TenantId, ApiError> {
+    match &ctx.principal {
+        Principal::Storefront { tenant, .. } => Ok(tenant),
+        _ => Err(ApiError::unauthorized("a storefront API key is required")),
+    }
+}
+
 /// What the staff caller may do: nobody grants, through roles, more than they hold.
 pub(crate) fn caller_permissions(ctx: &Ctx) -> &[String] {
     match &ctx.principal {

@@ -42,7 +42,7 @@ pub struct Origin {
 }
 
 fn now_ms(app: &App) -> i64 {
-    (app.clock.now().unix_timestamp_nanos() / 1_000_000) as i64
+    app.clock.epoch_millis()
 }
 
 /// The refresh-token key, and proof that this function can sign: checked before anything is
@@ -108,11 +108,36 @@ fn issue(
     granted: Vec<String>,
     policy: &Security,
 ) -> Tokens {
+    issue_for(
+        app,
+        Audience::Admin,
+        key,
+        tenant,
+        session,
+        generation,
+        granted,
+        policy,
+    )
+}
+
+/// Access and refresh tokens of a session for one audience: staff (`admin`) or customers
+/// (`store`), each signed with its own keys.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn issue_for(
+    app: &App,
+    audience: Audience,
+    key: &[u8; 32],
+    tenant: &TenantId,
+    session: &Session,
+    generation: u64,
+    granted: Vec<String>,
+    policy: &Security,
+) -> Tokens {
     let now = app.clock.epoch_seconds();
     let ttl = policy.access_token_ttl_seconds.clamp(60, MAX_TTL_SECS);
     let claims = Claims {
         iss: ISSUER.into(),
-        aud: Audience::Admin.as_str().into(),
+        aud: audience.as_str().into(),
         sub: session.user_id.clone(),
         tid: tenant.to_string(),
         sid: session.id.clone(),
@@ -121,15 +146,19 @@ fn issue(
         jti: app.ids.ulid(),
         perm: granted,
     };
+    let keys = match audience {
+        Audience::Admin => app.config.staff_tokens(),
+        Audience::Store => app.config.customer_tokens(),
+    };
     Tokens {
-        access_token: app.config.staff_tokens().issue(&claims),
+        access_token: keys.issue(&claims),
         refresh_token: RefreshToken::issue(key, tenant, session, generation),
         token_type: "Bearer",
         expires_in: ttl,
     }
 }
 
-fn event(
+pub(crate) fn event(
     app: &App,
     tenant: &TenantId,
     kind: &str,
@@ -325,6 +354,12 @@ pub async fn register(
         ));
     }
     ops.extend(staff::store::create_ops(&tenant, &user));
+    ops.extend(settings::service::seed_ops(
+        app,
+        &tenant,
+        &company,
+        &user.user.id,
+    ));
     ops.push(sessions::create_op(&tenant, &session));
     ops.push(event(
         app,
@@ -471,39 +506,51 @@ pub struct Refresh {
     pub refresh_token: String,
 }
 
-fn invalid_refresh() -> ApiError {
+pub(crate) fn invalid_refresh() -> ApiError {
     ApiError::unauthorized("the refresh token is invalid, expired or revoked")
         .with_code("invalid_refresh_token")
 }
 
-pub async fn refresh(app: &App, input: Refresh) -> Result<Tokens, ApiError> {
-    let key = signing_key(app)?;
-    let token = RefreshToken::parse(&input.refresh_token).ok_or_else(invalid_refresh)?;
-    let tenant = TenantId::trusted(token.tenant.clone());
+/// How a refresh token's subject is named in the events of its session: `user_id` for staff,
+/// `customer_id` for customers.
+pub(crate) struct RefreshSubject {
+    pub field: &'static str,
+    pub reuse_event: &'static str,
+}
+
+/// The session a refresh token names, checked: authentic, live and at its current generation.
+/// An older generation means a rotated token came back, so whoever holds the newer one may be a
+/// thief: the whole session is revoked before the refusal.
+pub(crate) async fn session_for_refresh(
+    app: &App,
+    tenant: &TenantId,
+    key: &[u8; 32],
+    token: &RefreshToken,
+    subject: &RefreshSubject,
+) -> Result<Session, ApiError> {
     let session = sessions::get(
         app.table.as_ref(),
-        &tenant,
+        tenant,
         &token.user_id,
         &token.session_id,
     )
     .await?
-    .filter(|s| token.authentic(&key, s))
+    .filter(|s| token.authentic(key, s))
     .ok_or_else(invalid_refresh)?;
     let now = app.clock.epoch_seconds();
     if session.revoked || session.expires_epoch <= now || session.idle_expires_epoch <= now {
         return Err(invalid_refresh());
     }
     if token.generation < session.generation {
-        // A rotated token came back: whoever holds the newer one may be a thief. End it all.
         app.table
             .transact(vec![
-                sessions::revoke_op(&tenant, &session.user_id, &session.id),
+                sessions::revoke_op(tenant, &session.user_id, &session.id),
                 event(
                     app,
-                    &tenant,
-                    "auth.refresh_token_reused",
+                    tenant,
+                    subject.reuse_event,
                     Some(&session.user_id),
-                    json!({"user_id": session.user_id, "session_id": session.id}),
+                    json!({subject.field: session.user_id, "session_id": session.id}),
                 ),
             ])
             .await?;
@@ -515,6 +562,41 @@ pub async fn refresh(app: &App, input: Refresh) -> Result<Tokens, ApiError> {
     if token.generation > session.generation {
         return Err(invalid_refresh());
     }
+    Ok(session)
+}
+
+/// Moves a refreshed session on to its next generation; a concurrent refresh with the same
+/// token that got there first makes this one the reuse.
+pub(crate) async fn advance_session(
+    app: &App,
+    tenant: &TenantId,
+    session: &Session,
+    policy: &Security,
+) -> Result<(), ApiError> {
+    match sessions::advance(
+        app.table.as_ref(),
+        tenant,
+        session,
+        &rfc3339(app.clock.now()),
+        app.clock.epoch_seconds() + policy.refresh_idle_ttl_seconds,
+    )
+    .await
+    {
+        Ok(()) => Ok(()),
+        Err(StoreError::ConditionFailed) => Err(invalid_refresh()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn refresh(app: &App, input: Refresh) -> Result<Tokens, ApiError> {
+    let key = signing_key(app)?;
+    let token = RefreshToken::parse(&input.refresh_token, "usr").ok_or_else(invalid_refresh)?;
+    let tenant = TenantId::trusted(token.tenant.clone());
+    let subject = RefreshSubject {
+        field: "user_id",
+        reuse_event: "auth.refresh_token_reused",
+    };
+    let session = session_for_refresh(app, &tenant, &key, &token, &subject).await?;
     let user = staff::store::get(app.table.as_ref(), &tenant, &session.user_id)
         .await?
         .filter(|u| {
@@ -523,20 +605,7 @@ pub async fn refresh(app: &App, input: Refresh) -> Result<Tokens, ApiError> {
         .ok_or_else(invalid_refresh)?;
     let roles = iam::store::get_many(app.table.as_ref(), &tenant, &user.user.role_ids).await?;
     let policy = settings::service::security(app, &tenant).await?;
-    match sessions::advance(
-        app.table.as_ref(),
-        &tenant,
-        &session,
-        &rfc3339(app.clock.now()),
-        now + policy.refresh_idle_ttl_seconds,
-    )
-    .await
-    {
-        Ok(()) => {}
-        // Another refresh with the same token won the race: this one is the reuse.
-        Err(StoreError::ConditionFailed) => return Err(invalid_refresh()),
-        Err(e) => return Err(e.into()),
-    }
+    advance_session(app, &tenant, &session, &policy).await?;
     Ok(issue(
         app,
         &key,

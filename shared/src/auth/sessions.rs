@@ -173,13 +173,15 @@ impl RefreshToken {
         )
     }
 
-    pub fn parse(token: &str) -> Option<RefreshToken> {
+    /// Parses a token whose subject ids carry `subject_prefix` (`usr` for staff, `cus` for
+    /// customers).
+    pub fn parse(token: &str, subject_prefix: &str) -> Option<RefreshToken> {
         let parts: Vec<&str> = token.split('.').collect();
         let [tenant, user_id, session_id, generation, mac] = parts.as_slice() else {
             return None;
         };
         let id_ok = |id: &str, prefix: &str| crate::ids::is_id(id, prefix);
-        if !id_ok(tenant, "co") || !id_ok(user_id, "usr") || !id_ok(session_id, "ses") {
+        if !id_ok(tenant, "co") || !id_ok(user_id, subject_prefix) || !id_ok(session_id, "ses") {
             return None;
         }
         Some(RefreshToken {

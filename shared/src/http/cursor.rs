@@ -26,6 +26,54 @@ fn mac(key: &[u8; 32], payload: &[u8]) -> Hmac<Sha256> {
     mac
 }
 
+/// The page a list request asks for (`?limit=&cursor=`), bound to the tenant and the query.
+pub struct Window {
+    pub limit: u32,
+    /// Where the previous page stopped.
+    pub after: Option<Item>,
+    key: [u8; 32],
+    tenant: String,
+    query: String,
+}
+
+impl Window {
+    /// Reads `limit` and `cursor` from the request; `query` names the list and its filters.
+    pub fn of(
+        ctx: &super::Ctx,
+        tenant: &crate::auth::TenantId,
+        query: &str,
+    ) -> Result<Self, ApiError> {
+        let params: super::ListParams = ctx.req.query_params()?;
+        let limit = params.limit()?;
+        let key = ctx.app.config.derived_key("cursor");
+        let after = params
+            .cursor
+            .as_deref()
+            .map(|c| open(&key, tenant.as_str(), query, c))
+            .transpose()?;
+        Ok(Window {
+            limit,
+            after,
+            key,
+            tenant: tenant.to_string(),
+            query: query.to_owned(),
+        })
+    }
+
+    /// Takes where to start (for the store call), leaving the window to answer the page.
+    pub fn start(&mut self) -> Option<Item> {
+        self.after.take()
+    }
+
+    /// The page answering the request, with a cursor when more may follow `last`.
+    pub fn page<T>(&self, data: Vec<T>, last: Option<Item>) -> super::ListPage<T> {
+        super::ListPage {
+            data,
+            next_cursor: last.map(|k| seal(&self.key, &self.tenant, &self.query, &k)),
+        }
+    }
+}
+
 /// Seals where a page stopped into a cursor for the same tenant and query.
 pub fn seal(key: &[u8; 32], tenant: &str, query: &str, last_key: &Item) -> String {
     let payload = serde_json::to_vec(&Payload {

@@ -19,13 +19,19 @@ pub async fn dispatch(app: &Arc<App>, router: &Router, req: ApiRequest) -> ApiRe
     let request_id = request_id(&req);
     let method = req.method.clone();
     let path = req.path.clone();
+    let origin = req.header("origin").map(str::to_owned);
     let ((response, route, tenant), counters) =
         observe::measure(handle(app, router, req, &request_id)).await;
     let elapsed = started.elapsed();
     // Store-call counts on public routes (sign-in, password reset) would tell an unknown company
     // from an unknown email from a wrong password: timing is shown to authenticated callers only.
     let public = route.is_none_or(|r| r.access == super::Access::Public);
-    let response = finish(app, response, &request_id, &counters, elapsed, !public);
+    let mut response = finish(app, response, &request_id, &counters, elapsed, !public);
+    if let Some(origin) = origin.filter(|_| method != "OPTIONS") {
+        if !refused_origin(&response) {
+            response = super::cors::allow(response, &origin);
+        }
+    }
     let route = route.map(|r| r.name);
     tracing::info!(
         request_id = %request_id,
@@ -51,6 +57,9 @@ async fn handle(
     req: ApiRequest,
     request_id: &str,
 ) -> (ApiResponse, Option<&'static super::Route>, Option<String>) {
+    if req.method == "OPTIONS" {
+        return (super::cors::preflight(req.header("origin")), None, None);
+    }
     let (route, params) = match router.find(&req.method, &req.path) {
         Matched::Found(route, params) => (route, params),
         Matched::MethodNotAllowed(allowed) => {
@@ -92,6 +101,15 @@ async fn handle(
         Ok((Err(error), tenant)) => (error.into_response(request_id), Some(route), tenant),
         Err(error) => (error.into_response(request_id), Some(route), None),
     }
+}
+
+/// Whether the answer refuses the request's origin (and so must not name it as allowed).
+fn refused_origin(response: &ApiResponse) -> bool {
+    response.status == 403
+        && serde_json::from_slice::<serde_json::Value>(&response.body)
+            .ok()
+            .and_then(|body| body.get("code").cloned())
+            .is_some_and(|code| code == auth::ORIGIN_NOT_ALLOWED)
 }
 
 /// Runs a handler with panics contained: a panic becomes a 500, never a hung connection.

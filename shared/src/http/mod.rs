@@ -2,6 +2,7 @@
 //! through lambda_http, or the sandbox's server), route declarations, the dispatch pipeline
 //! every request goes through, problem+json errors, cursors, idempotency and ETags.
 
+pub mod cors;
 pub mod cursor;
 pub mod dispatch;
 pub mod error;

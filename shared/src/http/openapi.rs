@@ -25,6 +25,7 @@ fn method(route: &Route) -> HttpMethod {
         super::Method::Put => HttpMethod::Put,
         super::Method::Patch => HttpMethod::Patch,
         super::Method::Delete => HttpMethod::Delete,
+        super::Method::Options => HttpMethod::Options,
     }
 }
 
@@ -60,7 +61,8 @@ pub fn document(routes: &[&'static Route]) -> OpenApi {
     schemas.push((FieldError::name().into_owned(), FieldError::schema()));
     let mut paths = utoipa::openapi::Paths::new();
 
-    for route in routes {
+    // Preflights are CORS plumbing, not part of the API's contract.
+    for route in routes.iter().filter(|r| r.method != super::Method::Options) {
         let doc = (route.doc)();
         let mut op = OperationBuilder::new()
             .operation_id(Some(route.name))

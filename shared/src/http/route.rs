@@ -19,6 +19,8 @@ pub enum Method {
     Put,
     Patch,
     Delete,
+    /// CORS preflight; answered by the pipeline before routing.
+    Options,
 }
 
 impl Method {
@@ -29,6 +31,7 @@ impl Method {
             Method::Put => "PUT",
             Method::Patch => "PATCH",
             Method::Delete => "DELETE",
+            Method::Options => "OPTIONS",
         }
     }
 
@@ -39,6 +42,7 @@ impl Method {
             "PUT" => Method::Put,
             "PATCH" => Method::Patch,
             "DELETE" => Method::Delete,
+            "OPTIONS" => Method::Options,
             _ => return None,
         })
     }
@@ -216,6 +220,8 @@ pub struct AwsAccess {
     pub queues: &'static [&'static str],
     /// Whether the function signs staff tokens (only these receive the signing seed).
     pub signs_staff_tokens: bool,
+    /// Whether the function signs customer tokens (only these receive that signing seed).
+    pub signs_customer_tokens: bool,
 }
 
 impl AwsAccess {
@@ -224,6 +230,7 @@ impl AwsAccess {
         blobs: false,
         queues: &[],
         signs_staff_tokens: false,
+        signs_customer_tokens: false,
     };
     pub const READ: AwsAccess = AwsAccess {
         table: TableAccess::Read,
@@ -236,6 +243,11 @@ impl AwsAccess {
     /// Writes, and signs staff tokens (sign-up, log-in, refresh, accepting an invitation).
     pub const WRITE_SIGNING: AwsAccess = AwsAccess {
         signs_staff_tokens: true,
+        ..Self::WRITE
+    };
+    /// Writes, and signs customer tokens (customer sign-up, log-in, refresh).
+    pub const WRITE_SIGNING_CUSTOMERS: AwsAccess = AwsAccess {
+        signs_customer_tokens: true,
         ..Self::WRITE
     };
 }
@@ -268,6 +280,8 @@ impl Route {
         self.path
             .split('/')
             .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
+            // A greedy `{proxy+}` is named `proxy` in API Gateway's events.
+            .map(|name| name.trim_end_matches('+'))
             .collect()
     }
 }
@@ -287,7 +301,8 @@ pub enum Matched {
 impl Router {
     pub fn new(routes: &[&'static Route]) -> Self {
         let mut by_path: Vec<(&'static str, Vec<&'static Route>)> = Vec::new();
-        for route in routes {
+        // Preflights are answered before routing; their catch-all path matches nothing here.
+        for route in routes.iter().filter(|r| r.method != Method::Options) {
             match by_path.iter_mut().find(|(p, _)| *p == route.path) {
                 Some((_, list)) => list.push(route),
                 None => by_path.push((route.path, vec![route])),

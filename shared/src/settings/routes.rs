@@ -4,9 +4,9 @@ use super::groups::Group;
 use super::service::{self, GroupView};
 use super::store::{self, Change};
 use crate::auth::routes::staff;
+use crate::http::cursor::Window;
 use crate::http::{
-    cursor, Access, ApiError, ApiResponse, AwsAccess, Ctx, HandlerFuture, ListPage, ListParams,
-    Method, Route, RouteDoc,
+    Access, ApiError, ApiResponse, AwsAccess, Ctx, HandlerFuture, Method, Route, RouteDoc,
 };
 use serde_json::Value;
 
@@ -119,22 +119,17 @@ fn history(ctx: Ctx) -> HandlerFuture {
     Box::pin(async move {
         let (tenant, _, _) = staff(&ctx)?;
         let group = group(&ctx)?;
-        let params: ListParams = ctx.req.query_params()?;
-        let limit = params.limit()?;
-        let key = ctx.app.config.derived_key("cursor");
         let scope = format!("settings-history:{}", group.name());
-        let after = params
-            .cursor
-            .as_deref()
-            .map(|c| cursor::open(&key, tenant.as_str(), &scope, c))
-            .transpose()?;
-        let (data, last) =
-            store::history(ctx.app.table.as_ref(), tenant, group.name(), limit, after).await?;
-        let next_cursor = last.map(|k| cursor::seal(&key, tenant.as_str(), &scope, &k));
-        Ok(ApiResponse::json(
-            200,
-            &ListPage::<Change> { data, next_cursor },
-        ))
+        let mut window = Window::of(&ctx, tenant, &scope)?;
+        let (data, last): (Vec<Change>, _) = store::history(
+            ctx.app.table.as_ref(),
+            tenant,
+            group.name(),
+            window.limit,
+            window.start(),
+        )
+        .await?;
+        Ok(ApiResponse::json(200, &window.page(data, last)))
     })
 }
 
@@ -154,4 +149,24 @@ pub static SETTINGS_HISTORY: Route = Route {
             .page::<Change>("A page of changes")
             .errors(&[404])
     },
+};
+
+fn store_info(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let tenant = crate::auth::routes::storefront(&ctx)?;
+        let info = service::storefront_info(&ctx.app, tenant).await?;
+        Ok(ApiResponse::json(200, &info))
+    })
+}
+
+pub static STORE_INFO: Route = Route {
+    name: "store_info",
+    method: Method::Get,
+    path: "/store/info",
+    access: Access::StoreKey("store.read"),
+    summary: "What a storefront needs to know of the shop: name, currencies, locales, units",
+    tag: "storefront",
+    aws: AwsAccess::READ,
+    handler: store_info,
+    doc: || RouteDoc::new().response::<service::StorefrontInfo>(200, "The shop's public settings"),
 };

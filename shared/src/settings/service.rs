@@ -398,6 +398,45 @@ pub async fn security(app: &App, tenant: &TenantId) -> Result<super::groups::Sec
     )
 }
 
+/// The general settings a new company starts from: the name, currency and time zone it gave at
+/// sign-up (every other group keeps its defaults until first saved). Written with the company.
+pub fn seed_ops(
+    app: &App,
+    tenant: &TenantId,
+    company: &crate::companies::model::Company,
+    actor: &str,
+) -> Vec<crate::store::TxOp> {
+    let general = super::groups::General {
+        store_name: company.name.clone(),
+        default_currency: company.currency.clone(),
+        supported_currencies: vec![company.currency.clone()],
+        timezone: company.timezone.clone(),
+        ..Default::default()
+    };
+    let values = serde_json::to_value(&general).expect("settings serialise");
+    let now = rfc3339(app.clock.now());
+    let change = Change {
+        id: app.ids.ulid(),
+        group: Group::General.name().to_owned(),
+        version: 1,
+        changed_at: now.clone(),
+        changed_by: actor.to_owned(),
+        changes: diff(&Group::General.defaults(), &values),
+    };
+    let saved = StoredGroup {
+        group: Group::General.name().to_owned(),
+        values: match values {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        },
+        secrets: Map::new(),
+        version: 1,
+        updated_at: now,
+        updated_by: actor.to_owned(),
+    };
+    store::save_ops(tenant, &saved, 0, &change)
+}
+
 /// What a storefront may know of the company's settings (served by the storefront API).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct StorefrontInfo {

@@ -5,9 +5,9 @@ use super::{service, store};
 use crate::auth::routes::{caller_permissions, staff};
 use crate::clock::rfc3339;
 use crate::events::{outbox_put, DomainEvent};
+use crate::http::cursor::Window;
 use crate::http::{
-    cursor, Access, ApiError, ApiResponse, AwsAccess, Ctx, HandlerFuture, ListPage, ListParams,
-    Method, Route, RouteDoc,
+    Access, ApiError, ApiResponse, AwsAccess, Ctx, HandlerFuture, Method, Route, RouteDoc,
 };
 use crate::validate::{self, Errors};
 use serde::Deserialize;
@@ -17,18 +17,11 @@ use utoipa::ToSchema;
 fn list(ctx: Ctx) -> HandlerFuture {
     Box::pin(async move {
         let (tenant, _, _) = staff(&ctx)?;
-        let params: ListParams = ctx.req.query_params()?;
-        let limit = params.limit()?;
-        let key = ctx.app.config.derived_key("cursor");
-        let after = params
-            .cursor
-            .as_deref()
-            .map(|c| cursor::open(&key, tenant.as_str(), "staff", c))
-            .transpose()?;
-        let (users, last) = store::page(ctx.app.table.as_ref(), tenant, limit, after).await?;
+        let mut window = Window::of(&ctx, tenant, "staff")?;
+        let (users, last) =
+            store::page(ctx.app.table.as_ref(), tenant, window.limit, window.start()).await?;
         let data: Vec<StaffUser> = users.into_iter().map(|u| u.user).collect();
-        let next_cursor = last.map(|k| cursor::seal(&key, tenant.as_str(), "staff", &k));
-        Ok(ApiResponse::json(200, &ListPage { data, next_cursor }))
+        Ok(ApiResponse::json(200, &window.page(data, last)))
     })
 }
 

@@ -1,0 +1,458 @@
+//! What staff do with customers: find, view, change, disable, export and erase.
+
+use super::model::{Address, Customer, CustomerGroup, CustomerStatus, StoredCustomer};
+use super::store::{self, Listing};
+use crate::app::App;
+use crate::auth::service::event;
+use crate::auth::sessions::{self, Session};
+use crate::auth::TenantId;
+use crate::clock::rfc3339;
+use crate::http::{cursor, ApiError, FieldError};
+use crate::store::{key_projection, StoreError, TxOp};
+use crate::validate::{self, Errors};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+/// Items a filtered listing examines at most per page: name and group filters are applied to
+/// what the index returns, so a rare match may take several pages (each answers a cursor).
+pub const MAX_SCANNED: usize = 1000;
+/// Groups and tags one customer may have.
+pub const MAX_GROUPS: usize = 20;
+pub const MAX_TAGS: usize = 50;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerFilter {
+    /// Emails starting with this (case-insensitive).
+    pub email: Option<String>,
+    /// First or last name containing this (case-insensitive).
+    pub name: Option<String>,
+    /// Members of this customer group.
+    pub group: Option<String>,
+    /// Created at or after this instant (RFC 3339).
+    pub created_after: Option<String>,
+    /// Created at or before this instant (RFC 3339).
+    pub created_before: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+fn instant(errors: &mut Errors, field: &str, value: &Option<String>) -> Option<String> {
+    let value = value.as_deref()?;
+    match time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339) {
+        Ok(t) => Some(rfc3339(t.to_offset(time::UtcOffset::UTC))),
+        Err(_) => {
+            errors.push(FieldError::new(
+                field,
+                "invalid",
+                "an RFC 3339 instant such as 2026-01-31T00:00:00Z",
+            ));
+            None
+        }
+    }
+}
+
+pub async fn list(
+    app: &App,
+    tenant: &TenantId,
+    filter: CustomerFilter,
+) -> Result<(Vec<Customer>, Option<String>), ApiError> {
+    let limit = crate::http::ListParams {
+        limit: filter.limit,
+        cursor: None,
+    }
+    .limit()? as usize;
+    let mut errors = Errors::new();
+    let after = instant(&mut errors, "created_after", &filter.created_after);
+    let before = instant(&mut errors, "created_before", &filter.created_before);
+    let email = filter
+        .email
+        .as_deref()
+        .map(validate::normalize_email)
+        .filter(|e| !e.is_empty());
+    if email.as_ref().is_some_and(|e| e.len() > 254) {
+        errors.push(FieldError::new(
+            "email",
+            "too_long",
+            "use at most 254 characters",
+        ));
+    }
+    let name = filter
+        .name
+        .as_deref()
+        .map(|n| n.trim().to_lowercase())
+        .filter(|n| !n.is_empty());
+    if name.as_ref().is_some_and(|n| n.chars().count() > 100) {
+        errors.push(FieldError::new(
+            "name",
+            "too_long",
+            "use at most 100 characters",
+        ));
+    }
+    errors.finish()?;
+    // Every filter is part of the cursor's query, so a cursor cannot be replayed on another one.
+    let fingerprint = format!(
+        "customers|{}|{}|{}|{}|{}",
+        email.as_deref().unwrap_or(""),
+        name.as_deref().unwrap_or(""),
+        filter.group.as_deref().unwrap_or(""),
+        after.as_deref().unwrap_or(""),
+        before.as_deref().unwrap_or("")
+    );
+    let key = app.config.derived_key("cursor");
+    let mut start = filter
+        .cursor
+        .as_deref()
+        .map(|c| cursor::open(&key, tenant.as_str(), &fingerprint, c))
+        .transpose()?;
+    let listing = match &email {
+        Some(prefix) => Listing::EmailPrefix(prefix.clone()),
+        None => Listing::Created {
+            after: after.clone(),
+            before: before.clone(),
+        },
+    };
+    let post_filtered = name.is_some() || filter.group.is_some() || email.is_some();
+    let mut found = Vec::new();
+    let mut scanned = 0;
+    loop {
+        let want = if post_filtered { 100 } else { limit as u32 };
+        let (items, last, index) =
+            store::list_page(app.table.as_ref(), tenant, &listing, want, start.take()).await?;
+        let mut stopped_at = None;
+        for item in items {
+            scanned += 1;
+            let projection = key_projection(&item, index);
+            let stored: StoredCustomer = crate::store::from_item(item)?;
+            let c = stored.customer;
+            let matches = name.as_ref().is_none_or(|n| {
+                format!("{} {}", c.first_name, c.last_name)
+                    .to_lowercase()
+                    .contains(n.as_str())
+            }) && filter
+                .group
+                .as_ref()
+                .is_none_or(|g| c.group_ids.contains(g))
+                && (email.is_none()
+                    || (after.as_ref().is_none_or(|a| &c.created_at >= a)
+                        && before.as_ref().is_none_or(|b| &c.created_at <= b)));
+            if matches {
+                found.push(c);
+            }
+            if found.len() == limit || scanned >= MAX_SCANNED {
+                stopped_at = Some(projection);
+                break;
+            }
+        }
+        match (stopped_at, last) {
+            // Stopped inside the page: continue right after the last item examined.
+            (Some(at), _) => {
+                let next = cursor::seal(&key, tenant.as_str(), &fingerprint, &at);
+                return Ok((found, Some(next)));
+            }
+            (None, Some(last)) => start = Some(last),
+            (None, None) => return Ok((found, None)),
+        }
+    }
+}
+
+pub async fn load(app: &App, tenant: &TenantId, id: &str) -> Result<StoredCustomer, ApiError> {
+    store::get(app.table.as_ref(), tenant, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("customer"))
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SettableStatus {
+    Active,
+    Disabled,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerAdminChange {
+    /// `disabled` ends every session and refuses sign-in; `active` allows it again.
+    pub status: Option<SettableStatus>,
+    /// The customer's groups, replacing the current ones.
+    pub group_ids: Option<Vec<String>>,
+    pub tags: Option<Vec<String>>,
+    pub note: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub accepts_marketing: Option<bool>,
+}
+
+fn erased() -> ApiError {
+    ApiError::conflict("customer_erased", "this customer's data was erased")
+}
+
+pub async fn change(
+    app: &App,
+    tenant: &TenantId,
+    actor: &str,
+    id: &str,
+    input: CustomerAdminChange,
+    if_match: Option<u64>,
+) -> Result<Customer, ApiError> {
+    let stored = load(app, tenant, id).await?;
+    if if_match.is_some_and(|v| v != stored.customer.version) {
+        return Err(ApiError::precondition_failed());
+    }
+    let mut errors = Errors::new();
+    for (field, value) in [
+        ("first_name", &input.first_name),
+        ("last_name", &input.last_name),
+    ] {
+        if let Some(v) = value {
+            if v.chars().count() > 100 || v.chars().any(char::is_control) {
+                errors.push(FieldError::new(
+                    field,
+                    "invalid",
+                    "use at most 100 characters",
+                ));
+            }
+        }
+    }
+    if let Some(note) = &input.note {
+        if note.chars().count() > 5000 {
+            errors.push(FieldError::new(
+                "note",
+                "too_long",
+                "use at most 5000 characters",
+            ));
+        }
+    }
+    if let Some(tags) = &input.tags {
+        if tags.len() > MAX_TAGS {
+            errors.push(FieldError::new(
+                "tags",
+                "too_many",
+                format!("at most {MAX_TAGS} tags"),
+            ));
+        }
+        for (i, tag) in tags.iter().enumerate() {
+            errors.check(validate::text(&format!("tags[{i}]"), tag, 60));
+        }
+    }
+    if let Some(groups) = &input.group_ids {
+        if groups.len() > MAX_GROUPS {
+            errors.push(FieldError::new(
+                "group_ids",
+                "too_many",
+                format!("at most {MAX_GROUPS} groups"),
+            ));
+        }
+        for (i, g) in groups.iter().enumerate() {
+            if !crate::ids::is_id(g, "cgrp") {
+                errors.push(FieldError::new(
+                    format!("group_ids[{i}]"),
+                    "unknown_group",
+                    "not a customer group of this company",
+                ));
+            }
+        }
+    }
+    errors.finish()?;
+    if stored.customer.status == CustomerStatus::Erased {
+        return Err(erased());
+    }
+    let now = rfc3339(app.clock.now());
+    let mut changed = stored.clone();
+    let c = &mut changed.customer;
+    if let Some(status) = input.status {
+        let status = match status {
+            SettableStatus::Active => CustomerStatus::Active,
+            SettableStatus::Disabled => CustomerStatus::Disabled,
+        };
+        if status == CustomerStatus::Disabled && c.status != CustomerStatus::Disabled {
+            changed.sessions_valid_after_ms = app.clock.epoch_millis();
+        }
+        c.status = status;
+    }
+    let mut ops = Vec::new();
+    if let Some(mut groups) = input.group_ids {
+        groups.sort();
+        groups.dedup();
+        for g in groups.iter().filter(|g| !c.group_ids.contains(g)) {
+            ops.push(store::group_count_op(tenant, g, 1));
+        }
+        for g in c.group_ids.iter().filter(|g| !groups.contains(g)) {
+            ops.push(store::group_count_op(tenant, g, -1));
+        }
+        c.group_ids = groups;
+    }
+    if let Some(mut tags) = input.tags {
+        tags = tags.into_iter().map(|t| t.trim().to_owned()).collect();
+        tags.sort();
+        tags.dedup();
+        c.tags = tags;
+    }
+    if let Some(note) = input.note {
+        c.note = note;
+    }
+    if let Some(v) = input.first_name {
+        c.first_name = v.trim().to_owned();
+    }
+    if let Some(v) = input.last_name {
+        c.last_name = v.trim().to_owned();
+    }
+    if let Some(v) = input.accepts_marketing {
+        c.accepts_marketing = v;
+    }
+    c.version += 1;
+    c.updated_at = now;
+    let group_ops = ops.len();
+    let mut all = ops;
+    all.insert(
+        0,
+        store::replace_op(tenant, &changed, stored.customer.version),
+    );
+    all.push(event(
+        app,
+        tenant,
+        "customer.updated",
+        Some(actor),
+        json!({"customer_id": id, "status": changed.customer.status, "by": "staff"}),
+    ));
+    match app.table.transact(all).await {
+        Ok(()) => Ok(changed.customer),
+        Err(e) if e.failed_at(0) => Err(ApiError::precondition_failed()),
+        Err(e) if (1..=group_ops).any(|i| e.failed_at(i)) => {
+            Err(ApiError::validation(vec![FieldError::new(
+                "group_ids",
+                "unknown_group",
+                "a group does not exist in this company",
+            )]))
+        }
+        Err(StoreError::Conflict) => Err(ApiError::conflict(
+            "conflict",
+            "the customer is being changed by another request; retry",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Everything held about one customer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustomerExport {
+    pub exported_at: String,
+    pub customer: Customer,
+    pub addresses: Vec<Address>,
+    pub groups: Vec<CustomerGroup>,
+    pub sessions: Vec<ExportedSession>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExportedSession {
+    pub id: String,
+    pub created_at: String,
+    pub last_used_at: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub revoked: bool,
+}
+
+impl From<Session> for ExportedSession {
+    fn from(s: Session) -> Self {
+        ExportedSession {
+            id: s.id,
+            created_at: s.created_at,
+            last_used_at: s.last_used_at,
+            ip: s.ip,
+            user_agent: s.user_agent,
+            revoked: s.revoked,
+        }
+    }
+}
+
+pub async fn export(app: &App, tenant: &TenantId, id: &str) -> Result<CustomerExport, ApiError> {
+    let (stored, addresses) = store::with_addresses(app.table.as_ref(), tenant, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("customer"))?;
+    let mut groups = Vec::new();
+    for g in &stored.customer.group_ids {
+        if let Some(group) = store::group_get(app.table.as_ref(), tenant, g).await? {
+            groups.push(group);
+        }
+    }
+    let sessions = sessions::list(app.table.as_ref(), tenant, id).await?;
+    Ok(CustomerExport {
+        exported_at: rfc3339(app.clock.now()),
+        customer: stored.customer,
+        addresses,
+        groups,
+        sessions: sessions.into_iter().map(ExportedSession::from).collect(),
+    })
+}
+
+/// Erases a customer's personal data: the profile keeps only its id, dates and status, the
+/// addresses and the email guard go, every session ends and its record (IP, browser) is deleted.
+pub async fn erase(app: &App, tenant: &TenantId, actor: &str, id: &str) -> Result<(), ApiError> {
+    let (stored, addresses) = store::with_addresses(app.table.as_ref(), tenant, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("customer"))?;
+    if stored.customer.status == CustomerStatus::Erased {
+        return Ok(());
+    }
+    let now = rfc3339(app.clock.now());
+    let c = &stored.customer;
+    let erased = StoredCustomer {
+        customer: Customer {
+            id: c.id.clone(),
+            email: None,
+            first_name: String::new(),
+            last_name: String::new(),
+            phone: None,
+            accepts_marketing: false,
+            email_verified: false,
+            status: CustomerStatus::Erased,
+            group_ids: Vec::new(),
+            tags: Vec::new(),
+            note: String::new(),
+            default_shipping_address_id: None,
+            default_billing_address_id: None,
+            created_at: c.created_at.clone(),
+            updated_at: now.clone(),
+            erased_at: Some(now),
+            version: c.version + 1,
+        },
+        password_hash: None,
+        sessions_valid_after_ms: app.clock.epoch_millis(),
+    };
+    let mut ops: Vec<TxOp> = vec![store::replace_op(tenant, &erased, c.version)];
+    if let Some(email) = &c.email {
+        ops.push(store::delete_email_op(tenant, email));
+    }
+    for a in &addresses {
+        ops.push(store::address_delete_op(tenant, id, &a.id));
+    }
+    for g in &c.group_ids {
+        ops.push(store::group_count_op(tenant, g, -1));
+    }
+    ops.push(event(
+        app,
+        tenant,
+        "customer.erased",
+        Some(actor),
+        json!({"customer_id": id}),
+    ));
+    match app.table.transact(ops).await {
+        Ok(()) => {}
+        Err(e) if e.failed_at(0) => {
+            return Err(ApiError::conflict(
+                "conflict",
+                "the customer changed meanwhile; retry",
+            ))
+        }
+        Err(e) => return Err(e.into()),
+    }
+    // The sessions are void already (the cut-off moved); their records hold IPs and browsers.
+    for session in sessions::list(app.table.as_ref(), tenant, id).await? {
+        app.table
+            .delete(&sessions::key(tenant, id, &session.id), None)
+            .await?;
+    }
+    Ok(())
+}

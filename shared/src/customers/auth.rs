@@ -1,0 +1,682 @@
+//! Customer sign-up, sign-in, refresh with rotation and reuse detection, email verification and
+//! password reset. The rules are the staff rules (argon2id, the company's password policy,
+//! throttling per account and per source, no enumeration), with the customer token keys.
+
+use super::model::{Account, Customer, CustomerStatus, StoredCustomer};
+use super::store;
+use crate::app::App;
+use crate::auth::passwords;
+use crate::auth::service::{
+    advance_session, event, invalid_refresh, issue_for, new_signed_in_session, session_for_refresh,
+    Origin, RefreshSubject, Tokens,
+};
+use crate::auth::sessions::{self, RefreshToken, Session, SessionView};
+use crate::auth::throttle::{self, Subject};
+use crate::auth::tokens::Audience;
+use crate::auth::TenantId;
+use crate::clock::rfc3339;
+use crate::http::{ApiError, FieldError};
+use crate::settings::groups::Security;
+use crate::store::{StoreError, TxOp};
+use crate::validate::{self, Errors};
+use crate::workers::notifications::{EmailRequest, EMAIL_REQUESTED};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+/// How long an email verification link works.
+pub const VERIFY_LIFETIME_SECS: i64 = 7 * 24 * 3600;
+/// How long a password reset link works.
+pub const RESET_LIFETIME_SECS: i64 = 3600;
+const VERIFY: &str = "VERIFY";
+const RESET: &str = "RESET";
+
+/// A signed-in customer: the account and its tokens.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignedIn {
+    pub customer: Account,
+    #[serde(flatten)]
+    pub tokens: Tokens,
+}
+
+/// The customer refresh-token key, and proof that this function can sign customer tokens.
+fn signing_key(app: &App) -> Result<[u8; 32], ApiError> {
+    match app.config.customer_refresh_key() {
+        Some(key) if app.config.customer_tokens().can_sign() => Ok(key),
+        _ => {
+            tracing::error!(
+                "this function has no customer token signing seed; see docs/operations.md"
+            );
+            Err(ApiError::internal())
+        }
+    }
+}
+
+fn issue(
+    app: &App,
+    key: &[u8; 32],
+    tenant: &TenantId,
+    session: &Session,
+    generation: u64,
+    policy: &Security,
+) -> Tokens {
+    issue_for(
+        app,
+        Audience::Store,
+        key,
+        tenant,
+        session,
+        generation,
+        Vec::new(),
+        policy,
+    )
+}
+
+fn digest(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// A one-time token `<tenant>.<secret>`, its stored operation, and the hash naming it.
+fn one_time_token(
+    tenant: &TenantId,
+    purpose: &str,
+    customer_id: &str,
+    expires_epoch: i64,
+) -> (String, TxOp) {
+    let secret = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+    let op = store::token_put_op(
+        tenant,
+        purpose,
+        &digest(&secret),
+        customer_id,
+        expires_epoch,
+    );
+    (format!("{tenant}.{secret}"), op)
+}
+
+/// The secret's hash of a token issued for this tenant, or `None` when it cannot be one.
+fn token_hash(tenant: &TenantId, token: &str) -> Option<String> {
+    let (token_tenant, secret) = token.trim().split_once('.')?;
+    (token_tenant == tenant.as_str() && (20..=100).contains(&secret.len())).then(|| digest(secret))
+}
+
+fn email_op(app: &App, tenant: &TenantId, to: &str, subject: &str, text: String) -> TxOp {
+    let mail = EmailRequest {
+        to: vec![to.to_owned()],
+        subject: subject.into(),
+        text,
+        html: None,
+        from: None,
+        reply_to: None,
+    };
+    event(
+        app,
+        tenant,
+        EMAIL_REQUESTED,
+        None,
+        serde_json::to_value(mail).expect("serialises"),
+    )
+}
+
+fn verification_email(app: &App, tenant: &TenantId, to: &str, token: &str) -> TxOp {
+    email_op(
+        app,
+        tenant,
+        to,
+        "Confirm your email address",
+        format!(
+            "Welcome! Confirm your email address to finish setting up your account.\n\nYour confirmation token (the shop's site sends it to POST /store/auth/verify-email):\n{token}\n\nIt works for 7 days. If you did not create an account, ignore this email.\n"
+        ),
+    )
+}
+
+fn check_name(errors: &mut Errors, field: &str, value: &str) {
+    if value.chars().count() > 100 || value.chars().any(char::is_control) {
+        errors.push(FieldError::new(
+            field,
+            "invalid",
+            "use at most 100 characters, without control characters",
+        ));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Register and verify
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCustomer {
+    pub email: String,
+    pub password: String,
+    #[serde(default)]
+    pub first_name: String,
+    #[serde(default)]
+    pub last_name: String,
+    #[serde(default)]
+    pub accepts_marketing: bool,
+}
+
+pub async fn register(
+    app: &App,
+    tenant: &TenantId,
+    input: NewCustomer,
+    origin: &Origin,
+) -> Result<SignedIn, ApiError> {
+    let key = signing_key(app)?;
+    if let Some(ip) = &origin.ip {
+        // Every registration counts against its source, as log-ins do, so the one answer that
+        // tells whether an email is known cannot be asked in bulk.
+        let source = Subject::source("customer-register", ip);
+        throttle::check(app, &source).await?;
+        throttle::failure(app, &source).await?;
+    }
+    let policy = crate::settings::service::security(app, tenant).await?;
+    let email = validate::normalize_email(&input.email);
+    let mut errors = Errors::new();
+    errors.check(validate::email("email", &email));
+    check_name(&mut errors, "first_name", &input.first_name);
+    check_name(&mut errors, "last_name", &input.last_name);
+    errors.check(passwords::check_policy(
+        &input.password,
+        policy.password_min_length as usize,
+        "password",
+        &[&email, &input.first_name, &input.last_name],
+    ));
+    errors.finish()?;
+
+    let now = rfc3339(app.clock.now());
+    let stored = StoredCustomer {
+        customer: Customer {
+            id: app.ids.new_id("cus"),
+            email: Some(email.clone()),
+            first_name: input.first_name.trim().to_owned(),
+            last_name: input.last_name.trim().to_owned(),
+            phone: None,
+            accepts_marketing: input.accepts_marketing,
+            email_verified: false,
+            status: CustomerStatus::Active,
+            group_ids: Vec::new(),
+            tags: Vec::new(),
+            note: String::new(),
+            default_shipping_address_id: None,
+            default_billing_address_id: None,
+            created_at: now.clone(),
+            updated_at: now,
+            erased_at: None,
+            version: 1,
+        },
+        password_hash: Some(passwords::hash(&input.password)),
+        sessions_valid_after_ms: 0,
+    };
+    let id = stored.customer.id.clone();
+    let (session, session_op) = new_signed_in_session(app, tenant, &id, origin, &policy);
+    let (token, token_op) = one_time_token(
+        tenant,
+        VERIFY,
+        &id,
+        app.clock.epoch_seconds() + VERIFY_LIFETIME_SECS,
+    );
+    let mut ops = store::create_ops(tenant, &stored);
+    ops.extend([
+        session_op,
+        token_op,
+        verification_email(app, tenant, &email, &token),
+        event(
+            app,
+            tenant,
+            "customer.created",
+            Some(&id),
+            json!({"customer_id": id, "accepts_marketing": input.accepts_marketing}),
+        ),
+    ]);
+    match app.table.transact(ops).await {
+        Ok(()) => {}
+        Err(e) if e.failed_at(store::EMAIL_OP) => return Err(email_taken()),
+        Err(StoreError::Conflict) => return Err(email_taken()),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(SignedIn {
+        customer: Account::from(&stored.customer),
+        tokens: issue(app, &key, tenant, &session, 0, &policy),
+    })
+}
+
+pub(crate) fn email_taken() -> ApiError {
+    ApiError::conflict(
+        "email_taken",
+        "an account with this email already exists; sign in or reset the password",
+    )
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenInput {
+    pub token: String,
+}
+
+fn invalid_token() -> ApiError {
+    ApiError::new(
+        400,
+        "invalid_token",
+        "the token is invalid, used or expired",
+    )
+}
+
+pub async fn verify_email(app: &App, tenant: &TenantId, input: TokenInput) -> Result<(), ApiError> {
+    let hash = token_hash(tenant, &input.token).ok_or_else(invalid_token)?;
+    let customer_id = store::token_customer(app.table.as_ref(), tenant, VERIFY, &hash)
+        .await?
+        .ok_or_else(invalid_token)?;
+    let stored = store::get(app.table.as_ref(), tenant, &customer_id)
+        .await?
+        .filter(|c| c.customer.status == CustomerStatus::Active)
+        .ok_or_else(invalid_token)?;
+    let mut changed = stored.clone();
+    changed.customer.email_verified = true;
+    changed.customer.version += 1;
+    changed.customer.updated_at = rfc3339(app.clock.now());
+    match app
+        .table
+        .transact(vec![
+            store::token_use_op(tenant, VERIFY, &hash),
+            store::replace_op(tenant, &changed, stored.customer.version),
+            event(
+                app,
+                tenant,
+                "customer.email_verified",
+                Some(&customer_id),
+                json!({"customer_id": customer_id}),
+            ),
+        ])
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(e) if e.failed_at(0) => Err(invalid_token()),
+        Err(e) if e.failed_at(1) => Err(ApiError::conflict(
+            "conflict",
+            "the account changed meanwhile; retry",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Log-in, refresh, log-out
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerLogin {
+    pub email: String,
+    pub password: String,
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::unauthorized("the email or password is wrong").with_code("invalid_credentials")
+}
+
+pub async fn login(
+    app: &App,
+    tenant: &TenantId,
+    input: CustomerLogin,
+    origin: &Origin,
+) -> Result<SignedIn, ApiError> {
+    let key = signing_key(app)?;
+    let email = validate::normalize_email(&input.email);
+    if input.password.len() > 4 * passwords::MAX_LENGTH || email.len() > 320 {
+        return Err(invalid_credentials());
+    }
+    let source = origin
+        .ip
+        .as_deref()
+        .map(|ip| Subject::source("customer-login", ip));
+    if let Some(source) = &source {
+        throttle::check(app, source).await?;
+    }
+    let account = Subject::tenant_account(tenant, "customer-login", &email);
+    let earlier_failures = throttle::check(app, &account).await?;
+    let customer = store::by_email(app.table.as_ref(), tenant, &email).await?;
+    let verified = match customer.as_ref().and_then(|c| c.password_hash.as_deref()) {
+        Some(hash) => passwords::verify(&input.password, hash),
+        None => {
+            passwords::verify_nothing(&input.password);
+            false
+        }
+    };
+    let customer = match customer {
+        Some(c) if verified && c.customer.status == CustomerStatus::Active => c,
+        _ => {
+            throttle::failure(app, &account).await?;
+            if let Some(source) = &source {
+                throttle::failure(app, source).await?;
+            }
+            return Err(invalid_credentials());
+        }
+    };
+    if earlier_failures > 0 {
+        throttle::success(app, &account).await?;
+    }
+    let policy = crate::settings::service::security(app, tenant).await?;
+    let (session, op) = new_signed_in_session(app, tenant, &customer.customer.id, origin, &policy);
+    app.table.transact(vec![op]).await?;
+    Ok(SignedIn {
+        customer: Account::from(&customer.customer),
+        tokens: issue(app, &key, tenant, &session, 0, &policy),
+    })
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerRefresh {
+    pub refresh_token: String,
+}
+
+pub async fn refresh(
+    app: &App,
+    tenant: &TenantId,
+    input: CustomerRefresh,
+) -> Result<Tokens, ApiError> {
+    let key = signing_key(app)?;
+    let token = RefreshToken::parse(&input.refresh_token, "cus")
+        .filter(|t| t.tenant == tenant.as_str())
+        .ok_or_else(invalid_refresh)?;
+    let subject = RefreshSubject {
+        field: "customer_id",
+        reuse_event: "customer.refresh_token_reused",
+    };
+    let session = session_for_refresh(app, tenant, &key, &token, &subject).await?;
+    store::get(app.table.as_ref(), tenant, &session.user_id)
+        .await?
+        .filter(|c| {
+            c.customer.status == CustomerStatus::Active
+                && session.created_ms > c.sessions_valid_after_ms
+        })
+        .ok_or_else(invalid_refresh)?;
+    let policy = crate::settings::service::security(app, tenant).await?;
+    advance_session(app, tenant, &session, &policy).await?;
+    Ok(issue(
+        app,
+        &key,
+        tenant,
+        &session,
+        session.generation + 1,
+        &policy,
+    ))
+}
+
+/// Ends one session of the customer; `false` when there was no such session.
+pub async fn end_session(
+    app: &App,
+    tenant: &TenantId,
+    customer_id: &str,
+    session_id: &str,
+) -> Result<bool, ApiError> {
+    match app
+        .table
+        .transact(vec![sessions::revoke_op(tenant, customer_id, session_id)])
+        .await
+    {
+        Ok(()) => Ok(true),
+        Err(e) if e.failed_at(0) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The customer's live sessions.
+pub async fn list_sessions(
+    app: &App,
+    tenant: &TenantId,
+    customer: &StoredCustomer,
+    current: &str,
+) -> Result<Vec<SessionView>, ApiError> {
+    let now = app.clock.epoch_seconds();
+    Ok(
+        sessions::list(app.table.as_ref(), tenant, &customer.customer.id)
+            .await?
+            .into_iter()
+            .filter(|s| {
+                !s.revoked
+                    && s.created_ms > customer.sessions_valid_after_ms
+                    && s.idle_expires_epoch > now
+                    && s.expires_epoch > now
+            })
+            .map(|s| SessionView {
+                current: s.id == current,
+                id: s.id,
+                created_at: s.created_at,
+                last_used_at: s.last_used_at,
+                user_agent: s.user_agent,
+                ip: s.ip,
+            })
+            .collect(),
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Passwords
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerResetRequest {
+    pub email: String,
+}
+
+/// Sends a reset email when an active account holds the email; answers alike either way.
+pub async fn request_reset(
+    app: &App,
+    tenant: &TenantId,
+    input: CustomerResetRequest,
+    origin: &Origin,
+) -> Result<(), ApiError> {
+    let email = validate::normalize_email(&input.email);
+    if email.len() > 320 {
+        return Ok(());
+    }
+    if let Some(ip) = &origin.ip {
+        let source = Subject::source("customer-password-reset", ip);
+        throttle::check(app, &source).await?;
+        throttle::failure(app, &source).await?;
+    }
+    let account = Subject::tenant_account(tenant, "customer-password-reset", &email);
+    throttle::check(app, &account).await?;
+    // Every request counts, so a mailbox cannot be flooded with reset emails.
+    throttle::failure(app, &account).await?;
+    let Some(customer) = store::by_email(app.table.as_ref(), tenant, &email).await? else {
+        return Ok(());
+    };
+    if customer.customer.status != CustomerStatus::Active {
+        return Ok(());
+    }
+    let id = customer.customer.id.clone();
+    let (token, token_op) = one_time_token(
+        tenant,
+        RESET,
+        &id,
+        app.clock.epoch_seconds() + RESET_LIFETIME_SECS,
+    );
+    let mail = email_op(
+        app,
+        tenant,
+        &email,
+        "Reset your password",
+        format!(
+            "Someone asked to reset the password of your account.\n\nYour reset token (the shop's site sends it to POST /store/auth/password-reset/confirm); it works once, for one hour:\n{token}\n\nIf this was not you, ignore this email; your password stays as it is.\n"
+        ),
+    );
+    app.table
+        .transact(vec![
+            token_op,
+            mail,
+            event(
+                app,
+                tenant,
+                "customer.password_reset_requested",
+                Some(&id),
+                json!({"customer_id": id}),
+            ),
+        ])
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerResetConfirm {
+    pub token: String,
+    pub new_password: String,
+}
+
+fn with_new_password(app: &App, stored: &StoredCustomer, password: &str) -> StoredCustomer {
+    let mut changed = stored.clone();
+    changed.password_hash = Some(passwords::hash(password));
+    changed.sessions_valid_after_ms = app.clock.epoch_millis();
+    changed.customer.version += 1;
+    changed.customer.updated_at = rfc3339(app.clock.now());
+    changed
+}
+
+fn check_password(
+    errors: &mut Errors,
+    policy: &Security,
+    field: &str,
+    password: &str,
+    customer: &Customer,
+) {
+    let email = customer.email.clone().unwrap_or_default();
+    errors.check(passwords::check_policy(
+        password,
+        policy.password_min_length as usize,
+        field,
+        &[&email, &customer.first_name, &customer.last_name],
+    ));
+}
+
+/// Sets a new password with a reset token (once, within the hour) and ends every session.
+pub async fn confirm_reset(
+    app: &App,
+    tenant: &TenantId,
+    input: CustomerResetConfirm,
+) -> Result<(), ApiError> {
+    let hash = token_hash(tenant, &input.token).ok_or_else(invalid_token)?;
+    let customer_id = store::token_customer(app.table.as_ref(), tenant, RESET, &hash)
+        .await?
+        .ok_or_else(invalid_token)?;
+    let stored = store::get(app.table.as_ref(), tenant, &customer_id)
+        .await?
+        .filter(|c| c.customer.status == CustomerStatus::Active)
+        .ok_or_else(invalid_token)?;
+    let policy = crate::settings::service::security(app, tenant).await?;
+    let mut errors = Errors::new();
+    check_password(
+        &mut errors,
+        &policy,
+        "new_password",
+        &input.new_password,
+        &stored.customer,
+    );
+    errors.finish()?;
+    let mut changed = with_new_password(app, &stored, &input.new_password);
+    // Reading the emailed token proves the address.
+    changed.customer.email_verified = true;
+    match app
+        .table
+        .transact(vec![
+            store::token_use_op(tenant, RESET, &hash),
+            store::replace_op(tenant, &changed, stored.customer.version),
+            event(
+                app,
+                tenant,
+                "customer.password_reset",
+                Some(&customer_id),
+                json!({"customer_id": customer_id}),
+            ),
+        ])
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(e) if e.failed_at(0) => Err(invalid_token()),
+        Err(e) if e.failed_at(1) => Err(ApiError::conflict(
+            "conflict",
+            "the account changed meanwhile; retry",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerPasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// Changes the signed-in customer's password and ends every other session.
+pub async fn change_password(
+    app: &App,
+    tenant: &TenantId,
+    stored: &StoredCustomer,
+    session_id: &str,
+    input: CustomerPasswordChange,
+) -> Result<(), ApiError> {
+    let id = &stored.customer.id;
+    let account = Subject::tenant_account(tenant, "customer-password-change", id);
+    throttle::check(app, &account).await?;
+    let current_ok = stored
+        .password_hash
+        .as_deref()
+        .is_some_and(|h| passwords::verify(&input.current_password, h));
+    if !current_ok {
+        throttle::failure(app, &account).await?;
+        return Err(ApiError::validation(vec![FieldError::new(
+            "current_password",
+            "incorrect",
+            "the current password is wrong",
+        )]));
+    }
+    let policy = crate::settings::service::security(app, tenant).await?;
+    let mut errors = Errors::new();
+    check_password(
+        &mut errors,
+        &policy,
+        "new_password",
+        &input.new_password,
+        &stored.customer,
+    );
+    if input.new_password == input.current_password {
+        errors.push(FieldError::new(
+            "new_password",
+            "unchanged",
+            "choose a password different from the current one",
+        ));
+    }
+    errors.finish()?;
+    let changed = with_new_password(app, stored, &input.new_password);
+    // The calling session is re-dated past the cut-off so that it alone survives.
+    let keep = TxOp::Update {
+        key: sessions::key(tenant, id, session_id),
+        update: crate::store::Update::new().set("created_ms", app.clock.epoch_millis() + 1),
+        condition: Some(crate::store::Condition::Exists),
+    };
+    app.table
+        .transact(vec![
+            store::replace_op(tenant, &changed, stored.customer.version),
+            keep,
+            event(
+                app,
+                tenant,
+                "customer.password_changed",
+                Some(id),
+                json!({"customer_id": id}),
+            ),
+        ])
+        .await
+        .map_err(|e| {
+            if e.failed_at(0) {
+                ApiError::conflict("conflict", "the account changed meanwhile; retry")
+            } else {
+                e.into()
+            }
+        })
+}

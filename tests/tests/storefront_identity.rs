@@ -1,0 +1,1248 @@
+//! Storefront identity: publishable API keys, customers, customer sign-in, addresses, customer
+//! groups and CORS, through the router on every backend.
+
+use commerce_tests::api::{token_after, Api, Response};
+use commerce_tests::api_cases;
+use serde_json::{json, Value};
+use shared::http::{Access, Method};
+use shared::store::{Index, Key, Query};
+use std::time::Duration;
+
+const PASSWORD: &str = "plum-orbit-quiet-harbor-7";
+const SHOPPER_PASSWORD: &str = "velvet-canyon-lantern-42";
+const ALL_SCOPES: [&str; 7] = [
+    "store.read",
+    "products.read",
+    "categories.read",
+    "customers.auth",
+    "customers.write",
+    "carts.write",
+    "checkout.write",
+];
+
+/// A company with its owner's token and a storefront key holding every scope.
+struct Shop {
+    id: String,
+    staff: String,
+    key: String,
+}
+
+async fn shop(api: &Api, handle: &str) -> Shop {
+    let r = api
+        .send(api.post("/admin/auth/register").json(json!({
+            "company": {"name": format!("{handle} Goods"), "handle": handle, "country": "DE", "currency": "EUR", "timezone": "Europe/Berlin"},
+            "owner": {"name": "Ana Owner", "email": format!("ana@{handle}.example.com"), "password": PASSWORD}
+        })))
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let staff = r.body["access_token"].as_str().unwrap().to_owned();
+    let id = r.body["company"]["id"].as_str().unwrap().to_owned();
+    let key = create_key(api, &staff, &ALL_SCOPES).await["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    Shop { id, staff, key }
+}
+
+async fn create_key(api: &Api, staff: &str, scopes: &[&str]) -> Value {
+    let r = api
+        .send(
+            api.post("/admin/api-keys")
+                .token(staff)
+                .json(json!({"name": "Web shop", "scopes": scopes})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    r.body
+}
+
+/// A shopper signed up at a shop: (customer id, access token, refresh token).
+async fn shopper(api: &Api, shop: &Shop, email: &str) -> (String, String, String) {
+    let r = api
+        .send(
+            api.post("/store/auth/register")
+                .header("x-api-key", &shop.key)
+                .json(json!({"email": email, "password": SHOPPER_PASSWORD, "first_name": "Sam", "last_name": "Shopper", "accepts_marketing": true})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    tokens(&r)
+}
+
+fn tokens(r: &Response) -> (String, String, String) {
+    (
+        r.body["customer"]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        r.body["access_token"].as_str().unwrap().to_owned(),
+        r.body["refresh_token"].as_str().unwrap().to_owned(),
+    )
+}
+
+async fn login(api: &Api, key: &str, email: &str, password: &str) -> Response {
+    api.send(
+        api.post("/store/auth/login")
+            .header("x-api-key", key)
+            .json(json!({"email": email, "password": password})),
+    )
+    .await
+}
+
+fn address(postal: &str) -> Value {
+    json!({"first_name": "Sam", "last_name": "Shopper", "line1": "Invalidenstr. 1", "city": "Berlin", "postal_code": postal, "country": "DE"})
+}
+
+async fn raw(api: &Api, key: Key) -> Option<serde_json::Map<String, Value>> {
+    api.app.table.get(&key).await.unwrap()
+}
+
+async fn raw_partition(api: &Api, pk: String) -> Vec<serde_json::Map<String, Value>> {
+    api.app
+        .table
+        .query(&Query::partition(Index::Table, pk).limit(1000))
+        .await
+        .unwrap()
+        .items
+}
+
+// API keys ------------------------------------------------------------------------------------
+
+async fn api_keys_are_shown_once_and_stored_as_hashes(api: Api) {
+    let a = shop(&api, "acme").await;
+    let created = create_key(&api, &a.staff, &["store.read", "products.read"]).await;
+    let secret = created["secret"].as_str().unwrap();
+    assert!(secret.starts_with("pk_") && secret.len() == 35, "{secret}");
+    assert!(secret.starts_with(created["prefix"].as_str().unwrap()));
+    assert!(secret.ends_with(created["last_four"].as_str().unwrap()));
+    let id = created["id"].as_str().unwrap();
+    assert!(id.starts_with("key_"));
+
+    let shown = api
+        .send(api.get(&format!("/admin/api-keys/{id}")).token(&a.staff))
+        .await;
+    assert_eq!(shown.status, 200);
+    assert!(shown.body.get("secret").is_none() && shown.body.get("hash").is_none());
+    assert_eq!(shown.body["scopes"], json!(["products.read", "store.read"]));
+    let listed = api.send(api.get("/admin/api-keys").token(&a.staff)).await;
+    assert_eq!(listed.body["data"].as_array().unwrap().len(), 2);
+    assert!(!serde_json::to_string(&listed.body)
+        .unwrap()
+        .contains(secret));
+
+    // The table holds the hash only: no stored item contains the secret.
+    let mut items = raw_partition(&api, format!("T#{}#APIKEYS", a.id)).await;
+    let hash = items.iter().find(|i| i["id"] == id).unwrap()["hash"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    items.push(
+        raw(&api, Key::new(format!("APIKEY#{hash}"), "APIKEY"))
+            .await
+            .unwrap(),
+    );
+    let stored = serde_json::to_string(&items).unwrap();
+    assert!(!stored.contains(&secret[3..]), "{stored}");
+    assert_eq!(items.last().unwrap()["tenant"], a.id.as_str());
+
+    for (body, field) in [
+        (json!({"name": "", "scopes": ["store.read"]}), "name"),
+        (json!({"name": "x", "scopes": []}), "scopes"),
+        (
+            json!({"name": "x", "scopes": ["orders.refund"]}),
+            "scopes[0]",
+        ),
+    ] {
+        let r = api
+            .send(api.post("/admin/api-keys").token(&a.staff).json(body))
+            .await;
+        assert_eq!(r.status, 422);
+        assert_eq!(r.body["errors"][0]["field"], field);
+    }
+    let extra = api
+        .send(
+            api.post("/admin/api-keys")
+                .token(&a.staff)
+                .json(json!({"name": "x", "scopes": ["store.read"], "secret": "pk_mine"})),
+        )
+        .await;
+    assert_eq!(extra.status, 422);
+    let listed = api.send(api.get("/admin/api-keys").token(&a.staff)).await;
+    assert_eq!(
+        listed.body["data"].as_array().unwrap().len(),
+        2,
+        "nothing half-written"
+    );
+
+    // Another company sees none of it.
+    let b = shop(&api, "bolt").await;
+    let other = api
+        .send(api.get(&format!("/admin/api-keys/{id}")).token(&b.staff))
+        .await;
+    assert_eq!(other.status, 404);
+    let other = api
+        .send(api.delete(&format!("/admin/api-keys/{id}")).token(&b.staff))
+        .await;
+    assert_eq!(other.status, 404);
+}
+
+async fn scopes_rotation_and_revocation_decide_access(api: Api) {
+    let a = shop(&api, "acme").await;
+    let info = |key: &str| api.send(api.get("/store/info").header("x-api-key", key));
+    let ok = info(&a.key).await;
+    assert_eq!(ok.status, 200, "{:?}", ok.body);
+    assert_eq!(ok.body["name"], "acme Goods");
+    assert_eq!(ok.body["default_currency"], "EUR");
+    assert!(ok.body.get("guest_checkout").is_some());
+
+    let missing = api.send(api.get("/store/info")).await;
+    assert_eq!((missing.status, missing.code()), (401, "api_key_required"));
+    for bad in [
+        "pk_nothing",
+        "pk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "'; DROP TABLE--",
+    ] {
+        let r = info(bad).await;
+        assert_eq!((r.status, r.code()), (401, "invalid_api_key"), "{bad}");
+    }
+
+    let narrow = create_key(&api, &a.staff, &["products.read"]).await;
+    let (id, secret) = (
+        narrow["id"].as_str().unwrap().to_owned(),
+        narrow["secret"].as_str().unwrap().to_owned(),
+    );
+    let denied = info(&secret).await;
+    assert_eq!((denied.status, denied.code()), (403, "missing_scope"));
+
+    let widened = api
+        .send(
+            api.patch(&format!("/admin/api-keys/{id}"))
+                .token(&a.staff)
+                .header("if-match", "\"1\"")
+                .json(json!({"scopes": ["products.read", "store.read"]})),
+        )
+        .await;
+    assert_eq!(widened.status, 200, "{:?}", widened.body);
+    assert_eq!(info(&secret).await.status, 200);
+    let stale = api
+        .send(
+            api.patch(&format!("/admin/api-keys/{id}"))
+                .token(&a.staff)
+                .header("if-match", "\"1\"")
+                .json(json!({"name": "late"})),
+        )
+        .await;
+    assert_eq!(stale.status, 412);
+
+    let rotated = api
+        .send(
+            api.post(&format!("/admin/api-keys/{id}/rotate"))
+                .token(&a.staff),
+        )
+        .await;
+    assert_eq!(rotated.status, 200);
+    let fresh = rotated.body["secret"].as_str().unwrap().to_owned();
+    assert_ne!(fresh, secret);
+    assert_eq!(info(&secret).await.status, 401, "the old secret is revoked");
+    assert_eq!(info(&fresh).await.status, 200);
+
+    let revoked = api
+        .send(api.delete(&format!("/admin/api-keys/{id}")).token(&a.staff))
+        .await;
+    assert_eq!(revoked.status, 204);
+    assert_eq!(info(&fresh).await.status, 401);
+    let shown = api
+        .send(api.get(&format!("/admin/api-keys/{id}")).token(&a.staff))
+        .await;
+    assert_eq!(shown.body["status"], "revoked");
+    let again = api
+        .send(
+            api.post(&format!("/admin/api-keys/{id}/rotate"))
+                .token(&a.staff),
+        )
+        .await;
+    assert_eq!((again.status, again.code()), (409, "key_revoked"));
+}
+
+async fn a_key_revoked_elsewhere_stops_working_within_the_cache_bound(api: Api) {
+    let a = shop(&api, "acme").await;
+    let key = create_key(&api, &a.staff, &["store.read"]).await;
+    let secret = key["secret"].as_str().unwrap().to_owned();
+    let info = || api.send(api.get("/store/info").header("x-api-key", &secret));
+    assert_eq!(info().await.status, 200);
+    // Another container revokes it: this one only sees the table change.
+    let hash = raw_partition(&api, format!("T#{}#APIKEYS", a.id))
+        .await
+        .into_iter()
+        .find(|i| i["id"] == key["id"])
+        .unwrap()["hash"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    api.app
+        .table
+        .delete(&Key::new(format!("APIKEY#{hash}"), "APIKEY"), None)
+        .await
+        .unwrap();
+    api.clock.advance(Duration::from_secs(20));
+    assert_eq!(info().await.status, 200, "still cached");
+    api.clock.advance(Duration::from_secs(11));
+    assert_eq!(info().await.status, 401, "gone after 30 seconds");
+}
+
+async fn last_use_is_recorded_at_most_once_a_minute(api: Api) {
+    let a = shop(&api, "acme").await;
+    let key = create_key(&api, &a.staff, &["store.read"]).await;
+    let (id, secret) = (key["id"].as_str().unwrap(), key["secret"].as_str().unwrap());
+    let stored = || async {
+        raw(
+            &api,
+            Key::new(format!("T#{}#APIKEYS", a.id), format!("KEY#{id}")),
+        )
+        .await
+        .unwrap()
+    };
+    assert!(stored().await["last_used_at"].is_null());
+    let first = api.clock.now_epoch();
+    for _ in 0..5 {
+        let r = api
+            .send(api.get("/store/info").header("x-api-key", secret))
+            .await;
+        assert_eq!(r.status, 200);
+    }
+    assert_eq!(stored().await["last_used_epoch"], first);
+    api.clock.advance(Duration::from_secs(30));
+    api.send(api.get("/store/info").header("x-api-key", secret))
+        .await;
+    assert_eq!(
+        stored().await["last_used_epoch"],
+        first,
+        "not within the minute"
+    );
+    api.clock.advance(Duration::from_secs(31));
+    api.send(api.get("/store/info").header("x-api-key", secret))
+        .await;
+    assert_eq!(stored().await["last_used_epoch"], first + 61);
+    let shown = api
+        .send(api.get(&format!("/admin/api-keys/{id}")).token(&a.staff))
+        .await;
+    assert!(shown.body["last_used_at"].is_string());
+}
+
+trait NowEpoch {
+    fn now_epoch(&self) -> i64;
+}
+impl NowEpoch for shared::clock::ManualClock {
+    fn now_epoch(&self) -> i64 {
+        shared::clock::Clock::epoch_seconds(self)
+    }
+}
+
+// Customer sign-in ------------------------------------------------------------------------------
+
+async fn shoppers_register_log_in_refresh_and_log_out(api: Api) {
+    let a = shop(&api, "acme").await;
+    let b = shop(&api, "bolt").await;
+    let (id, access, refresh) = shopper(&api, &a, "Sam@Example.com").await;
+    assert!(id.starts_with("cus_"));
+    let me = api
+        .send(
+            api.get("/store/customers/me")
+                .header("x-api-key", &a.key)
+                .token(&access),
+        )
+        .await;
+    assert_eq!(me.status, 200, "{:?}", me.body);
+    assert_eq!(me.body["email"], "sam@example.com");
+    assert_eq!(me.body["email_verified"], false);
+    assert!(me.body.get("note").is_none() && me.body.get("password_hash").is_none());
+
+    let taken = api
+        .send(
+            api.post("/store/auth/register")
+                .header("x-api-key", &a.key)
+                .json(json!({"email": "sam@example.com", "password": SHOPPER_PASSWORD})),
+        )
+        .await;
+    assert_eq!((taken.status, taken.code()), (409, "email_taken"));
+    // The same person at another company is another customer.
+    let (other, _, _) = shopper(&api, &b, "sam@example.com").await;
+    assert_ne!(other, id);
+
+    let weak = api
+        .send(
+            api.post("/store/auth/register")
+                .header("x-api-key", &a.key)
+                .json(json!({"email": "weak@example.com", "password": "password"})),
+        )
+        .await;
+    assert_eq!(weak.status, 422);
+    assert_eq!(weak.body["errors"][0]["field"], "password");
+
+    let wrong = login(&api, &a.key, "sam@example.com", "not-the-password-1").await;
+    let unknown = login(&api, &a.key, "nobody@example.com", SHOPPER_PASSWORD).await;
+    assert_eq!((wrong.status, wrong.code()), (401, "invalid_credentials"));
+    assert_eq!(
+        unknown.body["detail"], wrong.body["detail"],
+        "no enumeration"
+    );
+    let signed_in = login(&api, &a.key, "SAM@example.com", SHOPPER_PASSWORD).await;
+    assert_eq!(signed_in.status, 200);
+    assert_eq!(signed_in.body["customer"]["id"], id.as_str());
+
+    let refresh_call = |token: &str, key: &str| {
+        api.send(
+            api.post("/store/auth/refresh")
+                .header("x-api-key", key)
+                .json(json!({"refresh_token": token})),
+        )
+    };
+    assert_eq!(
+        refresh_call(&refresh, &b.key).await.status,
+        401,
+        "other tenant's key"
+    );
+    let rotated = refresh_call(&refresh, &a.key).await;
+    assert_eq!(rotated.status, 200, "{:?}", rotated.body);
+    let newer = rotated.body["refresh_token"].as_str().unwrap().to_owned();
+    let reused = refresh_call(&refresh, &a.key).await;
+    assert_eq!(
+        (reused.status, reused.code()),
+        (401, "refresh_token_reused")
+    );
+    assert_eq!(
+        refresh_call(&newer, &a.key).await.status,
+        401,
+        "the session is revoked"
+    );
+
+    let (_, access2, refresh2) = tokens(&signed_in);
+    let out = api
+        .send(
+            api.post("/store/auth/logout")
+                .header("x-api-key", &a.key)
+                .token(&access2),
+        )
+        .await;
+    assert_eq!(out.status, 204);
+    assert_eq!(refresh_call(&refresh2, &a.key).await.status, 401);
+}
+
+async fn repeated_failed_logins_lock_the_account_out(api: Api) {
+    let a = shop(&api, "acme").await;
+    shopper(&api, &a, "sam@example.com").await;
+    for _ in 0..5 {
+        let r = login(&api, &a.key, "sam@example.com", "wrong-password-000").await;
+        assert_eq!(r.status, 401);
+    }
+    let locked = login(&api, &a.key, "sam@example.com", SHOPPER_PASSWORD).await;
+    assert_eq!(locked.status, 429);
+    assert!(locked.header("retry-after").is_some());
+    api.clock.advance(Duration::from_secs(61));
+    assert_eq!(
+        login(&api, &a.key, "sam@example.com", SHOPPER_PASSWORD)
+            .await
+            .status,
+        200
+    );
+}
+
+async fn tokens_never_cross_audiences_tenants_or_keys(api: Api) {
+    let a = shop(&api, "acme").await;
+    let b = shop(&api, "bolt").await;
+    let (_, access, _) = shopper(&api, &a, "sam@example.com").await;
+    let me = |key: Option<&str>, token: &str| {
+        let mut call = api.get("/store/customers/me").token(token);
+        if let Some(key) = key {
+            call = call.header("x-api-key", key);
+        }
+        api.send(call)
+    };
+    assert_eq!(me(Some(&a.key), &access).await.status, 200);
+    assert_eq!(me(None, &access).await.status, 401, "no key");
+    assert_eq!(
+        me(Some(&b.key), &access).await.status,
+        401,
+        "other tenant's key"
+    );
+    assert_eq!(
+        me(Some(&a.key), &a.staff).await.status,
+        401,
+        "a staff token"
+    );
+    let admin = api.send(api.get("/admin/me").token(&access)).await;
+    assert_eq!(admin.status, 401, "a customer token on the admin API");
+    let tampered = format!("{}x", &access[..access.len() - 1]);
+    assert_eq!(me(Some(&a.key), &tampered).await.status, 401);
+
+    let narrow = create_key(&api, &a.staff, &["store.read"]).await;
+    let narrow = narrow["secret"].as_str().unwrap();
+    let r = me(Some(narrow), &access).await;
+    assert_eq!((r.status, r.code()), (403, "missing_scope"));
+
+    // A customer token outlives no more than 15 minutes.
+    api.clock.advance(Duration::from_secs(15 * 60 + 1));
+    assert_eq!(me(Some(&a.key), &access).await.status, 401, "expired");
+}
+
+async fn verification_and_password_reset_go_through_email(api: Api) {
+    let a = shop(&api, "acme").await;
+    let b = shop(&api, "bolt").await;
+    let (_, _, refresh) = shopper(&api, &a, "sam@example.com").await;
+    let mail = api.deliver_mail(&a.id).await;
+    let welcome = mail
+        .iter()
+        .find(|m| m.contains("To: sam@example.com") && m.contains("Confirm your email"))
+        .expect("a verification email");
+    let token = token_after(welcome, "confirmation token");
+    let verify = |key: &str, token: &str| {
+        api.send(
+            api.post("/store/auth/verify-email")
+                .header("x-api-key", key)
+                .json(json!({"token": token})),
+        )
+    };
+    assert_eq!(
+        verify(&b.key, &token).await.status,
+        400,
+        "another tenant's key"
+    );
+    assert_eq!(verify(&a.key, &token).await.status, 204);
+    assert_eq!(verify(&a.key, &token).await.status, 400, "single use");
+    let signed_in = login(&api, &a.key, "sam@example.com", SHOPPER_PASSWORD).await;
+    assert_eq!(signed_in.body["customer"]["email_verified"], true);
+
+    let ask = |email: &str| {
+        api.send(
+            api.post("/store/auth/password-reset")
+                .header("x-api-key", &a.key)
+                .json(json!({"email": email})),
+        )
+    };
+    assert_eq!(ask("nobody@example.com").await.status, 202);
+    assert_eq!(ask("sam@example.com").await.status, 202);
+    let mail = api.deliver_mail(&a.id).await;
+    let resets: Vec<&String> = mail
+        .iter()
+        .filter(|m| m.contains("Subject: Reset your password"))
+        .collect();
+    assert_eq!(resets.len(), 1, "only the real account gets an email");
+    assert!(resets[0].contains("To: sam@example.com"));
+    let token = token_after(resets[0], "reset token");
+
+    let confirm = |token: &str, password: &str| {
+        api.send(
+            api.post("/store/auth/password-reset/confirm")
+                .header("x-api-key", &a.key)
+                .json(json!({"token": token, "new_password": password})),
+        )
+    };
+    let weak = confirm(&token, "short").await;
+    assert_eq!(weak.status, 422);
+    assert_eq!(
+        confirm(&format!("{token}x"), "granite-meadow-falcon-93")
+            .await
+            .status,
+        400
+    );
+    assert_eq!(
+        confirm(&token, "granite-meadow-falcon-93").await.status,
+        204
+    );
+    assert_eq!(
+        confirm(&token, "another-granite-meadow-94").await.status,
+        400,
+        "single use"
+    );
+    let old_session = api
+        .send(
+            api.post("/store/auth/refresh")
+                .header("x-api-key", &a.key)
+                .json(json!({"refresh_token": refresh})),
+        )
+        .await;
+    assert_eq!(old_session.status, 401, "every session ended");
+    assert_eq!(
+        login(&api, &a.key, "sam@example.com", SHOPPER_PASSWORD)
+            .await
+            .status,
+        401
+    );
+    assert_eq!(
+        login(&api, &a.key, "sam@example.com", "granite-meadow-falcon-93")
+            .await
+            .status,
+        200
+    );
+
+    // A reset token works for an hour only.
+    assert_eq!(ask("sam@example.com").await.status, 202);
+    let mail = api.deliver_mail(&a.id).await;
+    let late = token_after(mail.last().unwrap(), "reset token");
+    api.clock.advance(Duration::from_secs(3601));
+    assert_eq!(confirm(&late, "granite-meadow-falcon-95").await.status, 400);
+}
+
+async fn profile_password_and_sessions(api: Api) {
+    let a = shop(&api, "acme").await;
+    let (_, access, refresh) = shopper(&api, &a, "sam@example.com").await;
+    let second = login(&api, &a.key, "sam@example.com", SHOPPER_PASSWORD).await;
+    let (_, _, second_refresh) = tokens(&second);
+    let call = |c: commerce_tests::api::Call| c.header("x-api-key", &a.key).token(&access);
+
+    let changed = api
+        .send(call(api.patch("/store/customers/me")).json(
+            json!({"first_name": "Samantha", "phone": "+49 30 1234567", "accepts_marketing": false}),
+        ))
+        .await;
+    assert_eq!(changed.status, 200, "{:?}", changed.body);
+    assert_eq!(changed.body["first_name"], "Samantha");
+    let invalid = api
+        .send(call(api.patch("/store/customers/me")).json(json!({"phone": "call me maybe"})))
+        .await;
+    assert_eq!(invalid.status, 422);
+    let sneaky = api
+        .send(
+            call(api.patch("/store/customers/me")).json(json!({"note": "vip", "status": "active"})),
+        )
+        .await;
+    assert_eq!(sneaky.status, 422, "staff-only fields are refused");
+
+    let sessions = api
+        .send(call(api.get("/store/customers/me/sessions")))
+        .await;
+    assert_eq!(sessions.body["data"].as_array().unwrap().len(), 2);
+
+    let wrong = api
+        .send(call(api.post("/store/customers/me/password")).json(
+            json!({"current_password": "nope-nope-nope-1", "new_password": "granite-meadow-falcon-93"}),
+        ))
+        .await;
+    assert_eq!(wrong.status, 422);
+    let ok = api
+        .send(call(api.post("/store/customers/me/password")).json(
+            json!({"current_password": SHOPPER_PASSWORD, "new_password": "granite-meadow-falcon-93"}),
+        ))
+        .await;
+    assert_eq!(ok.status, 204, "{:?}", ok.body);
+    let refresh_with = |token: &str| {
+        api.send(
+            api.post("/store/auth/refresh")
+                .header("x-api-key", &a.key)
+                .json(json!({"refresh_token": token})),
+        )
+    };
+    assert_eq!(
+        refresh_with(&second_refresh).await.status,
+        401,
+        "other sessions end"
+    );
+    assert_eq!(
+        refresh_with(&refresh).await.status,
+        200,
+        "the calling one survives"
+    );
+
+    let sessions = api
+        .send(call(api.get("/store/customers/me/sessions")))
+        .await;
+    let list = sessions.body["data"].as_array().unwrap();
+    assert_eq!(list.len(), 1);
+    let current = list[0]["id"].as_str().unwrap();
+    let gone = api
+        .send(call(api.delete(
+            "/store/customers/me/sessions/ses_01JSAMPLE0000000000000000",
+        )))
+        .await;
+    assert_eq!(gone.status, 404);
+    let ended = api
+        .send(call(
+            api.delete(&format!("/store/customers/me/sessions/{current}")),
+        ))
+        .await;
+    assert_eq!(ended.status, 204);
+}
+
+// Addresses -------------------------------------------------------------------------------------
+
+async fn address_book_keeps_one_default_of_each_kind(api: Api) {
+    let a = shop(&api, "acme").await;
+    let (_, access, _) = shopper(&api, &a, "sam@example.com").await;
+    let (_, other, _) = shopper(&api, &a, "olga@example.com").await;
+    let as_sam = |c: commerce_tests::api::Call| c.header("x-api-key", &a.key).token(&access);
+
+    let first = api
+        .send(as_sam(api.post("/store/customers/me/addresses")).json(address("10115")))
+        .await;
+    assert_eq!(first.status, 201, "{:?}", first.body);
+    assert_eq!(
+        first.body["is_default_shipping"], true,
+        "the first becomes the default"
+    );
+    assert_eq!(first.body["is_default_billing"], true);
+    let first_id = first.body["id"].as_str().unwrap().to_owned();
+    assert!(first_id.starts_with("addr_"));
+
+    for (body, field, code) in [
+        (address("1011"), "postal_code", "invalid"),
+        (
+            json!({"first_name": "S", "last_name": "S", "line1": "x", "city": "Berlin", "country": "DE"}),
+            "postal_code",
+            "required",
+        ),
+        (
+            json!({"first_name": "S", "last_name": "S", "line1": "x", "city": "Berlin", "postal_code": "10115", "country": "XX"}),
+            "country",
+            "invalid_country",
+        ),
+        (
+            json!({"first_name": "", "last_name": "S", "line1": "x", "city": "Berlin", "postal_code": "10115", "country": "DE"}),
+            "first_name",
+            "required",
+        ),
+    ] {
+        let r = api
+            .send(as_sam(api.post("/store/customers/me/addresses")).json(body))
+            .await;
+        assert_eq!(r.status, 422, "{field}");
+        let error = r.body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["field"] == field)
+            .unwrap_or_else(|| panic!("{field} in {:?}", r.body));
+        if code != "invalid_country" {
+            assert_eq!(error["code"], code);
+        }
+    }
+
+    let second = api
+        .send(
+            as_sam(api.post("/store/customers/me/addresses"))
+                .json(json!({"first_name": "Sam", "last_name": "Shopper", "line1": "1 Main St", "city": "SF", "region": "CA", "postal_code": "94105", "country": "US", "default_shipping": true})),
+        )
+        .await;
+    assert_eq!(second.status, 201);
+    let second_id = second.body["id"].as_str().unwrap().to_owned();
+    let listed = api
+        .send(as_sam(api.get("/store/customers/me/addresses")))
+        .await;
+    let data = listed.body["data"].as_array().unwrap();
+    assert_eq!(data.len(), 2);
+    let shipping: Vec<&Value> = data
+        .iter()
+        .filter(|a| a["is_default_shipping"] == true)
+        .collect();
+    assert_eq!(shipping.len(), 1);
+    assert_eq!(shipping[0]["id"], second_id.as_str());
+    let billing: Vec<&Value> = data
+        .iter()
+        .filter(|a| a["is_default_billing"] == true)
+        .collect();
+    assert_eq!(billing[0]["id"], first_id.as_str());
+
+    let patched = api
+        .send(
+            as_sam(api.patch(&format!("/store/customers/me/addresses/{first_id}")))
+                .header("if-match", "\"1\"")
+                .json(json!({"line2": "Hinterhaus", "default_shipping": true})),
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{:?}", patched.body);
+    assert_eq!(patched.body["line2"], "Hinterhaus");
+    assert_eq!(patched.body["is_default_shipping"], true);
+    let stale = api
+        .send(
+            as_sam(api.patch(&format!("/store/customers/me/addresses/{first_id}")))
+                .header("if-match", "\"1\"")
+                .json(json!({"line2": "late"})),
+        )
+        .await;
+    assert_eq!(stale.status, 412);
+
+    // Another customer's address is not there for this one.
+    let as_olga = |c: commerce_tests::api::Call| c.header("x-api-key", &a.key).token(&other);
+    let path = format!("/store/customers/me/addresses/{first_id}");
+    assert_eq!(api.send(as_olga(api.get(&path))).await.status, 404);
+    assert_eq!(
+        api.send(as_olga(api.patch(&path)).json(json!({"city": "Hacked"})))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(api.send(as_olga(api.delete(&path))).await.status, 404);
+    assert_eq!(
+        api.send(as_sam(api.get(&path))).await.body["city"],
+        "Berlin"
+    );
+
+    let deleted = api.send(as_sam(api.delete(&path))).await;
+    assert_eq!(deleted.status, 204);
+    let me = api.send(as_sam(api.get("/store/customers/me"))).await;
+    assert!(me.body["default_shipping_address_id"].is_null());
+    assert!(me.body["default_billing_address_id"].is_null());
+    assert_eq!(api.send(as_sam(api.get(&path))).await.status, 404);
+}
+
+async fn concurrent_address_changes_keep_the_book_consistent(api: Api) {
+    let a = shop(&api, "acme").await;
+    let (id, access, _) = shopper(&api, &a, "sam@example.com").await;
+    let api = std::sync::Arc::new(api);
+    let creates = (0..6).map(|i| {
+        let (api, key, access) = (api.clone(), a.key.clone(), access.clone());
+        tokio::spawn(async move {
+            api.send(
+                api.post("/store/customers/me/addresses")
+                    .header("x-api-key", &key)
+                    .token(&access)
+                    .json(json!({"first_name": "Sam", "last_name": format!("No{i}"), "line1": "x", "city": "Berlin", "postal_code": "10115", "country": "DE", "default_shipping": true})),
+            )
+            .await
+            .status
+        })
+    });
+    let statuses: Vec<u16> = futures::future::join_all(creates)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let created = statuses.iter().filter(|s| **s == 201).count();
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 409),
+        "{statuses:?}"
+    );
+    let items = raw_partition(&api, format!("T#{}#CUSTOMER#{id}", a.id)).await;
+    let addresses: Vec<&serde_json::Map<String, Value>> = items
+        .iter()
+        .filter(|i| i["entity"] == "customer_address")
+        .collect();
+    assert_eq!(addresses.len(), created, "no address lost or half-written");
+    let profile = items.iter().find(|i| i["entity"] == "customer").unwrap();
+    let default = profile["default_shipping_address_id"].as_str().unwrap();
+    assert!(
+        addresses.iter().any(|a| a["id"] == default),
+        "the default exists"
+    );
+}
+
+// Staff side ------------------------------------------------------------------------------------
+
+async fn staff_find_group_and_disable_customers(api: Api) {
+    let a = shop(&api, "acme").await;
+    let b = shop(&api, "bolt").await;
+    let (sam, _, sam_refresh) = shopper(&api, &a, "sam@example.com").await;
+    api.clock.advance(Duration::from_secs(1));
+    let (olga, _, _) = shopper(&api, &a, "olga@example.org").await;
+    api.clock.advance(Duration::from_secs(1));
+    shopper(&api, &b, "bea@example.com").await;
+    let staff = |c: commerce_tests::api::Call| c.token(&a.staff);
+
+    let all = api.send(staff(api.get("/admin/customers"))).await;
+    assert_eq!(all.status, 200, "{:?}", all.body);
+    let ids: Vec<&str> = all.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        vec![olga.as_str(), sam.as_str()],
+        "newest first, own tenant only"
+    );
+    let paged = api.send(staff(api.get("/admin/customers?limit=1"))).await;
+    let cursor = paged.body["next_cursor"].as_str().unwrap().to_owned();
+    let next = api
+        .send(staff(
+            api.get(&format!("/admin/customers?limit=1&cursor={cursor}")),
+        ))
+        .await;
+    assert_eq!(next.body["data"][0]["id"], sam.as_str());
+    let replayed = api
+        .send(staff(api.get(&format!(
+            "/admin/customers?limit=1&email=s&cursor={cursor}"
+        ))))
+        .await;
+    assert_eq!(replayed.status, 400, "a cursor is bound to its filters");
+
+    let by_email = api
+        .send(staff(api.get("/admin/customers?email=OLGA")))
+        .await;
+    assert_eq!(by_email.body["data"].as_array().unwrap().len(), 1);
+    assert_eq!(by_email.body["data"][0]["id"], olga.as_str());
+    let by_name = api.send(staff(api.get("/admin/customers?name=shop"))).await;
+    assert_eq!(by_name.body["data"].as_array().unwrap().len(), 2);
+    let olga_created = all.body["data"][0]["created_at"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sam_created = all.body["data"][1]["created_at"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let after = api
+        .send(staff(api.get(&format!(
+            "/admin/customers?created_after={olga_created}"
+        ))))
+        .await;
+    assert_eq!(after.body["data"].as_array().unwrap().len(), 1);
+    assert_eq!(after.body["data"][0]["id"], olga.as_str());
+    let before = api
+        .send(staff(api.get(&format!(
+            "/admin/customers?created_before={sam_created}"
+        ))))
+        .await;
+    assert_eq!(before.body["data"].as_array().unwrap().len(), 1);
+    assert_eq!(before.body["data"][0]["id"], sam.as_str());
+    let bad = api
+        .send(staff(api.get("/admin/customers?created_after=yesterday")))
+        .await;
+    assert_eq!(bad.status, 422);
+
+    let group = api
+        .send(staff(api.post("/admin/customer-groups")).json(json!({"name": "VIP"})))
+        .await;
+    assert_eq!(group.status, 201);
+    let group_id = group.body["id"].as_str().unwrap().to_owned();
+    let joined = api
+        .send(
+            staff(api.patch(&format!("/admin/customers/{sam}"))).json(
+                json!({"group_ids": [group_id], "tags": ["wholesale"], "note": "prefers DHL"}),
+            ),
+        )
+        .await;
+    assert_eq!(joined.status, 200, "{:?}", joined.body);
+    let members = api
+        .send(staff(
+            api.get(&format!("/admin/customers?group={group_id}")),
+        ))
+        .await;
+    assert_eq!(members.body["data"].as_array().unwrap().len(), 1);
+    assert_eq!(members.body["data"][0]["note"], "prefers DHL");
+    let counted = api
+        .send(staff(
+            api.get(&format!("/admin/customer-groups/{group_id}")),
+        ))
+        .await;
+    assert_eq!(counted.body["member_count"], 1);
+    let in_use = api
+        .send(staff(
+            api.delete(&format!("/admin/customer-groups/{group_id}")),
+        ))
+        .await;
+    assert_eq!((in_use.status, in_use.code()), (409, "group_in_use"));
+    let unknown = api
+        .send(
+            staff(api.patch(&format!("/admin/customers/{olga}")))
+                .json(json!({"group_ids": ["cgrp_01JSAMPLE0000000000000000"]})),
+        )
+        .await;
+    assert_eq!(unknown.status, 422);
+    let unchanged = api
+        .send(staff(api.get(&format!("/admin/customers/{olga}"))))
+        .await;
+    assert_eq!(unchanged.body["version"], 1, "nothing half-written");
+
+    // Disabled customers cannot sign in or refresh; enabled again, they can.
+    let disabled = api
+        .send(
+            staff(api.patch(&format!("/admin/customers/{sam}")))
+                .json(json!({"status": "disabled"})),
+        )
+        .await;
+    assert_eq!(disabled.status, 200);
+    assert_eq!(
+        login(&api, &a.key, "sam@example.com", SHOPPER_PASSWORD)
+            .await
+            .status,
+        401
+    );
+    let refreshed = api
+        .send(
+            api.post("/store/auth/refresh")
+                .header("x-api-key", &a.key)
+                .json(json!({"refresh_token": sam_refresh})),
+        )
+        .await;
+    assert_eq!(refreshed.status, 401);
+    api.send(
+        staff(api.patch(&format!("/admin/customers/{sam}"))).json(json!({"status": "active"})),
+    )
+    .await;
+    assert_eq!(
+        login(&api, &a.key, "sam@example.com", SHOPPER_PASSWORD)
+            .await
+            .status,
+        200
+    );
+
+    // Another company's staff find nothing; a read-only role cannot change anything.
+    let foreign = api
+        .send(api.get(&format!("/admin/customers/{sam}")).token(&b.staff))
+        .await;
+    assert_eq!(foreign.status, 404);
+    let foreign = api
+        .send(
+            api.get(&format!("/admin/customers/{sam}/export"))
+                .token(&b.staff),
+        )
+        .await;
+    assert_eq!(foreign.status, 404);
+}
+
+async fn export_holds_everything_and_erase_removes_it(api: Api) {
+    let a = shop(&api, "acme").await;
+    let (id, access, _) = shopper(&api, &a, "sam@example.com").await;
+    for postal in ["10115", "10117"] {
+        let r = api
+            .send(
+                api.post("/store/customers/me/addresses")
+                    .header("x-api-key", &a.key)
+                    .token(&access)
+                    .json(address(postal)),
+            )
+            .await;
+        assert_eq!(r.status, 201);
+    }
+    let export = api
+        .send(
+            api.get(&format!("/admin/customers/{id}/export"))
+                .token(&a.staff),
+        )
+        .await;
+    assert_eq!(export.status, 200);
+    assert_eq!(export.body["customer"]["email"], "sam@example.com");
+    assert_eq!(export.body["addresses"].as_array().unwrap().len(), 2);
+    assert_eq!(export.body["sessions"].as_array().unwrap().len(), 1);
+    assert_eq!(export.body["sessions"][0]["ip"], "198.51.100.7");
+
+    let erased = api
+        .send(
+            api.delete(&format!("/admin/customers/{id}"))
+                .token(&a.staff),
+        )
+        .await;
+    assert_eq!(erased.status, 204);
+    let items = raw_partition(&api, format!("T#{}#CUSTOMER#{id}", a.id)).await;
+    assert_eq!(
+        items.len(),
+        1,
+        "only the anonymised profile stays: {items:?}"
+    );
+    let text = serde_json::to_string(&items).unwrap();
+    for personal in [
+        "sam@example.com",
+        "Shopper",
+        "Invalidenstr",
+        "argon2",
+        "gsi1pk",
+    ] {
+        assert!(!text.contains(personal), "{personal} in {text}");
+    }
+    assert_eq!(items[0]["status"], "erased");
+    assert!(raw(
+        &api,
+        Key::new(
+            format!("T#{}#CUSTOMER_EMAIL#sam@example.com", a.id),
+            "EMAIL"
+        )
+    )
+    .await
+    .is_none());
+    assert!(raw_partition(&api, format!("T#{}#SESSIONS#{id}", a.id))
+        .await
+        .is_empty());
+    let me = api
+        .send(
+            api.get("/store/customers/me")
+                .header("x-api-key", &a.key)
+                .token(&access),
+        )
+        .await;
+    assert_eq!(me.status, 401, "an erased customer's token opens nothing");
+    assert_eq!(
+        login(&api, &a.key, "sam@example.com", SHOPPER_PASSWORD)
+            .await
+            .status,
+        401
+    );
+    let listed = api.send(api.get("/admin/customers").token(&a.staff)).await;
+    assert!(listed.body["data"].as_array().unwrap().is_empty());
+    let patched = api
+        .send(
+            api.patch(&format!("/admin/customers/{id}"))
+                .token(&a.staff)
+                .json(json!({"note": "x"})),
+        )
+        .await;
+    assert_eq!((patched.status, patched.code()), (409, "customer_erased"));
+    // The email is free again.
+    shopper(&api, &a, "sam@example.com").await;
+}
+
+// CORS ------------------------------------------------------------------------------------------
+
+async fn storefront_origins_follow_the_security_settings(api: Api) {
+    let a = shop(&api, "acme").await;
+    let preflight = api
+        .send(
+            api.call_method("OPTIONS", "/store/info")
+                .header("origin", "https://shop.example.com")
+                .header("access-control-request-method", "GET"),
+        )
+        .await;
+    assert_eq!(preflight.status, 204);
+    assert_eq!(
+        preflight.header("access-control-allow-origin"),
+        Some("https://shop.example.com")
+    );
+    assert!(preflight
+        .header("access-control-allow-headers")
+        .unwrap()
+        .contains("x-api-key"));
+
+    let from = |origin: &str| {
+        api.send(
+            api.get("/store/info")
+                .header("x-api-key", &a.key)
+                .header("origin", origin),
+        )
+    };
+    let open = from("https://anything.example").await;
+    assert_eq!(open.status, 200, "no list: every origin");
+    assert_eq!(
+        open.header("access-control-allow-origin"),
+        Some("https://anything.example")
+    );
+    let set = api
+        .send(
+            api.patch("/admin/settings/security")
+                .token(&a.staff)
+                .json(json!({"allowed_origins": ["https://shop.example.com"]})),
+        )
+        .await;
+    assert_eq!(set.status, 200, "{:?}", set.body);
+    let refused = from("https://evil.example").await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (403, "origin_not_allowed")
+    );
+    assert!(refused.header("access-control-allow-origin").is_none());
+    let allowed = from("https://shop.example.com").await;
+    assert_eq!(allowed.status, 200);
+    assert_eq!(
+        allowed.header("access-control-allow-origin"),
+        Some("https://shop.example.com")
+    );
+    assert!(allowed
+        .header("access-control-expose-headers")
+        .unwrap()
+        .contains("etag"));
+    // Servers and apps send no Origin and are not affected.
+    let server = api
+        .send(api.get("/store/info").header("x-api-key", &a.key))
+        .await;
+    assert_eq!(server.status, 200);
+}
+
+// Every storefront route ---------------------------------------------------------------------------
+
+async fn every_storefront_route_checks_key_scope_and_token(api: Api) {
+    let a = shop(&api, "acme").await;
+    let b = shop(&api, "bolt").await;
+    let (_, access, _) = shopper(&api, &a, "sam@example.com").await;
+    let unscoped = create_key(&api, &a.staff, &["carts.write"]).await["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let revoked = create_key(&api, &a.staff, &ALL_SCOPES).await;
+    let revoked_id = revoked["id"].as_str().unwrap();
+    let revoked = revoked["secret"].as_str().unwrap().to_owned();
+    api.send(
+        api.delete(&format!("/admin/api-keys/{revoked_id}"))
+            .token(&a.staff),
+    )
+    .await;
+    let mut checked = 0;
+    for route in shared::routes::ALL {
+        let (Access::StoreKey(_) | Access::StoreCustomer(_)) = route.access else {
+            continue;
+        };
+        let path = route
+            .path
+            .split('/')
+            .map(|s| if s.starts_with('{') { "x_1" } else { s })
+            .collect::<Vec<_>>()
+            .join("/");
+        let call = |key: Option<&str>, token: Option<&str>| {
+            let mut call = api.call_method(route.method.as_str(), &path);
+            if route.method == Method::Post || route.method == Method::Patch {
+                call = call.json(json!({}));
+            }
+            if let Some(key) = key {
+                call = call.header("x-api-key", key);
+            }
+            if let Some(token) = token {
+                call = call.token(token);
+            }
+            call
+        };
+        let token = Some(access.as_str());
+        let r = api.send(call(None, token)).await;
+        assert_eq!(r.status, 401, "{route:?} without a key");
+        let r = api.send(call(Some(&revoked), token)).await;
+        assert_eq!(r.status, 401, "{route:?} with a revoked key");
+        let r = api.send(call(Some(&unscoped), token)).await;
+        assert_eq!((r.status, r.code()), (403, "missing_scope"), "{route:?}");
+        if let Access::StoreCustomer(_) = route.access {
+            let r = api.send(call(Some(&b.key), token)).await;
+            assert_eq!(r.status, 401, "{route:?} with the other tenant's key");
+            let r = api.send(call(Some(&a.key), Some(&a.staff))).await;
+            assert_eq!(r.status, 401, "{route:?} with a staff token");
+            let r = api.send(call(Some(&a.key), None)).await;
+            assert_eq!(r.status, 401, "{route:?} without a customer token");
+        }
+        checked += 1;
+    }
+    assert!(checked >= 18, "{checked} storefront routes");
+
+    // Staff routes of this issue refuse a customer token, and need their permissions.
+    let mut admin_checked = 0;
+    for route in shared::routes::ALL {
+        let Access::Staff(permission) = route.access else {
+            continue;
+        };
+        if !(permission.starts_with("customers.") || permission == "api_keys.manage") {
+            continue;
+        }
+        let path = route.path.replace("{id}", "x_1");
+        let mut call = api
+            .call_method(route.method.as_str(), &path)
+            .header("x-api-key", &a.key)
+            .token(&access);
+        if route.method.has_body() {
+            call = call.json(json!({}));
+        }
+        assert_eq!(api.send(call).await.status, 401, "{route:?}");
+        admin_checked += 1;
+    }
+    assert!(admin_checked >= 16, "{admin_checked} admin routes");
+}
+
+api_cases!(
+    api_keys_are_shown_once_and_stored_as_hashes,
+    scopes_rotation_and_revocation_decide_access,
+    a_key_revoked_elsewhere_stops_working_within_the_cache_bound,
+    last_use_is_recorded_at_most_once_a_minute,
+    shoppers_register_log_in_refresh_and_log_out,
+    repeated_failed_logins_lock_the_account_out,
+    tokens_never_cross_audiences_tenants_or_keys,
+    verification_and_password_reset_go_through_email,
+    profile_password_and_sessions,
+    address_book_keeps_one_default_of_each_kind,
+    concurrent_address_changes_keep_the_book_consistent,
+    staff_find_group_and_disable_customers,
+    export_holds_everything_and_erase_removes_it,
+    storefront_origins_follow_the_security_settings,
+    every_storefront_route_checks_key_scope_and_token,
+);
