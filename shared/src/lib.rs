@@ -21,6 +21,7 @@ pub mod mail;
 pub mod observe;
 pub mod queue;
 pub mod routes;
+pub mod sealed;
 pub mod settings;
 pub mod staff;
 pub mod store;

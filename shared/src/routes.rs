@@ -86,5 +86,6 @@ route_table!(
     customers::routes::GET_ADDRESS,
     customers::routes::PATCH_ADDRESS,
     customers::routes::DELETE_ADDRESS,
+    customers::routes::JWKS,
     http::cors::PREFLIGHT,
 );

@@ -174,6 +174,33 @@ async fn api_keys_are_shown_once_and_stored_as_hashes(api: Api) {
         "nothing half-written"
     );
 
+    // A retried create replays the first answer, yet the table holds no secret in clear.
+    let create = || {
+        api.send(
+            api.post("/admin/api-keys")
+                .token(&a.staff)
+                .header("idempotency-key", "create-key-1")
+                .json(json!({"name": "Retried", "scopes": ["store.read"]})),
+        )
+    };
+    let first = create().await;
+    let again = create().await;
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(again.body["secret"], first.body["secret"]);
+    let secret = first.body["secret"].as_str().unwrap();
+    let everything = api
+        .app
+        .table
+        .query(&Query::partition(Index::Table, format!("T#{}#APIKEYS", a.id)).limit(1000))
+        .await
+        .unwrap()
+        .items;
+    assert!(!serde_json::to_string(&everything)
+        .unwrap()
+        .contains(&secret[3..]));
+    let idempotency_items = scan_for(&api, &a.id, &secret[3..]).await;
+    assert!(idempotency_items.is_empty(), "{idempotency_items:?}");
+
     // Another company sees none of it.
     let b = shop(&api, "bolt").await;
     let other = api
@@ -329,6 +356,34 @@ async fn last_use_is_recorded_at_most_once_a_minute(api: Api) {
     assert!(shown.body["last_used_at"].is_string());
 }
 
+/// Stored idempotency records of a tenant that contain `needle` in clear.
+async fn scan_for(api: &Api, tenant: &str, needle: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    // Idempotency records live under `T#<tenant>#IDEM#<hash>`; the embedded store can list them
+    // all, DynamoDB Local needs their exact key, so read the one this test wrote.
+    let staff: Vec<_> = raw_partition(api, format!("T#{tenant}#ORG"))
+        .await
+        .into_iter()
+        .filter(|i| i["entity"] == "staff_user")
+        .collect();
+    for user in staff {
+        use sha2::Digest;
+        let digest =
+            sha2::Sha256::digest(format!("{}\ncreate-key-1", user["id"].as_str().unwrap()));
+        let key = Key::new(format!("T#{tenant}#IDEM#{}", hex::encode(digest)), "IDEM");
+        if let Some(item) = raw(api, key).await {
+            assert_eq!(item["state"], "completed");
+            let text = serde_json::to_string(&item).unwrap();
+            if text.contains(needle) {
+                found.push(text);
+            }
+        } else {
+            panic!("no idempotency record for the retried create");
+        }
+    }
+    found
+}
+
 trait NowEpoch {
     fn now_epoch(&self) -> i64;
 }
@@ -426,6 +481,59 @@ async fn shoppers_register_log_in_refresh_and_log_out(api: Api) {
         .await;
     assert_eq!(out.status, 204);
     assert_eq!(refresh_call(&refresh2, &a.key).await.status, 401);
+}
+
+async fn registrations_are_throttled_per_source(api: Api) {
+    let a = shop(&api, "acme").await;
+    let register = |i: usize, ip: &str| {
+        api.send(
+            api.post("/store/auth/register")
+                .header("x-api-key", &a.key)
+                .from_ip(ip)
+                .json(
+                    json!({"email": format!("probe{i}@example.com"), "password": SHOPPER_PASSWORD}),
+                ),
+        )
+    };
+    for i in 0..20 {
+        assert_eq!(register(i, "203.0.113.9").await.status, 201);
+    }
+    let limited = register(20, "203.0.113.9").await;
+    assert_eq!(limited.status, 429);
+    assert!(limited.header("retry-after").is_some());
+    assert_eq!(
+        register(21, "203.0.113.10").await.status,
+        201,
+        "other sources are not"
+    );
+}
+
+async fn customer_tokens_verify_with_their_own_published_keys(api: Api) {
+    let a = shop(&api, "acme").await;
+    let (_, access, _) = shopper(&api, &a, "sam@example.com").await;
+    let store_keys = api.send(api.get("/store/.well-known/jwks.json")).await;
+    let staff_keys = api.send(api.get("/.well-known/jwks.json")).await;
+    assert_eq!(store_keys.status, 200);
+    let kid = |jwks: &Response| jwks.body["keys"][0]["kid"].as_str().unwrap().to_owned();
+    assert_ne!(kid(&store_keys), kid(&staff_keys), "separate signing keys");
+    use base64::Engine;
+    let header: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(access.split('.').next().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["kid"], kid(&store_keys).as_str());
+    assert_eq!(header["typ"], "at+jwt");
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(access.split('.').nth(1).unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["aud"], "store");
+    assert_eq!(claims["tid"], a.id.as_str());
+    assert!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap() <= 900);
 }
 
 async fn repeated_failed_logins_lock_the_account_out(api: Api) {
@@ -1236,6 +1344,8 @@ api_cases!(
     last_use_is_recorded_at_most_once_a_minute,
     shoppers_register_log_in_refresh_and_log_out,
     repeated_failed_logins_lock_the_account_out,
+    registrations_are_throttled_per_source,
+    customer_tokens_verify_with_their_own_published_keys,
     tokens_never_cross_audiences_tenants_or_keys,
     verification_and_password_reset_go_through_email,
     profile_password_and_sessions,

@@ -197,11 +197,15 @@ pub struct Jwks {
     pub keys: Vec<Jwk>,
 }
 
+/// A key set, cacheable for five minutes (publish a new key at least that long before signing
+/// with it).
+pub(crate) fn jwks_response(keys: &super::tokens::TokenKeys) -> ApiResponse {
+    ApiResponse::json(200, &Jwks { keys: keys.jwks() })
+        .header("cache-control", "public, max-age=300")
+}
+
 fn jwks(ctx: Ctx) -> HandlerFuture {
-    Box::pin(async move {
-        let keys = ctx.app.config.staff_tokens().jwks();
-        Ok(ApiResponse::json(200, &Jwks { keys }).header("cache-control", "public, max-age=300"))
-    })
+    Box::pin(async move { Ok(jwks_response(ctx.app.config.staff_tokens())) })
 }
 
 pub static JWKS: Route = Route {

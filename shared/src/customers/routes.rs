@@ -483,3 +483,23 @@ pub static DELETE_ADDRESS: Route = Route {
             .errors(&[404, 409, 412])
     },
 };
+
+fn jwks(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        Ok(crate::auth::routes::jwks_response(
+            ctx.app.config.customer_tokens(),
+        ))
+    })
+}
+
+pub static JWKS: Route = Route {
+    name: "store_jwks",
+    method: Method::Get,
+    path: "/store/.well-known/jwks.json",
+    access: Access::Public,
+    summary: "The public keys that verify customer access tokens (for storefront servers)",
+    tag: TAG,
+    aws: AwsAccess::NONE,
+    handler: jwks,
+    doc: || RouteDoc::new().response::<crate::auth::routes::Jwks>(200, "A JSON Web Key Set"),
+};

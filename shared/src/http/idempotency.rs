@@ -3,7 +3,9 @@
 //! the first request is still running answers 409.
 //!
 //! Keys are scoped to the tenant and the caller. A request that fails with a server error, a
-//! conflict or a rate limit releases its key so that a retry runs again.
+//! conflict or a rate limit releases its key so that a retry runs again. Stored bodies are
+//! encrypted: some answers carry secrets shown once (a new API key, sign-in tokens), and the
+//! table must never hold those in clear.
 
 use super::dispatch::run_handler;
 use super::route::Handler;
@@ -91,7 +93,7 @@ pub(crate) async fn run(ctx: Ctx, handler: Handler) -> Result<ApiResponse, ApiEr
                 ));
             }
             if existing.get("state").and_then(Value::as_str) == Some("completed") {
-                return Ok(replay(&existing));
+                return Ok(replay(&app, &key, &existing));
             }
             let locked_until = existing
                 .get("locked_until")
@@ -148,7 +150,14 @@ pub(crate) async fn run(ctx: Ctx, handler: Handler) -> Result<ApiResponse, ApiEr
                     .set("state", "completed")
                     .set("status", status)
                     .set("headers", Value::Array(headers))
-                    .set("body", String::from_utf8_lossy(&response.body).into_owned())
+                    .set(
+                        "body",
+                        crate::sealed::seal(
+                            &body_key(&app),
+                            &key.pk,
+                            &String::from_utf8_lossy(&response.body),
+                        ),
+                    )
                     .remove("locked_until"),
                 Some(Condition::Exists),
             )
@@ -166,16 +175,19 @@ pub(crate) async fn run(ctx: Ctx, handler: Handler) -> Result<ApiResponse, ApiEr
     result
 }
 
-fn replay(stored: &Item) -> ApiResponse {
+fn body_key(app: &crate::app::App) -> [u8; 32] {
+    app.config.derived_key("idempotency-responses")
+}
+
+fn replay(app: &crate::app::App, key: &Key, stored: &Item) -> ApiResponse {
     let status = stored.get("status").and_then(Value::as_u64).unwrap_or(200) as u16;
+    let body = stored
+        .get("body")
+        .and_then(Value::as_str)
+        .and_then(|sealed| crate::sealed::open(&body_key(app), &key.pk, sealed))
+        .unwrap_or_default();
     let mut response = ApiResponse::new(status)
-        .body(
-            stored
-                .get("body")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned(),
-        )
+        .body(body)
         .header("idempotent-replayed", "true");
     for pair in stored
         .get("headers")
