@@ -444,6 +444,16 @@ async fn shoppers_register_log_in_refresh_and_log_out(api: Api) {
     let signed_in = login(&api, &a.key, "SAM@example.com", SHOPPER_PASSWORD).await;
     assert_eq!(signed_in.status, 200);
     assert_eq!(signed_in.body["customer"]["id"], id.as_str());
+    // Store-call counts would tell an unknown email from a wrong password.
+    for r in [&wrong, &unknown, &signed_in, &taken] {
+        assert!(r.header("server-timing").is_none());
+    }
+    if api.backend == "embedded" {
+        assert!(
+            me.header("server-timing").is_some(),
+            "shown to a signed-in customer"
+        );
+    }
 
     let refresh_call = |token: &str, key: &str| {
         api.send(

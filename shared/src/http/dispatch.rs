@@ -23,10 +23,16 @@ pub async fn dispatch(app: &Arc<App>, router: &Router, req: ApiRequest) -> ApiRe
     let ((response, route, tenant), counters) =
         observe::measure(handle(app, router, req, &request_id)).await;
     let elapsed = started.elapsed();
-    // Store-call counts on public routes (sign-in, password reset) would tell an unknown company
-    // from an unknown email from a wrong password: timing is shown to authenticated callers only.
-    let public = route.is_none_or(|r| r.access == super::Access::Public);
-    let mut response = finish(app, response, &request_id, &counters, elapsed, !public);
+    // Store-call counts on sign-in and password reset would tell an unknown company or email
+    // from a wrong password: timing is shown only to callers signed in as a person (staff or
+    // customer), never on routes anyone (or any holder of a publishable key) may call.
+    let signed_in = route.is_some_and(|r| {
+        matches!(
+            r.access,
+            super::Access::Staff(_) | super::Access::StaffSelf | super::Access::StoreCustomer(_)
+        )
+    });
+    let mut response = finish(app, response, &request_id, &counters, elapsed, signed_in);
     if let Some(origin) = origin.filter(|_| method != "OPTIONS") {
         if !refused_origin(&response) {
             response = super::cors::allow(response, &origin);

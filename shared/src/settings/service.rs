@@ -416,7 +416,7 @@ pub fn seed_ops(
     let values = serde_json::to_value(&general).expect("settings serialise");
     let now = rfc3339(app.clock.now());
     let change = Change {
-        id: app.ids.ulid(),
+        id: app.ids.new_id("chg"),
         group: Group::General.name().to_owned(),
         version: 1,
         changed_at: now.clone(),
