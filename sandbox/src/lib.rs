@@ -3,6 +3,7 @@
 //! `--aws`.
 
 pub mod docs;
+pub mod seed;
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};

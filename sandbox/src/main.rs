@@ -28,6 +28,15 @@ struct Args {
     /// With --aws: create the table, queues and bucket if they are missing (emulators).
     #[arg(long, env = "SANDBOX_CREATE_RESOURCES", requires = "aws")]
     create_resources: bool,
+    /// Fill the sandbox with demo data: `demo` makes a company with a storefront key, categories
+    /// and about fifty products (skipped when the demo company exists).
+    #[arg(long, value_enum)]
+    seed: Option<Seed>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum Seed {
+    Demo,
 }
 
 #[tokio::main]
@@ -59,6 +68,29 @@ async fn main() -> anyhow::Result<()> {
             println!("  mail outbox     {}", dir.join("outbox").display());
         }
         Storage::Aws { .. } => println!("  data            AWS services from the environment"),
+    }
+    if let Some(Seed::Demo) = args.seed {
+        let seeded = sandbox::seed::demo(
+            sandbox.app.clone(),
+            sandbox.embedded.as_ref().map(|e| e.blobs.clone()),
+        )
+        .await?;
+        println!();
+        match &seeded.storefront_key {
+            Some(key) => {
+                println!("Demo data: {} products", seeded.products);
+                println!("  storefront key  {key}");
+            }
+            None => println!("Demo data: already there (its storefront key was printed then)"),
+        }
+        println!(
+            "  owner sign-in   company {}, {} / {}",
+            sandbox::seed::HANDLE,
+            sandbox::seed::OWNER_EMAIL,
+            sandbox::seed::OWNER_PASSWORD
+        );
+        println!("  try             curl -H 'x-api-key: <key>' {base}/store/products");
+        println!();
     }
     println!("Press Ctrl-C to stop.");
     shutdown_signal().await;

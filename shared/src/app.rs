@@ -23,6 +23,8 @@ pub struct App {
     pub settings_cache: crate::settings::cache::Cache,
     /// API keys recently looked up by this container.
     pub api_key_cache: crate::api_keys::cache::Cache,
+    /// Category trees and attribute definitions recently read by this container.
+    pub taxonomy_cache: crate::catalog::taxonomy::Cache,
 }
 
 /// The parts an [`App`] is made of; each entry point chooses its adapters.
@@ -48,6 +50,7 @@ impl App {
             config: parts.config,
             settings_cache: Default::default(),
             api_key_cache: Default::default(),
+            taxonomy_cache: Default::default(),
         })
     }
 

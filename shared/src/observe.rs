@@ -22,15 +22,25 @@ tokio::task_local! {
     static COUNTERS: RefCell<Counters>;
 }
 
-/// Runs `work` with fresh counters and returns its output with what it counted.
+/// Runs `work` with fresh counters and returns its output with what it counted. Inside another
+/// measured unit (a benchmark or test measuring a whole request), the counts also add up into
+/// the enclosing one.
 pub async fn measure<F: Future>(work: F) -> (F::Output, Counters) {
-    COUNTERS
+    let (output, counters) = COUNTERS
         .scope(RefCell::new(Counters::default()), async move {
             let output = work.await;
             let counters = COUNTERS.with(|c| *c.borrow());
             (output, counters)
         })
-        .await
+        .await;
+    with(|outer| {
+        outer.store_calls += counters.store_calls;
+        outer.store_time += counters.store_time;
+        outer.capacity_units += counters.capacity_units;
+        outer.queue_calls += counters.queue_calls;
+        outer.blob_calls += counters.blob_calls;
+    });
+    (output, counters)
 }
 
 fn with(f: impl FnOnce(&mut Counters)) {

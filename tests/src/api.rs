@@ -144,6 +144,47 @@ impl Api {
         })
     }
 
+    /// The embedded app with its files on S3 in the moto server (presigned URLs point there).
+    pub async fn with_s3() -> Option<Api> {
+        let endpoint = emulator(crate::MOTO_ENDPOINT)?;
+        let clock = test_clock();
+        let shared_clock: Arc<dyn Clock> = Arc::new(clock.clone());
+        let sdk = shared::aws::for_emulator(&endpoint).await;
+        let blobs = shared::blobs::s3::S3Blobs::new(
+            shared::aws::s3(&sdk),
+            unique_name("bucket"),
+            shared_clock.clone(),
+        );
+        blobs.ensure_bucket().await.unwrap();
+        let files = tempfile::tempdir().unwrap();
+        let db = EmbeddedDb::memory(shared_clock.clone()).unwrap();
+        let outbox = files.path().join("outbox");
+        let app = App::new(Parts {
+            table: Arc::new(shared::store::embedded::EmbeddedTable::new(db.clone())),
+            queue: Arc::new(EmbeddedQueue::platform(db)),
+            blobs: Arc::new(blobs),
+            mailer: Arc::new(OutboxMailer::new(outbox.clone(), shared_clock.clone())),
+            clock: shared_clock,
+            ids: Arc::new(UlidGen::default()),
+            config: config(),
+        });
+        Some(Api {
+            app,
+            router: Router::new(shared::routes::ALL),
+            clock,
+            backend: "s3",
+            outbox,
+            delivered: Default::default(),
+            _files: files,
+        })
+    }
+
+    /// Sends a request and counts the store calls it made.
+    pub async fn send_counted(&self, call: Call) -> (Response, u32) {
+        let (response, counters) = shared::observe::measure(self.send(call)).await;
+        (response, counters.store_calls)
+    }
+
     pub fn get(&self, path: &str) -> Call {
         self.call("GET", path)
     }

@@ -248,6 +248,14 @@ impl Blobs for LocalBlobs {
         })
     }
 
+    async fn published_url(&self, key: &str) -> Result<String, BlobError> {
+        validate_key(key)?;
+        let expires_at = super::published_since(self.clock.now()) + super::PUBLISHED_FOR;
+        let expires = expires_at.unix_timestamp().to_string();
+        let signature = self.sign(&["GET", key, &expires]);
+        Ok(self.url(key, &[("expires", expires), ("signature", signature)]))
+    }
+
     async fn presign_get(
         &self,
         key: &str,

@@ -65,6 +65,19 @@ pub trait Blobs: Send + Sync {
         key: &str,
         expires_in: Duration,
     ) -> Result<PresignedRequest, BlobError>;
+    /// A GET URL for an object everyone may see (product images): signed from the start of the
+    /// current UTC day for [`PUBLISHED_FOR`], so it stays the same all day and browsers can cache
+    /// what it points at. With temporary AWS credentials (a function's role) S3 honours it only
+    /// while those credentials last.
+    async fn published_url(&self, key: &str) -> Result<String, BlobError>;
+}
+
+/// How long a published URL is signed for, from the start of its day.
+pub const PUBLISHED_FOR: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// The start of the UTC day of `now`: when published URLs of that day are signed.
+pub fn published_since(now: OffsetDateTime) -> OffsetDateTime {
+    now.replace_time(time::Time::MIDNIGHT)
 }
 
 /// The longest lifetime of a presigned URL this platform hands out.

@@ -190,6 +190,24 @@ impl Blobs for S3Blobs {
         Ok(self.presigned(request, spec.expires_in))
     }
 
+    async fn published_url(&self, key: &str) -> Result<String, BlobError> {
+        validate_key(key)?;
+        let config = PresigningConfig::builder()
+            .start_time(super::published_since(self.clock.now()).into())
+            .expires_in(super::PUBLISHED_FOR)
+            .build()
+            .map_err(|e| BlobError::Invalid(e.to_string()))?;
+        let request = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .presigned(config)
+            .await
+            .map_err(sdk_err)?;
+        Ok(request.uri().to_owned())
+    }
+
     async fn presign_get(
         &self,
         key: &str,

@@ -4,41 +4,36 @@
 //! Bound: a change made through one container is seen at once by that container and within
 //! [`TTL_MS`] (30 seconds) by every other container.
 
+use crate::ttl_cache::TtlCache;
 use serde_json::Value;
-use std::collections::HashMap;
-use std::sync::Mutex;
 
 pub const TTL_MS: i64 = 30_000;
 /// Entries kept at most; beyond it the cache starts over (a container serves few tenants).
 const CAPACITY: usize = 10_000;
 
-/// (tenant, group) → (expires at, epoch milliseconds; the group's values)
-type Entries = HashMap<(String, &'static str), (i64, Value)>;
-
-#[derive(Default)]
+/// (tenant, group) → the group's values.
 pub struct Cache {
-    entries: Mutex<Entries>,
+    entries: TtlCache<(String, &'static str), Value>,
+}
+
+impl Default for Cache {
+    fn default() -> Self {
+        Cache {
+            entries: TtlCache::new(TTL_MS, CAPACITY),
+        }
+    }
 }
 
 impl Cache {
     pub fn get(&self, tenant: &str, group: &'static str, now_ms: i64) -> Option<Value> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries
-            .get(&(tenant.to_owned(), group))
-            .filter(|(expires, _)| *expires > now_ms)
-            .map(|(_, value)| value.clone())
+        self.entries.get(&(tenant.to_owned(), group), now_ms)
     }
 
     pub fn put(&self, tenant: &str, group: &'static str, now_ms: i64, value: Value) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= CAPACITY {
-            entries.clear();
-        }
-        entries.insert((tenant.to_owned(), group), (now_ms + TTL_MS, value));
+        self.entries.put((tenant.to_owned(), group), now_ms, value);
     }
 
     pub fn invalidate(&self, tenant: &str, group: &'static str) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.remove(&(tenant.to_owned(), group));
+        self.entries.invalidate(&(tenant.to_owned(), group));
     }
 }

@@ -1,0 +1,20 @@
+//! The catalog: products with their options, variants and images; attribute definitions; the
+//! category tree; and the storefront's view of them.
+//!
+//! A product is one item holding its options, variants (at most 100) and images, so the product
+//! page is one read after the handle lookup and every change to a product is one conditional
+//! write. Listing entries (one per sort order) summarise each product in one partition, so a
+//! listing page is one query. Categories and attribute definitions are the company's taxonomy:
+//! one small partition, cached per container.
+
+pub mod admin_routes;
+pub mod images;
+pub mod listing;
+pub mod model;
+pub mod service;
+pub mod store;
+pub mod store_routes;
+pub mod taxonomy;
+pub mod taxonomy_routes;
+pub mod text;
+pub mod variant_routes;

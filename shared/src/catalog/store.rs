@@ -1,0 +1,320 @@
+//! Where the catalog lives.
+//!
+//! | item | pk | sk |
+//! |---|---|---|
+//! | product (options, variants, images inside) | `T#<t>#PRODUCT#<id>` | `PRODUCT` |
+//! | product handle guard and lookup | `T#<t>#PRODUCT_HANDLE#<handle>` | `HANDLE` |
+//! | SKU guard | `T#<t>#SKU#<SKU in upper case>` | `SKU` |
+//! | listing entry, one per sort order | `T#<t>#PRODUCT_LIST` | `C#<created>#<id>`, `U#<updated>#<id>`, `T#<title key>#<id>`, `P#<lowest price, 19 digits>#<id>` |
+//! | category | `T#<t>#TAXONOMY` | `CAT#<id>` |
+//! | attribute definition | `T#<t>#TAXONOMY` | `ATTR#<id>` |
+//! | taxonomy version (serialises tree changes) | `T#<t>#TAXONOMY` | `VERSION` |
+//! | category handle guard | `T#<t>#CATEGORY_HANDLE#<handle>` | `HANDLE` |
+//! | attribute key guard | `T#<t>#ATTRIBUTE_KEY#<key>` | `KEY` |
+//! | pending image upload | `T#<t>#UPLOAD#<upload id>` | `UPLOAD` |
+
+use super::listing::Summary;
+use super::model::{AttributeDefinition, Category, Product};
+use crate::auth::TenantId;
+use crate::store::{self, attr, Condition, Index, Item, Key, Query, SortKey, StoreError, Table};
+use crate::store::{TxOp, Update};
+use serde_json::Value;
+
+pub const PRODUCT: &str = "product";
+pub const ENTRY: &str = "product_list_entry";
+pub const CATEGORY: &str = "category";
+pub const ATTRIBUTE: &str = "attribute_definition";
+
+pub fn product_key(tenant: &TenantId, id: &str) -> Key {
+    Key::new(format!("T#{tenant}#PRODUCT#{id}"), "PRODUCT")
+}
+
+pub fn handle_key(tenant: &TenantId, handle: &str) -> Key {
+    Key::new(format!("T#{tenant}#PRODUCT_HANDLE#{handle}"), "HANDLE")
+}
+
+pub fn sku_key(tenant: &TenantId, sku: &str) -> Key {
+    Key::new(format!("T#{tenant}#SKU#{}", sku.to_uppercase()), "SKU")
+}
+
+pub fn list_partition(tenant: &TenantId) -> String {
+    format!("T#{tenant}#PRODUCT_LIST")
+}
+
+fn taxonomy_partition(tenant: &TenantId) -> String {
+    format!("T#{tenant}#TAXONOMY")
+}
+
+pub fn category_key(tenant: &TenantId, id: &str) -> Key {
+    Key::new(taxonomy_partition(tenant), format!("CAT#{id}"))
+}
+
+pub fn attribute_key(tenant: &TenantId, id: &str) -> Key {
+    Key::new(taxonomy_partition(tenant), format!("ATTR#{id}"))
+}
+
+fn taxonomy_version_key(tenant: &TenantId) -> Key {
+    Key::new(taxonomy_partition(tenant), "VERSION")
+}
+
+pub fn category_handle_key(tenant: &TenantId, handle: &str) -> Key {
+    Key::new(format!("T#{tenant}#CATEGORY_HANDLE#{handle}"), "HANDLE")
+}
+
+pub fn attribute_key_guard(tenant: &TenantId, key: &str) -> Key {
+    Key::new(format!("T#{tenant}#ATTRIBUTE_KEY#{key}"), "KEY")
+}
+
+pub fn upload_key(tenant: &TenantId, id: &str) -> Key {
+    Key::new(format!("T#{tenant}#UPLOAD#{id}"), "UPLOAD")
+}
+
+/// A small item that only claims a key (a handle, a SKU), pointing at its owner.
+pub fn guard_put(key: Key, entity: &str, fields: &[(&str, &str)]) -> TxOp {
+    let mut item = Item::new();
+    item.insert(attr::PK.into(), key.pk.into());
+    item.insert(attr::SK.into(), key.sk.into());
+    item.insert(attr::ENTITY.into(), entity.into());
+    item.insert(attr::VERSION.into(), 1.into());
+    for (name, value) in fields {
+        item.insert((*name).into(), (*value).into());
+    }
+    TxOp::Put {
+        item,
+        condition: Some(Condition::NotExists),
+    }
+}
+
+pub fn delete(key: Key) -> TxOp {
+    TxOp::Delete {
+        key,
+        condition: None,
+    }
+}
+
+// Products -----------------------------------------------------------------------------------------
+
+/// Writes a product; `expected` is the version read (0 for a new product).
+pub fn product_put(tenant: &TenantId, product: &Product, expected: u64) -> TxOp {
+    let mut stored = product.clone();
+    for image in &mut stored.images {
+        image.url.clear();
+    }
+    TxOp::Put {
+        item: store::to_item(&product_key(tenant, &product.id), PRODUCT, &stored),
+        condition: Some(if expected == 0 {
+            Condition::NotExists
+        } else {
+            Condition::VersionIs(expected)
+        }),
+    }
+}
+
+pub fn product_delete(tenant: &TenantId, product: &Product) -> TxOp {
+    TxOp::Delete {
+        key: product_key(tenant, &product.id),
+        condition: Some(Condition::VersionIs(product.version)),
+    }
+}
+
+pub async fn product(
+    table: &dyn Table,
+    tenant: &TenantId,
+    id: &str,
+) -> Result<Option<Product>, StoreError> {
+    if !crate::ids::is_id(id, "prod") {
+        return Ok(None);
+    }
+    table
+        .get(&product_key(tenant, id))
+        .await?
+        .map(store::from_item)
+        .transpose()
+}
+
+/// The product a handle names (the storefront's product page: two reads).
+pub async fn product_by_handle(
+    table: &dyn Table,
+    tenant: &TenantId,
+    handle: &str,
+) -> Result<Option<Product>, StoreError> {
+    if handle.is_empty() || handle.len() > 100 {
+        return Ok(None);
+    }
+    let Some(guard) = table.get(&handle_key(tenant, handle)).await? else {
+        return Ok(None);
+    };
+    match guard.get("product_id").and_then(Value::as_str) {
+        Some(id) => product(table, tenant, id).await,
+        None => Ok(None),
+    }
+}
+
+// Listing entries --------------------------------------------------------------------------------
+
+/// The sort orders a listing entry exists for, with their sort-key prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    Created,
+    Updated,
+    Title,
+    Price,
+}
+
+impl Order {
+    pub const ALL: [Order; 4] = [Order::Created, Order::Updated, Order::Title, Order::Price];
+
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Order::Created => "C#",
+            Order::Updated => "U#",
+            Order::Title => "T#",
+            Order::Price => "P#",
+        }
+    }
+}
+
+/// The sort key of a summary's entry in one order.
+pub fn entry_sk(summary: &Summary, order: Order) -> String {
+    let value = match order {
+        Order::Created => summary.created_at.clone(),
+        Order::Updated => summary.updated_at.clone(),
+        Order::Title => summary.title_key(),
+        // Unpriced products sort last.
+        Order::Price => format!(
+            "{:019}",
+            summary
+                .price_min
+                .as_ref()
+                .map_or(i64::MAX, |m| m.amount.max(0))
+        ),
+    };
+    format!("{}{value}#{}", order.prefix(), summary.id)
+}
+
+/// The operations that move a product's listing entries from `before` to `after` (either may be
+/// absent: a new or a deleted product).
+pub fn entry_ops(
+    tenant: &TenantId,
+    before: Option<&Summary>,
+    after: Option<&Summary>,
+) -> Vec<TxOp> {
+    let mut ops = Vec::new();
+    for order in Order::ALL {
+        let old = before.map(|s| entry_sk(s, order));
+        let new = after.map(|s| entry_sk(s, order));
+        if let (Some(summary), Some(sk)) = (after, &new) {
+            let changed = before != Some(summary) || old.as_ref() != Some(sk);
+            if changed {
+                ops.push(TxOp::Put {
+                    item: store::to_item(
+                        &Key::new(list_partition(tenant), sk.clone()),
+                        ENTRY,
+                        summary,
+                    ),
+                    condition: None,
+                });
+            }
+        }
+        if let Some(old) = old {
+            if new.as_ref() != Some(&old) {
+                ops.push(delete(Key::new(list_partition(tenant), old)));
+            }
+        }
+    }
+    ops
+}
+
+/// One page of listing entries in an order, from where the previous page stopped.
+pub async fn entries(
+    table: &dyn Table,
+    tenant: &TenantId,
+    order: Order,
+    range: SortKey,
+    descending: bool,
+    limit: u32,
+    after: Option<Item>,
+) -> Result<(Vec<Item>, Option<Item>), StoreError> {
+    let mut query = Query::partition(Index::Table, list_partition(tenant))
+        .sk(match range {
+            SortKey::Any => SortKey::BeginsWith(order.prefix().into()),
+            other => other,
+        })
+        .limit(limit)
+        .after(after);
+    if descending {
+        query = query.backward();
+    }
+    let page = table.query(&query).await?;
+    Ok((page.items, page.last_key))
+}
+
+// Taxonomy ---------------------------------------------------------------------------------------
+
+/// Every category and attribute definition of the company, in one query.
+pub async fn taxonomy(
+    table: &dyn Table,
+    tenant: &TenantId,
+) -> Result<(Vec<Category>, Vec<AttributeDefinition>, u64), StoreError> {
+    let page = table
+        .query(&Query::partition(Index::Table, taxonomy_partition(tenant)).limit(2000))
+        .await?;
+    let (mut categories, mut attributes, mut version) = (Vec::new(), Vec::new(), 0);
+    for item in page.items {
+        match item.get(attr::ENTITY).and_then(Value::as_str) {
+            Some(CATEGORY) => categories.push(store::from_item(item)?),
+            Some(ATTRIBUTE) => attributes.push(store::from_item(item)?),
+            _ => {
+                version = item.get("counter").and_then(Value::as_u64).unwrap_or(0);
+            }
+        }
+    }
+    Ok((categories, attributes, version))
+}
+
+/// Moves the taxonomy to its next version, from the one read: concurrent changes to the tree
+/// (which could otherwise build a cycle between them) serialise on it.
+pub fn taxonomy_bump(tenant: &TenantId, read: u64) -> TxOp {
+    TxOp::Update {
+        key: taxonomy_version_key(tenant),
+        update: Update::new()
+            .set("counter", read + 1)
+            .set(attr::ENTITY, "taxonomy_version")
+            .set(attr::VERSION, 1),
+        condition: Some(if read == 0 {
+            Condition::NotExists
+        } else {
+            Condition::Number {
+                attr: "counter".into(),
+                cmp: crate::store::Comparison::Eq,
+                value: read as i64,
+            }
+        }),
+    }
+}
+
+pub fn category_put(tenant: &TenantId, category: &Category, expected: u64) -> TxOp {
+    TxOp::Put {
+        item: store::to_item(&category_key(tenant, &category.id), CATEGORY, category),
+        condition: Some(if expected == 0 {
+            Condition::NotExists
+        } else {
+            Condition::VersionIs(expected)
+        }),
+    }
+}
+
+pub fn attribute_put(tenant: &TenantId, definition: &AttributeDefinition, expected: u64) -> TxOp {
+    TxOp::Put {
+        item: store::to_item(
+            &attribute_key(tenant, &definition.id),
+            ATTRIBUTE,
+            definition,
+        ),
+        condition: Some(if expected == 0 {
+            Condition::NotExists
+        } else {
+            Condition::VersionIs(expected)
+        }),
+    }
+}

@@ -1,0 +1,422 @@
+//! `/store/products` and `/store/categories`: the catalog as shoppers see it. Only active
+//! products exist here: drafts and archived products (and their images) answer 404.
+
+use super::admin_routes::thumbnails;
+use super::listing::{self, Filter, Summary};
+use super::model::{Money, ProductOption, ProductStatus, Seo};
+use super::store::{self, Order};
+use super::taxonomy::{self, CategoryNode};
+use super::text::render_description;
+use crate::auth::routes::storefront;
+use crate::http::{
+    Access, ApiError, ApiResponse, AwsAccess, Ctx, FieldError, HandlerFuture, ListPage, Method,
+    Route, RouteDoc,
+};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+const TAG: &str = "storefront catalog";
+
+/// A product in a storefront listing.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductCard {
+    pub id: String,
+    pub handle: String,
+    pub title: String,
+    pub vendor: Option<String>,
+    pub product_type: Option<String>,
+    pub tags: Vec<String>,
+    pub price_min: Option<Money>,
+    pub price_max: Option<Money>,
+    pub image: Option<CardImage>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CardImage {
+    pub url: String,
+    pub alt: String,
+}
+
+impl From<Summary> for ProductCard {
+    fn from(s: Summary) -> Self {
+        ProductCard {
+            id: s.id,
+            handle: s.handle,
+            title: s.title,
+            vendor: s.vendor,
+            product_type: s.product_type,
+            tags: s.tags,
+            price_min: s.price_min,
+            price_max: s.price_max,
+            image: s.image.map(|i| CardImage {
+                url: i.url,
+                alt: i.alt,
+            }),
+        }
+    }
+}
+
+fn invalid(field: &str, code: &str, message: &str) -> ApiError {
+    ApiError::validation(vec![FieldError::new(field, code, message)])
+}
+
+fn list(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let tenant = storefront(&ctx)?;
+        let params = listing::params(&ctx.req.query)?;
+        let mut filter = Filter {
+            statuses: Some(vec![ProductStatus::Active]),
+            ..Filter::default()
+        };
+        let mut order = (Order::Created, true);
+        let (mut limit, mut cursor) = (None, None);
+        let mut taxonomy = None;
+        for (name, value) in &params {
+            match name.as_str() {
+                "category" => {
+                    let t = match &taxonomy {
+                        Some(t) => t,
+                        None => taxonomy.insert(taxonomy::cached(&ctx.app, tenant).await?),
+                    };
+                    // An unknown category lists nothing.
+                    filter.categories = Some(
+                        t.category_by_handle(value)
+                            .map(|c| t.subtree(&c.id))
+                            .unwrap_or_default(),
+                    );
+                }
+                "tag" => filter.tag = Some(value.clone()),
+                "type" => filter.product_type = Some(value.clone()),
+                "price_min" | "price_max" => {
+                    let amount: i64 = value
+                        .parse()
+                        .map_err(|_| invalid(name, "invalid", "an amount in minor units"))?;
+                    if name == "price_min" {
+                        filter.price_min = Some(amount);
+                    } else {
+                        filter.price_max = Some(amount);
+                    }
+                }
+                "sort" => {
+                    order = match value.as_str() {
+                        "newest" => (Order::Created, true),
+                        "title" => (Order::Title, false),
+                        "price" => (Order::Price, false),
+                        "-price" => (Order::Price, true),
+                        _ => {
+                            return Err(invalid(
+                                "sort",
+                                "invalid",
+                                "newest, title, price or -price",
+                            ))
+                        }
+                    }
+                }
+                "limit" => limit = Some(value.as_str()),
+                "cursor" => cursor = Some(value.as_str()),
+                other => match other.strip_prefix("attr.") {
+                    Some(key) => {
+                        let t = match &taxonomy {
+                            Some(t) => t,
+                            None => taxonomy.insert(taxonomy::cached(&ctx.app, tenant).await?),
+                        };
+                        if !t.attribute(key).is_some_and(|a| a.filterable) {
+                            return Err(invalid(
+                                other,
+                                "not_filterable",
+                                "not a filterable attribute",
+                            ));
+                        }
+                        filter.attributes.push((key.to_owned(), value.clone()));
+                    }
+                    None => {
+                        return Err(invalid(
+                            other,
+                            "unknown_parameter",
+                            "not a filter of this list",
+                        ))
+                    }
+                },
+            }
+        }
+        let limit = listing::limit(limit)?;
+        let fingerprint = listing::fingerprint("store-products", &params);
+        let (data, next_cursor) = listing::page(
+            &ctx.app,
+            tenant,
+            listing::PageRequest {
+                order: order.0,
+                descending: order.1,
+                filter: &filter,
+                limit,
+                fingerprint: &fingerprint,
+                cursor,
+            },
+        )
+        .await?;
+        let data: Vec<ProductCard> = thumbnails(&ctx.app, data)
+            .await?
+            .into_iter()
+            .map(ProductCard::from)
+            .collect();
+        Ok(ApiResponse::json(200, &ListPage { data, next_cursor }))
+    })
+}
+
+pub static LIST_PRODUCTS: Route = Route {
+    name: "store_list_products",
+    method: Method::Get,
+    path: "/store/products",
+    access: Access::StoreKey("products.read"),
+    summary: "Active products, filtered and sorted",
+    tag: TAG,
+    aws: AwsAccess {
+        blobs: true,
+        ..AwsAccess::READ
+    },
+    handler: list,
+    doc: || {
+        RouteDoc::new()
+            .description(
+                "One query per page. The sort order, and a price range when sorting by price, \
+                 are key conditions; category (with its descendants), tag, type and attribute \
+                 filters examine at most 300 products per page, so a short page with a cursor \
+                 means more may follow. Filter by a filterable attribute with `attr.<key>=<value>`.",
+            )
+            .query("category", "A category handle: its products and its descendants'", false)
+            .query("tag", "Products with this tag", false)
+            .query("type", "Products of this type", false)
+            .query("price_min", "Lowest price, in minor units", false)
+            .query("price_max", "Highest price, in minor units", false)
+            .query("sort", "newest (default), title, price or -price", false)
+            .query("limit", "Page size, 1 to 100 (default 20)", false)
+            .query("cursor", "The next_cursor of the previous page", false)
+            .page::<ProductCard>("A page of products")
+    },
+};
+
+/// A product page.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StoreProduct {
+    pub id: String,
+    pub handle: String,
+    pub title: String,
+    /// Sanitised HTML, safe to render.
+    pub description_html: String,
+    pub vendor: Option<String>,
+    pub product_type: Option<String>,
+    pub tags: Vec<String>,
+    pub seo: Seo,
+    pub options: Vec<ProductOption>,
+    pub variants: Vec<StoreVariant>,
+    pub images: Vec<StoreImage>,
+    /// The visible attributes: key → {label, value}.
+    pub attributes: BTreeMap<String, StoreAttribute>,
+    pub categories: Vec<StoreCategoryRef>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StoreVariant {
+    pub id: String,
+    pub sku: Option<String>,
+    pub price: Option<Money>,
+    pub compare_at_price: Option<Money>,
+    pub options: BTreeMap<String, String>,
+    pub image_id: Option<String>,
+    pub weight: Option<f64>,
+    /// Whether it can be bought (until inventory exists: whether it has a price).
+    pub available: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StoreImage {
+    pub id: String,
+    pub url: String,
+    pub alt: String,
+    pub position: u32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StoreAttribute {
+    pub label: String,
+    #[schema(value_type = Object)]
+    pub value: Value,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StoreCategoryRef {
+    pub id: String,
+    pub handle: String,
+    pub title: String,
+}
+
+fn product_page(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let tenant = storefront(&ctx)?;
+        let product = store::product_by_handle(ctx.app.table.as_ref(), tenant, ctx.param("handle"))
+            .await?
+            .filter(|p| p.status == ProductStatus::Active)
+            .ok_or_else(|| ApiError::not_found("product"))?;
+        let taxonomy = taxonomy::cached(&ctx.app, tenant).await?;
+        let mut images = Vec::new();
+        let mut sorted = product.images.clone();
+        sorted.sort_by_key(|i| i.position);
+        for i in sorted {
+            images.push(StoreImage {
+                url: ctx.app.blobs.published_url(&i.object_key).await?,
+                id: i.id,
+                alt: i.alt,
+                position: i.position,
+            });
+        }
+        let mut variants = product.variants.clone();
+        variants.sort_by_key(|v| v.position);
+        let page = StoreProduct {
+            description_html: render_description(&product.description, product.description_format),
+            variants: variants
+                .into_iter()
+                .map(|v| StoreVariant {
+                    available: v.price.is_some(),
+                    id: v.id,
+                    sku: v.sku,
+                    price: v.price,
+                    compare_at_price: v.compare_at_price,
+                    options: v.options,
+                    image_id: v.image_id,
+                    weight: v.weight,
+                })
+                .collect(),
+            images,
+            attributes: product
+                .attributes
+                .iter()
+                .filter_map(|(key, value)| {
+                    let definition = taxonomy.attribute(key).filter(|a| a.visible)?;
+                    Some((
+                        key.clone(),
+                        StoreAttribute {
+                            label: definition.label.clone(),
+                            value: value.clone(),
+                        },
+                    ))
+                })
+                .collect(),
+            categories: product
+                .category_ids
+                .iter()
+                .filter_map(|id| taxonomy.category(id))
+                .map(|c| StoreCategoryRef {
+                    id: c.id.clone(),
+                    handle: c.handle.clone(),
+                    title: c.title.clone(),
+                })
+                .collect(),
+            id: product.id,
+            handle: product.handle,
+            title: product.title,
+            vendor: product.vendor,
+            product_type: product.product_type,
+            tags: product.tags,
+            seo: product.seo,
+            options: product.options,
+        };
+        Ok(ApiResponse::json(200, &page))
+    })
+}
+
+pub static PRODUCT_PAGE: Route = Route {
+    name: "store_get_product",
+    method: Method::Get,
+    path: "/store/products/{handle}",
+    access: Access::StoreKey("products.read"),
+    summary: "An active product by its handle, with options, variants, images and attributes",
+    tag: TAG,
+    aws: AwsAccess {
+        blobs: true,
+        ..AwsAccess::READ
+    },
+    handler: product_page,
+    doc: || {
+        RouteDoc::new()
+            .description("Two reads: the handle, then the product (the taxonomy is cached).")
+            .response::<StoreProduct>(200, "The product")
+            .errors(&[404])
+    },
+};
+
+fn categories(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let tenant = storefront(&ctx)?;
+        let taxonomy = taxonomy::cached(&ctx.app, tenant).await?;
+        Ok(ApiResponse::json(
+            200,
+            &ListPage {
+                data: taxonomy.tree(),
+                next_cursor: None,
+            },
+        ))
+    })
+}
+
+pub static CATEGORIES: Route = Route {
+    name: "store_list_categories",
+    method: Method::Get,
+    path: "/store/categories",
+    access: Access::StoreKey("categories.read"),
+    summary: "The category tree",
+    tag: TAG,
+    aws: AwsAccess::READ,
+    handler: categories,
+    doc: || RouteDoc::new().page::<CategoryNode>("The top-level categories with their children"),
+};
+
+/// A category page: the category with its subtree and its path from the root.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StoreCategory {
+    #[serde(flatten)]
+    pub category: CategoryNode,
+    /// From the root down to the parent.
+    pub ancestors: Vec<StoreCategoryRef>,
+}
+
+fn category(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let tenant = storefront(&ctx)?;
+        let taxonomy = taxonomy::cached(&ctx.app, tenant).await?;
+        let found = taxonomy
+            .category_by_handle(ctx.param("handle"))
+            .ok_or_else(|| ApiError::not_found("category"))?;
+        let mut path = taxonomy.path(&found.id);
+        path.pop();
+        let page = StoreCategory {
+            category: taxonomy.subtree_node(&found.id).expect("found"),
+            ancestors: path
+                .into_iter()
+                .map(|c| StoreCategoryRef {
+                    id: c.id.clone(),
+                    handle: c.handle.clone(),
+                    title: c.title.clone(),
+                })
+                .collect(),
+        };
+        Ok(ApiResponse::json(200, &page))
+    })
+}
+
+pub static CATEGORY: Route = Route {
+    name: "store_get_category",
+    method: Method::Get,
+    path: "/store/categories/{handle}",
+    access: Access::StoreKey("categories.read"),
+    summary: "A category by its handle, with its children and ancestors",
+    tag: TAG,
+    aws: AwsAccess::READ,
+    handler: category,
+    doc: || {
+        RouteDoc::new()
+            .response::<StoreCategory>(200, "The category")
+            .errors(&[404])
+    },
+};
