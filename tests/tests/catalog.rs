@@ -461,6 +461,64 @@ async fn attributes_and_categories_form_a_checked_taxonomy(api: Api) {
         )
         .await;
     assert_eq!(bad.status, 422);
+    let material_id = material.body["id"].as_str().unwrap().to_owned();
+    let got = api
+        .send(a.admin(api.get(&format!("/admin/attributes/{material_id}"))))
+        .await;
+    assert_eq!(got.body["key"], "material");
+    let changed = api
+        .send(
+            a.admin(api.patch(&format!("/admin/attributes/{material_id}")))
+                .header("if-match", "\"1\"")
+                .json(json!({"label": "Fabric", "values": ["cotton", "wool", "linen"]})),
+        )
+        .await;
+    assert_eq!(changed.status, 200, "{:?}", changed.body);
+    assert_eq!(changed.body["label"], "Fabric");
+    let stale = api
+        .send(
+            a.admin(api.patch(&format!("/admin/attributes/{material_id}")))
+                .header("if-match", "\"1\"")
+                .json(json!({"label": "Late"})),
+        )
+        .await;
+    assert_eq!(stale.status, 412);
+    let retype = api
+        .send(
+            a.admin(api.patch(&format!("/admin/attributes/{material_id}")))
+                .json(json!({"type": "text"})),
+        )
+        .await;
+    assert_eq!(retype.status, 422, "the type stays");
+    let temp = api
+        .send(
+            a.admin(api.post("/admin/attributes"))
+                .json(json!({"key": "temp", "label": "Temp", "type": "number"})),
+        )
+        .await;
+    let temp_id = temp.body["id"].as_str().unwrap();
+    assert_eq!(
+        api.send(a.admin(api.delete(&format!("/admin/attributes/{temp_id}"))))
+            .await
+            .status,
+        204
+    );
+    let listed = api.send(a.admin(api.get("/admin/attributes"))).await;
+    assert_eq!(listed.body["data"].as_array().unwrap().len(), 1);
+    let reused = api
+        .send(
+            a.admin(api.post("/admin/attributes"))
+                .json(json!({"key": "temp", "label": "Temp", "type": "boolean"})),
+        )
+        .await;
+    assert_eq!(reused.status, 201, "a deleted key is free again");
+    let linen = api
+        .send(
+            a.admin(api.post("/admin/products"))
+                .json(json!({"title": "Linen", "attributes": {"material": "linen", "temp": true}})),
+        )
+        .await;
+    assert_eq!(linen.status, 201, "{:?}", linen.body);
     let wrong = api
         .send(
             a.admin(api.post("/admin/products"))
@@ -515,15 +573,41 @@ async fn attributes_and_categories_form_a_checked_taxonomy(api: Api) {
         )
         .await;
     assert_eq!((taken.status, taken.code()), (409, "handle_taken"));
+    let renamed = api
+        .send(
+            a.admin(api.patch(&format!("/admin/categories/{tees_id}")))
+                .header("if-match", "\"1\"")
+                .json(json!({"title": "T-Shirts", "handle": "t-shirts", "position": 2})),
+        )
+        .await;
+    assert_eq!(renamed.status, 200, "{:?}", renamed.body);
+    let got = api
+        .send(a.admin(api.get(&format!("/admin/categories/{tees_id}"))))
+        .await;
+    assert_eq!(got.body["handle"], "t-shirts");
+    let freed = api
+        .send(
+            a.admin(api.post("/admin/categories"))
+                .json(json!({"title": "Tees"})),
+        )
+        .await;
+    assert_eq!(freed.status, 201, "the old handle is free");
+    let freed_id = freed.body["id"].as_str().unwrap();
+    api.send(a.admin(api.delete(&format!("/admin/categories/{freed_id}"))))
+        .await;
+    let listed = api.send(a.admin(api.get("/admin/categories"))).await;
+    assert_eq!(listed.body["data"].as_array().unwrap().len(), 3);
 
     let tree = api.send(a.store(api.get("/store/categories"))).await;
     assert_eq!(tree.status, 200);
     assert_eq!(tree.body["data"][0]["handle"], "clothing");
     assert_eq!(
         tree.body["data"][0]["children"][0]["children"][0]["handle"],
-        "tees"
+        "t-shirts"
     );
-    let page = api.send(a.store(api.get("/store/categories/tees"))).await;
+    let page = api
+        .send(a.store(api.get("/store/categories/t-shirts")))
+        .await;
     assert_eq!(page.body["ancestors"].as_array().unwrap().len(), 2);
 
     let blocked = api
