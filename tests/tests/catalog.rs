@@ -617,12 +617,30 @@ async fn attributes_and_categories_form_a_checked_taxonomy(api: Api) {
         (blocked.status, blocked.code()),
         (409, "category_has_children")
     );
+    let kept = api
+        .send(a.admin(api.post("/admin/products")).json(
+            json!({"title": "Kept", "category_ids": [tees_id], "attributes": {"temp": true}}),
+        ))
+        .await;
+    assert_eq!(kept.status, 201, "{:?}", kept.body);
+    let kept_id = kept.body["id"].as_str().unwrap().to_owned();
     let cascaded = api
         .send(a.admin(api.delete(&format!("/admin/categories/{clothing_id}?cascade=true"))))
         .await;
     assert_eq!(cascaded.status, 204);
     let tree = api.send(a.store(api.get("/store/categories"))).await;
     assert!(tree.body["data"].as_array().unwrap().is_empty());
+    // A deleted category or attribute does not block unrelated edits of products that had it.
+    let reused_id = reused.body["id"].as_str().unwrap();
+    api.send(a.admin(api.delete(&format!("/admin/attributes/{reused_id}"))))
+        .await;
+    let edited = api
+        .send(
+            a.admin(api.patch(&format!("/admin/products/{kept_id}")))
+                .json(json!({"title": "Still here"})),
+        )
+        .await;
+    assert_eq!(edited.status, 200, "{:?}", edited.body);
     let events = events_of(&api, &a.id).await;
     for kind in ["category.created", "category.deleted"] {
         assert!(events.iter().any(|e| e == kind), "{kind} in {events:?}");

@@ -52,6 +52,8 @@ pub struct Summary {
     pub image: Option<Thumbnail>,
     pub created_at: String,
     pub updated_at: String,
+    /// The product's version.
+    pub version: u64,
 }
 
 impl Summary {
@@ -79,6 +81,7 @@ impl Summary {
             }),
             created_at: p.created_at.clone(),
             updated_at: p.updated_at.clone(),
+            version: p.version,
         }
     }
 
@@ -172,7 +175,7 @@ pub async fn page(
         Order::Updated => filter
             .updated_since
             .as_ref()
-            .map(|since| SortKey::Ge(format!("{prefix}{since}"))),
+            .map(|since| SortKey::Ge(format!("{prefix}{}", store::sortable_instant(since)))),
         Order::Price if filter.price_min.is_some() || filter.price_max.is_some() => {
             let lo = filter.price_min.unwrap_or(0).max(0);
             let hi = filter.price_max.unwrap_or(i64::MAX - 1).max(0);

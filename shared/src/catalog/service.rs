@@ -336,7 +336,9 @@ fn optional_text(errors: &mut Errors, field: &str, value: &Option<String>, max: 
     }
 }
 
-fn check_product(errors: &mut Errors, context: &Context, p: &Product) {
+/// Checks a product; category ids and attribute values it had `before` are not checked again (a
+/// category or attribute deleted since then must not block unrelated edits).
+fn check_product(errors: &mut Errors, context: &Context, p: &Product, before: Option<&Product>) {
     errors.check(validate::text("title", &p.title, 255));
     taxonomy::check_handle(errors, "handle", &p.handle);
     if p.description.len() > MAX_DESCRIPTION {
@@ -380,7 +382,13 @@ fn check_product(errors: &mut Errors, context: &Context, p: &Product) {
             "use at most 320 characters",
         ));
     }
-    taxonomy::check_values(errors, &context.taxonomy, &p.attributes);
+    let changed_values: BTreeMap<String, Value> = p
+        .attributes
+        .iter()
+        .filter(|(k, v)| before.and_then(|b| b.attributes.get(*k)) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    taxonomy::check_values(errors, &context.taxonomy, &changed_values);
     if p.category_ids.len() > MAX_CATEGORIES_PER_PRODUCT {
         errors.push(FieldError::new(
             "category_ids",
@@ -389,7 +397,8 @@ fn check_product(errors: &mut Errors, context: &Context, p: &Product) {
         ));
     }
     for (i, c) in p.category_ids.iter().enumerate() {
-        if context.taxonomy.category(c).is_none() {
+        let kept = before.is_some_and(|b| b.category_ids.contains(c));
+        if !kept && context.taxonomy.category(c).is_none() {
             errors.push(FieldError::new(
                 format!("category_ids[{i}]"),
                 "unknown_category",
@@ -468,7 +477,7 @@ pub async fn create(
         version: 1,
     });
     let mut errors = Errors::new();
-    check_product(&mut errors, &context, &product);
+    check_product(&mut errors, &context, &product, None);
     if input.handle.is_none() && product.handle.is_empty() {
         errors.push(FieldError::new(
             "handle",
@@ -533,7 +542,7 @@ pub async fn update(
         }
         let p = tidy(p);
         let mut errors = Errors::new();
-        check_product(&mut errors, context, &p);
+        check_product(&mut errors, context, &p, Some(before));
         errors.finish()?;
         let events = vec![("product.updated", product_event(before))];
         Ok(Applied {

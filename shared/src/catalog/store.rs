@@ -174,11 +174,21 @@ impl Order {
     }
 }
 
+/// An RFC 3339 UTC instant with nine fractional digits, so that instants sort as text (the
+/// formatter drops trailing zeros, and `…05Z` would sort after `…05.1Z`).
+pub fn sortable_instant(instant: &str) -> String {
+    let Some(body) = instant.strip_suffix('Z') else {
+        return instant.to_owned();
+    };
+    let (seconds, fraction) = body.split_once('.').unwrap_or((body, ""));
+    format!("{seconds}.{fraction:0<9}Z")
+}
+
 /// The sort key of a summary's entry in one order.
 pub fn entry_sk(summary: &Summary, order: Order) -> String {
     let value = match order {
-        Order::Created => summary.created_at.clone(),
-        Order::Updated => summary.updated_at.clone(),
+        Order::Created => sortable_instant(&summary.created_at),
+        Order::Updated => sortable_instant(&summary.updated_at),
         Order::Title => summary.title_key(),
         // Unpriced products sort last.
         Order::Price => format!(
@@ -206,12 +216,14 @@ pub fn entry_ops(
         if let (Some(summary), Some(sk)) = (after, &new) {
             let changed = before != Some(summary) || old.as_ref() != Some(sk);
             if changed {
+                let mut item = store::to_item(
+                    &Key::new(list_partition(tenant), sk.clone()),
+                    ENTRY,
+                    summary,
+                );
+                item.insert(attr::VERSION.into(), summary.version.into());
                 ops.push(TxOp::Put {
-                    item: store::to_item(
-                        &Key::new(list_partition(tenant), sk.clone()),
-                        ENTRY,
-                        summary,
-                    ),
+                    item,
                     condition: None,
                 });
             }
@@ -256,20 +268,31 @@ pub async fn taxonomy(
     table: &dyn Table,
     tenant: &TenantId,
 ) -> Result<(Vec<Category>, Vec<AttributeDefinition>, u64), StoreError> {
-    let page = table
-        .query(&Query::partition(Index::Table, taxonomy_partition(tenant)).limit(2000))
-        .await?;
     let (mut categories, mut attributes, mut version) = (Vec::new(), Vec::new(), 0);
-    for item in page.items {
-        match item.get(attr::ENTITY).and_then(Value::as_str) {
-            Some(CATEGORY) => categories.push(store::from_item(item)?),
-            Some(ATTRIBUTE) => attributes.push(store::from_item(item)?),
-            _ => {
-                version = item.get("counter").and_then(Value::as_u64).unwrap_or(0);
+    let mut after = None;
+    // Usually one page; long descriptions may spread the taxonomy over a few (1 MB each).
+    loop {
+        let page = table
+            .query(
+                &Query::partition(Index::Table, taxonomy_partition(tenant))
+                    .limit(1000)
+                    .after(after),
+            )
+            .await?;
+        for item in page.items {
+            match item.get(attr::ENTITY).and_then(Value::as_str) {
+                Some(CATEGORY) => categories.push(store::from_item(item)?),
+                Some(ATTRIBUTE) => attributes.push(store::from_item(item)?),
+                _ => {
+                    version = item.get("counter").and_then(Value::as_u64).unwrap_or(0);
+                }
             }
         }
+        match page.last_key {
+            Some(last) => after = Some(last),
+            None => return Ok((categories, attributes, version)),
+        }
     }
-    Ok((categories, attributes, version))
 }
 
 /// Moves the taxonomy to its next version, from the one read: concurrent changes to the tree
@@ -316,5 +339,19 @@ pub fn attribute_put(tenant: &TenantId, definition: &AttributeDefinition, expect
         } else {
             Condition::VersionIs(expected)
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sortable_instant;
+
+    #[test]
+    fn instants_sort_as_text() {
+        let whole = sortable_instant("2026-11-25T06:00:05Z");
+        let tenth = sortable_instant("2026-11-25T06:00:05.1Z");
+        let nanos = sortable_instant("2026-11-25T06:00:05.000000002Z");
+        assert!(whole < nanos && nanos < tenth, "{whole} {nanos} {tenth}");
+        assert_eq!(whole, "2026-11-25T06:00:05.000000000Z");
     }
 }
