@@ -28,7 +28,6 @@ pub const MAX_VARIANTS: usize = 100;
 pub const MAX_TAGS: usize = 50;
 pub const MAX_CATEGORIES_PER_PRODUCT: usize = 20;
 pub const MAX_DESCRIPTION: usize = 100_000;
-const ATTEMPTS: usize = 4;
 
 /// The events a change emits: (type, data).
 pub type Events = Vec<(&'static str, Value)>;
@@ -229,7 +228,10 @@ pub async fn change_with<T>(
     apply: impl Fn(&Product, &Context) -> Result<Applied<T>, ApiError>,
 ) -> Result<(T, Product), ApiError> {
     let context = Context::load(app, tenant).await?;
-    for _ in 0..ATTEMPTS {
+    for attempt in 0..crate::store::ATTEMPTS {
+        if attempt > 0 {
+            crate::store::back_off(attempt).await;
+        }
         let before = store::product(app.table.as_ref(), tenant, id)
             .await?
             .ok_or_else(not_found)?;

@@ -20,7 +20,6 @@ use utoipa::ToSchema;
 
 /// Addresses one customer may keep.
 pub const MAX_ADDRESSES: usize = 50;
-const ATTEMPTS: usize = 4;
 
 fn gone() -> ApiError {
     ApiError::unauthorized("the account is disabled or no longer exists")
@@ -245,7 +244,10 @@ async fn change_book<T>(
     customer_id: &str,
     apply: impl Fn(&StoredCustomer, &[Address]) -> Result<BookChange<T>, ApiError>,
 ) -> Result<T, ApiError> {
-    for _ in 0..ATTEMPTS {
+    for attempt in 0..crate::store::ATTEMPTS {
+        if attempt > 0 {
+            crate::store::back_off(attempt).await;
+        }
         let (stored, addresses) = store::with_addresses(app.table.as_ref(), tenant, customer_id)
             .await?
             .filter(|(c, _)| c.customer.status == CustomerStatus::Active)

@@ -252,7 +252,10 @@ pub async fn patch(
             "the body is a JSON object of fields to change",
         )]));
     }
-    for _attempt in 0..5 {
+    for attempt in 0..crate::store::ATTEMPTS {
+        if attempt > 0 {
+            crate::store::back_off(attempt).await;
+        }
         let stored = store::get(app.table.as_ref(), tenant, group.name()).await?;
         let current = view(group, stored.as_ref());
         if if_match.is_some_and(|v| v != current.version) {

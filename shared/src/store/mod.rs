@@ -418,6 +418,17 @@ pub trait Table: Send + Sync {
     }
 }
 
+/// How many times a read-modify-write that loses races tries before answering 409.
+pub const ATTEMPTS: u32 = 8;
+
+/// Waits before another attempt of a read-modify-write that lost a race: longer after each loss
+/// (2.5 ms up to 80 ms) and with jitter, so that concurrent writers stop colliding.
+pub async fn back_off(attempt: u32) {
+    let base = 5u64 << attempt.min(4);
+    let wait = base / 2 + rand::random::<u64>() % base;
+    tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+}
+
 /// Whether an item's `ttl` (epoch seconds) has passed.
 pub fn is_expired(item: &Item, now_epoch: i64) -> bool {
     item.get(attr::TTL)
