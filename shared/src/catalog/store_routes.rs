@@ -241,7 +241,7 @@ pub struct StoreImage {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StoreAttribute {
     pub label: String,
-    #[schema(value_type = Object)]
+    /// Text, a number or true/false, as the attribute's type says.
     pub value: Value,
 }
 

@@ -123,6 +123,10 @@ pub fn document(routes: &[&'static Route]) -> OpenApi {
         if route.method.has_body() {
             errors.extend([400, 413, 415, 422]);
         }
+        if !doc.query.is_empty() {
+            // A malformed or foreign cursor (400) or a bad query value (422).
+            errors.extend([400, 422]);
+        }
         let mut extensions = ExtensionsBuilder::new();
         match route.access {
             Access::Public => {}
