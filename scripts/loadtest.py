@@ -1,0 +1,85 @@
+"""Load test of the sandbox (see scripts/loadtest)."""
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid):
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    # utime and stime are fields 14 and 15 of the line (11 and 12 after the command).
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def peak_rss_mib(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--oha", required=True)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+
+    data = tempfile.mkdtemp(prefix="commerce-loadtest-")
+    log = open(Path(data) / "sandbox.log", "w+")
+    sandbox = subprocess.Popen(
+        [str(ROOT / "target/release/sandbox"), "--memory", "--port", "0", "--seed", "demo"],
+        stdout=log, stderr=subprocess.DEVNULL, env=dict(os.environ, RUST_LOG="warn"),
+    )
+    try:
+        text = ""
+        for _ in range(240):
+            log.seek(0)
+            text = log.read()
+            if "Press Ctrl-C" in text:
+                break
+            time.sleep(0.25)
+        base = re.search(r"listening on (http://[0-9.:]+)", text).group(1)
+        key = re.search(r"pk_[A-Za-z0-9]+", text).group(0)
+        request = urllib.request.Request(f"{base}/store/products?limit=20", headers={"x-api-key": key})
+        listing = json.load(urllib.request.urlopen(request))
+        handle = listing["data"][0]["handle"]
+        targets = [
+            ("listing of 20 products", f"{base}/store/products?limit=20"),
+            ("product page", f"{base}/store/products/{handle}"),
+        ]
+        print(f"{args.connections} connections, {args.seconds} s each, sandbox pid {sandbox.pid}")
+        print(f"{'route':<26}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'CPU ms/req':>12}")
+        for name, url in targets:
+            before = cpu_seconds(sandbox.pid)
+            out = subprocess.run(
+                [args.oha, "-z", f"{args.seconds}s", "-c", str(args.connections), "--no-tui",
+                 "--output-format", "json", "-H", f"x-api-key: {key}", url],
+                check=True, capture_output=True, text=True,
+            ).stdout
+            cpu = cpu_seconds(sandbox.pid) - before
+            result = json.loads(out)
+            summary = result["summary"]
+            total = sum(result.get("statusCodeDistribution", {}).values())
+            ok = result.get("statusCodeDistribution", {}).get("200", 0)
+            errors = total - ok + sum(result.get("errorDistribution", {}).values())
+            p = result["latencyPercentiles"]
+            print(f"{name:<26}{summary['requestsPerSec']:>9.0f}{p['p50'] * 1000:>9.2f}"
+                  f"{p['p99'] * 1000:>9.2f}{errors:>8}{cpu * 1000 / max(total, 1):>12.3f}")
+        print(f"peak RSS of the sandbox: {peak_rss_mib(sandbox.pid):.1f} MiB")
+    finally:
+        sandbox.terminate()
+        sandbox.wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,302 @@
+//! In-process route benchmarks on the embedded store with a seeded catalog: the storefront
+//! listing and product page, creating a product, and staff and customer sign-in.
+//!
+//! `cargo bench -p commerce-tests --bench routes` prints p50/p99 latency and store calls per
+//! request for each route (from its own pass), then divan's statistics with allocations.
+//! `BENCH_SMOKE=1` seeds a small catalog, runs a few requests of each and skips divan: the test
+//! command runs it that way to keep the benchmarks working.
+
+use bytes::Bytes;
+use divan::{AllocProfiler, Bencher};
+use serde_json::{json, Value};
+use shared::app::{App, EmbeddedApp, EmbeddedOptions};
+use shared::clock::SystemClock;
+use shared::http::dispatch::dispatch;
+use shared::http::route::Router;
+use shared::http::ApiRequest;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+#[global_allocator]
+static ALLOC: AllocProfiler = AllocProfiler::system();
+
+const PASSWORD: &str = "plum-orbit-quiet-harbor-7";
+const SHOPPER: &str = "velvet-canyon-lantern-42";
+
+fn smoke() -> bool {
+    std::env::var("BENCH_SMOKE").is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
+struct Fixture {
+    runtime: tokio::runtime::Runtime,
+    app: Arc<App>,
+    router: Router,
+    key: String,
+    staff: String,
+    handle: String,
+    products: usize,
+    created: AtomicU64,
+    _files: tempfile::TempDir,
+}
+
+struct Call {
+    method: &'static str,
+    path: String,
+    query: String,
+    key: bool,
+    token: Option<String>,
+    body: Option<Value>,
+}
+
+impl Fixture {
+    async fn send(&self, call: &Call) -> (u16, Value) {
+        let mut headers = http::HeaderMap::new();
+        if call.key {
+            headers.insert("x-api-key", self.key.parse().unwrap());
+        }
+        if let Some(token) = &call.token {
+            headers.insert("authorization", format!("Bearer {token}").parse().unwrap());
+        }
+        if call.body.is_some() {
+            headers.insert("content-type", "application/json".parse().unwrap());
+        }
+        let response = dispatch(
+            &self.app,
+            &self.router,
+            ApiRequest {
+                method: call.method.into(),
+                path: call.path.clone(),
+                query: call.query.clone(),
+                headers,
+                body: call
+                    .body
+                    .as_ref()
+                    .map(|b| Bytes::from(serde_json::to_vec(b).unwrap()))
+                    .unwrap_or_default(),
+                source_ip: Some("127.0.0.1".into()),
+                platform_request_id: None,
+            },
+        )
+        .await;
+        let body = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
+        (response.status, body)
+    }
+}
+
+fn call(method: &'static str, path: &str) -> Call {
+    Call {
+        method,
+        path: path.into(),
+        query: String::new(),
+        key: false,
+        token: None,
+        body: None,
+    }
+}
+
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let files = tempfile::tempdir().unwrap();
+        let opened = EmbeddedApp::open(EmbeddedOptions {
+            database: None,
+            files: files.path().to_owned(),
+            base_url: "http://127.0.0.1:3000".into(),
+            secret: vec![9; 32],
+            clock: Arc::new(SystemClock),
+        })
+        .unwrap();
+        let mut fixture = Fixture {
+            runtime,
+            app: opened.app,
+            router: Router::new(shared::routes::ALL),
+            key: String::new(),
+            staff: String::new(),
+            handle: String::new(),
+            products: if smoke() { 30 } else { 1000 },
+            created: AtomicU64::new(0),
+            _files: files,
+        };
+        let started = Instant::now();
+        let runtime = std::mem::replace(
+            &mut fixture.runtime,
+            tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap(),
+        );
+        runtime.block_on(seed(&mut fixture));
+        fixture.runtime = runtime;
+        eprintln!(
+            "seeded {} products in {:.1} s",
+            fixture.products,
+            started.elapsed().as_secs_f64()
+        );
+        fixture
+    })
+}
+
+async fn seed(f: &mut Fixture) {
+    let mut register = call("POST", "/admin/auth/register");
+    register.body = Some(json!({
+        "company": {"name": "Bench", "handle": "bench", "country": "DE", "currency": "EUR", "timezone": "Europe/Berlin"},
+        "owner": {"name": "Bea", "email": "bea@bench.example.com", "password": PASSWORD}
+    }));
+    let (_, r) = f.send(&register).await;
+    f.staff = r["access_token"].as_str().unwrap().to_owned();
+    let staff = Some(f.staff.clone());
+    let mut key = call("POST", "/admin/api-keys");
+    key.token = staff.clone();
+    key.body = Some(
+        json!({"name": "bench", "scopes": ["store.read", "products.read", "categories.read", "customers.auth", "customers.write"]}),
+    );
+    f.key = f.send(&key).await.1["secret"].as_str().unwrap().to_owned();
+    let mut category = call("POST", "/admin/categories");
+    category.token = staff.clone();
+    category.body = Some(json!({"title": "Everything"}));
+    let category_id = f.send(&category).await.1["id"].as_str().unwrap().to_owned();
+    for i in 0..f.products {
+        let mut product = call("POST", "/admin/products");
+        product.token = staff.clone();
+        product.body = Some(json!({
+            "title": format!("Product {i:04}"), "status": "active", "tags": ["bench"],
+            "description": "A product with a **short** description.", "description_format": "markdown",
+            "category_ids": [category_id], "options": [{"name": "Size", "values": ["S", "M"]}]
+        }));
+        let (status, created) = f.send(&product).await;
+        assert_eq!(status, 201, "{created}");
+        let id = created["id"].as_str().unwrap().to_owned();
+        if i == f.products / 2 {
+            f.handle = created["handle"].as_str().unwrap().to_owned();
+        }
+        for (n, size) in ["S", "M"].iter().enumerate() {
+            let mut variant = call("POST", "");
+            variant.path = format!("/admin/products/{id}/variants");
+            variant.token = staff.clone();
+            variant.body = Some(json!({
+                "sku": format!("B-{i}-{size}"), "options": {"Size": size},
+                "price": {"amount": 1000 + i as i64 + n as i64 * 100, "currency": "EUR"}
+            }));
+            assert_eq!(f.send(&variant).await.0, 201);
+        }
+    }
+    let mut shopper = call("POST", "/store/auth/register");
+    shopper.key = true;
+    shopper.body = Some(json!({"email": "sam@bench.example.com", "password": SHOPPER}));
+    assert_eq!(f.send(&shopper).await.0, 201);
+}
+
+fn listing() -> Call {
+    let mut c = call("GET", "/store/products");
+    c.query = "limit=20".into();
+    c.key = true;
+    c
+}
+
+fn product_page(f: &Fixture) -> Call {
+    let mut c = call("GET", &format!("/store/products/{}", f.handle));
+    c.key = true;
+    c
+}
+
+fn create_product(f: &Fixture) -> Call {
+    let n = f.created.fetch_add(1, Ordering::Relaxed);
+    let mut c = call("POST", "/admin/products");
+    c.token = Some(f.staff.clone());
+    c.body = Some(json!({"title": format!("Created {n}"), "status": "draft"}));
+    c
+}
+
+fn staff_login() -> Call {
+    let mut c = call("POST", "/admin/auth/login");
+    c.body =
+        Some(json!({"company": "bench", "email": "bea@bench.example.com", "password": PASSWORD}));
+    c
+}
+
+fn customer_login() -> Call {
+    let mut c = call("POST", "/store/auth/login");
+    c.key = true;
+    c.body = Some(json!({"email": "sam@bench.example.com", "password": SHOPPER}));
+    c
+}
+
+/// Runs a route `n` times and prints p50/p99 and the store calls of one request.
+fn report(name: &str, n: usize, make: impl Fn(&Fixture) -> Call) {
+    let f = fixture();
+    let mut times = Vec::with_capacity(n);
+    let mut calls = 0;
+    for _ in 0..n {
+        let request = make(f);
+        let started = Instant::now();
+        let ((status, body), counters) = f
+            .runtime
+            .block_on(shared::observe::measure(f.send(&request)));
+        times.push(started.elapsed());
+        assert!((200..300).contains(&status), "{name}: {status} {body}");
+        calls = counters.store_calls;
+    }
+    times.sort();
+    let pct = |p: usize| times[(times.len() * p / 100).min(times.len() - 1)];
+    println!(
+        "{name:<22} p50 {:>9.3} ms   p99 {:>9.3} ms   store calls {calls}",
+        pct(50).as_secs_f64() * 1000.0,
+        pct(99).as_secs_f64() * 1000.0,
+    );
+}
+
+fn main() {
+    let (fast, slow) = if smoke() { (5, 2) } else { (2000, 40) };
+    println!("catalog of {} products; warm caches", fixture().products);
+    // One request each first, so the key, settings and taxonomy caches are warm.
+    report("(warm-up)", 1, |_| listing());
+    report("store listing", fast, |_| listing());
+    report("store product page", fast, product_page);
+    report("admin product create", fast / 4, create_product);
+    report("staff login", slow, |_| staff_login());
+    report("customer login", slow, |_| customer_login());
+    if smoke() {
+        return;
+    }
+    divan::main();
+}
+
+#[divan::bench]
+fn store_listing(bencher: Bencher) {
+    let f = fixture();
+    let request = listing();
+    bencher.bench(|| f.runtime.block_on(f.send(&request)));
+}
+
+#[divan::bench]
+fn store_product_page(bencher: Bencher) {
+    let f = fixture();
+    let request = product_page(f);
+    bencher.bench(|| f.runtime.block_on(f.send(&request)));
+}
+
+#[divan::bench(sample_count = 20, sample_size = 5)]
+fn admin_product_create(bencher: Bencher) {
+    let f = fixture();
+    bencher
+        .with_inputs(|| create_product(f))
+        .bench_values(|request| f.runtime.block_on(f.send(&request)));
+}
+
+#[divan::bench(sample_count = 10, sample_size = 1)]
+fn staff_login_route(bencher: Bencher) {
+    let f = fixture();
+    let request = staff_login();
+    bencher.bench(|| f.runtime.block_on(f.send(&request)));
+}
+
+#[divan::bench(sample_count = 10, sample_size = 1)]
+fn customer_login_route(bencher: Bencher) {
+    let f = fixture();
+    let request = customer_login();
+    bencher.bench(|| f.runtime.block_on(f.send(&request)));
+}
