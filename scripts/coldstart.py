@@ -148,7 +148,7 @@ def main():
 
     names = args.functions or sorted(p.stem for p in (ROOT / "functions/src/bin").glob("*.rs"))
     if not args.no_build:
-        command = ["cargo", "build", "--release", "--locked", "-p", "functions"]
+        command = ["cargo", "build", "--profile", "function", "--locked", "-p", "functions"]
         for name in names:
             command += ["--bin", name]
         subprocess.run(command, cwd=ROOT, check=True)
@@ -171,7 +171,7 @@ def main():
     }
     print(f"{'function':<32}{'init ms':>9}{'invoke ms':>11}{'peak RSS MiB':>14}{'binary MB':>11}  status")
     for name in names:
-        binary = ROOT / "target/release" / name
+        binary = ROOT / "target/function" / name
         event = json.loads((ROOT / "events" / f"{name}.json").read_text())
         if event.get("rawPath", "").startswith("/store"):
             # A well-formed key that exists nowhere: the route looks it up in the table (a real
