@@ -170,6 +170,7 @@ def main():
         "RUST_LOG": "warn",
     }
     print(f"{'function':<32}{'init ms':>9}{'invoke ms':>11}{'peak RSS MiB':>14}{'binary MB':>11}  status")
+    rows = []
     for name in names:
         binary = ROOT / "target/function" / name
         event = json.loads((ROOT / "events" / f"{name}.json").read_text())
@@ -182,7 +183,15 @@ def main():
         invoke = statistics.median(r["invoke_ms"] for r in runs)
         rss = max(r["rss_mib"] for r in runs)
         size = binary.stat().st_size / 1_000_000
-        print(f"{name:<32}{init:>9.1f}{invoke:>11.1f}{rss:>14.1f}{size:>11.1f}  {runs[0]['status']}")
+        print(f"{name:<32}{init:>9.1f}{invoke:>11.1f}{rss:>14.1f}{size:>11.1f}  {runs[0]['status']}", flush=True)
+        rows.append((name, init, invoke, rss, size))
+    if len(rows) > 1:
+        for label, column, unit in (("init", 1, "ms"), ("first invoke", 2, "ms"),
+                                    ("peak RSS", 3, "MiB"), ("binary", 4, "MB")):
+            values = sorted(row[column] for row in rows)
+            largest = max(rows, key=lambda row: row[column])
+            print(f"{label}: median {statistics.median(values):.1f} {unit}, "
+                  f"range {values[0]:.1f}-{values[-1]:.1f} {unit} (largest: {largest[0]})")
 
 
 if __name__ == "__main__":

@@ -130,7 +130,7 @@ impl Sandbox {
                 if *create_resources {
                     create_aws_resources(options.clock.clone()).await?;
                 }
-                (App::from_env().await?, None)
+                (App::from_env(shared::app::AwsAdapters::ALL).await?, None)
             }
         };
         for worker in shared::workers::ALL {

@@ -54,47 +54,103 @@ impl App {
         })
     }
 
-    /// The app of a Lambda function: AWS adapters from the standard environment.
-    pub async fn from_env() -> Result<Arc<Self>, crate::config::ConfigError> {
-        use crate::blobs::s3::S3Blobs;
+    /// The app of a Lambda function: the table and the adapters its `main` chose, on AWS clients
+    /// built from the standard environment.
+    pub async fn from_env(adapters: AwsAdapters) -> Result<Arc<Self>, crate::config::ConfigError> {
         use crate::clock::SystemClock;
         use crate::ids::UlidGen;
-        use crate::mail::ses::SesMailer;
-        use crate::queue::sqs::SqsQueue;
         use crate::store::dynamo::DynamoTable;
 
         let config = Config::from_env()?;
         let sdk = crate::aws::from_env().await;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         // Building a client is cheap and makes no network call; credentials resolve on first use.
-        let mut queue = SqsQueue::new(crate::aws::sqs(&sdk), config.queue_prefix.clone());
-        for name in crate::queue::names::ALL {
-            let var = format!(
-                "COMMERCE_QUEUE_URL_{}",
-                name.to_ascii_uppercase().replace('-', "_")
-            );
-            if let Some(url) = std::env::var(var).ok().filter(|u| !u.is_empty()) {
-                queue = queue.with_url(name, url);
-            }
-        }
         Ok(App::new(Parts {
             table: Arc::new(DynamoTable::new(
                 crate::aws::dynamodb(&sdk),
                 config.table.clone(),
                 clock.clone(),
             )),
-            queue: Arc::new(queue),
-            blobs: Arc::new(S3Blobs::new(
-                crate::aws::s3(&sdk),
-                config.bucket.clone(),
-                clock.clone(),
-            )),
-            mailer: Arc::new(SesMailer::new(crate::aws::ses(&sdk))),
+            queue: (adapters.queue)(&sdk, &config, &clock),
+            blobs: (adapters.blobs)(&sdk, &config, &clock),
+            mailer: (adapters.mailer)(&sdk, &config, &clock),
             clock,
             ids: Arc::new(UlidGen::default()),
             config,
         }))
     }
+}
+
+/// The AWS adapters a function links besides the table, chosen by its generated `main` from the
+/// access it declares. Each field is a constructor: a binary whose `main` never names a service's
+/// constructor never links that service's SDK client, which keeps binaries small and cold starts
+/// short. A port left out answers every call with an `Unavailable` error (its IAM role would
+/// refuse the call anyway).
+#[derive(Clone, Copy)]
+pub struct AwsAdapters {
+    queue: Build<dyn Queue>,
+    blobs: Build<dyn Blobs>,
+    mailer: Build<dyn Mailer>,
+}
+
+/// Builds one adapter from the SDK configuration, the app's configuration and its clock.
+type Build<Port> = fn(&aws_config::SdkConfig, &Config, &Arc<dyn Clock>) -> Arc<Port>;
+
+impl AwsAdapters {
+    /// The table alone.
+    pub const TABLE: AwsAdapters = AwsAdapters {
+        queue: |_, _, _| Arc::new(crate::queue::absent::AbsentQueue),
+        blobs: |_, _, _| Arc::new(crate::blobs::absent::AbsentBlobs),
+        mailer: |_, _, _| Arc::new(crate::mail::absent::AbsentMailer),
+    };
+
+    /// Every adapter (the sandbox on AWS services).
+    pub const ALL: AwsAdapters = Self::TABLE.with_queue().with_blobs().with_mailer();
+
+    /// Adds SQS, with the queue URLs the template passes in `COMMERCE_QUEUE_URL_<NAME>`.
+    pub const fn with_queue(self) -> Self {
+        AwsAdapters {
+            queue: sqs_queue,
+            ..self
+        }
+    }
+
+    /// Adds the S3 files bucket.
+    pub const fn with_blobs(self) -> Self {
+        AwsAdapters {
+            blobs: |sdk, config, clock| {
+                Arc::new(crate::blobs::s3::S3Blobs::new(
+                    crate::aws::s3(sdk),
+                    config.bucket.clone(),
+                    clock.clone(),
+                ))
+            },
+            ..self
+        }
+    }
+
+    /// Adds SES.
+    pub const fn with_mailer(self) -> Self {
+        AwsAdapters {
+            mailer: |sdk, _, _| Arc::new(crate::mail::ses::SesMailer::new(crate::aws::ses(sdk))),
+            ..self
+        }
+    }
+}
+
+fn sqs_queue(sdk: &aws_config::SdkConfig, config: &Config, _: &Arc<dyn Clock>) -> Arc<dyn Queue> {
+    let mut queue =
+        crate::queue::sqs::SqsQueue::new(crate::aws::sqs(sdk), config.queue_prefix.clone());
+    for name in crate::queue::names::ALL {
+        let var = format!(
+            "COMMERCE_QUEUE_URL_{}",
+            name.to_ascii_uppercase().replace('-', "_")
+        );
+        if let Some(url) = std::env::var(var).ok().filter(|u| !u.is_empty()) {
+            queue = queue.with_url(name, url);
+        }
+    }
+    Arc::new(queue)
 }
 
 /// An app on embedded storage: the sandbox's, and the one HTTP tests run on.

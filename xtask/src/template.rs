@@ -279,7 +279,7 @@ fn function(function: &Function) -> String {
         Function::Worker(worker) => {
             policies
                 .push("        - DynamoDBCrudPolicy:\n            TableName: !Ref Table\n".into());
-            if worker.queue == names::NOTIFICATIONS {
+            if worker.sends_mail {
                 policies.push(
                     "        - Statement:\n            - Effect: Allow\n              Action: [ses:SendEmail, ses:SendRawEmail]\n              Resource: \"*\"\n".into(),
                 );

@@ -3,5 +3,7 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::http::lambda::serve(&shared::staff::invites::ACCEPT_INVITE).await
+    let route = &shared::staff::invites::ACCEPT_INVITE;
+    let adapters = shared::app::AwsAdapters::TABLE;
+    shared::http::lambda::serve(route, adapters).await
 }

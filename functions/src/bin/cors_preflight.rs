@@ -3,5 +3,7 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::http::lambda::serve(&shared::http::cors::PREFLIGHT).await
+    let route = &shared::http::cors::PREFLIGHT;
+    let adapters = shared::app::AwsAdapters::TABLE;
+    shared::http::lambda::serve(route, adapters).await
 }

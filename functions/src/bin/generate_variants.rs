@@ -3,5 +3,7 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::http::lambda::serve(&shared::catalog::variant_routes::GENERATE_VARIANTS).await
+    let route = &shared::catalog::variant_routes::GENERATE_VARIANTS;
+    let adapters = shared::app::AwsAdapters::TABLE;
+    shared::http::lambda::serve(route, adapters).await
 }

@@ -3,5 +3,7 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::http::lambda::serve(&shared::catalog::admin_routes::LIST_PRODUCTS).await
+    let route = &shared::catalog::admin_routes::LIST_PRODUCTS;
+    let adapters = shared::app::AwsAdapters::TABLE.with_blobs();
+    shared::http::lambda::serve(route, adapters).await
 }

@@ -3,5 +3,7 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    shared::workers::serve(&shared::workers::notifications::WORKER).await
+    let worker = &shared::workers::notifications::WORKER;
+    let adapters = shared::app::AwsAdapters::TABLE.with_mailer();
+    shared::workers::serve(worker, adapters).await
 }

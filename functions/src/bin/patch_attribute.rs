@@ -3,5 +3,7 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::http::lambda::serve(&shared::catalog::taxonomy_routes::PATCH_ATTRIBUTE).await
+    let route = &shared::catalog::taxonomy_routes::PATCH_ATTRIBUTE;
+    let adapters = shared::app::AwsAdapters::TABLE;
+    shared::http::lambda::serve(route, adapters).await
 }

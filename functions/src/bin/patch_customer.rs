@@ -3,5 +3,7 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::http::lambda::serve(&shared::customers::admin_routes::PATCH_CUSTOMER).await
+    let route = &shared::customers::admin_routes::PATCH_CUSTOMER;
+    let adapters = shared::app::AwsAdapters::TABLE;
+    shared::http::lambda::serve(route, adapters).await
 }

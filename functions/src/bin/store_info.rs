@@ -3,5 +3,7 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::http::lambda::serve(&shared::settings::routes::STORE_INFO).await
+    let route = &shared::settings::routes::STORE_INFO;
+    let adapters = shared::app::AwsAdapters::TABLE;
+    shared::http::lambda::serve(route, adapters).await
 }

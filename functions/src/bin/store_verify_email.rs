@@ -3,5 +3,7 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::http::lambda::serve(&shared::customers::routes::VERIFY_EMAIL).await
+    let route = &shared::customers::routes::VERIFY_EMAIL;
+    let adapters = shared::app::AwsAdapters::TABLE;
+    shared::http::lambda::serve(route, adapters).await
 }

@@ -1,6 +1,7 @@
 //! The blob port: objects in S3 (or a local folder in the sandbox) and presigned URLs that let a
 //! client upload or download one object directly, without passing the bytes through a function.
 
+pub mod absent;
 pub mod local;
 pub mod s3;
 

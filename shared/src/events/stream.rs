@@ -41,7 +41,7 @@ pub async fn handle(queue: &dyn Queue, event: Event) -> DynamoDbEventResponse {
 /// The `main` of the stream dispatcher function.
 pub async fn serve() -> Result<(), lambda_runtime::Error> {
     crate::observe::init_logging();
-    let app: Arc<App> = App::from_env().await?;
+    let app: Arc<App> = App::from_env(crate::app::AwsAdapters::TABLE.with_queue()).await?;
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<Event>| {
             let app = app.clone();

@@ -69,9 +69,12 @@ pub async fn handle_event(
 }
 
 /// The `main` of a route's function: builds the app once per container, then serves the route.
-pub async fn serve(route: &'static Route) -> Result<(), lambda_http::Error> {
+pub async fn serve(
+    route: &'static Route,
+    adapters: crate::app::AwsAdapters,
+) -> Result<(), lambda_http::Error> {
     crate::observe::init_logging();
-    let app = App::from_env().await?;
+    let app = App::from_env(adapters).await?;
     let router = Arc::new(Router::new(&[route]));
     lambda_http::run(lambda_http::service_fn(move |event| {
         let app = app.clone();

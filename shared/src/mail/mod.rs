@@ -1,5 +1,6 @@
 //! The mail port: SES in AWS, `.eml` files in the sandbox's outbox folder.
 
+pub mod absent;
 pub mod outbox;
 pub mod ses;
 

@@ -5,6 +5,7 @@
 //! again; a message received more than its queue's allowed number of times moves to the queue's
 //! dead-letter queue.
 
+pub mod absent;
 pub mod embedded;
 pub mod sqs;
 

@@ -32,6 +32,8 @@ pub struct Worker {
     pub queue: &'static str,
     /// How long one message may take; the queue's visibility timeout is six times this.
     pub timeout: Duration,
+    /// Whether it sends email (only such workers link the mail service and may call it).
+    pub sends_mail: bool,
     pub handle: fn(Arc<App>, String) -> WorkerFuture,
 }
 
@@ -77,9 +79,12 @@ pub async fn handle_sqs(app: &Arc<App>, worker: &Worker, event: SqsEvent) -> Sqs
 }
 
 /// The `main` of a worker's function.
-pub async fn serve(worker: &'static Worker) -> Result<(), lambda_runtime::Error> {
+pub async fn serve(
+    worker: &'static Worker,
+    adapters: crate::app::AwsAdapters,
+) -> Result<(), lambda_runtime::Error> {
     crate::observe::init_logging();
-    let app = App::from_env().await?;
+    let app = App::from_env(adapters).await?;
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<SqsEvent>| {
             let app = app.clone();

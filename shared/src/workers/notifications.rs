@@ -33,6 +33,7 @@ pub static WORKER: Worker = Worker {
     name: "notifications_worker",
     queue: crate::queue::names::NOTIFICATIONS,
     timeout: Duration::from_secs(30),
+    sends_mail: true,
     handle,
 };
 
