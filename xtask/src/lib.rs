@@ -6,7 +6,7 @@
 mod events;
 mod template;
 
-pub use template::logical_id;
+pub use template::{logical_id, Stack};
 
 use shared::http::Route;
 use shared::workers::Worker;
@@ -43,10 +43,10 @@ pub fn functions() -> Vec<Function> {
 }
 
 /// The module path of a route's static, found by its address in the route table's modules.
-fn route_path(route: &'static Route) -> String {
+fn route_path(route: &'static Route) -> &'static str {
     for (path, candidate) in shared::routes::named() {
         if std::ptr::eq(candidate, route) {
-            return path.to_owned();
+            return path;
         }
     }
     panic!(
@@ -134,16 +134,44 @@ fn cargo_toml(functions: &[Function]) -> String {
     out
 }
 
+/// The module a route is declared in (`catalog` for `catalog::store_routes::PRODUCT_PAGE`): its
+/// function's nested stack.
+pub fn module_of(route: &'static Route) -> &'static str {
+    let path = route_path(route);
+    path.split("::").next().unwrap_or(path)
+}
+
+/// The nested stacks of route functions, one per module, in module order.
+pub fn stacks() -> Vec<Stack<'static>> {
+    let mut stacks: Vec<Stack<'static>> = Vec::new();
+    for route in shared::routes::ALL {
+        let module = module_of(route);
+        match stacks.iter_mut().find(|s| s.module == module) {
+            Some(stack) => stack.routes.push(route),
+            None => stacks.push(Stack {
+                module,
+                routes: vec![route],
+            }),
+        }
+    }
+    stacks.sort_by(|a, b| a.module.cmp(b.module));
+    stacks
+}
+
 /// Every generated file: (path relative to the workspace root, contents).
 pub fn generated() -> Vec<(String, String)> {
     let functions = functions();
+    let stacks = stacks();
     let mut files = vec![
         ("functions/Cargo.toml".to_owned(), cargo_toml(&functions)),
         (
             "infra/template.yaml".to_owned(),
-            template::render(&functions),
+            template::render_root(&functions, &stacks),
         ),
     ];
+    for stack in &stacks {
+        files.push((format!("infra/{}", stack.location()), stack.render()));
+    }
     for function in &functions {
         let name = function.name();
         files.push((
@@ -156,7 +184,7 @@ pub fn generated() -> Vec<(String, String)> {
 }
 
 /// Folders whose every file is generated: anything else in them is stale.
-const GENERATED_DIRS: [&str; 2] = ["functions/src/bin", "events"];
+const GENERATED_DIRS: [&str; 3] = ["functions/src/bin", "events", "infra/stacks"];
 
 /// Paths that differ from what would be generated, or should not exist.
 pub fn stale(root: &Path) -> Vec<String> {
