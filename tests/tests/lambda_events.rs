@@ -46,6 +46,39 @@ async fn health_event_answers_ok_through_lambda_http() {
     assert_eq!(response.headers()["x-request-id"], "sample-request-id");
 }
 
+/// The `openapi` function serves the document generated into docs/openapi.json (so it does not
+/// link every handler); it must be the document the route table describes now.
+#[tokio::test]
+async fn the_openapi_function_serves_the_document_of_the_route_table() {
+    let fixture = embedded_app();
+    let router = Router::new(&[&shared::system::routes::OPENAPI_PUBLISHED]);
+    let call = || async {
+        let request = lambda_http::request::from_str(&event("openapi")).unwrap();
+        shared::http::lambda::handle_event(&fixture.app, &router, request).await
+    };
+    let unpublished = call().await;
+    assert_eq!(
+        unpublished.status(),
+        500,
+        "nothing to serve before publishing"
+    );
+
+    let generated = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .unwrap()
+            .join(xtask::OPENAPI_DOCUMENT),
+    )
+    .unwrap();
+    shared::system::routes::publish_openapi(Box::leak(generated.into_boxed_str()));
+    let response = call().await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let served: serde_json::Value = serde_json::from_slice(response.body().as_ref()).unwrap();
+    let built = serde_json::to_value(shared::http::openapi::document(shared::routes::ALL)).unwrap();
+    assert_eq!(served, built);
+}
+
 #[tokio::test]
 async fn notification_worker_event_sends_the_email_once() {
     let fixture = embedded_app();

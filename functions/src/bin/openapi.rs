@@ -3,7 +3,8 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    let route = &shared::system::routes::OPENAPI;
+    shared::system::routes::publish_openapi(include_str!("../../../docs/openapi.json"));
+    let route = &shared::system::routes::OPENAPI_PUBLISHED;
     let adapters = shared::app::AwsAdapters::TABLE;
     shared::http::lambda::serve(route, adapters).await
 }
