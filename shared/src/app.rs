@@ -42,9 +42,9 @@ impl App {
     pub fn new(parts: Parts) -> Arc<Self> {
         Arc::new(App {
             table: MeteredTable::wrap(parts.table),
-            queue: parts.queue,
-            blobs: parts.blobs,
-            mailer: parts.mailer,
+            queue: Arc::new(crate::access::CheckedQueue(parts.queue)),
+            blobs: Arc::new(crate::access::CheckedBlobs(parts.blobs)),
+            mailer: Arc::new(crate::access::CheckedMailer(parts.mailer)),
             clock: parts.clock,
             ids: parts.ids,
             config: parts.config,

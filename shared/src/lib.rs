@@ -4,6 +4,7 @@
 //! modules; each domain module keeps its model, store (the only place that builds its keys),
 //! service and routes together.
 
+pub mod access;
 pub mod api_keys;
 pub mod app;
 pub mod auth;

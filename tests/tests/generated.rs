@@ -212,3 +212,32 @@ fn only_token_issuing_functions_get_the_signing_seed() {
         vec!["store_login", "store_refresh", "store_register"]
     );
 }
+
+/// Read-only storefront functions record their API key's last use: their role allows that one
+/// update, on the key partitions only, and no other function gets the statement.
+#[test]
+fn read_only_storefront_functions_may_update_only_key_partitions() {
+    let mut granted = Vec::new();
+    for route in shared::routes::ALL {
+        let id = format!("{}Function", xtask::logical_id(route.name));
+        let policies = serde_yaml::to_string(
+            &stack_of(route)["Resources"][id.as_str()]["Properties"]["Policies"],
+        )
+        .unwrap();
+        let has_grant = policies.contains("dynamodb:LeadingKeys");
+        assert_eq!(has_grant, route.records_key_use(), "{}", route.name);
+        if has_grant {
+            assert!(policies.contains("DynamoDBReadPolicy"), "{}", route.name);
+            assert!(!policies.contains("DynamoDBCrudPolicy"), "{}", route.name);
+            assert!(
+                policies.contains(shared::api_keys::store::KEY_PARTITIONS),
+                "{}",
+                route.name
+            );
+            granted.push(route.name);
+        }
+    }
+    for expected in ["store_info", "store_list_products", "store_get_product"] {
+        assert!(granted.contains(&expected), "{expected} records key use");
+    }
+}

@@ -393,3 +393,98 @@ async fn malformed_json_over_http_answers_400() {
     assert_eq!(problem["code"], "body_too_large");
     sandbox.stop().await;
 }
+
+// Routes that reach past the access they declare, as a handler bug would.
+
+fn note_key() -> shared::store::Key {
+    shared::store::Key::new("TEST#undeclared", "NOTE")
+}
+
+fn write_note(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let mut item = Item::new();
+        item.insert("pk".into(), json!(note_key().pk));
+        item.insert("sk".into(), json!(note_key().sk));
+        ctx.app.table.put(item, None).await?;
+        Ok(ApiResponse::no_content())
+    })
+}
+
+fn upload_note(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        ctx.app
+            .blobs
+            .put(
+                "notes/undeclared",
+                bytes::Bytes::from_static(b"x"),
+                "text/plain",
+            )
+            .await?;
+        Ok(ApiResponse::no_content())
+    })
+}
+
+static WRITES_WITH_READ_ACCESS: Route = Route {
+    name: "writes_with_read_access",
+    method: Method::Post,
+    path: "/notes/read-only",
+    access: Access::Public,
+    summary: "Writes although it declares read access",
+    tag: "test",
+    aws: AwsAccess::READ,
+    handler: write_note,
+    doc: RouteDoc::new,
+};
+
+static WRITES_WITH_WRITE_ACCESS: Route = Route {
+    name: "writes_with_write_access",
+    path: "/notes/read-write",
+    summary: "Writes and declares it",
+    aws: AwsAccess::WRITE,
+    ..WRITES_WITH_READ_ACCESS
+};
+
+static UPLOADS_WITHOUT_BLOBS: Route = Route {
+    name: "uploads_without_blobs",
+    path: "/notes/upload",
+    summary: "Uploads without declaring the bucket",
+    aws: AwsAccess::WRITE,
+    handler: upload_note,
+    ..WRITES_WITH_READ_ACCESS
+};
+
+/// In AWS a function's role grants exactly its declared access; the embedded app refuses the
+/// same calls, so a handler that outgrows its declaration fails here, not in production.
+#[tokio::test]
+async fn a_route_cannot_reach_past_its_declared_access() {
+    let f = embedded_app();
+    let router = Router::new(&[
+        &WRITES_WITH_READ_ACCESS,
+        &WRITES_WITH_WRITE_ACCESS,
+        &UPLOADS_WITHOUT_BLOBS,
+    ]);
+    let refused = dispatch(
+        &f.app,
+        &router,
+        request("POST", "/notes/read-only", None, b""),
+    )
+    .await;
+    assert_eq!(refused.status, 503);
+    assert!(
+        f.app.table.get(&note_key()).await.unwrap().is_none(),
+        "nothing was written"
+    );
+
+    let upload = dispatch(&f.app, &router, request("POST", "/notes/upload", None, b"")).await;
+    assert_eq!(upload.status, 503);
+    assert!(f.app.blobs.get("notes/undeclared").await.unwrap().is_none());
+
+    let allowed = dispatch(
+        &f.app,
+        &router,
+        request("POST", "/notes/read-write", None, b""),
+    )
+    .await;
+    assert_eq!(allowed.status, 204);
+    assert!(f.app.table.get(&note_key()).await.unwrap().is_some());
+}

@@ -258,6 +258,20 @@ fn function(function: &Function, code_uri: &str) -> String {
                     "        - DynamoDBCrudPolicy:\n            TableName: !Ref Table\n".into(),
                 ),
             }
+            if route.records_key_use() {
+                policies.push(format!(
+                    concat!(
+                        "        - Statement:\n",
+                        "            - Effect: Allow\n",
+                        "              Action: dynamodb:UpdateItem\n",
+                        "              Resource: !Sub \"arn:${{AWS::Partition}}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/${{Table}}\"\n",
+                        "              Condition:\n",
+                        "                ForAllValues:StringLike:\n",
+                        "                  dynamodb:LeadingKeys: [\"{}\"]\n",
+                    ),
+                    shared::api_keys::store::KEY_PARTITIONS
+                ));
+            }
             if route.aws.blobs {
                 policies.push(
                     "        - S3CrudPolicy:\n            BucketName: !Ref FilesBucket\n".into(),

@@ -24,6 +24,15 @@ fn partition(tenant: &TenantId) -> String {
     format!("T#{tenant}#APIKEYS")
 }
 
+/// Every company's key partition, as an IAM `dynamodb:LeadingKeys` pattern: read-only storefront
+/// functions may update items there (a key's last use) and nowhere else.
+pub const KEY_PARTITIONS: &str = "T#*#APIKEYS";
+
+/// Whether `pk` is a company's key partition (what [`KEY_PARTITIONS`] matches).
+pub(crate) fn is_key_partition(pk: &str) -> bool {
+    pk.starts_with("T#") && pk.ends_with("#APIKEYS")
+}
+
 pub fn key(tenant: &TenantId, id: &str) -> Key {
     Key::new(partition(tenant), format!("KEY#{id}"))
 }

@@ -83,24 +83,28 @@ async fn handle(
             return (error.into_response(request_id), None, None);
         }
     };
-    let outcome = async {
-        check_body(route.method.has_body(), &req)?;
-        let principal = auth::authenticate(app, route.access, &req, &params).await?;
-        let tenant = principal.tenant().map(|t| t.to_string());
-        let ctx = Ctx {
-            app: app.clone(),
-            req,
-            principal,
-            params,
-            request_id: request_id.to_owned(),
-        };
-        let response = if ctx.req.method == "POST" && ctx.principal.tenant().is_some() {
-            idempotency::run(ctx, route.handler).await
-        } else {
-            run_handler(ctx, route.handler).await
-        };
-        Ok::<_, ApiError>((response, tenant))
-    }
+    // Boxed: authentication and handler together make a large future, and the scope nests it.
+    let outcome = crate::access::within(
+        route,
+        Box::pin(async {
+            check_body(route.method.has_body(), &req)?;
+            let principal = auth::authenticate(app, route.access, &req, &params).await?;
+            let tenant = principal.tenant().map(|t| t.to_string());
+            let ctx = Ctx {
+                app: app.clone(),
+                req,
+                principal,
+                params,
+                request_id: request_id.to_owned(),
+            };
+            let response = if ctx.req.method == "POST" && ctx.principal.tenant().is_some() {
+                idempotency::run(ctx, route.handler).await
+            } else {
+                run_handler(ctx, route.handler).await
+            };
+            Ok::<_, ApiError>((response, tenant))
+        }),
+    )
     .await;
     match outcome {
         Ok((Ok(response), tenant)) => (response, Some(route), tenant),

@@ -284,6 +284,14 @@ impl Route {
             .map(|name| name.trim_end_matches('+'))
             .collect()
     }
+
+    /// Whether the route records its API key's last use although it only reads the table: every
+    /// storefront route authenticates with a key, and a read-only one is granted that one update
+    /// on the keys' partitions (`api_keys::store::KEY_PARTITIONS`) and nothing else.
+    pub fn records_key_use(&self) -> bool {
+        matches!(self.access, Access::StoreKey(_) | Access::StoreCustomer(_))
+            && self.aws.table == TableAccess::Read
+    }
 }
 
 /// Matches a method and path to a declared route.

@@ -1,5 +1,5 @@
-//! The queue of a function that declares no queue access: every call fails plainly, so a route
-//! that starts sending without declaring it shows up in its first test run, not as an IAM denial.
+//! The queue of a function that declares no queue access: every call fails plainly. (Tests catch
+//! an undeclared use earlier, through `crate::access`.)
 
 use super::{Message, Queue, QueueError, Receive};
 use async_trait::async_trait;
