@@ -71,6 +71,13 @@ impl Call {
         self.body = Some(serde_json::to_vec(&body).unwrap());
         self
     }
+    /// A body sent as is with a JSON content type (for bodies that are not valid JSON).
+    pub fn raw_json(mut self, body: &[u8]) -> Self {
+        self.headers
+            .insert("content-type", "application/json".parse().unwrap());
+        self.body = Some(body.to_vec());
+        self
+    }
     pub fn from_ip(mut self, ip: &str) -> Self {
         self.source_ip = ip.into();
         self

@@ -55,6 +55,15 @@ impl ApiRequest {
         let value = match parsed {
             Ok(value) => value,
             Err(e) => {
+                // The typed parser stops at the first field it cannot take, possibly before a
+                // syntax error further on; a body that is not JSON at all is malformed (400),
+                // whatever its first field says. Only failed parses pay for this second pass.
+                if let Err(syntax) = serde_json::from_slice::<serde::de::IgnoredAny>(&self.body) {
+                    return Err(ApiError::bad_request(
+                        "malformed_json",
+                        format!("the body is not valid JSON: {syntax}"),
+                    ));
+                }
                 let path = e.path().to_string();
                 let inner = e.into_inner();
                 return Err(match inner.classify() {
