@@ -731,6 +731,50 @@ async fn every_admin_route_enforces_its_access_rule() {
     assert!(checked >= 20, "{checked} admin routes checked");
 }
 
+/// Every permission a route names is in the catalog (a route template such as
+/// `settings.{group}.write` for every value it can take), and the read-only system role reaches
+/// no route that changes or exports data.
+#[test]
+fn route_permissions_exist_and_read_only_changes_nothing() {
+    use shared::http::{Access, Method};
+    use shared::iam::permissions;
+    let read_only = permissions::system_roles()
+        .into_iter()
+        .find(|(key, ..)| *key == "read_only")
+        .unwrap()
+        .3;
+    let groups: Vec<String> = shared::settings::groups::Group::ALL
+        .iter()
+        .map(|g| g.name().to_owned())
+        .collect();
+    let mut checked = 0;
+    for route in shared::routes::ALL {
+        let Access::Staff(template) = route.access else {
+            continue;
+        };
+        let expanded: Vec<String> = if template.contains("{group}") {
+            groups.iter().map(|g| template.replace("{group}", g)).collect()
+        } else {
+            vec![template.to_owned()]
+        };
+        for permission in expanded {
+            assert!(
+                permissions::exists(&permission),
+                "{route:?} names `{permission}`, which is not in the catalog"
+            );
+            if permissions::grants(&read_only, &permission) {
+                assert_eq!(route.method, Method::Get, "read-only may call {route:?}");
+                assert!(
+                    !route.path.contains("export") && !permission.ends_with(".export"),
+                    "read-only may export through {route:?}"
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 60, "{checked} permissions checked");
+}
+
 api_cases!(
     registering_creates_company_owner_roles_and_tokens,
     registration_validates_every_field,

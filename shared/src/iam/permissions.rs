@@ -32,9 +32,10 @@ pub static CATALOG: &[(&str, &str)] = &[
         "Create, rotate and revoke storefront API keys",
     ),
     ("customers.read", "List and view customers"),
+    ("customers.write", "Change, disable and erase customers"),
     (
-        "customers.write",
-        "Change, disable, export and erase customers",
+        "customers.export",
+        "Export everything held about a customer (data access requests)",
     ),
     ("products.read", "List and view products"),
     ("products.write", "Create, change and delete products"),
