@@ -1263,6 +1263,47 @@ async fn storefront_origins_follow_the_security_settings(api: Api) {
     assert_eq!(server.status, 200);
 }
 
+/// Answers that carry tokens are never stored for replay: the storefront's idempotency scope is
+/// its publishable key, which every shopper shares.
+async fn token_answers_are_never_replayed(api: Api) {
+    let a = shop(&api, "acme").await;
+    shopper(&api, &a, "sam@example.com").await;
+    let login_with = |key: &'static str| {
+        api.post("/store/auth/login")
+            .header("x-api-key", &a.key)
+            .header("idempotency-key", key)
+            .json(json!({"email": "sam@example.com", "password": SHOPPER_PASSWORD}))
+    };
+    let first = api.send(login_with("login-1")).await;
+    let second = api.send(login_with("login-1")).await;
+    assert_eq!((first.status, second.status), (200, 200));
+    assert_eq!(second.header("idempotent-replayed"), None);
+    assert_ne!(first.body["refresh_token"], second.body["refresh_token"]);
+
+    let refresh = || {
+        api.post("/store/auth/refresh")
+            .header("x-api-key", &a.key)
+            .header("idempotency-key", "refresh-1")
+            .json(json!({"refresh_token": first.body["refresh_token"]}))
+    };
+    assert_eq!(api.send(refresh()).await.status, 200);
+    // The same request again is a second use of a rotated token, not a replay of new tokens.
+    let again = api.send(refresh()).await;
+    assert_eq!(again.status, 401);
+    assert!(again.body.get("access_token").is_none());
+    assert_eq!(again.header("idempotent-replayed"), None);
+
+    let register = || {
+        api.post("/store/auth/register")
+            .header("x-api-key", &a.key)
+            .header("idempotency-key", "register-1")
+            .json(json!({"email": "kim@example.com", "password": SHOPPER_PASSWORD, "first_name": "Kim", "last_name": "Lee", "accepts_marketing": false}))
+    };
+    assert_eq!(api.send(register()).await.status, 201);
+    let twice = api.send(register()).await;
+    assert_eq!((twice.status, twice.code()), (409, "email_taken"));
+}
+
 // Every storefront route ---------------------------------------------------------------------------
 
 async fn every_storefront_route_checks_key_scope_and_token(api: Api) {
@@ -1365,4 +1406,5 @@ api_cases!(
     export_holds_everything_and_erase_removes_it,
     storefront_origins_follow_the_security_settings,
     every_storefront_route_checks_key_scope_and_token,
+    token_answers_are_never_replayed,
 );

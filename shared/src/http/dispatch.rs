@@ -97,7 +97,10 @@ async fn handle(
                 params,
                 request_id: request_id.to_owned(),
             };
-            let response = if ctx.req.method == "POST" && ctx.principal.tenant().is_some() {
+            let idempotent = ctx.req.method == "POST"
+                && ctx.principal.tenant().is_some()
+                && !route.issues_tokens();
+            let response = if idempotent {
                 idempotency::run(ctx, route.handler).await
             } else {
                 run_handler(ctx, route.handler).await

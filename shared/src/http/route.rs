@@ -285,6 +285,13 @@ impl Route {
             .collect()
     }
 
+    /// Whether the route answers with fresh tokens (sign-up, log-in, refresh). Such answers are
+    /// never stored for idempotent replay: on the storefront a stored answer would be scoped to a
+    /// publishable key every shopper shares, and no token should rest in the table.
+    pub fn issues_tokens(&self) -> bool {
+        self.aws.signs_staff_tokens || self.aws.signs_customer_tokens
+    }
+
     /// Whether the route records its API key's last use although it only reads the table: every
     /// storefront route authenticates with a key, and a read-only one is granted that one update
     /// on the keys' partitions (`api_keys::store::KEY_PARTITIONS`) and nothing else.
