@@ -25,6 +25,8 @@ pub struct App {
     pub api_key_cache: crate::api_keys::cache::Cache,
     /// Category trees and attribute definitions recently read by this container.
     pub taxonomy_cache: crate::catalog::taxonomy::Cache,
+    /// Staff sessions recently checked by this container.
+    pub staff_standing_cache: crate::auth::standing::Cache,
 }
 
 /// The parts an [`App`] is made of; each entry point chooses its adapters.
@@ -51,6 +53,7 @@ impl App {
             settings_cache: Default::default(),
             api_key_cache: Default::default(),
             taxonomy_cache: Default::default(),
+            staff_standing_cache: Default::default(),
         })
     }
 
@@ -190,6 +193,14 @@ impl EmbeddedApp {
         let mut config = Config::new(options.secret)?;
         config.public_url = options.base_url.clone();
         config.server_timing = true;
+        // The sandbox's own pages (`/docs`) call the admin API from its origin; more come from
+        // the environment, as in Lambda.
+        config.admin_origins = vec![options.base_url.clone()];
+        if let Ok(more) = std::env::var(crate::config::env::ADMIN_ORIGINS) {
+            config
+                .admin_origins
+                .extend(crate::config::parse_origins(&more));
+        }
         let blobs = Arc::new(LocalBlobs::new(
             &options.files.join("blobs"),
             &options.base_url,

@@ -16,6 +16,9 @@ pub mod env {
     pub const PUBLIC_URL: &str = "COMMERCE_PUBLIC_URL";
     /// `true` adds a Server-Timing header with store call counts and time.
     pub const SERVER_TIMING: &str = "COMMERCE_SERVER_TIMING";
+    /// Comma-separated browser origins allowed to call the admin API (`*` for any); empty for
+    /// none. Storefront origins are each company's own setting.
+    pub const ADMIN_ORIGINS: &str = "COMMERCE_ADMIN_ORIGINS";
     /// Hex Ed25519 seed that signs staff access tokens: set only on functions that issue them.
     pub const STAFF_TOKEN_SEED: &str = "COMMERCE_STAFF_TOKEN_SEED";
     /// Comma-separated base64url Ed25519 public keys that verify staff access tokens.
@@ -137,6 +140,8 @@ pub struct Config {
     /// Where the API is reachable, for links in emails.
     pub public_url: String,
     pub server_timing: bool,
+    /// Browser origins allowed on the admin API (see [`env::ADMIN_ORIGINS`]).
+    pub admin_origins: Vec<String>,
     secret: SecretBox<Vec<u8>>,
     staff: TokenConfig,
     customer: TokenConfig,
@@ -161,6 +166,7 @@ impl Config {
             mail_from: "no-reply@example.com".into(),
             public_url: "http://127.0.0.1:3000".into(),
             server_timing: false,
+            admin_origins: Vec::new(),
             secret: SecretBox::new(Box::new(secret)),
             staff: TokenConfig::new(Audience::Admin),
             customer: TokenConfig::new(Audience::Store),
@@ -188,6 +194,9 @@ impl Config {
             config.public_url = v;
         }
         config.server_timing = var(env::SERVER_TIMING).is_some_and(|v| v == "true" || v == "1");
+        if let Some(v) = var(env::ADMIN_ORIGINS) {
+            config.admin_origins = parse_origins(&v);
+        }
         config
             .staff
             .read_env(env::STAFF_TOKEN_SEED, env::STAFF_TOKEN_PUBLIC_KEYS, var)?;
@@ -242,6 +251,25 @@ impl Config {
             .expect("HMAC takes any key length");
         mac.update(purpose.as_bytes());
         mac.finalize().into_bytes().into()
+    }
+}
+
+/// A comma-separated origin list, without trailing slashes or empty entries.
+pub fn parse_origins(list: &str) -> Vec<String> {
+    list.split(',')
+        .map(|o| o.trim().trim_end_matches('/'))
+        .filter(|o| !o.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+impl Config {
+    /// Whether a browser page at `origin` may call the admin API.
+    pub fn admin_origin_allowed(&self, origin: &str) -> bool {
+        let origin = origin.trim_end_matches('/');
+        self.admin_origins
+            .iter()
+            .any(|allowed| allowed == "*" || allowed.eq_ignore_ascii_case(origin))
     }
 }
 

@@ -205,6 +205,48 @@ impl Api {
         self.call("DELETE", path)
     }
 
+    /// The access token of a new member of the company whose one custom role grants exactly
+    /// `permissions`: the owner creates the role and invites the member, who accepts.
+    pub async fn member_with(
+        &self,
+        owner_token: &str,
+        tenant: &str,
+        permissions: &[&str],
+    ) -> String {
+        let role = self
+            .send(self.post("/admin/roles").token(owner_token).json(
+                serde_json::json!({"name": format!("Only {permissions:?}"), "permissions": permissions}),
+            ))
+            .await;
+        assert_eq!(role.status, 201, "{:?}", role.body);
+        let email = format!(
+            "member-{}@example.com",
+            ulid::Ulid::new().to_string().to_lowercase()
+        );
+        let invite = self
+            .send(
+                self.post("/admin/staff/invites")
+                    .token(owner_token)
+                    .json(serde_json::json!({"email": email, "role_ids": [role.body["id"]]})),
+            )
+            .await;
+        assert_eq!(invite.status, 201, "{:?}", invite.body);
+        let mail = self.deliver_mail(tenant).await;
+        let eml = mail
+            .iter()
+            .rev()
+            .find(|m| m.contains(&format!("To: {email}")))
+            .expect("the invitation email");
+        let token = token_after(eml, "invitation token");
+        let joined = self
+            .send(self.post("/admin/auth/accept-invite").json(serde_json::json!({
+                "token": token, "name": "Mia Member", "password": "plum-orbit-quiet-harbor-7"
+            })))
+            .await;
+        assert_eq!(joined.status, 201, "{:?}", joined.body);
+        joined.body["access_token"].as_str().unwrap().to_owned()
+    }
+
     /// A request with any method (`OPTIONS` for preflights).
     pub fn call_method(&self, method: &'static str, path: &str) -> Call {
         self.call(method, path)

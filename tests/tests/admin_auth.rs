@@ -40,30 +40,10 @@ async fn login(api: &Api, handle: &str, password: &str) -> Response {
     .await
 }
 
-/// A validly signed staff token for `tenant` with exactly these permissions (a custom role's
-/// holder, in effect).
-fn token_with(api: &Api, tenant: &str, user: &str, permissions: &[&str]) -> String {
-    let now = api.clock.now_epoch();
-    api.app.config.staff_tokens().issue(&Claims {
-        iss: "commerce".into(),
-        aud: "admin".into(),
-        sub: user.into(),
-        tid: tenant.into(),
-        sid: "ses_01JSAMPLE0000000000000000".into(),
-        iat: now,
-        exp: now + 600,
-        jti: "j1".into(),
-        perm: permissions.iter().map(|p| (*p).to_owned()).collect(),
-    })
-}
-
-trait NowEpoch {
-    fn now_epoch(&self) -> i64;
-}
-impl NowEpoch for shared::clock::ManualClock {
-    fn now_epoch(&self) -> i64 {
-        shared::clock::Clock::epoch_seconds(self)
-    }
+/// The access token of a new member of the owner's company holding exactly these permissions.
+async fn member_with(api: &Api, owner: &Response, permissions: &[&str]) -> String {
+    let tenant = owner.body["company"]["id"].as_str().unwrap();
+    api.member_with(&access(owner), tenant, permissions).await
 }
 
 async fn registering_creates_company_owner_roles_and_tokens(api: Api) {
@@ -399,10 +379,8 @@ async fn forged_and_misused_tokens_are_refused(api: Api) {
 
 async fn routes_check_their_permission(api: Api) {
     let r = register(&api, "acme").await;
-    let tenant = r.body["company"]["id"].as_str().unwrap();
-    let user = r.body["user"]["id"].as_str().unwrap();
-    let reader = token_with(&api, tenant, user, &["roles.read"]);
-    let nobody = token_with(&api, tenant, user, &[]);
+    let reader = member_with(&api, &r, &["roles.read"]).await;
+    let nobody = member_with(&api, &r, &[]).await;
 
     assert_eq!(
         api.send(api.get("/admin/roles").token(&reader))
@@ -676,9 +654,7 @@ async fn every_admin_route_enforces_its_access_rule() {
     use shared::http::Access;
     let api = Api::embedded().await;
     let r = register(&api, "acme").await;
-    let tenant = r.body["company"]["id"].as_str().unwrap().to_owned();
-    let user = r.body["user"]["id"].as_str().unwrap().to_owned();
-    let powerless = token_with(&api, &tenant, &user, &[]);
+    let powerless = member_with(&api, &r, &[]).await;
     let (_, payload, _) = parts(&access(&r));
     let mut store_claims: Claims = serde_json::from_value(payload).unwrap();
     store_claims.aud = "store".into();
@@ -753,7 +729,10 @@ fn route_permissions_exist_and_read_only_changes_nothing() {
             continue;
         };
         let expanded: Vec<String> = if template.contains("{group}") {
-            groups.iter().map(|g| template.replace("{group}", g)).collect()
+            groups
+                .iter()
+                .map(|g| template.replace("{group}", g))
+                .collect()
         } else {
             vec![template.to_owned()]
         };

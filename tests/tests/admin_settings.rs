@@ -3,7 +3,6 @@
 use commerce_tests::api::{Api, Response};
 use commerce_tests::api_cases;
 use serde_json::{json, Value};
-use shared::auth::tokens::Claims;
 
 const PASSWORD: &str = "plum-orbit-quiet-harbor-7";
 
@@ -28,19 +27,8 @@ async fn register(api: &Api, handle: &str) -> Company {
     }
 }
 
-fn token_with(api: &Api, c: &Company, permissions: &[&str]) -> String {
-    let now = shared::clock::Clock::epoch_seconds(&api.clock);
-    api.app.config.staff_tokens().issue(&Claims {
-        iss: "commerce".into(),
-        aud: "admin".into(),
-        sub: c.user.clone(),
-        tid: c.id.clone(),
-        sid: "ses_01JSAMPLE0000000000000000".into(),
-        iat: now,
-        exp: now + 600,
-        jti: "j".into(),
-        perm: permissions.iter().map(|p| (*p).to_owned()).collect(),
-    })
+async fn token_with(api: &Api, c: &Company, permissions: &[&str]) -> String {
+    api.member_with(&c.token, &c.id, permissions).await
 }
 
 async fn patch(api: &Api, token: &str, group: &str, body: Value) -> Response {
@@ -464,8 +452,8 @@ async fn secrets_are_masked_encrypted_and_kept(api: Api) {
 
 async fn each_group_needs_its_own_permission(api: Api) {
     let c = register(&api, "shop").await;
-    let reader = token_with(&api, &c, &["settings.read"]);
-    let general = token_with(&api, &c, &["settings.read", "settings.general.write"]);
+    let reader = token_with(&api, &c, &["settings.read"]).await;
+    let general = token_with(&api, &c, &["settings.read", "settings.general.write"]).await;
     assert_eq!(
         api.send(api.get("/admin/settings").token(&reader))
             .await
@@ -492,7 +480,7 @@ async fn each_group_needs_its_own_permission(api: Api) {
         .status,
         403
     );
-    let nothing = token_with(&api, &c, &[]);
+    let nothing = token_with(&api, &c, &[]).await;
     assert_eq!(
         api.send(api.get("/admin/settings").token(&nothing))
             .await

@@ -728,6 +728,164 @@ async fn nobody_grants_more_than_they_hold(api: Api) {
     assert_eq!(me.body["user"]["status"], "active");
 }
 
+/// What a stale token attempts: invite an admin, create a role, create a storefront key, change
+/// settings. Each answer's status, in that order.
+async fn stale_attempts(api: &Api, token: &str, admin_role: &str) -> Vec<u16> {
+    let calls = [
+        api.post("/admin/staff/invites")
+            .token(token)
+            .json(json!({"email": "mallory@example.com", "role_ids": [admin_role]})),
+        api.post("/admin/roles")
+            .token(token)
+            .json(json!({"name": "Backdoor", "permissions": ["staff.manage"]})),
+        api.post("/admin/api-keys")
+            .token(token)
+            .json(json!({"name": "Leak", "scopes": ["store.read"]})),
+        api.patch("/admin/settings/general")
+            .token(token)
+            .json(json!({"store_name": "Pwned"})),
+    ];
+    let mut statuses = Vec::new();
+    for call in calls {
+        statuses.push(api.send(call).await.status);
+    }
+    statuses
+}
+
+/// Removing, disabling or demoting a member, or changing a password, takes effect at once for
+/// every change made with a token issued before, and within seconds for reads.
+async fn revoked_members_lose_access_at_once(api: Api) {
+    let c = register(&api, "acme").await;
+    let admin_role = role_id(&api, &c, "admin").await;
+    let path_of = |r: &Response| format!("/admin/staff/{}", r.body["user"]["id"].as_str().unwrap());
+
+    // Removed.
+    let dan = join(&api, &c, "dan@example.com", &[&admin_role]).await;
+    let dan_token = token(&dan);
+    assert_eq!(
+        api.send(api.get("/admin/staff").token(&dan_token))
+            .await
+            .status,
+        200
+    );
+    let removed = api.send(api.delete(&path_of(&dan)).token(&c.token)).await;
+    assert_eq!(removed.status, 204);
+    assert_eq!(
+        stale_attempts(&api, &dan_token, &admin_role).await,
+        [401; 4]
+    );
+
+    // Disabled.
+    let dora = join(&api, &c, "dora@example.com", &[&admin_role]).await;
+    let dora_token = token(&dora);
+    assert_eq!(
+        api.send(api.get("/admin/products").token(&dora_token))
+            .await
+            .status,
+        200
+    );
+    let disabled = api
+        .send(
+            api.patch(&path_of(&dora))
+                .token(&c.token)
+                .json(json!({"status": "disabled"})),
+        )
+        .await;
+    assert_eq!(disabled.status, 200);
+    assert_eq!(
+        stale_attempts(&api, &dora_token, &admin_role).await,
+        [401; 4]
+    );
+    // Reads may be served from a check made in the last 5 s; after that they stop too.
+    api.clock.advance(Duration::from_secs(6));
+    let read = api
+        .send(api.get("/admin/products").token(&dora_token))
+        .await;
+    assert_eq!(read.status, 401);
+
+    // Demoted to a role that may only read.
+    let read_only = role_id(&api, &c, "read_only").await;
+    let dave = join(&api, &c, "dave@example.com", &[&admin_role]).await;
+    let dave_token = token(&dave);
+    let demoted = api
+        .send(
+            api.patch(&path_of(&dave))
+                .token(&c.token)
+                .json(json!({"role_ids": [read_only]})),
+        )
+        .await;
+    assert_eq!(demoted.status, 200);
+    assert_eq!(
+        stale_attempts(&api, &dave_token, &admin_role).await,
+        [403; 4]
+    );
+    assert_eq!(
+        api.send(api.get("/admin/staff").token(&dave_token))
+            .await
+            .status,
+        200
+    );
+
+    // A custom role that loses a permission takes it from its holders at once.
+    let inviter = custom_role(&api, &c, &["staff.read", "staff.manage"]).await;
+    let ivy = join(&api, &c, "ivy@example.com", &[&inviter]).await;
+    let ivy_token = token(&ivy);
+    let invite = |email: &str| {
+        api.post("/admin/staff/invites")
+            .token(&ivy_token)
+            .json(json!({"email": email, "role_ids": [inviter]}))
+    };
+    assert_eq!(api.send(invite("first@example.com")).await.status, 201);
+    let narrowed = api
+        .send(
+            api.patch(&format!("/admin/roles/{inviter}"))
+                .token(&c.token)
+                .json(json!({"permissions": ["staff.read"]})),
+        )
+        .await;
+    assert_eq!(narrowed.status, 200, "{:?}", narrowed.body);
+    let refused = api.send(invite("second@example.com")).await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (403, "missing_permission")
+    );
+
+    // A password change ends every other session at once; the changing one goes on.
+    let laptop = token(
+        &api.send(api.post("/admin/auth/login").json(
+            json!({"company": "acme", "email": "olive@acme.example.com", "password": PASSWORD}),
+        ))
+        .await,
+    );
+    let changed = api
+        .send(
+            api.post("/admin/me/password")
+                .token(&c.token)
+                .json(json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD})),
+        )
+        .await;
+    assert_eq!(changed.status, 204, "{:?}", changed.body);
+    assert_eq!(stale_attempts(&api, &laptop, &admin_role).await, [401; 4]);
+    let still = api
+        .send(
+            api.post("/admin/roles")
+                .token(&c.token)
+                .json(json!({"name": "Fine", "permissions": ["orders.read"]})),
+        )
+        .await;
+    assert_eq!(still.status, 201);
+
+    // None of the refused changes left anything behind.
+    let invites = api
+        .send(api.get("/admin/staff/invites").token(&c.token))
+        .await;
+    assert!(!invites.body.to_string().contains("mallory@example.com"));
+    let general = api
+        .send(api.get("/admin/settings/general").token(&c.token))
+        .await;
+    assert_ne!(general.body["values"]["store_name"], "Pwned");
+}
+
 api_cases!(
     nobody_grants_more_than_they_hold,
     an_invited_colleague_joins_with_exactly_the_roles_given,
@@ -740,4 +898,5 @@ api_cases!(
     reset_requests_are_throttled,
     changing_the_password_ends_other_sessions,
     sessions_can_be_revoked_one_by_one,
+    revoked_members_lose_access_at_once,
 );

@@ -59,8 +59,10 @@ async fn authenticated_responses_carry_store_timing() {
         .unwrap();
     assert_eq!(me.status(), 200);
     let timing = me.headers()["server-timing"].to_str().unwrap().to_owned();
+    // Three for the answer, two for the member's standing: a container's first check of a member
+    // reads the user and session, then the roles (later checks read all three at once).
     assert!(
-        timing.starts_with("store;desc=\"3 calls\";dur="),
+        timing.starts_with("store;desc=\"5 calls\";dur="),
         "{timing}"
     );
     assert!(timing.contains(", total;dur="), "{timing}");
@@ -97,7 +99,7 @@ async fn unknown_routes_and_methods_answer_problem_json() {
         .await
         .unwrap();
     assert_eq!(response.status(), 405);
-    assert_eq!(response.headers()["allow"], "GET");
+    assert_eq!(response.headers()["allow"], "GET, HEAD");
     let problem: Value = response.json().await.unwrap();
     assert_eq!(problem["code"], "method_not_allowed");
     sandbox.stop().await;
@@ -519,10 +521,14 @@ async fn every_route_refuses_malformed_json_with_400() {
         .unwrap()
         .to_owned();
     let shopper = api
-        .send(api.post("/store/auth/register").header("x-api-key", &key).json(json!({
-            "email": "sam@example.com", "password": "velvet-canyon-lantern-42",
-            "first_name": "Sam", "last_name": "Rivera", "accepts_marketing": false
-        })))
+        .send(
+            api.post("/store/auth/register")
+                .header("x-api-key", &key)
+                .json(json!({
+                    "email": "sam@example.com", "password": "velvet-canyon-lantern-42",
+                    "first_name": "Sam", "last_name": "Rivera", "accepts_marketing": false
+                })),
+        )
         .await;
     let customer = shopper.body["access_token"].as_str().unwrap().to_owned();
     let mut checked = 0;
@@ -561,4 +567,109 @@ async fn every_route_refuses_malformed_json_with_400() {
         checked += 1;
     }
     assert!(checked >= 40, "{checked} routes with a body");
+}
+
+/// Browsers reach the admin API only from the deployment's configured origins (here the
+/// sandbox's own), preflights included; storefront routes keep their per-company rule.
+#[tokio::test]
+async fn admin_routes_answer_only_configured_origins() {
+    use commerce_tests::api::Api;
+    let api = Api::embedded().await;
+    let owner = api
+        .send(api.post("/admin/auth/register").json(json!({
+            "company": {"name": "Acme", "handle": "acme", "country": "DE", "currency": "EUR", "timezone": "Europe/Berlin"},
+            "owner": {"name": "Ana", "email": "ana@example.com", "password": "plum-orbit-quiet-harbor-7"}
+        })))
+        .await;
+    let token = owner.body["access_token"].as_str().unwrap().to_owned();
+    let me = |origin: &str| api.get("/admin/me").token(&token).header("origin", origin);
+
+    let evil = api.send(me("https://evil.example")).await;
+    assert_eq!((evil.status, evil.code()), (403, "origin_not_allowed"));
+    assert_eq!(evil.header("access-control-allow-origin"), None);
+    let preflight = api
+        .send(
+            api.call_method("OPTIONS", "/admin/staff/invites")
+                .header("origin", "https://evil.example")
+                .header("access-control-request-method", "POST"),
+        )
+        .await;
+    assert_eq!(preflight.status, 403);
+    assert_eq!(preflight.header("access-control-allow-origin"), None);
+    // A forged token from a refused origin is refused the same way, before it is looked at.
+    let forged = api
+        .send(
+            api.post("/admin/staff/invites")
+                .token("forged")
+                .header("origin", "https://evil.example")
+                .json(json!({"email": "x@example.com", "role_ids": []})),
+        )
+        .await;
+    assert_eq!((forged.status, forged.code()), (403, "origin_not_allowed"));
+
+    let own = api.send(me("http://127.0.0.1:9")).await;
+    assert_eq!(own.status, 200);
+    assert_eq!(
+        own.header("access-control-allow-origin"),
+        Some("http://127.0.0.1:9")
+    );
+    let own_preflight = api
+        .send(
+            api.call_method("OPTIONS", "/admin/me")
+                .header("origin", "http://127.0.0.1:9"),
+        )
+        .await;
+    assert_eq!(own_preflight.status, 204);
+    assert!(own_preflight
+        .header("access-control-allow-methods")
+        .unwrap()
+        .contains("HEAD"));
+
+    // Public routes outside /admin answer any origin.
+    let health = api
+        .send(api.get("/health").header("origin", "https://evil.example"))
+        .await;
+    assert_eq!(health.status, 200);
+    assert_eq!(
+        health.header("access-control-allow-origin"),
+        Some("https://evil.example")
+    );
+}
+
+/// HEAD is answered wherever GET is, with GET's status and headers and no body, and a path's
+/// `Allow` lists it.
+#[tokio::test]
+async fn head_is_served_wherever_get_is() {
+    use commerce_tests::api::Api;
+    let api = Api::embedded().await;
+    let owner = api
+        .send(api.post("/admin/auth/register").json(json!({
+            "company": {"name": "Acme", "handle": "acme", "country": "DE", "currency": "EUR", "timezone": "Europe/Berlin"},
+            "owner": {"name": "Ana", "email": "ana@example.com", "password": "plum-orbit-quiet-harbor-7"}
+        })))
+        .await;
+    let token = owner.body["access_token"].as_str().unwrap().to_owned();
+    let head = api
+        .send(api.call_method("HEAD", "/admin/company").token(&token))
+        .await;
+    let get = api.send(api.get("/admin/company").token(&token)).await;
+    assert_eq!((head.status, get.status), (200, 200));
+    assert_eq!(head.body, Value::Null, "no body");
+    assert_eq!(head.header("etag"), get.header("etag"));
+    assert_eq!(
+        head.header("content-type"),
+        Some("application/json"),
+        "GET's headers"
+    );
+    let anonymous = api.send(api.call_method("HEAD", "/admin/company")).await;
+    assert_eq!(anonymous.status, 401);
+    assert_eq!(
+        api.send(api.call_method("HEAD", "/health")).await.status,
+        200
+    );
+    let not_allowed = api.send(api.call_method("PUT", "/health")).await;
+    assert_eq!(not_allowed.status, 405);
+    assert_eq!(not_allowed.header("allow"), Some("GET, HEAD"));
+    let post_only = api.send(api.call_method("HEAD", "/admin/auth/login")).await;
+    assert_eq!(post_only.status, 405);
 }

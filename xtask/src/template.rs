@@ -61,6 +61,10 @@ const PARAMETERS: &str = r#"Parameters:
     Type: String
     Default: ""
     Description: Public base URL of the API for links in emails (the ApiUrl output, or a custom domain)
+  AdminAllowedOrigins:
+    Type: String
+    Default: ""
+    Description: Comma-separated browser origins allowed to call the admin API (e.g. https://admin.example.com); empty for none
 
 "#;
 
@@ -85,6 +89,7 @@ const GLOBALS: &str = r#"Globals:
         COMMERCE_QUEUE_URL_CART_EXPIRY: !Ref CartExpiryQueue
         COMMERCE_MAIL_FROM: !Ref MailFrom
         COMMERCE_PUBLIC_URL: !Ref PublicUrl
+        COMMERCE_ADMIN_ORIGINS: !Ref AdminAllowedOrigins
         COMMERCE_SECRET: !Sub "{{resolve:secretsmanager:${RootSecret}:SecretString}}"
         COMMERCE_STAFF_TOKEN_PUBLIC_KEYS: !Ref StaffTokenPublicKeys
         COMMERCE_CUSTOMER_TOKEN_PUBLIC_KEYS: !Ref CustomerTokenPublicKeys
@@ -325,6 +330,29 @@ fn function(function: &Function, code_uri: &str) -> String {
                 path = route.path,
                 source_path = source_path.join("/"),
             ));
+            // HEAD is served wherever GET is; API Gateway needs its own route key for it.
+            if route.method == shared::http::Method::Get {
+                beside.push_str(&format!(
+                    r#"
+  {id}HeadRoute:
+    Type: AWS::ApiGatewayV2::Route
+    Properties:
+      ApiId: !Ref HttpApi
+      RouteKey: "HEAD {path}"
+      Target: !Sub "integrations/${{{id}Integration}}"
+
+  {id}HeadPermission:
+    Type: AWS::Lambda::Permission
+    Properties:
+      Action: lambda:InvokeFunction
+      FunctionName: !Ref {id}
+      Principal: apigateway.amazonaws.com
+      SourceArn: !Sub "arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{HttpApi}}/*/HEAD{source_path}"
+"#,
+                    path = route.path,
+                    source_path = source_path.join("/"),
+                ));
+            }
             properties.push_str(&format!(
                 "      Description: \"{} {}\"\n",
                 route.method.as_str(),
@@ -491,6 +519,11 @@ impl Stack<'_> {
             (
                 "PublicUrl",
                 "Public base URL of the API for links in emails",
+                true,
+            ),
+            (
+                "AdminAllowedOrigins",
+                "Browser origins allowed to call the admin API",
                 true,
             ),
             (

@@ -7,6 +7,7 @@ pub mod passwords;
 pub mod routes;
 pub mod service;
 pub mod sessions;
+pub mod standing;
 pub mod throttle;
 pub mod tokens;
 
@@ -42,7 +43,7 @@ pub enum Principal {
         tenant: TenantId,
         user_id: String,
         session_id: String,
-        /// Granted when the access token was issued (`*` for every permission).
+        /// Granted by the member's roles as they are now (`*` for every permission).
         permissions: Vec<String>,
     },
     /// A storefront: its API key, and the signed-in customer on customer routes.
@@ -89,9 +90,9 @@ fn bearer(req: &ApiRequest) -> Option<&str> {
 }
 
 /// Authenticates a request for a route's access rule. The tenant comes from the verified
-/// credential only. Staff access tokens are verified without a store call; their permissions were
-/// fixed when they were issued, so a change of roles, a disabled user or a revoked session takes
-/// effect at the next refresh, and for access at most one token lifetime (15 minutes) later.
+/// credential only. A staff access token's signature is verified without a store call; whether it
+/// still speaks for an active member's live session, and with which permissions, is then checked
+/// against the table (see [`standing`]): at once for changes, within 5 s for reads.
 pub async fn authenticate(
     app: &App,
     access: Access,
@@ -107,13 +108,18 @@ pub async fn authenticate(
                 .config
                 .staff_tokens()
                 .verify(token, app.clock.epoch_seconds())?;
+            let tenant = claims.tenant();
+            let change = !matches!(req.method.as_str(), "GET" | "HEAD");
+            let granted =
+                standing::current_permissions(app, &tenant, &claims.sub, &claims.sid, change)
+                    .await?;
             if let Access::Staff(template) = access {
                 // A permission may name a path parameter: `settings.{group}.write`.
                 let mut permission = template.to_owned();
                 for (name, value) in params {
                     permission = permission.replace(&format!("{{{name}}}"), value);
                 }
-                if !crate::iam::permissions::grants(&claims.perm, &permission) {
+                if !crate::iam::permissions::grants(&granted, &permission) {
                     return Err(ApiError::forbidden(format!(
                         "this needs the `{permission}` permission"
                     ))
@@ -121,10 +127,10 @@ pub async fn authenticate(
                 }
             }
             Ok(Principal::Staff {
-                tenant: claims.tenant(),
+                tenant,
                 user_id: claims.sub,
                 session_id: claims.sid,
-                permissions: claims.perm,
+                permissions: granted,
             })
         }
         Access::StoreKey(scope) | Access::StoreCustomer(scope) => {

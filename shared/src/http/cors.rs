@@ -7,6 +7,10 @@
 //! also withholds the answer); every other answer to a request with an `Origin` names that origin
 //! in `Access-Control-Allow-Origin`. Credentials travel in headers, never in cookies, so echoing
 //! the origin grants nothing a script could not already send.
+//!
+//! The admin API is for the deployment's own back-office pages only: requests and preflights to
+//! `/admin` from an origin outside `COMMERCE_ADMIN_ORIGINS` are refused in the pipeline (403
+//! `origin_not_allowed`, no CORS headers).
 
 use super::{Access, ApiResponse, AwsAccess, Ctx, HandlerFuture, Method, Route, RouteDoc};
 
@@ -24,7 +28,7 @@ pub fn preflight(origin: Option<&str>) -> ApiResponse {
         .header("access-control-allow-origin", origin.unwrap_or("*"))
         .header(
             "access-control-allow-methods",
-            "GET, POST, PUT, PATCH, DELETE",
+            "GET, HEAD, POST, PUT, PATCH, DELETE",
         )
         .header("access-control-allow-headers", ALLOW_HEADERS)
         .header("access-control-max-age", MAX_AGE)

@@ -33,6 +33,9 @@ pub async fn dispatch(app: &Arc<App>, router: &Router, req: ApiRequest) -> ApiRe
         )
     });
     let mut response = finish(app, response, &request_id, &counters, elapsed, signed_in);
+    if method == "HEAD" {
+        response.body.clear();
+    }
     if let Some(origin) = origin.filter(|_| method != "OPTIONS") {
         if !refused_origin(&response) {
             response = super::cors::allow(response, &origin);
@@ -63,13 +66,25 @@ async fn handle(
     req: ApiRequest,
     request_id: &str,
 ) -> (ApiResponse, Option<&'static super::Route>, Option<String>) {
+    if let Some(refused) = refuse_admin_origin(app, &req) {
+        return (refused.into_response(request_id), None, None);
+    }
     if req.method == "OPTIONS" {
         return (super::cors::preflight(req.header("origin")), None, None);
     }
-    let (route, params) = match router.find(&req.method, &req.path) {
+    // HEAD is served wherever GET is: the GET route runs and its body is dropped on the way out.
+    let lookup = if req.method == "HEAD" {
+        "GET"
+    } else {
+        req.method.as_str()
+    };
+    let (route, params) = match router.find(lookup, &req.path) {
         Matched::Found(route, params) => (route, params),
         Matched::MethodNotAllowed(allowed) => {
-            let allow: Vec<&str> = allowed.iter().map(|m| m.as_str()).collect();
+            let mut allow: Vec<&str> = allowed.iter().map(|m| m.as_str()).collect();
+            if allowed.contains(&super::Method::Get) {
+                allow.push("HEAD");
+            }
             let error = ApiError::new(
                 405,
                 "method_not_allowed",
@@ -114,6 +129,19 @@ async fn handle(
         Ok((Err(error), tenant)) => (error.into_response(request_id), Some(route), tenant),
         Err(error) => (error.into_response(request_id), Some(route), None),
     }
+}
+
+/// The admin API answers browsers only from the deployment's configured origins
+/// (`COMMERCE_ADMIN_ORIGINS`), preflights included: a page elsewhere gets 403
+/// `origin_not_allowed` without CORS headers, before any credential is looked at. Storefront
+/// routes check each company's own list once the key names the company.
+fn refuse_admin_origin(app: &App, req: &ApiRequest) -> Option<ApiError> {
+    let origin = req.header("origin")?;
+    let admin = req.path == "/admin" || req.path.starts_with("/admin/");
+    (admin && !app.config.admin_origin_allowed(origin)).then(|| {
+        ApiError::forbidden("this origin is not allowed to call the admin API")
+            .with_code(auth::ORIGIN_NOT_ALLOWED)
+    })
 }
 
 /// Whether the answer refuses the request's origin (and so must not name it as allowed).
