@@ -437,6 +437,142 @@ async fn concurrent_writes_keep_handles_and_skus_unique(api: Api) {
     assert_eq!(skus.len(), landed, "{statuses:?}");
 }
 
+/// A SKU guard left by an interrupted change (naming a variant that no longer holds the SKU) is
+/// taken over by exactly one of many concurrent claims: clearing it is conditional on it still
+/// naming the stale holder, so one claimant cannot delete another's fresh guard.
+async fn a_stale_sku_guard_goes_to_one_claimant(api: Api) {
+    let a = shop(&api, "acme").await;
+    let stale = Key::new(format!("T#{}#SKU#STALE-1", a.id), "SKU");
+    let mut item = serde_json::Map::new();
+    for (name, value) in [
+        ("pk", json!(stale.pk)),
+        ("sk", json!(stale.sk)),
+        ("entity", json!("sku")),
+        ("version", json!(1)),
+        ("product_id", json!("prod_01JGONE0000000000000000000")),
+        ("variant_id", json!("var_01JGONE0000000000000000000")),
+        ("sku", json!("STALE-1")),
+    ] {
+        item.insert(name.into(), value);
+    }
+    api.app.table.put(item, None).await.unwrap();
+    let api = std::sync::Arc::new(api);
+    let mut products = Vec::new();
+    for i in 0..8 {
+        products.push(
+            product(&api, &a, json!({"title": format!("Claimant {i}")})).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let tasks = products.iter().enumerate().map(|(i, id)| {
+        let (api, staff, id) = (api.clone(), a.staff.clone(), id.clone());
+        // Mixed case: the guard is one per SKU whatever its case.
+        let sku = if i % 2 == 0 { "STALE-1" } else { "stale-1" };
+        tokio::spawn(async move {
+            api.send(
+                api.post(&format!("/admin/products/{id}/variants"))
+                    .token(&staff)
+                    .json(json!({"sku": sku})),
+            )
+            .await
+            .status
+        })
+    });
+    let statuses: Vec<u16> = futures::future::join_all(tasks)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 409),
+        "{statuses:?}"
+    );
+    let mut holders = Vec::new();
+    for id in &products {
+        let variants = api
+            .send(a.admin(api.get(&format!("/admin/products/{id}/variants"))))
+            .await;
+        for v in variants.body["data"].as_array().unwrap() {
+            if v["sku"]
+                .as_str()
+                .is_some_and(|s| s.eq_ignore_ascii_case("stale-1"))
+            {
+                holders.push(id.clone());
+            }
+        }
+    }
+    assert_eq!(holders.len(), 1, "one product holds the SKU: {holders:?}");
+    let guard = api.app.table.get(&stale).await.unwrap().unwrap();
+    assert_eq!(guard["product_id"], json!(holders[0]));
+}
+
+/// Two variants of one product cannot share a SKU either, whatever the case, through any path
+/// that sets SKUs.
+async fn skus_are_unique_within_a_product_without_regard_to_case(api: Api) {
+    let a = shop(&api, "acme").await;
+    let p = product(
+        &api,
+        &a,
+        json!({"title": "Tee", "options": [{"name": "Size", "values": ["S", "M"]}]}),
+    )
+    .await;
+    let id = p["id"].as_str().unwrap();
+    let first = api
+        .send(
+            a.admin(api.post(&format!("/admin/products/{id}/variants")))
+                .json(json!({"sku": "ABC", "options": {"Size": "S"}})),
+        )
+        .await;
+    assert_eq!(first.status, 201, "{:?}", first.body);
+    let added = api
+        .send(
+            a.admin(api.post(&format!("/admin/products/{id}/variants")))
+                .json(json!({"sku": "abc", "options": {"Size": "M"}})),
+        )
+        .await;
+    assert_eq!((added.status, added.code()), (409, "sku_taken"));
+    let second = api
+        .send(
+            a.admin(api.post(&format!("/admin/products/{id}/variants")))
+                .json(json!({"sku": "XYZ", "options": {"Size": "M"}})),
+        )
+        .await;
+    assert_eq!(second.status, 201);
+    let second_id = second.body["id"].as_str().unwrap();
+    let patched = api
+        .send(
+            a.admin(api.patch(&format!("/admin/products/{id}/variants/{second_id}")))
+                .json(json!({"sku": "Abc"})),
+        )
+        .await;
+    assert_eq!((patched.status, patched.code()), (409, "sku_taken"));
+    // Generating the missing combinations and changing options leave SKUs alone.
+    let generated = api
+        .send(
+            a.admin(api.post(&format!("/admin/products/{id}/variants/generate")))
+                .json(json!({})),
+        )
+        .await;
+    assert!(generated.status < 300, "{:?}", generated.body);
+    let variants = api
+        .send(a.admin(api.get(&format!("/admin/products/{id}/variants"))))
+        .await;
+    let skus: Vec<&str> = variants.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v["sku"].as_str())
+        .collect();
+    assert_eq!(skus, ["ABC", "XYZ"]);
+}
+
 // Taxonomy ----------------------------------------------------------------------------------------
 
 async fn attributes_and_categories_form_a_checked_taxonomy(api: Api) {
@@ -1188,6 +1324,8 @@ api_cases!(
     products_are_created_validated_changed_and_deleted,
     options_and_variants_follow_their_rules,
     concurrent_writes_keep_handles_and_skus_unique,
+    a_stale_sku_guard_goes_to_one_claimant,
+    skus_are_unique_within_a_product_without_regard_to_case,
     attributes_and_categories_form_a_checked_taxonomy,
     the_storefront_sees_active_products_only,
     listing_pages_give_every_product_once,

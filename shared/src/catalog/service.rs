@@ -15,7 +15,7 @@ use crate::auth::TenantId;
 use crate::clock::rfc3339;
 use crate::http::{ApiError, FieldError};
 use crate::settings::groups::{General, Group};
-use crate::store::{StoreError, TxOp};
+use crate::store::{Condition, StoreError, TxOp};
 use crate::validate::{self, Errors};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -114,6 +114,17 @@ fn guard_ops(
     (ops, meanings)
 }
 
+/// A SKU that two of the product's variants share, compared without case.
+fn repeated_sku(product: &Product) -> Option<String> {
+    let mut seen = HashSet::new();
+    product
+        .variants
+        .iter()
+        .filter_map(|v| v.sku.as_ref())
+        .find(|sku| !seen.insert(sku.to_uppercase()))
+        .cloned()
+}
+
 /// Removes a SKU guard whose product or variant no longer holds the SKU (left by an interrupted
 /// delete); `true` when one was removed, so the change may try again.
 async fn clear_stale_sku(app: &App, tenant: &TenantId, sku: &str) -> Result<bool, ApiError> {
@@ -132,8 +143,23 @@ async fn clear_stale_sku(app: &App, tenant: &TenantId, sku: &str) -> Result<bool
     if held {
         return Ok(false);
     }
-    app.table.delete(&key, None).await?;
-    Ok(true)
+    // Only the stale guard read above may go: a concurrent change may have released it and
+    // another product claimed the SKU since, and that claim must stand.
+    let still_stale = Condition::All(vec![
+        Condition::Equals {
+            attr: "product_id".into(),
+            value: field("product_id").into(),
+        },
+        Condition::Equals {
+            attr: "variant_id".into(),
+            value: field("variant_id").into(),
+        },
+    ]);
+    match app.table.delete(&key, Some(still_stale)).await {
+        // Gone or taken over meanwhile: the caller's next attempt looks again.
+        Ok(_) | Err(StoreError::ConditionFailed) => Ok(true),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Writes a product change: `before` is what was read (`None` for a new product).
@@ -146,6 +172,11 @@ async fn save(
     events: &Events,
     extra: &[Extra],
 ) -> Result<(), SaveError> {
+    // SKUs are unique without regard to case, within a product too: its guards are keyed by the
+    // upper-cased SKU, so two of its variants could otherwise share one guard.
+    if let Some(sku) = repeated_sku(after) {
+        return Err(SaveError::Api(sku_taken(&sku)));
+    }
     let mut ops = vec![store::product_put(
         tenant,
         after,
