@@ -728,6 +728,76 @@ async fn nobody_grants_more_than_they_hold(api: Api) {
     assert_eq!(me.body["user"]["status"], "active");
 }
 
+/// One-time tokens travel to the mailer sealed: the outbox items (kept for days, and what the
+/// queues and dead-letter queues carry) hold no usable invitation or reset token.
+async fn one_time_tokens_rest_sealed(api: Api) {
+    let c = register(&api, "acme").await;
+    let staff_role = role_id(&api, &c, "staff").await;
+    let invite = api
+        .send(
+            api.post("/admin/staff/invites")
+                .token(&c.token)
+                .json(json!({"email": "colin@example.com", "role_ids": [staff_role]})),
+        )
+        .await;
+    assert_eq!(invite.status, 201);
+    let reset = api
+        .send(
+            api.post("/admin/auth/password-reset")
+                .json(json!({"company": "acme", "email": "olive@acme.example.com"})),
+        )
+        .await;
+    assert_eq!(reset.status, 202);
+    let mail = api.deliver_mail(&c.id).await;
+    let invitation = token_after(
+        mail.iter()
+            .find(|m| m.contains("To: colin@example.com"))
+            .unwrap(),
+        "invitation token",
+    );
+    let reset_mail = mail
+        .iter()
+        .find(|m| m.contains("To: olive@acme.example.com"))
+        .unwrap();
+    let reset_token = token_after(reset_mail, "Your reset token");
+    let secret = |token: &str| token.rsplit('.').next().unwrap().to_owned();
+    let events = api
+        .app
+        .table
+        .query(
+            &shared::store::Query::partition(
+                shared::store::Index::Table,
+                format!("T#{}#EVENT", c.id),
+            )
+            .limit(1000),
+        )
+        .await
+        .unwrap();
+    let mut requests = 0;
+    for item in &events.items {
+        let raw = serde_json::to_string(item).unwrap();
+        assert!(
+            !raw.contains(&secret(&invitation)),
+            "invitation token at rest"
+        );
+        assert!(!raw.contains(&secret(&reset_token)), "reset token at rest");
+        if raw.contains("notification.email_requested") {
+            assert!(raw.contains("\"sealed\""), "{raw}");
+            requests += 1;
+        }
+    }
+    assert_eq!(requests, 2);
+    // The tokens in the emails work.
+    let joined = api
+        .send(
+            api.post("/admin/auth/accept-invite").json(
+                json!({"token": invitation, "name": "Colin Colleague", "password": PASSWORD}),
+            ),
+        )
+        .await;
+    assert_eq!(joined.status, 201);
+}
+
 /// What a stale token attempts: invite an admin, create a role, create a storefront key, change
 /// settings. Each answer's status, in that order.
 async fn stale_attempts(api: &Api, token: &str, admin_role: &str) -> Vec<u16> {
@@ -899,4 +969,5 @@ api_cases!(
     changing_the_password_ends_other_sessions,
     sessions_can_be_revoked_one_by_one,
     revoked_members_lose_access_at_once,
+    one_time_tokens_rest_sealed,
 );

@@ -42,8 +42,16 @@ impl DomainEvent {
         actor: Option<String>,
         data: Value,
     ) -> Self {
+        let id = app.ids.new_id("evt");
+        // Emails may carry one-time tokens: their content is sealed wherever the event goes, so
+        // no call site can forget to.
+        let data = if kind == crate::workers::notifications::EMAIL_REQUESTED {
+            crate::workers::notifications::seal_content(app, &id, data)
+        } else {
+            data
+        };
         DomainEvent {
-            id: app.ids.new_id("evt"),
+            id,
             kind: kind.to_owned(),
             tenant_id: tenant.to_string(),
             occurred_at: crate::clock::rfc3339(app.clock.now()),
