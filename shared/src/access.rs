@@ -6,7 +6,7 @@
 //! its first request in AWS.
 
 use crate::blobs::{Blob, BlobError, BlobMeta, Blobs, PresignedRequest, UploadSpec};
-use crate::http::{Route, TableAccess};
+use crate::http::{BlobAccess, Route, TableAccess};
 use crate::mail::{Email, MailError, Mailer};
 use crate::queue::{Message, Queue, QueueError, Receive};
 use async_trait::async_trait;
@@ -30,7 +30,10 @@ pub(crate) enum Need<'a> {
     /// An update of the item in this partition.
     TableUpdate(&'a str),
     TableWrite,
-    Blobs,
+    /// Reading an object or presigning a `GET`.
+    BlobRead,
+    /// Writing or deleting an object, or presigning an upload.
+    BlobWrite,
     Send(&'a str),
     Receive,
     Mail,
@@ -55,7 +58,14 @@ pub(crate) fn refusal(need: Need) -> Option<String> {
             access.table == TableAccess::ReadWrite,
             "write to the table".to_owned(),
         ),
-        Need::Blobs => (access.blobs, "use the files bucket".to_owned()),
+        Need::BlobRead => (
+            access.blobs != BlobAccess::None,
+            "read the files bucket".to_owned(),
+        ),
+        Need::BlobWrite => (
+            access.blobs == BlobAccess::ReadWrite,
+            "write to the files bucket".to_owned(),
+        ),
         Need::Send(queue) => (
             access.queues.contains(&queue),
             format!("send to the `{queue}` queue"),
@@ -74,26 +84,26 @@ pub(crate) fn refusal(need: Need) -> Option<String> {
 /// The files bucket, checked against the running route's declaration.
 pub(crate) struct CheckedBlobs(pub Arc<dyn Blobs>);
 
-fn blobs_allowed() -> Result<(), BlobError> {
-    refusal(Need::Blobs).map_or(Ok(()), |r| Err(BlobError::Unavailable(r)))
+fn blobs_allowed(need: Need) -> Result<(), BlobError> {
+    refusal(need).map_or(Ok(()), |r| Err(BlobError::Unavailable(r)))
 }
 
 #[async_trait]
 impl Blobs for CheckedBlobs {
     async fn put(&self, key: &str, bytes: Bytes, content_type: &str) -> Result<(), BlobError> {
-        blobs_allowed()?;
+        blobs_allowed(Need::BlobWrite)?;
         self.0.put(key, bytes, content_type).await
     }
     async fn get(&self, key: &str) -> Result<Option<Blob>, BlobError> {
-        blobs_allowed()?;
+        blobs_allowed(Need::BlobRead)?;
         self.0.get(key).await
     }
     async fn head(&self, key: &str) -> Result<Option<BlobMeta>, BlobError> {
-        blobs_allowed()?;
+        blobs_allowed(Need::BlobRead)?;
         self.0.head(key).await
     }
     async fn delete(&self, key: &str) -> Result<(), BlobError> {
-        blobs_allowed()?;
+        blobs_allowed(Need::BlobWrite)?;
         self.0.delete(key).await
     }
     async fn presign_put(
@@ -101,7 +111,7 @@ impl Blobs for CheckedBlobs {
         key: &str,
         spec: &UploadSpec,
     ) -> Result<PresignedRequest, BlobError> {
-        blobs_allowed()?;
+        blobs_allowed(Need::BlobWrite)?;
         self.0.presign_put(key, spec).await
     }
     async fn presign_get(
@@ -109,11 +119,11 @@ impl Blobs for CheckedBlobs {
         key: &str,
         expires_in: Duration,
     ) -> Result<PresignedRequest, BlobError> {
-        blobs_allowed()?;
+        blobs_allowed(Need::BlobRead)?;
         self.0.presign_get(key, expires_in).await
     }
     async fn published_url(&self, key: &str) -> Result<String, BlobError> {
-        blobs_allowed()?;
+        blobs_allowed(Need::BlobRead)?;
         self.0.published_url(key).await
     }
 }

@@ -241,3 +241,57 @@ fn read_only_storefront_functions_may_update_only_key_partitions() {
         assert!(granted.contains(&expected), "{expected} records key use");
     }
 }
+
+/// A function that only reads the table writes nowhere: no write policy on the table (beyond the
+/// key-use grant on the key partitions), no bucket write, no queue send. A function that only
+/// shows images reads company objects and nothing else in the bucket.
+#[test]
+fn read_only_functions_write_nowhere_but_their_key_use_grant() {
+    use shared::http::{BlobAccess, TableAccess};
+    let mut readers = 0;
+    for route in shared::routes::ALL {
+        let id = format!("{}Function", xtask::logical_id(route.name));
+        let policies = serde_yaml::to_string(
+            &stack_of(route)["Resources"][id.as_str()]["Properties"]["Policies"],
+        )
+        .unwrap();
+        if route.aws.blobs == BlobAccess::Read {
+            assert!(!policies.contains("S3CrudPolicy"), "{}", route.name);
+            assert!(policies.contains("s3:GetObject"), "{}", route.name);
+            assert!(
+                policies.contains(&format!(
+                    "${{FilesBucket}}/{}*",
+                    shared::blobs::COMPANY_OBJECTS_PREFIX
+                )),
+                "{}",
+                route.name
+            );
+        }
+        if route.aws.table != TableAccess::Read {
+            continue;
+        }
+        readers += 1;
+        for write in [
+            "DynamoDBCrudPolicy",
+            "DynamoDBWritePolicy",
+            "S3CrudPolicy",
+            "S3WritePolicy",
+            "SQSSendMessagePolicy",
+            "s3:PutObject",
+            "s3:DeleteObject",
+            "dynamodb:PutItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:BatchWriteItem",
+        ] {
+            assert!(!policies.contains(write), "{} may {write}", route.name);
+        }
+        // The one update a reader may make is the key-use grant, on the key partitions only.
+        assert_eq!(
+            policies.matches("dynamodb:UpdateItem").count(),
+            usize::from(route.records_key_use()),
+            "{}",
+            route.name
+        );
+    }
+    assert!(readers >= 30, "{readers} read-only functions");
+}

@@ -455,6 +455,18 @@ static UPLOADS_WITHOUT_BLOBS: Route = Route {
     ..WRITES_WITH_READ_ACCESS
 };
 
+static UPLOADS_WITH_BLOB_READ: Route = Route {
+    name: "uploads_with_blob_read",
+    path: "/notes/upload-read-only",
+    summary: "Uploads although it declares reading the bucket only",
+    aws: AwsAccess {
+        blobs: shared::http::BlobAccess::Read,
+        ..AwsAccess::WRITE
+    },
+    handler: upload_note,
+    ..WRITES_WITH_READ_ACCESS
+};
+
 /// In AWS a function's role grants exactly its declared access; the embedded app refuses the
 /// same calls, so a handler that outgrows its declaration fails here, not in production.
 #[tokio::test]
@@ -464,6 +476,7 @@ async fn a_route_cannot_reach_past_its_declared_access() {
         &WRITES_WITH_READ_ACCESS,
         &WRITES_WITH_WRITE_ACCESS,
         &UPLOADS_WITHOUT_BLOBS,
+        &UPLOADS_WITH_BLOB_READ,
     ]);
     let refused = dispatch(
         &f.app,
@@ -479,6 +492,17 @@ async fn a_route_cannot_reach_past_its_declared_access() {
 
     let upload = dispatch(&f.app, &router, request("POST", "/notes/upload", None, b"")).await;
     assert_eq!(upload.status, 503);
+    assert!(f.app.blobs.get("notes/undeclared").await.unwrap().is_none());
+    let read_only = dispatch(
+        &f.app,
+        &router,
+        request("POST", "/notes/upload-read-only", None, b""),
+    )
+    .await;
+    assert_eq!(
+        read_only.status, 503,
+        "reading the bucket does not allow writing"
+    );
     assert!(f.app.blobs.get("notes/undeclared").await.unwrap().is_none());
 
     let allowed = dispatch(

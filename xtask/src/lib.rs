@@ -92,7 +92,11 @@ fn binary_source(function: &Function) -> String {
             route.method.as_str(),
             route.path,
             route.summary,
-            adapters(route.aws.blobs, !route.aws.queues.is_empty(), false)
+            adapters(
+                route.aws.blobs != shared::http::BlobAccess::None,
+                !route.aws.queues.is_empty(),
+                false,
+            )
         ),
         Function::Route(route) => format!(
             "{header}//! `{} {}`: {}\n\n#[tokio::main]\nasync fn main() -> Result<(), lambda_http::Error> {{\n    let route = &shared::{};\n    let adapters = {};\n    shared::http::lambda::serve(route, adapters).await\n}}\n",
@@ -100,7 +104,11 @@ fn binary_source(function: &Function) -> String {
             route.path,
             route.summary,
             route_path(route),
-            adapters(route.aws.blobs, !route.aws.queues.is_empty(), false)
+            adapters(
+                route.aws.blobs != shared::http::BlobAccess::None,
+                !route.aws.queues.is_empty(),
+                false,
+            )
         ),
         Function::Worker(worker) => format!(
             "{header}//! Consumes the `{}` queue.\n\n#[tokio::main]\nasync fn main() -> Result<(), lambda_runtime::Error> {{\n    let worker = &shared::{};\n    let adapters = {};\n    shared::workers::serve(worker, adapters).await\n}}\n",

@@ -2,7 +2,7 @@
 //! and dispatcher with exactly the permissions its declaration asks for.
 
 use super::Function;
-use shared::http::{Route, TableAccess};
+use shared::http::{BlobAccess, Route, TableAccess};
 use shared::queue::names;
 
 /// CloudFormation logical ids are alphanumeric: `get_product` → `GetProductFunction`.
@@ -277,10 +277,22 @@ fn function(function: &Function, code_uri: &str) -> String {
                     shared::api_keys::store::KEY_PARTITIONS
                 ));
             }
-            if route.aws.blobs {
-                policies.push(
+            match route.aws.blobs {
+                BlobAccess::None => {}
+                // Pages that show images only presign GETs: reading company objects is all
+                // their role may do in the bucket.
+                BlobAccess::Read => policies.push(format!(
+                    concat!(
+                        "        - Statement:\n",
+                        "            - Effect: Allow\n",
+                        "              Action: s3:GetObject\n",
+                        "              Resource: !Sub \"arn:${{AWS::Partition}}:s3:::${{FilesBucket}}/{}*\"\n",
+                    ),
+                    shared::blobs::COMPANY_OBJECTS_PREFIX
+                )),
+                BlobAccess::ReadWrite => policies.push(
                     "        - S3CrudPolicy:\n            BucketName: !Ref FilesBucket\n".into(),
-                );
+                ),
             }
             for queue in route.aws.queues {
                 policies.push(format!(

@@ -74,6 +74,10 @@ pub trait Blobs: Send + Sync {
 }
 
 /// How long a published URL is signed for, from the start of its day.
+/// The prefix of every company's objects (`t/<tenant>/...`): functions that only show images
+/// may read below it and nowhere else.
+pub const COMPANY_OBJECTS_PREFIX: &str = "t/";
+
 pub const PUBLISHED_FOR: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// The start of the UTC day of `now`: when published URLs of that day are signed.

@@ -9,8 +9,8 @@ use super::taxonomy;
 use crate::app::App;
 use crate::auth::routes::staff;
 use crate::http::{
-    Access, ApiError, ApiResponse, AwsAccess, Ctx, FieldError, HandlerFuture, ListPage, Method,
-    Route, RouteDoc,
+    Access, ApiError, ApiResponse, AwsAccess, BlobAccess, Ctx, FieldError, HandlerFuture, ListPage,
+    Method, Route, RouteDoc,
 };
 use time::format_description::well_known::Rfc3339;
 
@@ -119,7 +119,7 @@ pub static LIST_PRODUCTS: Route = Route {
     summary: "Find products",
     tag: TAG,
     aws: AwsAccess {
-        blobs: true,
+        blobs: BlobAccess::Read,
         ..AwsAccess::READ
     },
     handler: list,
@@ -203,7 +203,7 @@ pub static GET_PRODUCT: Route = Route {
     summary: "One product with its options, variants and images",
     tag: TAG,
     aws: AwsAccess {
-        blobs: true,
+        blobs: BlobAccess::Read,
         ..AwsAccess::READ
     },
     handler: get,
@@ -239,7 +239,7 @@ pub static PATCH_PRODUCT: Route = Route {
     summary: "Change a product",
     tag: TAG,
     aws: AwsAccess {
-        blobs: true,
+        blobs: BlobAccess::ReadWrite,
         ..AwsAccess::WRITE
     },
     handler: patch,
@@ -267,7 +267,7 @@ pub static DELETE_PRODUCT: Route = Route {
     summary: "Delete a product with its variants and images",
     tag: TAG,
     aws: AwsAccess {
-        blobs: true,
+        blobs: BlobAccess::ReadWrite,
         ..AwsAccess::WRITE
     },
     handler: delete,

@@ -9,8 +9,8 @@ use crate::auth::routes::staff;
 use crate::auth::TenantId;
 use crate::blobs::UploadSpec;
 use crate::http::{
-    Access, ApiError, ApiResponse, AwsAccess, Ctx, FieldError, HandlerFuture, Method, Route,
-    RouteDoc,
+    Access, ApiError, ApiResponse, AwsAccess, BlobAccess, Ctx, FieldError, HandlerFuture, Method,
+    Route, RouteDoc,
 };
 use crate::store::{attr, Condition, Item, TxOp};
 use serde::{Deserialize, Serialize};
@@ -89,7 +89,10 @@ fn upload(ctx: Ctx) -> HandlerFuture {
             .await?
             .ok_or_else(|| ApiError::not_found("product"))?;
         let id = ctx.app.ids.new_id("upl");
-        let object_key = format!("t/{tenant}/products/{product_id}/{id}");
+        let object_key = format!(
+            "{}{tenant}/products/{product_id}/{id}",
+            crate::blobs::COMPANY_OBJECTS_PREFIX
+        );
         let presigned = ctx
             .app
             .blobs
@@ -136,7 +139,7 @@ pub static CREATE_UPLOAD: Route = Route {
     summary: "Get a presigned URL to upload a product image to",
     tag: TAG,
     aws: AwsAccess {
-        blobs: true,
+        blobs: BlobAccess::ReadWrite,
         ..AwsAccess::WRITE
     },
     handler: upload,
@@ -306,7 +309,7 @@ pub static ATTACH_IMAGE: Route = Route {
     summary: "Attach an uploaded image to the product",
     tag: TAG,
     aws: AwsAccess {
-        blobs: true,
+        blobs: BlobAccess::ReadWrite,
         ..AwsAccess::WRITE
     },
     handler: attach_route,
@@ -368,7 +371,7 @@ pub static PATCH_IMAGE: Route = Route {
     summary: "Change an image's alt text or position",
     tag: TAG,
     aws: AwsAccess {
-        blobs: true,
+        blobs: BlobAccess::ReadWrite,
         ..AwsAccess::WRITE
     },
     handler: patch,
@@ -427,7 +430,7 @@ pub static DELETE_IMAGE: Route = Route {
     summary: "Remove an image and its file",
     tag: TAG,
     aws: AwsAccess {
-        blobs: true,
+        blobs: BlobAccess::ReadWrite,
         ..AwsAccess::WRITE
     },
     handler: delete,

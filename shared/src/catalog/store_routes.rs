@@ -9,8 +9,8 @@ use super::taxonomy::{self, CategoryNode};
 use super::text::render_description;
 use crate::auth::routes::storefront;
 use crate::http::{
-    Access, ApiError, ApiResponse, AwsAccess, Ctx, FieldError, HandlerFuture, ListPage, Method,
-    Route, RouteDoc,
+    Access, ApiError, ApiResponse, AwsAccess, BlobAccess, Ctx, FieldError, HandlerFuture, ListPage,
+    Method, Route, RouteDoc,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -173,7 +173,7 @@ pub static LIST_PRODUCTS: Route = Route {
     summary: "Active products, filtered and sorted",
     tag: TAG,
     aws: AwsAccess {
-        blobs: true,
+        blobs: BlobAccess::Read,
         ..AwsAccess::READ
     },
     handler: list,
@@ -334,7 +334,7 @@ pub static PRODUCT_PAGE: Route = Route {
     summary: "An active product by its handle, with options, variants, images and attributes",
     tag: TAG,
     aws: AwsAccess {
-        blobs: true,
+        blobs: BlobAccess::Read,
         ..AwsAccess::READ
     },
     handler: product_page,

@@ -6,7 +6,8 @@ use super::service::{self, NewOption, NewVariant, OptionChange, VariantChange};
 use super::store;
 use crate::auth::routes::staff;
 use crate::http::{
-    Access, ApiError, ApiResponse, AwsAccess, Ctx, HandlerFuture, ListPage, Method, Route, RouteDoc,
+    Access, ApiError, ApiResponse, AwsAccess, BlobAccess, Ctx, HandlerFuture, ListPage, Method,
+    Route, RouteDoc,
 };
 
 const TAG: &str = "products";
@@ -42,7 +43,7 @@ pub static ADD_OPTION: Route = Route {
     summary: "Add an option (at most 3); existing variants take its first value",
     tag: TAG,
     aws: AwsAccess {
-        blobs: true,
+        blobs: BlobAccess::ReadWrite,
         ..AwsAccess::WRITE
     },
     handler: add_option,
@@ -80,7 +81,7 @@ pub static PATCH_OPTION: Route = Route {
     summary: "Rename an option or change its ordered values",
     tag: TAG,
     aws: AwsAccess {
-        blobs: true,
+        blobs: BlobAccess::ReadWrite,
         ..AwsAccess::WRITE
     },
     handler: patch_option,

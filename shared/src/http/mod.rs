@@ -12,7 +12,9 @@ pub mod openapi;
 pub mod route;
 
 pub use error::{ApiError, FieldError, Problem};
-pub use route::{Access, AwsAccess, Ctx, HandlerFuture, Method, Route, RouteDoc, TableAccess};
+pub use route::{
+    Access, AwsAccess, BlobAccess, Ctx, HandlerFuture, Method, Route, RouteDoc, TableAccess,
+};
 
 use bytes::Bytes;
 use http::HeaderMap;

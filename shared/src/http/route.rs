@@ -210,12 +210,23 @@ pub enum TableAccess {
     ReadWrite,
 }
 
+/// Access to the files bucket of a route's function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlobAccess {
+    None,
+    /// Read company objects and presign `GET` URLs for them (`s3:GetObject` on the company
+    /// prefix only): pages that show images.
+    Read,
+    /// Read, write and delete objects, and presign uploads.
+    ReadWrite,
+}
+
 /// What a route's function may do in AWS; the infra template grants exactly this.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AwsAccess {
     pub table: TableAccess,
-    /// Read and write objects in the files bucket (presigning needs the same rights).
-    pub blobs: bool,
+    /// The files bucket (presigning needs the rights the presigned request uses).
+    pub blobs: BlobAccess,
     /// Queues the function sends to directly (delayed jobs); events go through the outbox.
     pub queues: &'static [&'static str],
     /// Whether the function signs staff tokens (only these receive the signing seed).
@@ -227,7 +238,7 @@ pub struct AwsAccess {
 impl AwsAccess {
     pub const NONE: AwsAccess = AwsAccess {
         table: TableAccess::None,
-        blobs: false,
+        blobs: BlobAccess::None,
         queues: &[],
         signs_staff_tokens: false,
         signs_customer_tokens: false,
