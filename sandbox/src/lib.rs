@@ -283,9 +283,11 @@ async fn serve_blob(State(state): State<Shared>, request: Request) -> Response {
             body,
         )
         .await;
+    // Browsers must take an object for the type it was stored with, never guess from its bytes.
     Response::builder()
         .status(answer.status)
         .header("content-type", answer.content_type)
+        .header("x-content-type-options", "nosniff")
         .body(Body::from(answer.body))
         .unwrap_or_else(|_| http::StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }

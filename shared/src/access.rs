@@ -102,6 +102,14 @@ impl Blobs for CheckedBlobs {
         blobs_allowed(Need::BlobRead)?;
         self.0.head(key).await
     }
+    async fn first_bytes(&self, key: &str, count: u64) -> Result<Option<Blob>, BlobError> {
+        blobs_allowed(Need::BlobRead)?;
+        self.0.first_bytes(key, count).await
+    }
+    async fn copy(&self, from: &str, to: &str, content_type: &str) -> Result<bool, BlobError> {
+        blobs_allowed(Need::BlobWrite)?;
+        self.0.copy(from, to, content_type).await
+    }
     async fn delete(&self, key: &str) -> Result<(), BlobError> {
         blobs_allowed(Need::BlobWrite)?;
         self.0.delete(key).await

@@ -22,7 +22,18 @@ pub struct Api {
     pub backend: &'static str,
     pub outbox: std::path::PathBuf,
     delivered: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// The local blob adapter, whose URLs point at no running server: [`Api::blob_request`]
+    /// serves them in-process, as the sandbox would.
+    local_blobs: Option<Arc<LocalBlobs>>,
     _files: tempfile::TempDir,
+}
+
+/// The answer to a request sent to a presigned or published blob URL.
+#[derive(Debug)]
+pub struct BlobResponse {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub bytes: Vec<u8>,
 }
 
 #[derive(Debug)]
@@ -107,6 +118,7 @@ impl Api {
             backend: "embedded",
             outbox: opened.outbox,
             delivered: Default::default(),
+            local_blobs: Some(opened.blobs),
             _files: files,
         }
     }
@@ -126,15 +138,16 @@ impl Api {
         let files = tempfile::tempdir().unwrap();
         let db = EmbeddedDb::memory(shared_clock.clone()).unwrap();
         let outbox = files.path().join("outbox");
+        let blobs = Arc::new(LocalBlobs::new(
+            &files.path().join("blobs"),
+            "http://127.0.0.1:9",
+            b"blob-secret",
+            shared_clock.clone(),
+        ));
         let app = App::new(Parts {
             table: Arc::new(table),
             queue: Arc::new(EmbeddedQueue::platform(db)),
-            blobs: Arc::new(LocalBlobs::new(
-                &files.path().join("blobs"),
-                "http://127.0.0.1:9",
-                b"blob-secret",
-                shared_clock.clone(),
-            )),
+            blobs: blobs.clone(),
             mailer: Arc::new(OutboxMailer::new(outbox.clone(), shared_clock.clone())),
             clock: shared_clock,
             ids: Arc::new(UlidGen::default()),
@@ -147,6 +160,7 @@ impl Api {
             backend: "dynamodb",
             outbox,
             delivered: Default::default(),
+            local_blobs: Some(blobs),
             _files: files,
         })
     }
@@ -182,8 +196,57 @@ impl Api {
             backend: "s3",
             outbox,
             delivered: Default::default(),
+            local_blobs: None,
             _files: files,
         })
+    }
+
+    /// Sends `method` to a presigned or published blob URL, with `headers` and `body`: to S3 over
+    /// HTTP, or to the local adapter in-process.
+    pub async fn blob_request(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(String, String)],
+        body: Vec<u8>,
+    ) -> BlobResponse {
+        if let Some(blobs) = &self.local_blobs {
+            let (path, query) = url
+                .split_once(shared::blobs::local::SERVE_PREFIX)
+                .and_then(|(_, rest)| rest.split_once('?'))
+                .unwrap_or_else(|| panic!("not a local blob URL: {url}"));
+            let content_type = headers
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+                .map(|(_, value)| value.as_str());
+            let answer = blobs
+                .serve(method, path, query, content_type, body.into())
+                .await;
+            return BlobResponse {
+                status: answer.status,
+                content_type: Some(answer.content_type),
+                bytes: answer.body.to_vec(),
+            };
+        }
+        let mut request =
+            reqwest::Client::new().request(method.parse().expect("an HTTP method"), url);
+        for (name, value) in headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        let response = request
+            .body(body)
+            .send()
+            .await
+            .expect("the blob store answers");
+        BlobResponse {
+            status: response.status().as_u16(),
+            content_type: response
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+            bytes: response.bytes().await.unwrap().to_vec(),
+        }
     }
 
     /// Sends a request and counts the store calls it made.

@@ -1094,40 +1094,74 @@ async fn other_tenants_see_nothing(api: Api) {
 
 // Images ------------------------------------------------------------------------------------------
 
-async fn upload_and_attach(api: &Api, a: &Shop, product_id: &str, bytes: &[u8]) -> Value {
+/// A file that starts as a PNG does, then `filler`.
+fn png(filler: &[u8]) -> Vec<u8> {
+    let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
+    bytes.extend_from_slice(filler);
+    bytes
+}
+
+async fn new_upload(
+    api: &Api,
+    a: &Shop,
+    product_id: &str,
+    content_type: &str,
+    size: usize,
+) -> Value {
     let upload = api
         .send(
             a.admin(api.post(&format!("/admin/products/{product_id}/images/uploads")))
-                .json(json!({"content_type": "image/png", "size": bytes.len()})),
+                .json(json!({"content_type": content_type, "size": size})),
         )
         .await;
     assert_eq!(upload.status, 201, "{:?}", upload.body);
     for key in ["upload_id", "url", "method", "headers", "expires_at"] {
         assert!(upload.body.get(key).is_some(), "{key}");
     }
-    let url = upload.body["url"].as_str().unwrap();
-    let mut request = reqwest::Client::new().request(
-        upload.body["method"].as_str().unwrap().parse().unwrap(),
-        url,
-    );
-    for (name, value) in upload.body["headers"].as_object().unwrap() {
-        request = request.header(name.as_str(), value.as_str().unwrap());
-    }
-    let sent = request.body(bytes.to_vec()).send().await.unwrap();
-    assert!(sent.status().is_success(), "{}", sent.status());
-    let attached = api
-        .send(
-            a.admin(api.post(&format!("/admin/products/{product_id}/images")))
-                .json(json!({"upload_id": upload.body["upload_id"], "alt": "Front"})),
-        )
+    upload.body
+}
+
+/// Sends `bytes` with the upload's presigned request; answers its status.
+async fn send_bytes(api: &Api, upload: &Value, bytes: &[u8]) -> u16 {
+    let headers: Vec<(String, String)> = upload["headers"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(name, value)| (name.clone(), value.as_str().unwrap().to_owned()))
+        .collect();
+    api.blob_request(
+        upload["method"].as_str().unwrap(),
+        upload["url"].as_str().unwrap(),
+        &headers,
+        bytes.to_vec(),
+    )
+    .await
+    .status
+}
+
+async fn attach(api: &Api, a: &Shop, product_id: &str, upload_id: &Value) -> Response {
+    api.send(
+        a.admin(api.post(&format!("/admin/products/{product_id}/images")))
+            .json(json!({"upload_id": upload_id, "alt": "Front"})),
+    )
+    .await
+}
+
+/// The status and bytes a published image URL answers.
+async fn fetch(api: &Api, url: &Value) -> (u16, Vec<u8>) {
+    let got = api
+        .blob_request("GET", url.as_str().unwrap(), &[], Vec::new())
         .await;
+    (got.status, got.bytes)
+}
+
+async fn upload_and_attach(api: &Api, a: &Shop, product_id: &str, bytes: &[u8]) -> Value {
+    let upload = new_upload(api, a, product_id, "image/png", bytes.len()).await;
+    let sent = send_bytes(api, &upload, bytes).await;
+    assert!((200..300).contains(&sent), "{sent}");
+    let attached = attach(api, a, product_id, &upload["upload_id"]).await;
     assert_eq!(attached.status, 201, "{:?}", attached.body);
-    let again = api
-        .send(
-            a.admin(api.post(&format!("/admin/products/{product_id}/images")))
-                .json(json!({"upload_id": upload.body["upload_id"], "alt": "Twice"})),
-        )
-        .await;
+    let again = attach(api, a, product_id, &upload["upload_id"]).await;
     assert_eq!(again.status, 422, "an upload attaches once");
     attached.body
 }
@@ -1169,13 +1203,11 @@ async fn images_upload_through_presigned_urls(api: Api) {
         .await;
     assert_eq!(not_yet.status, 422, "nothing uploaded yet");
 
-    let bytes = b"\x89PNG\r\n\x1a\nfake-image-bytes";
-    let image = upload_and_attach(&api, &a, &id, bytes).await;
+    let bytes = png(b"front-image-bytes");
+    let image = upload_and_attach(&api, &a, &id, &bytes).await;
     assert_eq!(image["alt"], "Front");
-    let fetched = reqwest::get(image["url"].as_str().unwrap()).await.unwrap();
-    assert_eq!(fetched.status(), 200);
-    assert_eq!(fetched.bytes().await.unwrap().as_ref(), bytes);
-    let second = upload_and_attach(&api, &a, &id, b"second").await;
+    assert_eq!(fetch(&api, &image["url"]).await, (200, bytes));
+    let second = upload_and_attach(&api, &a, &id, &png(b"second")).await;
     let moved = api
         .send(
             a.admin(api.patch(&format!(
@@ -1212,7 +1244,6 @@ async fn images_upload_through_presigned_urls(api: Api) {
         .await;
     assert_eq!(foreign.status, 422);
 
-    let object_url = image["url"].as_str().unwrap().to_owned();
     let removed = api
         .send(a.admin(api.delete(&format!(
             "/admin/products/{id}/images/{}",
@@ -1220,8 +1251,11 @@ async fn images_upload_through_presigned_urls(api: Api) {
         ))))
         .await;
     assert_eq!(removed.status, 204);
-    let gone = reqwest::get(&object_url).await.unwrap();
-    assert_eq!(gone.status(), 404, "the file is deleted too");
+    assert_eq!(
+        fetch(&api, &image["url"]).await.0,
+        404,
+        "the file is deleted too"
+    );
     let product = api
         .send(a.admin(api.get(&format!("/admin/products/{id}"))))
         .await;
@@ -1244,11 +1278,105 @@ async fn images_upload_through_presigned_urls(api: Api) {
     );
 }
 
+/// An upload URL works until it expires, however often it is used: attaching checks the bytes
+/// and copies them to a key no upload URL names, so nothing sent to it later reaches a shopper.
+async fn uploads_are_checked_and_never_change_live_images(api: Api) {
+    let a = shop(&api, "acme").await;
+    let p = product(&api, &a, json!({"title": "Pictured", "status": "active"})).await;
+    let id = p["id"].as_str().unwrap().to_owned();
+    let html = b"<!doctype html><script>alert(document.cookie)</script>".to_vec();
+    let first = png(&[b'1'; 46]);
+    let later = png(&[b'2'; 46]);
+    let jpeg = [&[0xff, 0xd8, 0xff, 0xe0][..], &[b'j'; 50]].concat();
+    assert!(html.len() == first.len() && first.len() == later.len() && later.len() == jpeg.len());
+
+    let upload = new_upload(&api, &a, &id, "image/png", html.len()).await;
+    let url = upload["url"].as_str().unwrap();
+    assert!(
+        url.contains(&format!("/uploads/t/{}/products/{id}/", a.id)),
+        "uploads go under the uploads prefix: {url}"
+    );
+    for wrong in [&html, &jpeg] {
+        assert_eq!(send_bytes(&api, &upload, wrong).await, 200);
+        let refused = attach(&api, &a, &id, &upload["upload_id"]).await;
+        assert_eq!(refused.status, 422, "{:?}", refused.body);
+        assert_eq!(refused.code(), "validation_failed");
+        assert_eq!(refused.body["errors"][0]["field"], "upload_id");
+        assert_eq!(refused.body["errors"][0]["code"], "content_mismatch");
+    }
+    let product_now = api
+        .send(a.admin(api.get(&format!("/admin/products/{id}"))))
+        .await;
+    assert!(product_now.body["images"].as_array().unwrap().is_empty());
+    assert!(!events_of(&api, &a.id)
+        .await
+        .contains(&"product.updated".to_owned()));
+
+    // Another company cannot attach it, even to a product of its own.
+    let b = shop(&api, "bolt").await;
+    let theirs = product(&api, &b, json!({"title": "Theirs"})).await;
+    let foreign = attach(
+        &api,
+        &b,
+        theirs["id"].as_str().unwrap(),
+        &upload["upload_id"],
+    )
+    .await;
+    assert_eq!(foreign.status, 422);
+    assert_eq!(foreign.body["errors"][0]["code"], "not_uploaded");
+
+    // A refused upload is not used up: the right bytes sent to the same URL attach.
+    assert_eq!(send_bytes(&api, &upload, &first).await, 200);
+    let attached = attach(&api, &a, &id, &upload["upload_id"]).await;
+    assert_eq!(attached.status, 201, "{:?}", attached.body);
+    let image = attached.body;
+    let live_key = image["object_key"].as_str().unwrap().to_owned();
+    assert!(
+        live_key.starts_with(&format!("t/{}/products/{id}/img_", a.id)),
+        "{live_key}"
+    );
+    assert!(!image["url"].as_str().unwrap().contains("uploads/"));
+    assert_eq!(fetch(&api, &image["url"]).await, (200, first.clone()));
+
+    // The URL still accepts bytes; they never reach the live image.
+    for again in [&later, &html] {
+        assert_eq!(send_bytes(&api, &upload, again).await, 200);
+        assert_eq!(fetch(&api, &image["url"]).await, (200, first.clone()));
+    }
+    let twice = attach(&api, &a, &id, &upload["upload_id"]).await;
+    assert_eq!(twice.status, 422, "an upload attaches once");
+    let stored = api.app.blobs.get(&live_key).await.unwrap().unwrap();
+    assert_eq!(stored.bytes.to_vec(), first);
+    assert_eq!(stored.meta.content_type.as_deref(), Some("image/png"));
+
+    // Deleting the image deletes its file, and a later upload does not bring it back.
+    let removed = api
+        .send(a.admin(api.delete(&format!(
+            "/admin/products/{id}/images/{}",
+            image["id"].as_str().unwrap()
+        ))))
+        .await;
+    assert_eq!(removed.status, 204);
+    assert_eq!(fetch(&api, &image["url"]).await.0, 404);
+    assert_eq!(send_bytes(&api, &upload, &later).await, 200);
+    assert_eq!(fetch(&api, &image["url"]).await.0, 404);
+    assert!(api.app.blobs.head(&live_key).await.unwrap().is_none());
+    let page = api.send(a.store(api.get("/store/products/pictured"))).await;
+    assert!(page.body["images"].as_array().unwrap().is_empty());
+}
+
 mod s3 {
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn images_upload_through_presigned_urls() {
         if let Some(api) = commerce_tests::api::Api::with_s3().await {
             super::images_upload_through_presigned_urls(api).await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn uploads_are_checked_and_never_change_live_images() {
+        if let Some(api) = commerce_tests::api::Api::with_s3().await {
+            super::uploads_are_checked_and_never_change_live_images(api).await;
         }
     }
 }
@@ -1278,7 +1406,7 @@ async fn images_upload_through_the_sandbox() {
         .await
         .unwrap();
     let id = p["id"].as_str().unwrap();
-    let bytes = b"local-image";
+    let bytes = b"RIFF\x0e\x00\x00\x00WEBPVP8 local";
     let upload: Value = http
         .post(format!("{base}/admin/products/{id}/images/uploads"))
         .bearer_auth(token)
@@ -1316,6 +1444,13 @@ async fn images_upload_through_the_sandbox() {
         .await
         .unwrap();
     assert_eq!(fetched.status(), 200);
+    let header = |name: &str| fetched.headers()[name].to_str().unwrap().to_owned();
+    assert_eq!(header("content-type"), "image/webp");
+    assert_eq!(
+        header("x-content-type-options"),
+        "nosniff",
+        "browsers must not guess another type from the bytes"
+    );
     assert_eq!(fetched.bytes().await.unwrap().as_ref(), bytes);
     sandbox.stop().await;
 }
@@ -1330,6 +1465,8 @@ api_cases!(
     the_storefront_sees_active_products_only,
     listing_pages_give_every_product_once,
     other_tenants_see_nothing,
+    images_upload_through_presigned_urls,
+    uploads_are_checked_and_never_change_live_images,
 );
 
 /// `--seed demo` fills a sandbox with a storefront that serves listings, product pages and

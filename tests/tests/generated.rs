@@ -295,3 +295,21 @@ fn read_only_functions_write_nowhere_but_their_key_use_grant() {
     }
     assert!(readers >= 30, "{readers} read-only functions");
 }
+
+/// Presigned uploads are temporary: the bucket expires everything under the uploads prefix (used
+/// uploads, never-attached ones, and bytes sent again to a used URL) after a day.
+#[test]
+fn the_bucket_expires_uploads_after_a_day() {
+    let root_template = template("template.yaml");
+    let rules = root_template["Resources"]["FilesBucket"]["Properties"]["LifecycleConfiguration"]
+        ["Rules"]
+        .as_sequence()
+        .expect("lifecycle rules on the files bucket");
+    let uploads: Vec<_> = rules
+        .iter()
+        .filter(|rule| rule["Prefix"].as_str() == Some(shared::blobs::UPLOADS_PREFIX))
+        .collect();
+    assert_eq!(uploads.len(), 1, "{rules:?}");
+    assert_eq!(uploads[0]["Status"].as_str(), Some("Enabled"));
+    assert_eq!(uploads[0]["ExpirationInDays"].as_u64(), Some(1));
+}

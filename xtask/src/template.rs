@@ -181,6 +181,14 @@ const SHARED_RESOURCES: &str = r#"Resources:
             AllowedOrigins: !Ref AllowedUploadOrigins
             AllowedHeaders: [content-type, content-length]
             MaxAge: 3600
+      # Presigned uploads land under this prefix; what is kept is copied elsewhere, so anything
+      # left here (used, never attached, or sent again after use) goes after a day.
+      LifecycleConfiguration:
+        Rules:
+          - Id: ExpireUploads
+            Status: Enabled
+            Prefix: {uploads_prefix}
+            ExpirationInDays: 1
 
   FilesBucketPolicy:
     Type: AWS::S3::BucketPolicy
@@ -623,7 +631,7 @@ pub fn render_root(functions: &[Function], stacks: &[Stack]) -> String {
     let mut out = String::from(PREAMBLE);
     out.push_str(PARAMETERS);
     out.push_str(GLOBALS);
-    out.push_str(SHARED_RESOURCES);
+    out.push_str(&SHARED_RESOURCES.replace("{uploads_prefix}", shared::blobs::UPLOADS_PREFIX));
     out.push_str(&queues(longest_worker));
     for f in functions {
         if !matches!(f, Function::Route(_)) {

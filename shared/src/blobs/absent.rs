@@ -22,6 +22,12 @@ impl Blobs for AbsentBlobs {
     async fn head(&self, _: &str) -> Result<Option<BlobMeta>, BlobError> {
         Err(absent())
     }
+    async fn first_bytes(&self, _: &str, _: u64) -> Result<Option<Blob>, BlobError> {
+        Err(absent())
+    }
+    async fn copy(&self, _: &str, _: &str, _: &str) -> Result<bool, BlobError> {
+        Err(absent())
+    }
     async fn delete(&self, _: &str) -> Result<(), BlobError> {
         Err(absent())
     }

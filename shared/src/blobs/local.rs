@@ -3,7 +3,8 @@
 //! size; [`LocalBlobs::serve`] verifies them just as S3 would.
 
 use super::{
-    validate_expiry, validate_key, Blob, BlobError, BlobMeta, Blobs, PresignedRequest, UploadSpec,
+    validate_count, validate_expiry, validate_key, validate_upload_key, Blob, BlobError, BlobMeta,
+    Blobs, PresignedRequest, UploadSpec,
 };
 use crate::clock::Clock;
 use async_trait::async_trait;
@@ -158,13 +159,31 @@ fn io(e: std::io::Error) -> BlobError {
     BlobError::Unavailable(e.to_string())
 }
 
-/// Writes through a temporary file and a rename, so a reader never sees half an object.
-async fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), BlobError> {
+/// A fresh temporary path beside `path` (created folders included), to rename onto it.
+async fn temporary_beside(path: &Path) -> Result<PathBuf, BlobError> {
     let dir = path.parent().expect("object paths have a parent");
     tokio::fs::create_dir_all(dir).await.map_err(io)?;
-    let tmp = dir.join(format!(".tmp-{}", ulid::Ulid::new()));
+    Ok(dir.join(format!(".tmp-{}", ulid::Ulid::new())))
+}
+
+/// Writes through a temporary file and a rename, so a reader never sees half an object.
+async fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), BlobError> {
+    let tmp = temporary_beside(path).await?;
     tokio::fs::write(&tmp, bytes).await.map_err(io)?;
     tokio::fs::rename(&tmp, path).await.map_err(io)
+}
+
+/// Up to `count` bytes from the start of the file; `None` when there is no file.
+fn read_start(path: &Path, count: u64) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let mut bytes = Vec::new();
+    file.take(count).read_to_end(&mut bytes)?;
+    Ok(Some(bytes))
 }
 
 #[async_trait]
@@ -209,6 +228,42 @@ impl Blobs for LocalBlobs {
         Ok(Some(BlobMeta { size, content_type }))
     }
 
+    async fn first_bytes(&self, key: &str, count: u64) -> Result<Option<Blob>, BlobError> {
+        validate_key(key)?;
+        validate_count(count)?;
+        let Some(meta) = self.head(key).await? else {
+            return Ok(None);
+        };
+        let path = self.object_path(key);
+        let read = tokio::task::spawn_blocking(move || read_start(&path, count))
+            .await
+            .map_err(|e| BlobError::Unavailable(e.to_string()))?
+            .map_err(io)?;
+        Ok(read.map(|bytes| Blob {
+            bytes: Bytes::from(bytes),
+            meta,
+        }))
+    }
+
+    async fn copy(&self, from: &str, to: &str, content_type: &str) -> Result<bool, BlobError> {
+        validate_key(from)?;
+        validate_key(to)?;
+        let target = self.object_path(to);
+        let tmp = temporary_beside(&target).await?;
+        match tokio::fs::copy(self.object_path(from), &tmp).await {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(io(e)),
+        }
+        let meta = serde_json::to_vec(&StoredMeta {
+            content_type: content_type.to_owned(),
+        })
+        .expect("meta serialises");
+        write_atomically(&self.meta_path(to), &meta).await?;
+        tokio::fs::rename(&tmp, &target).await.map_err(io)?;
+        Ok(true)
+    }
+
     async fn delete(&self, key: &str) -> Result<(), BlobError> {
         validate_key(key)?;
         for path in [self.object_path(key), self.meta_path(key)] {
@@ -226,7 +281,7 @@ impl Blobs for LocalBlobs {
         key: &str,
         spec: &UploadSpec,
     ) -> Result<PresignedRequest, BlobError> {
-        validate_key(key)?;
+        validate_upload_key(key)?;
         validate_expiry(spec.expires_in)?;
         let expires_at = self.clock.now() + spec.expires_in;
         let expires = expires_at.unix_timestamp().to_string();

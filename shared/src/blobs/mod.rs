@@ -18,7 +18,9 @@ pub struct BlobMeta {
 
 #[derive(Debug, Clone)]
 pub struct Blob {
+    /// The object's bytes, or only its first bytes from [`Blobs::first_bytes`].
     pub bytes: Bytes,
+    /// The whole object's size and content type.
     pub meta: BlobMeta,
 }
 
@@ -54,8 +56,16 @@ pub trait Blobs: Send + Sync {
     async fn get(&self, key: &str) -> Result<Option<Blob>, BlobError>;
     /// Size and content type of an object, without its bytes.
     async fn head(&self, key: &str) -> Result<Option<BlobMeta>, BlobError>;
+    /// At most `count` (at least 1) bytes from the start of an object, without reading the rest.
+    async fn first_bytes(&self, key: &str, count: u64) -> Result<Option<Blob>, BlobError>;
+    /// Copies the object at `from` to `to`, replacing any object there, with `content_type`
+    /// instead of the source's. False when there is no object at `from`.
+    async fn copy(&self, from: &str, to: &str, content_type: &str) -> Result<bool, BlobError>;
     /// Deleting an absent object succeeds.
     async fn delete(&self, key: &str) -> Result<(), BlobError>;
+    /// A URL the holder may `PUT` one object to until it expires, as often as they like: so it
+    /// may only name a key under [`UPLOADS_PREFIX`], whose objects expire, and domain code copies
+    /// what it keeps elsewhere.
     async fn presign_put(
         &self,
         key: &str,
@@ -73,11 +83,11 @@ pub trait Blobs: Send + Sync {
     async fn published_url(&self, key: &str) -> Result<String, BlobError>;
 }
 
-/// How long a published URL is signed for, from the start of its day.
 /// The prefix of every company's objects (`t/<tenant>/...`): functions that only show images
 /// may read below it and nowhere else.
 pub const COMPANY_OBJECTS_PREFIX: &str = "t/";
 
+/// How long a published URL is signed for, from the start of its day.
 pub const PUBLISHED_FOR: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// The start of the UTC day of `now`: when published URLs of that day are signed.
@@ -88,7 +98,12 @@ pub fn published_since(now: OffsetDateTime) -> OffsetDateTime {
 /// The longest lifetime of a presigned URL this platform hands out.
 pub const MAX_PRESIGN: Duration = Duration::from_secs(7 * 24 * 3600);
 
-/// Object keys are built by domain code (`t/<tenant>/...`); this rejects anything that could
+/// Where presigned uploads go: objects under it are temporary (the bucket expires them after a
+/// day), and no other key is ever writable through a presigned URL.
+pub const UPLOADS_PREFIX: &str = "uploads/";
+
+/// Object keys are built by domain code (`t/<tenant>/...`, uploads `uploads/t/<tenant>/...`);
+/// this rejects anything that could
 /// escape a folder or confuse a URL.
 pub fn validate_key(key: &str) -> Result<(), BlobError> {
     let ok = !key.is_empty()
@@ -105,6 +120,24 @@ pub fn validate_key(key: &str) -> Result<(), BlobError> {
     } else {
         Err(BlobError::Invalid(format!("invalid object key `{key}`")))
     }
+}
+
+/// A presigned upload's key: valid, and under [`UPLOADS_PREFIX`].
+pub(crate) fn validate_upload_key(key: &str) -> Result<(), BlobError> {
+    validate_key(key)?;
+    if !key.starts_with(UPLOADS_PREFIX) {
+        return Err(BlobError::Invalid(format!(
+            "a presigned upload goes under `{UPLOADS_PREFIX}`, not to `{key}`"
+        )));
+    }
+    Ok(())
+}
+
+pub(crate) fn validate_count(count: u64) -> Result<(), BlobError> {
+    if count == 0 {
+        return Err(BlobError::Invalid("read at least 1 byte".into()));
+    }
+    Ok(())
 }
 
 pub(crate) fn validate_expiry(expires_in: Duration) -> Result<(), BlobError> {

@@ -2,7 +2,8 @@
 //! itself rejects a different type or size.
 
 use super::{
-    validate_expiry, validate_key, Blob, BlobError, BlobMeta, Blobs, PresignedRequest, UploadSpec,
+    validate_count, validate_expiry, validate_key, validate_upload_key, Blob, BlobError, BlobMeta,
+    Blobs, PresignedRequest, UploadSpec,
 };
 use crate::clock::Clock;
 use crate::observe::record_blob_call;
@@ -10,6 +11,7 @@ use async_trait::async_trait;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::MetadataDirective;
 use aws_sdk_s3::Client;
 use bytes::Bytes;
 use std::sync::Arc;
@@ -158,6 +160,75 @@ impl Blobs for S3Blobs {
         }
     }
 
+    async fn first_bytes(&self, key: &str, count: u64) -> Result<Option<Blob>, BlobError> {
+        validate_key(key)?;
+        validate_count(count)?;
+        record_blob_call();
+        let out = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .range(format!("bytes=0-{}", count - 1))
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) if e.code() == Some("NoSuchKey") => return Ok(None),
+            // No byte of an empty object is in any range.
+            Err(e) if e.code() == Some("InvalidRange") => {
+                return Ok(self.head(key).await?.map(|meta| Blob {
+                    bytes: Bytes::new(),
+                    meta,
+                }))
+            }
+            Err(e) => return Err(sdk_err(e)),
+        };
+        let content_type = out.content_type.clone();
+        // `bytes 0-<last>/<size>` on a partial answer; a whole answer's length is the size.
+        let size = out
+            .content_range()
+            .and_then(|range| range.rsplit_once('/'))
+            .and_then(|(_, size)| size.parse::<u64>().ok())
+            .or_else(|| out.content_length.and_then(|l| u64::try_from(l).ok()));
+        let mut bytes = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| BlobError::Unavailable(e.to_string()))?
+            .into_bytes();
+        bytes.truncate(count.try_into().unwrap_or(usize::MAX));
+        Ok(Some(Blob {
+            meta: BlobMeta {
+                size: size.unwrap_or(bytes.len() as u64),
+                content_type,
+            },
+            bytes,
+        }))
+    }
+
+    async fn copy(&self, from: &str, to: &str, content_type: &str) -> Result<bool, BlobError> {
+        validate_key(from)?;
+        validate_key(to)?;
+        record_blob_call();
+        // Valid keys hold only characters that need no escaping in `CopySource`.
+        match self
+            .client
+            .copy_object()
+            .bucket(&self.bucket)
+            .key(to)
+            .copy_source(format!("{}/{from}", self.bucket))
+            .content_type(content_type)
+            .metadata_directive(MetadataDirective::Replace)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) if e.code() == Some("NoSuchKey") => Ok(false),
+            Err(e) => Err(sdk_err(e)),
+        }
+    }
+
     async fn delete(&self, key: &str) -> Result<(), BlobError> {
         validate_key(key)?;
         record_blob_call();
@@ -176,7 +247,7 @@ impl Blobs for S3Blobs {
         key: &str,
         spec: &UploadSpec,
     ) -> Result<PresignedRequest, BlobError> {
-        validate_key(key)?;
+        validate_upload_key(key)?;
         let request = self
             .client
             .put_object()

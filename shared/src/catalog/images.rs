@@ -1,6 +1,10 @@
 //! Product images: the client uploads the bytes straight to the file store with a presigned
-//! URL, then attaches the upload to the product once the object is there.
+//! URL, then attaches the upload to the product once the object is there. Attaching copies the
+//! upload to a key of its own and checks the copy's format, so what is shown is exactly what was
+//! checked, and the upload URL (which works until it expires, however often it is used) can never
+//! change a live image.
 
+use super::image_formats::{self, CONTENT_TYPES};
 use super::model::{Image, Product};
 use super::service::{self, Applied};
 use super::store;
@@ -21,13 +25,6 @@ use utoipa::ToSchema;
 
 pub const MAX_IMAGE_BYTES: u64 = 20 * 1024 * 1024;
 pub const MAX_IMAGES: usize = 50;
-const CONTENT_TYPES: [&str; 5] = [
-    "image/jpeg",
-    "image/png",
-    "image/webp",
-    "image/gif",
-    "image/avif",
-];
 /// How long a presigned upload URL works.
 const UPLOAD_WINDOW: Duration = Duration::from_secs(15 * 60);
 /// How long an upload may wait to be attached.
@@ -89,10 +86,7 @@ fn upload(ctx: Ctx) -> HandlerFuture {
             .await?
             .ok_or_else(|| ApiError::not_found("product"))?;
         let id = ctx.app.ids.new_id("upl");
-        let object_key = format!(
-            "{}{tenant}/products/{product_id}/{id}",
-            crate::blobs::COMPANY_OBJECTS_PREFIX
-        );
+        let object_key = store::upload_object_key(tenant, product_id, &id);
         let presigned = ctx
             .app
             .blobs
@@ -157,6 +151,8 @@ pub static CREATE_UPLOAD: Route = Route {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AttachImage {
+    /// The upload whose bytes to attach: they must be of the content type it was created with
+    /// (else 422 `content_mismatch`).
     pub upload_id: String,
     #[serde(default)]
     pub alt: String,
@@ -202,9 +198,6 @@ async fn attach(
     input: AttachImage,
 ) -> Result<Image, ApiError> {
     check_alt(&input.alt)?;
-    let not_uploaded = |detail: &str| {
-        ApiError::validation(vec![FieldError::new("upload_id", "not_uploaded", detail)])
-    };
     let upload = app
         .table
         .get(&store::upload_key(tenant, &input.upload_id))
@@ -218,18 +211,85 @@ async fn attach(
             .unwrap_or_default()
             .to_owned()
     };
-    let (object_key, content_type) = (text("object_key"), text("content_type"));
+    let (upload_object, content_type) = (text("object_key"), text("content_type"));
     let size = upload.get("size").and_then(Value::as_u64).unwrap_or(0);
-    let stored = app
+    let image_id = app.ids.new_id("img");
+    let object_key = store::image_object_key(tenant, product_id, &image_id);
+    // Checked after the copy, not before: the upload URL still works, and bytes sent to it
+    // between a check and a copy would go live unchecked.
+    if !app
         .blobs
-        .head(&object_key)
+        .copy(&upload_object, &object_key, &content_type)
+        .await?
+    {
+        return Err(not_uploaded("the file has not been uploaded yet"));
+    }
+    let image = Image {
+        id: image_id,
+        url: String::new(),
+        alt: input.alt.trim().to_owned(),
+        position: u32::MAX,
+        content_type,
+        size,
+        object_key: object_key.clone(),
+        created_at: crate::clock::rfc3339(app.clock.now()),
+    };
+    let attached = async {
+        check_copy(app, &image).await?;
+        add_image(app, tenant, actor, product_id, &input, image).await
+    }
+    .await;
+    let mut image = match attached {
+        Ok(image) => image,
+        // A refusal attached nothing. After a failure of the table the change may still have
+        // committed, and a stray object is better than an image without its file.
+        Err(e) if e.status < 500 => {
+            forget(app, &object_key, "an image copy that was not attached").await;
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
+    forget(app, &upload_object, "an attached upload").await;
+    image.url = app.blobs.published_url(&image.object_key).await?;
+    Ok(image)
+}
+
+fn not_uploaded(detail: &str) -> ApiError {
+    ApiError::validation(vec![FieldError::new("upload_id", "not_uploaded", detail)])
+}
+
+/// The image's file (the copy) must have the announced size and start as its content type says.
+async fn check_copy(app: &App, image: &Image) -> Result<(), ApiError> {
+    let copy = app
+        .blobs
+        .first_bytes(&image.object_key, image_formats::SIGNATURE_BYTES)
         .await?
         .ok_or_else(|| not_uploaded("the file has not been uploaded yet"))?;
-    if stored.size != size {
+    if copy.meta.size != image.size {
         return Err(not_uploaded("the uploaded file is not the announced size"));
     }
-    let image_id = app.ids.new_id("img");
-    let now = crate::clock::rfc3339(app.clock.now());
+    if !image_formats::starts_as(&image.content_type, &copy.bytes) {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "upload_id",
+            "content_mismatch",
+            format!(
+                "the uploaded file is not a {} image (judged by its first bytes)",
+                image.content_type
+            ),
+        )]));
+    }
+    Ok(())
+}
+
+/// Adds `image` to the product in a change that also uses the upload up.
+async fn add_image(
+    app: &App,
+    tenant: &TenantId,
+    actor: &str,
+    product_id: &str,
+    input: &AttachImage,
+    image: Image,
+) -> Result<Image, ApiError> {
     let upload_key = store::upload_key(tenant, &input.upload_id);
     // The upload is used up with the change: it cannot be attached twice.
     let used_up: [service::Extra; 1] = [(
@@ -237,13 +297,7 @@ async fn attach(
             key: upload_key,
             condition: Some(Condition::Exists),
         },
-        || {
-            ApiError::validation(vec![FieldError::new(
-                "upload_id",
-                "not_uploaded",
-                "this upload was attached already",
-            )])
-        },
+        || not_uploaded("this upload was attached already"),
     )];
     let (image, _) = service::change_with(
         app,
@@ -260,18 +314,9 @@ async fn attach(
                     format!("a product has at most {MAX_IMAGES} images"),
                 ));
             }
-            p.images.push(Image {
-                id: image_id.clone(),
-                url: String::new(),
-                alt: input.alt.trim().to_owned(),
-                position: u32::MAX,
-                content_type: content_type.clone(),
-                size,
-                object_key: object_key.clone(),
-                created_at: now.clone(),
-            });
-            reorder(&mut p.images, &image_id, input.position);
-            let image = p.image(&image_id).cloned().expect("added");
+            p.images.push(image.clone());
+            reorder(&mut p.images, &image.id, input.position);
+            let image = p.image(&image.id).cloned().expect("added");
             Ok(Applied {
                 events: vec![(
                     "product.updated",
@@ -283,9 +328,15 @@ async fn attach(
         },
     )
     .await?;
-    let mut image = image;
-    image.url = app.blobs.published_url(&image.object_key).await?;
     Ok(image)
+}
+
+/// Deletes an object nothing refers to. Best effort: a failure leaves a stray object, not a
+/// broken image (and the bucket expires uploads anyway).
+async fn forget(app: &App, key: &str, what: &str) {
+    if let Err(e) = app.blobs.delete(key).await {
+        tracing::warn!(error = %e, key, "could not delete {what}");
+    }
 }
 
 fn attach_route(ctx: Ctx) -> HandlerFuture {

@@ -12,6 +12,11 @@
 //! | category handle guard | `T#<t>#CATEGORY_HANDLE#<handle>` | `HANDLE` |
 //! | attribute key guard | `T#<t>#ATTRIBUTE_KEY#<key>` | `KEY` |
 //! | pending image upload | `T#<t>#UPLOAD#<upload id>` | `UPLOAD` |
+//!
+//! | object | key |
+//! |---|---|
+//! | image upload (presigned `PUT`, expires) | `uploads/t/<t>/products/<product id>/<upload id>` |
+//! | product image (copied from its upload when attached) | `t/<t>/products/<product id>/<image id>` |
 
 use super::listing::Summary;
 use super::model::{AttributeDefinition, Category, Product};
@@ -67,6 +72,24 @@ pub fn attribute_key_guard(tenant: &TenantId, key: &str) -> Key {
 
 pub fn upload_key(tenant: &TenantId, id: &str) -> Key {
     Key::new(format!("T#{tenant}#UPLOAD#{id}"), "UPLOAD")
+}
+
+/// Where a presigned upload puts an image's bytes: under the bucket's uploads prefix, whose
+/// objects expire, and which no live image is ever under.
+pub fn upload_object_key(tenant: &TenantId, product_id: &str, upload_id: &str) -> String {
+    format!(
+        "{}{}{tenant}/products/{product_id}/{upload_id}",
+        crate::blobs::UPLOADS_PREFIX,
+        crate::blobs::COMPANY_OBJECTS_PREFIX
+    )
+}
+
+/// Where an attached image lives: a key no presigned URL names.
+pub fn image_object_key(tenant: &TenantId, product_id: &str, image_id: &str) -> String {
+    format!(
+        "{}{tenant}/products/{product_id}/{image_id}",
+        crate::blobs::COMPANY_OBJECTS_PREFIX
+    )
 }
 
 /// A small item that only claims a key (a handle, a SKU), pointing at its owner.
