@@ -180,6 +180,14 @@ impl EmbeddedApp {
     pub fn open(
         options: EmbeddedOptions,
     ) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Self::open_wrapping(options, |table| table)
+    }
+
+    /// Opens the app with its table wrapped by `wrap` (tests inject store failures this way).
+    pub fn open_wrapping(
+        options: EmbeddedOptions,
+        wrap: impl FnOnce(Arc<dyn Table>) -> Arc<dyn Table>,
+    ) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
         use crate::blobs::local::LocalBlobs;
         use crate::ids::UlidGen;
         use crate::mail::outbox::OutboxMailer;
@@ -209,7 +217,7 @@ impl EmbeddedApp {
         ));
         let outbox = options.files.join("outbox");
         let app = App::new(Parts {
-            table: Arc::new(EmbeddedTable::new(db.clone())),
+            table: wrap(Arc::new(EmbeddedTable::new(db.clone()))),
             queue: Arc::new(EmbeddedQueue::platform(db.clone())),
             blobs: blobs.clone(),
             mailer: Arc::new(OutboxMailer::new(outbox.clone(), options.clock.clone())),

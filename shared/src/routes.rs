@@ -79,6 +79,8 @@ route_table!(
     customers::routes::ME,
     customers::routes::PATCH_ME,
     customers::routes::CHANGE_PASSWORD,
+    customers::routes::CHANGE_EMAIL,
+    customers::routes::CONFIRM_EMAIL,
     customers::routes::LIST_SESSIONS,
     customers::routes::REVOKE_SESSION,
     customers::routes::LIST_ADDRESSES,

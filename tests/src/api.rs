@@ -1,5 +1,6 @@
 //! Driving the API in-process through the real router and pipeline, on every storage backend.
 
+use crate::faults::{Faults, FaultyTable};
 use crate::{emulator, test_clock, unique_name, DYNAMODB_ENDPOINT};
 use serde_json::Value;
 use shared::app::{App, EmbeddedApp, EmbeddedOptions, Parts};
@@ -21,6 +22,8 @@ pub struct Api {
     pub clock: ManualClock,
     pub backend: &'static str,
     pub outbox: std::path::PathBuf,
+    /// Store failures to inject into the app's table (none unless a test asks).
+    pub faults: Arc<Faults>,
     delivered: std::sync::Mutex<std::collections::HashSet<String>>,
     /// The local blob adapter, whose URLs point at no running server: [`Api::blob_request`]
     /// serves them in-process, as the sandbox would.
@@ -103,13 +106,17 @@ impl Api {
     pub async fn embedded() -> Api {
         let clock = test_clock();
         let files = tempfile::tempdir().unwrap();
-        let opened = EmbeddedApp::open(EmbeddedOptions {
-            database: None,
-            files: files.path().to_owned(),
-            base_url: "http://127.0.0.1:9".into(),
-            secret: vec![42; 32],
-            clock: Arc::new(clock.clone()),
-        })
+        let faults = Arc::new(Faults::default());
+        let opened = EmbeddedApp::open_wrapping(
+            EmbeddedOptions {
+                database: None,
+                files: files.path().to_owned(),
+                base_url: "http://127.0.0.1:9".into(),
+                secret: vec![42; 32],
+                clock: Arc::new(clock.clone()),
+            },
+            |table| FaultyTable::wrap(table, faults.clone()),
+        )
         .unwrap();
         Api {
             app: opened.app,
@@ -117,6 +124,7 @@ impl Api {
             clock,
             backend: "embedded",
             outbox: opened.outbox,
+            faults,
             delivered: Default::default(),
             local_blobs: Some(opened.blobs),
             _files: files,
@@ -144,8 +152,9 @@ impl Api {
             b"blob-secret",
             shared_clock.clone(),
         ));
+        let faults = Arc::new(Faults::default());
         let app = App::new(Parts {
-            table: Arc::new(table),
+            table: FaultyTable::wrap(Arc::new(table), faults.clone()),
             queue: Arc::new(EmbeddedQueue::platform(db)),
             blobs: blobs.clone(),
             mailer: Arc::new(OutboxMailer::new(outbox.clone(), shared_clock.clone())),
@@ -159,6 +168,7 @@ impl Api {
             clock,
             backend: "dynamodb",
             outbox,
+            faults,
             delivered: Default::default(),
             local_blobs: Some(blobs),
             _files: files,
@@ -180,8 +190,12 @@ impl Api {
         let files = tempfile::tempdir().unwrap();
         let db = EmbeddedDb::memory(shared_clock.clone()).unwrap();
         let outbox = files.path().join("outbox");
+        let faults = Arc::new(Faults::default());
         let app = App::new(Parts {
-            table: Arc::new(shared::store::embedded::EmbeddedTable::new(db.clone())),
+            table: FaultyTable::wrap(
+                Arc::new(shared::store::embedded::EmbeddedTable::new(db.clone())),
+                faults.clone(),
+            ),
             queue: Arc::new(EmbeddedQueue::platform(db)),
             blobs: Arc::new(blobs),
             mailer: Arc::new(OutboxMailer::new(outbox.clone(), shared_clock.clone())),
@@ -195,6 +209,7 @@ impl Api {
             clock,
             backend: "s3",
             outbox,
+            faults,
             delivered: Default::default(),
             local_blobs: None,
             _files: files,

@@ -6,6 +6,7 @@
 //! command and CI) makes a missing endpoint a failure.
 
 pub mod api;
+pub mod faults;
 
 use shared::blobs::local::LocalBlobs;
 use shared::blobs::s3::S3Blobs;

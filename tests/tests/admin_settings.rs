@@ -88,7 +88,7 @@ async fn every_group_round_trips(api: Api) {
     let changes = [
         (
             "general",
-            json!({"store_name": "Noor's", "default_currency": "EUR", "supported_currencies": ["EUR", "USD"], "default_locale": "nl-NL", "supported_locales": ["nl-NL", "en"], "timezone": "Europe/Amsterdam", "address": {"line1": "Damrak 1", "city": "Amsterdam", "postal_code": "1012 LG", "country": "NL"}}),
+            json!({"store_name": "Noor's", "default_currency": "EUR", "supported_currencies": ["EUR", "USD"], "default_locale": "nl-NL", "supported_locales": ["nl-NL", "en"], "timezone": "Europe/Amsterdam", "address": {"line1": "Damrak 1", "city": "Amsterdam", "postal_code": "1012 LG", "country": "NL"}, "storefront_url": "https://noor.example.com/shop"}),
         ),
         (
             "security",
@@ -155,6 +155,41 @@ async fn invalid_values_name_their_field_and_change_nothing(api: Api) {
         ("general", json!({"contact_email": "nope"}), "contact_email"),
         ("general", json!({"store_name": 7}), "store_name"),
         ("general", json!({"colour": "blue"}), ""),
+        (
+            "general",
+            json!({"storefront_url": "http://shop.example.com"}),
+            "storefront_url",
+        ),
+        (
+            "general",
+            json!({"storefront_url": "https://shop.example.com/?next=evil"}),
+            "storefront_url",
+        ),
+        (
+            "general",
+            json!({"storefront_url": "https://shop.example.com/#x"}),
+            "storefront_url",
+        ),
+        (
+            "general",
+            json!({"storefront_url": "javascript:alert(1)//"}),
+            "storefront_url",
+        ),
+        (
+            "general",
+            json!({"storefront_url": "https://user@shop.example.com"}),
+            "storefront_url",
+        ),
+        (
+            "general",
+            json!({"storefront_url": "https://shop.example.com/a b"}),
+            "storefront_url",
+        ),
+        (
+            "general",
+            json!({"storefront_url": format!("https://shop.example.com/{}", "a".repeat(200))}),
+            "storefront_url",
+        ),
         (
             "security",
             json!({"password_min_length": 7}),

@@ -781,6 +781,368 @@ async fn profile_password_and_sessions(api: Api) {
     assert_eq!(ended.status, 204);
 }
 
+// Email change ----------------------------------------------------------------------------------
+
+/// The last email sent to `to` with `subject`.
+fn mail_to<'a>(mail: &'a [String], to: &str, subject: &str) -> &'a String {
+    mail.iter()
+        .rev()
+        .find(|m| m.contains(&format!("To: {to}\r\n")) && m.contains(subject))
+        .unwrap_or_else(|| panic!("no `{subject}` to {to} in {mail:?}"))
+}
+
+async fn request_email_change(api: &Api, key: &str, access: &str, body: Value) -> Response {
+    api.send(
+        api.post("/store/customers/me/email")
+            .header("x-api-key", key)
+            .token(access)
+            .json(body),
+    )
+    .await
+}
+
+async fn confirm_email_change(api: &Api, key: &str, access: &str, token: &str) -> Response {
+    api.send(
+        api.post("/store/customers/me/email/confirm")
+            .header("x-api-key", key)
+            .token(access)
+            .json(json!({"token": token})),
+    )
+    .await
+}
+
+async fn customers_change_their_email_by_confirming_the_new_one(api: Api) {
+    let a = shop(&api, "acme").await;
+    let b = shop(&api, "bolt").await;
+    let (id, access, _) = shopper(&api, &a, "sam@example.com").await;
+    let (_, olga, _) = shopper(&api, &a, "olga@example.com").await;
+    let request = |body: Value| request_email_change(&api, &a.key, &access, body);
+
+    let wrong =
+        request(json!({"new_email": "sam@new.example.com", "password": "not-the-password-1"}))
+            .await;
+    assert_eq!(wrong.status, 422, "{:?}", wrong.body);
+    assert_eq!(wrong.body["errors"][0]["field"], "password");
+    assert_eq!(wrong.body["errors"][0]["code"], "incorrect");
+    for (body, code) in [
+        (
+            json!({"new_email": "not an email", "password": SHOPPER_PASSWORD}),
+            "invalid",
+        ),
+        (
+            json!({"new_email": " SAM@example.com", "password": SHOPPER_PASSWORD}),
+            "unchanged",
+        ),
+    ] {
+        let r = request(body).await;
+        assert_eq!(r.status, 422);
+        assert_eq!(r.body["errors"][0]["field"], "new_email");
+        assert_eq!(r.body["errors"][0]["code"], code, "{:?}", r.body);
+    }
+    let extra = request(json!({"new_email": "sam@new.example.com", "password": SHOPPER_PASSWORD, "email_verified": true})).await;
+    assert_eq!(extra.status, 422, "unknown fields are refused");
+    let mail = api.deliver_mail(&a.id).await;
+    assert!(
+        !mail.iter().any(|m| m.contains("sam@new.example.com")),
+        "nothing is sent for a refused request"
+    );
+
+    let asked =
+        request(json!({"new_email": " Sam@New.Example.com ", "password": SHOPPER_PASSWORD})).await;
+    assert_eq!(asked.status, 202, "{:?}", asked.body);
+    let mail = api.deliver_mail(&a.id).await;
+    let to_new = mail_to(
+        &mail,
+        "sam@new.example.com",
+        "Confirm your new email address",
+    );
+    let token = token_after(to_new, "confirmation token");
+    // Until it is confirmed the account keeps its email.
+    let me = api
+        .send(
+            api.get("/store/customers/me")
+                .header("x-api-key", &a.key)
+                .token(&access),
+        )
+        .await;
+    assert_eq!(me.body["email"], "sam@example.com");
+    assert_eq!(
+        login(&api, &a.key, "sam@new.example.com", SHOPPER_PASSWORD)
+            .await
+            .status,
+        401
+    );
+    let export = api
+        .send(
+            api.get(&format!("/admin/customers/{id}/export"))
+                .token(&a.staff),
+        )
+        .await;
+    assert_eq!(export.body["pending_email"], "sam@new.example.com");
+
+    // The token works only for the customer who asked, through their own company's key.
+    let foreign = confirm_email_change(&api, &a.key, &olga, &token).await;
+    assert_eq!(
+        (foreign.status, foreign.code()),
+        (400, "invalid_token"),
+        "another customer"
+    );
+    assert_eq!(
+        confirm_email_change(&api, &b.key, &access, &token)
+            .await
+            .status,
+        401,
+        "another company's key"
+    );
+    let forged = confirm_email_change(&api, &a.key, &access, &format!("{token}x")).await;
+    assert_eq!(forged.status, 400);
+
+    let confirmed = confirm_email_change(&api, &a.key, &access, &token).await;
+    assert_eq!(confirmed.status, 200, "{:?}", confirmed.body);
+    assert_eq!(confirmed.body["email"], "sam@new.example.com");
+    assert_eq!(confirmed.body["email_verified"], true);
+    let reused = confirm_email_change(&api, &a.key, &access, &token).await;
+    assert_eq!((reused.status, reused.code()), (400, "invalid_token"));
+
+    assert_eq!(
+        login(&api, &a.key, "sam@new.example.com", SHOPPER_PASSWORD)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        login(&api, &a.key, "sam@example.com", SHOPPER_PASSWORD)
+            .await
+            .status,
+        401
+    );
+    let mail = api.deliver_mail(&a.id).await;
+    let notice = mail_to(&mail, "sam@example.com", "Your email address was changed");
+    assert!(!notice.contains(&token));
+    let events = events_of(&api, &a.id).await;
+    for kind in ["customer.email_change_requested", "customer.email_changed"] {
+        assert_eq!(
+            events.iter().filter(|e| *e == kind).count(),
+            1,
+            "{kind} in {events:?}"
+        );
+    }
+    let guard = |email: &str| {
+        raw(
+            &api,
+            Key::new(format!("T#{}#CUSTOMER_EMAIL#{email}", a.id), "EMAIL"),
+        )
+    };
+    assert!(guard("sam@example.com").await.is_none());
+    assert_eq!(
+        guard("sam@new.example.com").await.unwrap()["customer_id"],
+        id.as_str()
+    );
+    let listed = api
+        .send(api.get("/admin/customers?email=sam%40new").token(&a.staff))
+        .await;
+    assert_eq!(listed.body["data"][0]["id"], id.as_str());
+    // The old address is free for a new account.
+    shopper(&api, &a, "sam@example.com").await;
+
+    // The wrong password given here counted toward the same lockout as the password change's.
+    let change_password = || {
+        api.send(
+            api.post("/store/customers/me/password")
+                .header("x-api-key", &a.key)
+                .token(&access)
+                .json(json!({"current_password": "not-the-password-2", "new_password": "granite-meadow-falcon-93"})),
+        )
+    };
+    for _ in 0..4 {
+        assert_eq!(change_password().await.status, 422);
+    }
+    assert_eq!(change_password().await.status, 429);
+}
+
+async fn an_email_change_needs_a_free_address_and_a_live_token(api: Api) {
+    let a = shop(&api, "acme").await;
+    let (_, access, _) = shopper(&api, &a, "sam@example.com").await;
+    shopper(&api, &a, "olga@example.com").await;
+    let ask = |email: &str| {
+        request_email_change(
+            &api,
+            &a.key,
+            &access,
+            json!({"new_email": email, "password": SHOPPER_PASSWORD}),
+        )
+    };
+    let token_for = |mail: &[String], email: &str| {
+        token_after(
+            mail_to(mail, email, "Confirm your new email address"),
+            "confirmation token",
+        )
+    };
+
+    // Taken: the request gives nothing away; only the confirmation, from that mailbox, says so.
+    assert_eq!(ask("olga@example.com").await.status, 202);
+    let mail = api.deliver_mail(&a.id).await;
+    let taken =
+        confirm_email_change(&api, &a.key, &access, &token_for(&mail, "olga@example.com")).await;
+    assert_eq!((taken.status, taken.code()), (409, "email_taken"));
+    assert_eq!(
+        login(&api, &a.key, "olga@example.com", SHOPPER_PASSWORD)
+            .await
+            .body["customer"]["email"],
+        "olga@example.com"
+    );
+    assert_eq!(
+        login(&api, &a.key, "sam@example.com", SHOPPER_PASSWORD)
+            .await
+            .status,
+        200,
+        "unchanged"
+    );
+
+    // A new request replaces the earlier one.
+    assert_eq!(ask("sam@one.example.com").await.status, 202);
+    assert_eq!(ask("sam@two.example.com").await.status, 202);
+    let mail = api.deliver_mail(&a.id).await;
+    let first = token_for(&mail, "sam@one.example.com");
+    let second = token_for(&mail, "sam@two.example.com");
+    assert_eq!(
+        confirm_email_change(&api, &a.key, &access, &first)
+            .await
+            .status,
+        400
+    );
+    let confirmed = confirm_email_change(&api, &a.key, &access, &second).await;
+    assert_eq!(confirmed.body["email"], "sam@two.example.com");
+
+    // Every request counts, so one account cannot flood a mailbox.
+    assert_eq!(ask("sam@three.example.com").await.status, 202);
+    assert_eq!(ask("sam@four.example.com").await.status, 202);
+    let flooded = ask("sam@five.example.com").await;
+    assert_eq!(flooded.status, 429, "{:?}", flooded.body);
+
+    // A token works for 24 hours.
+    let mail = api.deliver_mail(&a.id).await;
+    let late = token_for(&mail, "sam@four.example.com");
+    api.clock.advance(Duration::from_secs(24 * 3600 + 1));
+    let signed_in = login(&api, &a.key, "sam@two.example.com", SHOPPER_PASSWORD).await;
+    let (_, fresh, _) = tokens(&signed_in);
+    let expired = confirm_email_change(&api, &a.key, &fresh, &late).await;
+    assert_eq!((expired.status, expired.code()), (400, "invalid_token"));
+}
+
+async fn one_new_email_confirmed_by_two_customers_at_once_goes_to_one(api: Api) {
+    let a = shop(&api, "acme").await;
+    let (sam_id, sam, _) = shopper(&api, &a, "sam@example.com").await;
+    let (olga_id, olga, _) = shopper(&api, &a, "olga@example.com").await;
+    let mut tokens = Vec::new();
+    for access in [&sam, &olga] {
+        let asked = request_email_change(
+            &api,
+            &a.key,
+            access,
+            json!({"new_email": "family@example.com", "password": SHOPPER_PASSWORD}),
+        )
+        .await;
+        assert_eq!(asked.status, 202);
+        let mail = api.deliver_mail(&a.id).await;
+        tokens.push(token_after(
+            mail_to(
+                &mail,
+                "family@example.com",
+                "Confirm your new email address",
+            ),
+            "confirmation token",
+        ));
+    }
+    let (by_sam, by_olga) = tokio::join!(
+        confirm_email_change(&api, &a.key, &sam, &tokens[0]),
+        confirm_email_change(&api, &a.key, &olga, &tokens[1]),
+    );
+    let mut statuses = [by_sam.status, by_olga.status];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "{:?} {:?}", by_sam.body, by_olga.body);
+    let (winner, loser_email) = if by_sam.status == 200 {
+        (&sam_id, "olga@example.com")
+    } else {
+        (&olga_id, "sam@example.com")
+    };
+    let guard = raw(
+        &api,
+        Key::new(
+            format!("T#{}#CUSTOMER_EMAIL#family@example.com", a.id),
+            "EMAIL",
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(guard["customer_id"], winner.as_str());
+    let signed_in = login(&api, &a.key, "family@example.com", SHOPPER_PASSWORD).await;
+    assert_eq!(signed_in.body["customer"]["id"], winner.as_str());
+    let kept = login(&api, &a.key, loser_email, SHOPPER_PASSWORD).await;
+    assert_eq!(kept.status, 200, "the loser keeps their email");
+}
+
+async fn customer_emails_link_to_the_storefront_once_its_url_is_set(api: Api) {
+    let a = shop(&api, "acme").await;
+    let set = |url: &str| {
+        api.send(
+            api.patch("/admin/settings/general")
+                .token(&a.staff)
+                .json(json!({"storefront_url": url})),
+        )
+    };
+    assert_eq!(set("http://localhost:3000/shop").await.status, 200);
+    let set = set("https://shop.example.com/").await;
+    assert_eq!(set.status, 200, "{:?}", set.body);
+
+    shopper(&api, &a, "sam@example.com").await;
+    let mail = api.deliver_mail(&a.id).await;
+    let welcome = mail_to(&mail, "sam@example.com", "Confirm your email address");
+    let link = token_after(welcome, "Open this link");
+    let token = link
+        .strip_prefix("https://shop.example.com/account/verify?token=")
+        .unwrap_or_else(|| panic!("{link}"));
+    let verified = api
+        .send(
+            api.post("/store/auth/verify-email")
+                .header("x-api-key", &a.key)
+                .json(json!({"token": token})),
+        )
+        .await;
+    assert_eq!(verified.status, 204, "the link's token works");
+
+    api.send(
+        api.post("/store/auth/password-reset")
+            .header("x-api-key", &a.key)
+            .json(json!({"email": "sam@example.com"})),
+    )
+    .await;
+    let mail = api.deliver_mail(&a.id).await;
+    let reset = token_after(
+        mail_to(&mail, "sam@example.com", "Reset your password"),
+        "Open this link",
+    );
+    assert!(
+        reset.starts_with("https://shop.example.com/account/reset-password?token="),
+        "{reset}"
+    );
+
+    // Without the setting, emails carry the bare token again.
+    let unset = api
+        .send(
+            api.patch("/admin/settings/general")
+                .token(&a.staff)
+                .json(json!({"storefront_url": null})),
+        )
+        .await;
+    assert_eq!(unset.status, 200);
+    shopper(&api, &a, "olga@example.com").await;
+    let mail = api.deliver_mail(&a.id).await;
+    let welcome = mail_to(&mail, "olga@example.com", "Confirm your email address");
+    assert!(!welcome.contains("https://"), "{welcome}");
+    assert!(token_after(welcome, "confirmation token").starts_with(&format!("{}.", a.id)));
+}
+
 // Addresses -------------------------------------------------------------------------------------
 
 async fn address_book_keeps_one_default_of_each_kind(api: Api) {
@@ -1198,6 +1560,85 @@ async fn export_holds_everything_and_erase_removes_it(api: Api) {
     shopper(&api, &a, "sam@example.com").await;
 }
 
+async fn events_of(api: &Api, tenant: &str) -> Vec<String> {
+    raw_partition(api, format!("T#{tenant}#EVENT"))
+        .await
+        .iter()
+        .filter_map(|i| i["event"]["type"].as_str().map(str::to_owned))
+        .collect()
+}
+
+async fn an_erasure_stopped_halfway_is_finished_by_erasing_again(api: Api) {
+    let a = shop(&api, "acme").await;
+    let (id, _, _) = shopper(&api, &a, "sam@example.com").await;
+    api.send(
+        api.post("/store/auth/login")
+            .header("x-api-key", &a.key)
+            .header("user-agent", "SamBrowser/1.0")
+            .from_ip("203.0.113.9")
+            .json(json!({"email": "sam@example.com", "password": SHOPPER_PASSWORD})),
+    )
+    .await;
+    let sessions = format!("T#{}#SESSIONS#{id}", a.id);
+    assert_eq!(raw_partition(&api, sessions.clone()).await.len(), 2);
+    let erase = || {
+        api.send(
+            api.delete(&format!("/admin/customers/{id}"))
+                .token(&a.staff),
+        )
+    };
+    let get = || api.send(api.get(&format!("/admin/customers/{id}")).token(&a.staff));
+
+    // The store fails after the erasure transaction, while session records are deleted.
+    api.faults.fail_deletes("#SESSIONS#", 1);
+    let failed = erase().await;
+    assert_eq!(failed.status, 503, "{:?}", failed.body);
+    let half = get().await;
+    assert_eq!(half.body["status"], "erased");
+    assert_eq!(half.body["erasure"], "pending", "{:?}", half.body);
+    assert_eq!(half.body["email"], Value::Null);
+    let left = serde_json::to_string(&raw_partition(&api, sessions.clone()).await).unwrap();
+    assert!(
+        left.contains("203.0.113.9"),
+        "the failure left the records: {left}"
+    );
+
+    let retried = erase().await;
+    assert_eq!(retried.status, 204, "{:?}", retried.body);
+    assert_eq!(get().await.body["erasure"], "complete");
+    assert!(raw_partition(&api, sessions.clone()).await.is_empty());
+    let mut stored = raw_partition(&api, format!("T#{}#CUSTOMER#{id}", a.id)).await;
+    stored.extend(
+        raw(
+            &api,
+            Key::new(
+                format!("T#{}#CUSTOMER_EMAIL#sam@example.com", a.id),
+                "EMAIL",
+            ),
+        )
+        .await,
+    );
+    let text = serde_json::to_string(&stored).unwrap();
+    for personal in [
+        "sam@example.com",
+        "198.51.100.7",
+        "203.0.113.9",
+        "SamBrowser",
+        "Shopper",
+    ] {
+        assert!(!text.contains(personal), "{personal} in {text}");
+    }
+
+    // Erasing a finished erasure again changes nothing.
+    let version = get().await.body["version"].clone();
+    assert_eq!(erase().await.status, 204);
+    assert_eq!(get().await.body["version"], version);
+    let events = events_of(&api, &a.id).await;
+    let count = |kind: &str| events.iter().filter(|e| *e == kind).count();
+    assert_eq!(count("customer.erased"), 1);
+    assert_eq!(count("customer.erasure_completed"), 1);
+}
+
 // CORS ------------------------------------------------------------------------------------------
 
 async fn storefront_origins_follow_the_security_settings(api: Api) {
@@ -1400,10 +1841,15 @@ api_cases!(
     tokens_never_cross_audiences_tenants_or_keys,
     verification_and_password_reset_go_through_email,
     profile_password_and_sessions,
+    customers_change_their_email_by_confirming_the_new_one,
+    an_email_change_needs_a_free_address_and_a_live_token,
+    one_new_email_confirmed_by_two_customers_at_once_goes_to_one,
+    customer_emails_link_to_the_storefront_once_its_url_is_set,
     address_book_keeps_one_default_of_each_kind,
     concurrent_address_changes_keep_the_book_consistent,
     staff_find_group_and_disable_customers,
     export_holds_everything_and_erase_removes_it,
+    an_erasure_stopped_halfway_is_finished_by_erasing_again,
     storefront_origins_follow_the_security_settings,
     every_storefront_route_checks_key_scope_and_token,
     token_answers_are_never_replayed,

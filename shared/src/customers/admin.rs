@@ -1,6 +1,6 @@
 //! What staff do with customers: find, view, change, disable, export and erase.
 
-use super::model::{Address, Customer, CustomerGroup, CustomerStatus, StoredCustomer};
+use super::model::{Address, Customer, CustomerGroup, CustomerStatus, Erasure, StoredCustomer};
 use super::store::{self, Listing};
 use crate::app::App;
 use crate::auth::service::event;
@@ -339,6 +339,8 @@ pub async fn change(
 pub struct CustomerExport {
     pub exported_at: String,
     pub customer: Customer,
+    /// The address of an email change waiting for its confirmation.
+    pub pending_email: Option<String>,
     pub addresses: Vec<Address>,
     pub groups: Vec<CustomerGroup>,
     pub sessions: Vec<ExportedSession>,
@@ -380,6 +382,7 @@ pub async fn export(app: &App, tenant: &TenantId, id: &str) -> Result<CustomerEx
     let sessions = sessions::list(app.table.as_ref(), tenant, id).await?;
     Ok(CustomerExport {
         exported_at: rfc3339(app.clock.now()),
+        pending_email: stored.email_change.map(|c| c.email),
         customer: stored.customer,
         addresses,
         groups,
@@ -389,15 +392,36 @@ pub async fn export(app: &App, tenant: &TenantId, id: &str) -> Result<CustomerEx
 
 /// Erases a customer's personal data: the profile keeps only its id, dates and status, the
 /// addresses and the email guard go, every session ends and its record (IP, browser) is deleted.
+///
+/// The profile, addresses, email guard and group counts change in one transaction, which marks
+/// the erasure `pending`; the session records are deleted after it, one by one, as a customer may
+/// have more of them than a transaction holds. When that stops halfway (the store fails, the
+/// function times out), the profile still says `pending`, and erasing again deletes what is left
+/// before marking the erasure `complete`. Erasing a complete erasure again changes nothing.
 pub async fn erase(app: &App, tenant: &TenantId, actor: &str, id: &str) -> Result<(), ApiError> {
     let (stored, addresses) = store::with_addresses(app.table.as_ref(), tenant, id)
         .await?
         .ok_or_else(|| ApiError::not_found("customer"))?;
-    if stored.customer.status == CustomerStatus::Erased {
-        return Ok(());
-    }
+    let erased = match (stored.customer.status, stored.customer.erasure) {
+        (CustomerStatus::Erased, Some(Erasure::Complete)) => return Ok(()),
+        (CustomerStatus::Erased, _) => stored,
+        _ => anonymise(app, tenant, actor, &stored, &addresses).await?,
+    };
+    finish_erasure(app, tenant, actor, &erased).await
+}
+
+/// The transaction that removes the personal data held in the customer's own items; answers the
+/// profile as written (erasure `pending`).
+async fn anonymise(
+    app: &App,
+    tenant: &TenantId,
+    actor: &str,
+    stored: &StoredCustomer,
+    addresses: &[Address],
+) -> Result<StoredCustomer, ApiError> {
     let now = rfc3339(app.clock.now());
     let c = &stored.customer;
+    let id = &c.id;
     let erased = StoredCustomer {
         customer: Customer {
             id: c.id.clone(),
@@ -416,16 +440,18 @@ pub async fn erase(app: &App, tenant: &TenantId, actor: &str, id: &str) -> Resul
             created_at: c.created_at.clone(),
             updated_at: now.clone(),
             erased_at: Some(now),
+            erasure: Some(Erasure::Pending),
             version: c.version + 1,
         },
         password_hash: None,
         sessions_valid_after_ms: app.clock.epoch_millis(),
+        email_change: None,
     };
     let mut ops: Vec<TxOp> = vec![store::replace_op(tenant, &erased, c.version)];
     if let Some(email) = &c.email {
         ops.push(store::delete_email_op(tenant, email));
     }
-    for a in &addresses {
+    for a in addresses {
         ops.push(store::address_delete_op(tenant, id, &a.id));
     }
     for g in &c.group_ids {
@@ -439,20 +465,58 @@ pub async fn erase(app: &App, tenant: &TenantId, actor: &str, id: &str) -> Resul
         json!({"customer_id": id}),
     ));
     match app.table.transact(ops).await {
-        Ok(()) => {}
-        Err(e) if e.failed_at(0) => {
-            return Err(ApiError::conflict(
-                "conflict",
-                "the customer changed meanwhile; retry",
-            ))
-        }
-        Err(e) => return Err(e.into()),
+        Ok(()) => Ok(erased),
+        Err(e) if e.failed_at(0) => Err(changed_meanwhile()),
+        Err(e) => Err(e.into()),
     }
+}
+
+fn changed_meanwhile() -> ApiError {
+    ApiError::conflict("conflict", "the customer changed meanwhile; retry")
+}
+
+/// Deletes what the erasure transaction could not hold, then marks the erasure complete.
+async fn finish_erasure(
+    app: &App,
+    tenant: &TenantId,
+    actor: &str,
+    erased: &StoredCustomer,
+) -> Result<(), ApiError> {
+    let id = &erased.customer.id;
     // The sessions are void already (the cut-off moved); their records hold IPs and browsers.
-    for session in sessions::list(app.table.as_ref(), tenant, id).await? {
-        app.table
-            .delete(&sessions::key(tenant, id, &session.id), None)
-            .await?;
+    // A listing reads one page, so list again until nothing is left.
+    loop {
+        let left = sessions::list(app.table.as_ref(), tenant, id).await?;
+        if left.is_empty() {
+            break;
+        }
+        for session in left {
+            app.table
+                .delete(&sessions::key(tenant, id, &session.id), None)
+                .await?;
+        }
     }
-    Ok(())
+    let mut complete = erased.clone();
+    complete.customer.erasure = Some(Erasure::Complete);
+    complete.customer.version += 1;
+    complete.customer.updated_at = rfc3339(app.clock.now());
+    let ops = vec![
+        store::replace_op(tenant, &complete, erased.customer.version),
+        event(
+            app,
+            tenant,
+            "customer.erasure_completed",
+            Some(actor),
+            json!({"customer_id": id}),
+        ),
+    ];
+    match app.table.transact(ops).await {
+        Ok(()) => Ok(()),
+        // A concurrent erasure may have finished first; that is the same outcome.
+        Err(e) if e.failed_at(0) => match store::get(app.table.as_ref(), tenant, id).await? {
+            Some(now) if now.customer.erasure == Some(Erasure::Complete) => Ok(()),
+            _ => Err(changed_meanwhile()),
+        },
+        Err(e) => Err(e.into()),
+    }
 }

@@ -2,6 +2,7 @@
 //! password reset. The rules are the staff rules (argon2id, the company's password policy,
 //! throttling per account and per source, no enumeration), with the customer token keys.
 
+use super::emails;
 use super::model::{Account, Customer, CustomerStatus, StoredCustomer};
 use super::store;
 use crate::app::App;
@@ -19,7 +20,6 @@ use crate::http::{ApiError, FieldError};
 use crate::settings::groups::Security;
 use crate::store::{StoreError, TxOp};
 use crate::validate::{self, Errors};
-use crate::workers::notifications::{EmailRequest, EMAIL_REQUESTED};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -79,58 +79,28 @@ fn digest(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-/// A one-time token `<tenant>.<secret>`, its stored operation, and the hash naming it.
+/// A new token `<tenant>.<secret>` and the hash of its secret, which names it in the table.
+pub(super) fn new_token(tenant: &TenantId) -> (String, String) {
+    let secret = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+    (format!("{tenant}.{secret}"), digest(&secret))
+}
+
+/// A one-time token `<tenant>.<secret>` and the operation that stores it.
 fn one_time_token(
     tenant: &TenantId,
     purpose: &str,
     customer_id: &str,
     expires_epoch: i64,
 ) -> (String, TxOp) {
-    let secret = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
-    let op = store::token_put_op(
-        tenant,
-        purpose,
-        &digest(&secret),
-        customer_id,
-        expires_epoch,
-    );
-    (format!("{tenant}.{secret}"), op)
+    let (token, hash) = new_token(tenant);
+    let op = store::token_put_op(tenant, purpose, &hash, customer_id, expires_epoch);
+    (token, op)
 }
 
 /// The secret's hash of a token issued for this tenant, or `None` when it cannot be one.
-fn token_hash(tenant: &TenantId, token: &str) -> Option<String> {
+pub(super) fn token_hash(tenant: &TenantId, token: &str) -> Option<String> {
     let (token_tenant, secret) = token.trim().split_once('.')?;
     (token_tenant == tenant.as_str() && (20..=100).contains(&secret.len())).then(|| digest(secret))
-}
-
-fn email_op(app: &App, tenant: &TenantId, to: &str, subject: &str, text: String) -> TxOp {
-    let mail = EmailRequest {
-        to: vec![to.to_owned()],
-        subject: subject.into(),
-        text,
-        html: None,
-        from: None,
-        reply_to: None,
-    };
-    event(
-        app,
-        tenant,
-        EMAIL_REQUESTED,
-        None,
-        serde_json::to_value(mail).expect("serialises"),
-    )
-}
-
-fn verification_email(app: &App, tenant: &TenantId, to: &str, token: &str) -> TxOp {
-    email_op(
-        app,
-        tenant,
-        to,
-        "Confirm your email address",
-        format!(
-            "Welcome! Confirm your email address to finish setting up your account.\n\nYour confirmation token (the shop's site sends it to POST /store/auth/verify-email):\n{token}\n\nIt works for 7 days. If you did not create an account, ignore this email.\n"
-        ),
-    )
 }
 
 fn check_name(errors: &mut Errors, field: &str, value: &str) {
@@ -186,6 +156,7 @@ pub async fn register(
         &[&email, &input.first_name, &input.last_name],
     ));
     errors.finish()?;
+    let storefront = emails::storefront_url(app, tenant).await?;
 
     let now = rfc3339(app.clock.now());
     let stored = StoredCustomer {
@@ -206,10 +177,12 @@ pub async fn register(
             created_at: now.clone(),
             updated_at: now,
             erased_at: None,
+            erasure: None,
             version: 1,
         },
         password_hash: Some(passwords::hash(&input.password)),
         sessions_valid_after_ms: 0,
+        email_change: None,
     };
     let id = stored.customer.id.clone();
     let (session, session_op) = new_signed_in_session(app, tenant, &id, origin, &policy);
@@ -223,7 +196,7 @@ pub async fn register(
     ops.extend([
         session_op,
         token_op,
-        verification_email(app, tenant, &email, &token),
+        emails::verification(app, tenant, &email, &token, storefront.as_deref()),
         event(
             app,
             tenant,
@@ -257,7 +230,7 @@ pub struct TokenInput {
     pub token: String,
 }
 
-fn invalid_token() -> ApiError {
+pub(super) fn invalid_token() -> ApiError {
     ApiError::new(
         400,
         "invalid_token",
@@ -496,15 +469,8 @@ pub async fn request_reset(
         &id,
         app.clock.epoch_seconds() + RESET_LIFETIME_SECS,
     );
-    let mail = email_op(
-        app,
-        tenant,
-        &email,
-        "Reset your password",
-        format!(
-            "Someone asked to reset the password of your account.\n\nYour reset token (the shop's site sends it to POST /store/auth/password-reset/confirm); it works once, for one hour:\n{token}\n\nIf this was not you, ignore this email; your password stays as it is.\n"
-        ),
-    );
+    let storefront = emails::storefront_url(app, tenant).await?;
+    let mail = emails::password_reset(app, tenant, &email, &token, storefront.as_deref());
     app.table
         .transact(vec![
             token_op,
@@ -605,6 +571,34 @@ pub async fn confirm_reset(
     }
 }
 
+/// Asks a signed-in customer for their password again before a sensitive change. Wrong answers
+/// count per customer (purpose `customer-password-change`) on every route that asks, so a
+/// stolen access token buys no more guesses than the lockout allows.
+pub(super) async fn check_current_password(
+    app: &App,
+    tenant: &TenantId,
+    stored: &StoredCustomer,
+    password: &str,
+    field: &str,
+) -> Result<(), ApiError> {
+    let account = Subject::tenant_account(tenant, "customer-password-change", &stored.customer.id);
+    throttle::check(app, &account).await?;
+    let correct = password.len() <= 4 * passwords::MAX_LENGTH
+        && stored
+            .password_hash
+            .as_deref()
+            .is_some_and(|h| passwords::verify(password, h));
+    if !correct {
+        throttle::failure(app, &account).await?;
+        return Err(ApiError::validation(vec![FieldError::new(
+            field,
+            "incorrect",
+            "the current password is wrong",
+        )]));
+    }
+    Ok(())
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerPasswordChange {
@@ -621,20 +615,14 @@ pub async fn change_password(
     input: CustomerPasswordChange,
 ) -> Result<(), ApiError> {
     let id = &stored.customer.id;
-    let account = Subject::tenant_account(tenant, "customer-password-change", id);
-    throttle::check(app, &account).await?;
-    let current_ok = stored
-        .password_hash
-        .as_deref()
-        .is_some_and(|h| passwords::verify(&input.current_password, h));
-    if !current_ok {
-        throttle::failure(app, &account).await?;
-        return Err(ApiError::validation(vec![FieldError::new(
-            "current_password",
-            "incorrect",
-            "the current password is wrong",
-        )]));
-    }
+    check_current_password(
+        app,
+        tenant,
+        stored,
+        &input.current_password,
+        "current_password",
+    )
+    .await?;
     let policy = crate::settings::service::security(app, tenant).await?;
     let mut errors = Errors::new();
     check_password(

@@ -8,6 +8,8 @@ pub mod account;
 pub mod admin;
 pub mod admin_routes;
 pub mod auth;
+pub mod email_change;
+pub mod emails;
 pub mod groups;
 pub mod model;
 pub mod postal;

@@ -13,6 +13,17 @@ pub enum CustomerStatus {
     Erased,
 }
 
+/// How far the erasure of a customer has got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Erasure {
+    /// The profile, addresses and email are gone, but session records (IP addresses, browsers)
+    /// may remain: erasing again finishes the job.
+    Pending,
+    /// Nothing personal is left.
+    Complete,
+}
+
 /// A customer as staff see it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Customer {
@@ -36,6 +47,10 @@ pub struct Customer {
     pub created_at: String,
     pub updated_at: String,
     pub erased_at: Option<String>,
+    /// `null` unless erased (or erased before erasures were tracked; erasing such a profile again
+    /// finishes it as if it were pending).
+    #[serde(default)]
+    pub erasure: Option<Erasure>,
     pub version: u64,
 }
 
@@ -48,6 +63,20 @@ pub struct StoredCustomer {
     pub password_hash: Option<String>,
     /// Sessions created at or before this instant (epoch ms) are void.
     pub sessions_valid_after_ms: i64,
+    /// The email change waiting for its confirmation, if any (a new request replaces it).
+    #[serde(default)]
+    pub email_change: Option<EmailChange>,
+}
+
+/// A requested email change: the new address and the token that confirms it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailChange {
+    /// Trimmed and lower-cased.
+    pub email: String,
+    /// Hex SHA-256 of the token's secret; the token itself is only in the email.
+    pub token_hash: String,
+    /// The token stops working at this instant (epoch seconds).
+    pub expires_epoch: i64,
 }
 
 /// The signed-in customer's own account, as the storefront shows it.

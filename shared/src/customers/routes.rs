@@ -5,6 +5,7 @@ use super::auth::{
     self, CustomerLogin, CustomerPasswordChange, CustomerRefresh, CustomerResetConfirm,
     CustomerResetRequest, NewCustomer, SignedIn, TokenInput,
 };
+use super::email_change::{self, EmailChangeRequest};
 use super::model::{Account, AddressView};
 use crate::auth::routes::storefront;
 use crate::auth::service::{Origin, Tokens};
@@ -298,6 +299,71 @@ pub static CHANGE_PASSWORD: Route = Route {
             .request::<CustomerPasswordChange>()
             .empty_response(204, "Changed")
             .errors(&[409, 429])
+    },
+};
+
+fn change_email(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, me) = customer(&ctx)?;
+        let input: EmailChangeRequest = ctx.req.json()?;
+        let stored = account::load_active(&ctx.app, tenant, &me.customer_id).await?;
+        email_change::request(&ctx.app, tenant, &stored, input).await?;
+        Ok(ApiResponse::new(202))
+    })
+}
+
+pub static CHANGE_EMAIL: Route = Route {
+    name: "store_change_email",
+    method: Method::Post,
+    path: "/store/customers/me/email",
+    access: Access::StoreCustomer(WRITE),
+    summary: "Ask to change the signed-in customer's email: a token is mailed to the new address",
+    tag: TAG,
+    aws: AwsAccess::WRITE,
+    handler: change_email,
+    doc: || {
+        RouteDoc::new()
+            .description(
+                "Needs the current password (a wrong one counts toward the lockout, as in the \
+                 password change). The account keeps its email until the token, which works for \
+                 24 hours and replaces any earlier request's, is confirmed. Whether another \
+                 account has the new address is answered only at the confirmation.",
+            )
+            .request::<EmailChangeRequest>()
+            .empty_response(202, "The confirmation email is on its way")
+            .errors(&[409, 429])
+    },
+};
+
+fn confirm_email(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, me) = customer(&ctx)?;
+        let input: TokenInput = ctx.req.json()?;
+        let stored = account::load_active(&ctx.app, tenant, &me.customer_id).await?;
+        let view = email_change::confirm(&ctx.app, tenant, &stored, &input.token).await?;
+        Ok(ApiResponse::json(200, &view).with_etag(view.version))
+    })
+}
+
+pub static CONFIRM_EMAIL: Route = Route {
+    name: "store_confirm_email",
+    method: Method::Post,
+    path: "/store/customers/me/email/confirm",
+    access: Access::StoreCustomer(WRITE),
+    summary: "Switch the signed-in customer to the new email with the token mailed to it",
+    tag: TAG,
+    aws: AwsAccess::WRITE,
+    handler: confirm_email,
+    doc: || {
+        RouteDoc::new()
+            .description(
+                "The token works once, for the customer who asked. The new email is verified, \
+                 the old one no longer signs in and is told of the change. 409 `email_taken` \
+                 when another account has the new email by now.",
+            )
+            .request::<TokenInput>()
+            .response::<Account>(200, "The account with its new email")
+            .errors(&[409])
     },
 };
 

@@ -8,6 +8,10 @@
 //! | group | `T#<t>#CUSTOMER_GROUPS` | `GROUP#<group id>` | | |
 //! | one-time token | `T#<t>#CUSTOMER_TOKEN#<purpose>#<sha256(secret)>` | `TOKEN` | | |
 //!
+//! An email change waiting for confirmation is kept on the profile (the new address and the
+//! token's hash), not in a token item: only the signed-in customer confirms it, and erasing the
+//! profile erases it.
+//!
 //! Sessions use the shared session items (`T#<t>#SESSIONS#<customer id>`). An erased profile
 //! loses its index attributes, so it leaves every listing.
 
@@ -111,7 +115,10 @@ pub fn replace_op(tenant: &TenantId, stored: &StoredCustomer, expected: u64) -> 
     }
 }
 
-/// Moves the email guard when a customer changes email (operation 1 fails when it is taken).
+/// Index of the new email guard in [`change_email_ops`]: its failure means the email is taken.
+pub const NEW_EMAIL_OP: usize = 1;
+
+/// Moves the email guard when a customer changes email.
 pub fn change_email_ops(tenant: &TenantId, old: &str, new: &str, customer_id: &str) -> Vec<TxOp> {
     vec![
         TxOp::Delete {

@@ -217,6 +217,9 @@ pub struct General {
     pub weight_unit: String,
     pub dimension_unit: String,
     pub order_number_prefix: String,
+    /// The storefront's address, e.g. `https://shop.example.com`: customer emails then link to
+    /// its pages (`/account/verify?token=...`) instead of carrying a bare token.
+    pub storefront_url: Option<String>,
 }
 
 impl Default for General {
@@ -235,6 +238,7 @@ impl Default for General {
             weight_unit: "kg".into(),
             dimension_unit: "cm".into(),
             order_number_prefix: "#".into(),
+            storefront_url: None,
         }
     }
 }
@@ -319,6 +323,9 @@ impl Validate for General {
                 "use at most 10 visible characters",
             ));
         }
+        if let Some(url) = &self.storefront_url {
+            base_url(errors, "storefront_url", url);
+        }
     }
 }
 
@@ -347,8 +354,8 @@ impl Default for Security {
     }
 }
 
-/// `https://host[:port]`, or `http://localhost[:port]` for development.
-fn origin(errors: &mut Errors, field: &str, value: &str) {
+/// Whether `value` is `https://host[:port]`, or `http://localhost[:port]` for development.
+fn is_origin(value: &str) -> bool {
     let (scheme, rest) = value.split_once("://").unwrap_or(("", ""));
     let (host, port) = rest.split_once(':').unwrap_or((rest, ""));
     let host_ok = !host.is_empty()
@@ -359,11 +366,36 @@ fn origin(errors: &mut Errors, field: &str, value: &str) {
     let port_ok = port.is_empty() || port.parse::<u16>().is_ok_and(|p| p > 0);
     let scheme_ok =
         scheme == "https" || (scheme == "http" && (host == "localhost" || host == "127.0.0.1"));
-    if !(host_ok && port_ok && scheme_ok) {
+    host_ok && port_ok && scheme_ok
+}
+
+fn origin(errors: &mut Errors, field: &str, value: &str) {
+    if !is_origin(value) {
         errors.push(FieldError::new(
             field,
             "invalid",
             "must be an origin such as https://shop.example.com",
+        ));
+    }
+}
+
+/// An origin and an optional path, without query or fragment: the base that links in emails are
+/// built on, so it must not carry anything a link could not follow with `/page?token=`.
+fn base_url(errors: &mut Errors, field: &str, value: &str) {
+    let authority_at = value.find("://").map_or(value.len(), |i| i + 3);
+    let path_at = value[authority_at..]
+        .find('/')
+        .map_or(value.len(), |i| authority_at + i);
+    let (origin, path) = value.split_at(path_at);
+    let path_ok = path
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-._~/%".contains(&b));
+    if value.len() > 200 || !is_origin(origin) || !path_ok {
+        errors.push(FieldError::new(
+            field,
+            "invalid",
+            "must be an https URL such as https://shop.example.com (http only for localhost), \
+             without query or fragment, at most 200 characters",
         ));
     }
 }
