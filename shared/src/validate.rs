@@ -3,6 +3,7 @@
 
 use crate::http::{ApiError, FieldError};
 use std::str::FromStr;
+use unicode_normalization::UnicodeNormalization;
 
 /// Collects field errors and turns them into one 422.
 #[derive(Default)]
@@ -60,9 +61,13 @@ pub fn text(field: &str, value: &str, max: usize) -> Result<(), FieldError> {
     Ok(())
 }
 
-/// Lower-cased, trimmed email address.
+/// The one form an email address is stored, looked up and guarded in: NFKC, lower-cased,
+/// trimmed. Compatibility forms (a fullwidth `ｓ`, a ligature) fold into their plain letters, so
+/// addresses that look alike name one account. NFKC runs again after lower-casing, which does not
+/// keep text in NFKC in every case, so that normalising a normalised address changes nothing.
 pub fn normalize_email(email: &str) -> String {
-    email.trim().to_lowercase()
+    let lowered = email.nfkc().collect::<String>().to_lowercase();
+    lowered.nfkc().collect::<String>().trim().to_owned()
 }
 
 pub fn email(field: &str, value: &str) -> Result<(), FieldError> {
@@ -85,6 +90,81 @@ pub fn email(field: &str, value: &str) -> Result<(), FieldError> {
         ));
     }
     Ok(())
+}
+
+/// A staff account's email: an address (see [`email`]) whose local part keeps to one script.
+pub fn staff_email(field: &str, value: &str) -> Result<(), FieldError> {
+    email(field, value)?;
+    single_script_email(field, value)
+}
+
+/// An email whose local part is written in one script, for staff accounts: a Latin address with
+/// one Cyrillic `а` looks like another person's. Digits and punctuation belong to every script;
+/// Han counts as part of Japanese, Korean and Chinese writing (the augmented script sets of
+/// Unicode TR 39). Expects a [`normalize_email`] result.
+pub fn single_script_email(field: &str, value: &str) -> Result<(), FieldError> {
+    let local = value.rsplit_once('@').map_or(value, |(local, _)| local);
+    if scripts::single(local) {
+        Ok(())
+    } else {
+        Err(FieldError::new(
+            field,
+            "mixed_script",
+            "the part before the @ mixes letters of several scripts",
+        ))
+    }
+}
+
+mod scripts {
+    use std::collections::BTreeSet;
+    use unicode_script::{Script, ScriptExtension};
+
+    /// ISO 15924 tags, with the combined writing systems TR 39 adds for Han.
+    type Scripts = BTreeSet<[u8; 4]>;
+
+    fn tag(script: Script) -> [u8; 4] {
+        script.as_iso15924_tag().to_be_bytes()
+    }
+
+    /// The scripts a character may be written in; `None` for characters of every script.
+    fn of(c: char) -> Option<Scripts> {
+        let extension = ScriptExtension::from(c);
+        if extension.is_common() || extension.is_inherited() {
+            return None;
+        }
+        let mut set: Scripts = extension.iter().map(tag).collect();
+        let augment = [
+            (Script::Han, &[*b"Hanb", *b"Jpan", *b"Kore"][..]),
+            (Script::Hiragana, &[*b"Jpan"][..]),
+            (Script::Katakana, &[*b"Jpan"][..]),
+            (Script::Hangul, &[*b"Kore"][..]),
+            (Script::Bopomofo, &[*b"Hanb"][..]),
+        ];
+        for (script, extra) in augment {
+            if extension.contains_script(script) {
+                set.extend(extra.iter().copied());
+            }
+        }
+        Some(set)
+    }
+
+    /// Whether one script holds every character of `text` (text of digits and punctuation only
+    /// is in every script).
+    pub fn single(text: &str) -> bool {
+        let mut common: Option<Scripts> = None;
+        for c in text.chars() {
+            let Some(scripts) = of(c) else { continue };
+            let next: Scripts = match &common {
+                None => scripts,
+                Some(so_far) => so_far.intersection(&scripts).copied().collect(),
+            };
+            if next.is_empty() {
+                return false;
+            }
+            common = Some(next);
+        }
+        true
+    }
 }
 
 /// Handles and slugs: lower-case letters, digits and single hyphens, 3 to 40 characters,
@@ -180,5 +260,70 @@ mod tests {
         assert!(text("n", "  ", 10).is_err());
         assert!(text("n", "ok", 10).is_ok());
         assert!(text("n", "a\u{0}b", 10).is_err());
+    }
+
+    #[test]
+    fn emails_that_look_alike_normalise_alike() {
+        let plain = "sam@example.com";
+        for lookalike in [
+            "sam@example.com",
+            "SAM@Example.COM",
+            "  sam@example.com\t",
+            "\u{ff53}am@example.com",
+            "\u{ff33}\u{ff41}\u{ff4d}\u{ff20}\u{ff45}xample\u{ff0e}com",
+            "sam@example.com\u{3000}",
+        ] {
+            assert_eq!(normalize_email(lookalike), plain, "{lookalike:?}");
+        }
+        // Ligatures and other compatibility forms fold too.
+        assert_eq!(normalize_email("\u{fb01}n@example.com"), "fin@example.com");
+        // Cyrillic letters stay what they are: a different address, refused for staff below.
+        assert_ne!(normalize_email("s\u{430}m@example.com"), plain);
+    }
+
+    #[test]
+    fn normalising_twice_changes_nothing() {
+        for raw in [
+            "\u{130}stanbul@example.com",
+            "\u{ff33}AM@example.com",
+            "Stra\u{df}e@example.com",
+            "\u{1e9e}@example.com",
+            "\u{3a3}\u{391}\u{39c}@example.gr",
+            "\u{212b}ngstr\u{f6}m@example.se",
+            "a\u{301}@example.com",
+        ] {
+            let once = normalize_email(raw);
+            assert_eq!(normalize_email(&once), once, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn staff_emails_keep_to_one_script() {
+        for ok in [
+            "sam@example.com",
+            "sam.o-neil+shop_1@example.com",
+            "1234@example.com",
+            "\u{441}\u{435}\u{440}\u{433}\u{435}\u{439}@example.ru",
+            "\u{3b1}\u{3bb}\u{3ad}\u{3be}\u{3b7}\u{3c2}@example.gr",
+            // Japanese mixes Han, Hiragana and Katakana; Korean mixes Han and Hangul.
+            "\u{5c71}\u{7530}\u{305f}\u{308d}\u{3046}\u{30bf}@example.jp",
+            "\u{91d1}\u{bbfc}\u{c218}@example.kr",
+            // The domain is not the local part.
+            "sam@\u{43f}\u{440}\u{438}\u{43c}\u{435}\u{440}.example",
+        ] {
+            assert!(single_script_email("e", ok).is_ok(), "{ok}");
+        }
+        for mixed in [
+            "s\u{430}m@example.com",
+            "\u{441}am@example.com",
+            "sam\u{3b1}@example.com",
+            "\u{305f}\u{bbfc}@example.com",
+        ] {
+            let e = single_script_email("email", mixed).unwrap_err();
+            assert_eq!(
+                (e.field.as_str(), e.code.as_str()),
+                ("email", "mixed_script")
+            );
+        }
     }
 }

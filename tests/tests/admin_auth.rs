@@ -754,6 +754,76 @@ fn route_permissions_exist_and_read_only_changes_nothing() {
     assert!(checked >= 60, "{checked} permissions checked");
 }
 
+async fn lookalike_staff_emails_are_one_account(api: Api) {
+    let owner = register(&api, "acme").await;
+    let owner_id = owner.body["user"]["id"].as_str().unwrap().to_owned();
+    let sign_in = |email: &str, password: &str| {
+        api.post("/admin/auth/login")
+            .json(json!({"company": "acme", "email": email, "password": password}))
+    };
+    for lookalike in [
+        "\u{ff41}na@acme.example.com",
+        "\u{ff21}\u{ff2e}\u{ff21}@\u{ff41}\u{ff43}\u{ff4d}\u{ff45}\u{ff0e}example.com",
+        " ANA@Acme.Example.Com ",
+    ] {
+        let r = api.send(sign_in(lookalike, PASSWORD)).await;
+        assert_eq!(r.status, 200, "{lookalike}: {:?}", r.body);
+        let me = api.send(api.get("/admin/me").token(&access(&r))).await;
+        assert_eq!(me.body["user"]["id"], owner_id.as_str());
+    }
+    // A Cyrillic "а" is another address, which has no account.
+    let other = api
+        .send(sign_in("\u{430}na@acme.example.com", PASSWORD))
+        .await;
+    assert_eq!(other.status, 401);
+    // Failures in every spelling count against the one account.
+    for lookalike in [
+        "\u{ff41}na@acme.example.com",
+        "ANA@acme.example.com",
+        "ana@acme.example.com",
+        "\u{ff41}\u{ff4e}\u{ff41}@acme.example.com",
+        " Ana@ACME.example.com",
+    ] {
+        assert_eq!(
+            api.send(sign_in(lookalike, "wrong-guess")).await.status,
+            401
+        );
+    }
+    assert_eq!(
+        api.send(sign_in("ana@acme.example.com", PASSWORD))
+            .await
+            .status,
+        429
+    );
+
+    // Registration stores the normal form.
+    let fullwidth = api
+        .send(api.post("/admin/auth/register").json(json!({
+            "company": {"name": "Bravo", "handle": "bravo", "country": "DE", "currency": "EUR", "timezone": "Europe/Berlin"},
+            "owner": {"name": "Ana Owner", "email": "\u{ff41}na@BRAVO.example.com", "password": PASSWORD}
+        })))
+        .await;
+    assert_eq!(fullwidth.status, 201, "{:?}", fullwidth.body);
+    assert_eq!(fullwidth.body["user"]["email"], "ana@bravo.example.com");
+}
+
+async fn staff_owner_emails_keep_to_one_script(api: Api) {
+    for mixed in ["\u{430}na@acme.example.com", "an\u{3b1}@acme.example.com"] {
+        let mut body = registration("acme");
+        body["owner"]["email"] = json!(mixed);
+        let r = api.send(api.post("/admin/auth/register").json(body)).await;
+        assert_eq!(r.status, 422, "{mixed}: {:?}", r.body);
+        assert_eq!(r.body["errors"][0]["field"], "owner.email");
+        assert_eq!(r.body["errors"][0]["code"], "mixed_script");
+    }
+    let mut cyrillic = registration("acme");
+    cyrillic["owner"]["email"] = json!("\u{430}\u{43d}\u{44f}@acme.example.com");
+    let r = api
+        .send(api.post("/admin/auth/register").json(cyrillic))
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+}
+
 api_cases!(
     registering_creates_company_owner_roles_and_tokens,
     registration_validates_every_field,
@@ -770,4 +840,6 @@ api_cases!(
     creating_posts_honour_idempotency_keys,
     jwks_publishes_the_verification_key,
     auth_events_are_recorded,
+    lookalike_staff_emails_are_one_account,
+    staff_owner_emails_keep_to_one_script,
 );

@@ -11,6 +11,7 @@ const NEW_PASSWORD: &str = "lantern-meadow-copper-fox-42";
 
 struct Company {
     id: String,
+    handle: String,
     owner_id: String,
     token: String,
     refresh: String,
@@ -26,6 +27,7 @@ async fn register(api: &Api, handle: &str) -> Company {
     assert_eq!(r.status, 201, "{:?}", r.body);
     Company {
         id: r.body["company"]["id"].as_str().unwrap().into(),
+        handle: handle.into(),
         owner_id: r.body["user"]["id"].as_str().unwrap().into(),
         token: r.body["access_token"].as_str().unwrap().into(),
         refresh: r.body["refresh_token"].as_str().unwrap().into(),
@@ -108,7 +110,7 @@ async fn an_invited_colleague_joins_with_exactly_the_roles_given(api: Api) {
     let mail = api.deliver_mail(&c.id).await;
     assert_eq!(mail.len(), 1);
     assert!(mail[0].contains("To: colin@example.com"));
-    assert!(mail[0].contains("Subject: You are invited to join acme Ltd"));
+    assert!(mail[0].contains("Subject: Invitation to join \"acme Ltd\" on Commerce"));
     let invite_token = token_after(&mail[0], "invitation token");
 
     let weak = api
@@ -728,6 +730,399 @@ async fn nobody_grants_more_than_they_hold(api: Api) {
     assert_eq!(me.body["user"]["status"], "active");
 }
 
+async fn invite(api: &Api, c: &Company, email: &str, role: &str) -> Response {
+    api.send(
+        api.post("/admin/staff/invites")
+            .token(&c.token)
+            .json(json!({"email": email, "role_ids": [role]})),
+    )
+    .await
+}
+
+async fn pending(api: &Api, c: &Company) -> Vec<String> {
+    let listed = api
+        .send(api.get("/admin/staff/invites").token(&c.token))
+        .await;
+    assert_eq!(listed.status, 200, "{:?}", listed.body);
+    listed.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["email"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Sends `emails` as invitations, `parallel` at a time: the status and code of each.
+async fn invite_all(
+    api: &std::sync::Arc<Api>,
+    c: &Company,
+    role: &str,
+    emails: Vec<String>,
+    parallel: usize,
+) -> Vec<(u16, String)> {
+    let mut results = Vec::new();
+    for chunk in emails.chunks(parallel) {
+        let tasks: Vec<_> = chunk
+            .iter()
+            .map(|email| {
+                let (api, token, role, email) =
+                    (api.clone(), c.token.clone(), role.to_owned(), email.clone());
+                tokio::spawn(async move {
+                    let r = api
+                        .send(
+                            api.post("/admin/staff/invites")
+                                .token(&token)
+                                .json(json!({"email": email, "role_ids": [role]})),
+                        )
+                        .await;
+                    (r.status, r.code().to_owned())
+                })
+            })
+            .collect();
+        for task in tasks {
+            results.push(task.await.unwrap());
+        }
+    }
+    results
+}
+
+/// Invites until the company holds `target` pending invitations, moving the clock an hour
+/// between rounds to stay within the hourly limit: the addresses invited.
+async fn fill_invites(
+    api: &std::sync::Arc<Api>,
+    c: &mut Company,
+    role: &str,
+    prefix: &str,
+    target: usize,
+) -> Vec<String> {
+    let mut invited = Vec::new();
+    while invited.len() < target {
+        let round = (target - invited.len()).min(20);
+        let emails: Vec<String> = (0..round)
+            .map(|n| format!("{prefix}{}@example.com", invited.len() + n))
+            .collect();
+        for (status, code) in invite_all(api, c, role, emails.clone(), 4).await {
+            assert_eq!(status, 201, "{code}");
+        }
+        invited.extend(emails);
+        pass(api, c, Duration::from_secs(3600)).await;
+    }
+    invited
+}
+
+/// Moves the clock and signs the owner in again (access tokens last 15 minutes).
+async fn pass(api: &Api, c: &mut Company, by: Duration) {
+    api.clock.advance(by);
+    let r = api
+        .send(api.post("/admin/auth/login").json(json!({
+            "company": c.handle, "email": format!("olive@{}.example.com", c.handle), "password": PASSWORD
+        })))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    c.token = token(&r);
+}
+
+async fn one_invitation_is_pending_per_address(api: Api) {
+    let mut a = register(&api, "acme").await;
+    let b = register(&api, "bravo").await;
+    let role = role_id(&api, &a, "staff").await;
+    let first = invite(&api, &a, "sam@example.com", &role).await;
+    assert_eq!(first.status, 201, "{:?}", first.body);
+    // The same address, however it is written.
+    for again in [
+        "sam@example.com",
+        "SAM@Example.com",
+        "\u{ff53}am@example.com",
+    ] {
+        let r = invite(&api, &a, again, &role).await;
+        assert_eq!(r.status, 409, "{again}: {:?}", r.body);
+        assert_eq!(r.code(), "invite_pending");
+        assert!(r.body["detail"].as_str().unwrap().contains("revoke"));
+    }
+    // Another company's pending invitation is its own.
+    let b_role = role_id(&api, &b, "staff").await;
+    assert_eq!(
+        invite(&api, &b, "sam@example.com", &b_role).await.status,
+        201
+    );
+    assert_eq!(pending(&api, &a).await, vec!["sam@example.com"]);
+
+    // Revoking frees the address.
+    let id = first.body["id"].as_str().unwrap();
+    let path = format!("/admin/staff/invites/{id}");
+    assert_eq!(
+        api.send(api.delete(&path).token(&b.token)).await.status,
+        404
+    );
+    assert_eq!(
+        api.send(api.delete(&path).token(&a.token)).await.status,
+        204
+    );
+    assert_eq!(
+        api.send(api.delete(&path).token(&a.token)).await.status,
+        404
+    );
+    let second = invite(&api, &a, "sam@example.com", &role).await;
+    assert_eq!(second.status, 201);
+
+    // An expired invitation no longer holds the address: a new one replaces it.
+    let second_id = second.body["id"].as_str().unwrap();
+    let mail = api.deliver_mail(&a.id).await;
+    let eml = mail.iter().find(|m| m.contains(second_id)).unwrap();
+    let old_token = token_after(eml, "invitation token");
+    pass(&api, &mut a, Duration::from_secs(7 * 24 * 3600 + 1)).await;
+    assert!(pending(&api, &a).await.is_empty());
+    let third = invite(&api, &a, "sam@example.com", &role).await;
+    assert_eq!(third.status, 201, "{:?}", third.body);
+    assert_eq!(pending(&api, &a).await, vec!["sam@example.com"]);
+    let old = api
+        .send(
+            api.post("/admin/auth/accept-invite")
+                .json(json!({"token": old_token, "name": "Sam", "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(old.code(), "invalid_invite");
+    assert_eq!(
+        invite(&api, &a, "sam@example.com", &role).await.code(),
+        "invite_pending"
+    );
+}
+
+async fn pending_invitations_are_capped_per_company(api: Api) {
+    let api = std::sync::Arc::new(api);
+    let mut c = register(&api, "acme").await;
+    let mut other = register(&api, "bravo").await;
+    let role = role_id(&api, &c, "staff").await;
+    let invited = fill_invites(&api, &mut c, &role, "p", 90).await;
+
+    // A race for the last ten slots in a fresh hour: never more than the cap.
+    let racers: Vec<String> = (0..25).map(|n| format!("race{n}@example.com")).collect();
+    let results = invite_all(&api, &c, &role, racers.clone(), 25).await;
+    let won = results.iter().filter(|(status, _)| *status == 201).count();
+    for (status, code) in &results {
+        assert!(
+            *status == 201
+                || (*status, code.as_str()) == (422, "too_many_invites")
+                || (*status, code.as_str()) == (409, "concurrent_update"),
+            "{status} {code}"
+        );
+    }
+    assert!(won <= 10, "{won} won the last 10 slots");
+    assert_eq!(pending(&api, &c).await.len(), 90 + won);
+    pass(&api, &mut c, Duration::from_secs(3600)).await;
+    fill_invites(&api, &mut c, &role, "q", 10 - won).await;
+    assert_eq!(pending(&api, &c).await.len(), 100);
+    let over = invite(&api, &c, "over@example.com", &role).await;
+    assert_eq!(over.status, 422, "{:?}", over.body);
+    assert_eq!(over.code(), "too_many_invites");
+    // The cap is per company.
+    pass(&api, &mut other, Duration::ZERO).await;
+    let other_role = role_id(&api, &other, "staff").await;
+    assert_eq!(
+        invite(&api, &other, "over@example.com", &other_role)
+            .await
+            .status,
+        201
+    );
+
+    // Revoking frees a slot.
+    let listed = api
+        .send(api.get("/admin/staff/invites").token(&c.token))
+        .await;
+    let id = listed.body["data"][0]["id"].as_str().unwrap().to_owned();
+    let revoked_email = listed.body["data"][0]["email"].as_str().unwrap().to_owned();
+    let revoked = api
+        .send(
+            api.delete(&format!("/admin/staff/invites/{id}"))
+                .token(&c.token),
+        )
+        .await;
+    assert_eq!(revoked.status, 204);
+    assert_eq!(
+        invite(&api, &c, "over@example.com", &role).await.status,
+        201
+    );
+    assert_eq!(
+        invite(&api, &c, "over2@example.com", &role).await.code(),
+        "too_many_invites"
+    );
+
+    // Accepting frees a slot.
+    let mail = api.deliver_mail(&c.id).await;
+    let accepted = invited.iter().find(|e| **e != revoked_email).unwrap();
+    let eml = mail
+        .iter()
+        .find(|m| m.contains(&format!("To: {accepted}\r\n")))
+        .unwrap();
+    let token = token_after(eml, "invitation token");
+    let joined = api
+        .send(
+            api.post("/admin/auth/accept-invite")
+                .json(json!({"token": token, "name": "Pat", "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(joined.status, 201, "{:?}", joined.body);
+    assert_eq!(
+        invite(&api, &c, "over2@example.com", &role).await.status,
+        201
+    );
+    assert_eq!(
+        invite(&api, &c, "over3@example.com", &role).await.code(),
+        "too_many_invites"
+    );
+
+    // Expired invitations give their slots back when the cap is reached.
+    pass(&api, &mut c, Duration::from_secs(7 * 24 * 3600 + 1)).await;
+    assert!(pending(&api, &c).await.is_empty());
+    let fresh = invite(&api, &c, "over3@example.com", &role).await;
+    assert_eq!(fresh.status, 201, "{:?}", fresh.body);
+    assert_eq!(pending(&api, &c).await, vec!["over3@example.com"]);
+    let released = api
+        .app
+        .table
+        .query(
+            &shared::store::Query::partition(
+                shared::store::Index::Table,
+                format!("T#{}#EVENT", c.id),
+            )
+            .limit(1000),
+        )
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter_map(|item| shared::events::from_item(&item))
+        .filter(|e| e.kind == "staff.invite_expired")
+        .count();
+    assert_eq!(released, 100);
+    // Every slot is free again: a full hour's worth of invitations goes through.
+    pass(&api, &mut c, Duration::from_secs(3600)).await;
+    fill_invites(&api, &mut c, &role, "r", 20).await;
+}
+
+async fn invitations_are_throttled_per_company(api: Api) {
+    let mut c = register(&api, "acme").await;
+    let mut other = register(&api, "bravo").await;
+    let role = role_id(&api, &c, "staff").await;
+    let api = std::sync::Arc::new(api);
+    // To the start of an hour, so that all 21 fall into one window.
+    let now = shared::clock::Clock::epoch_seconds(&api.clock);
+    let to_the_hour = Duration::from_secs((3600 - now.rem_euclid(3600)) as u64);
+    pass(&api, &mut c, to_the_hour).await;
+    pass(&api, &mut other, Duration::ZERO).await;
+    let emails: Vec<String> = (0..20).map(|n| format!("t{n}@example.com")).collect();
+    for (status, code) in invite_all(&api, &c, &role, emails, 5).await {
+        assert_eq!(status, 201, "{code}");
+    }
+    let refused = invite(&api, &c, "t20@example.com", &role).await;
+    assert_eq!(refused.status, 429, "{:?}", refused.body);
+    assert_eq!(refused.code(), "too_many_requests");
+    let retry: u64 = refused.header("retry-after").unwrap().parse().unwrap();
+    assert_eq!(retry, 3600);
+    assert_eq!(
+        pending(&api, &c).await.len(),
+        20,
+        "a refused invitation is not stored"
+    );
+    // The limit is per company.
+    let other_role = role_id(&api, &other, "staff").await;
+    assert_eq!(
+        invite(&api, &other, "t20@example.com", &other_role)
+            .await
+            .status,
+        201
+    );
+    pass(&api, &mut c, Duration::from_secs(retry - 1)).await;
+    assert_eq!(invite(&api, &c, "t20@example.com", &role).await.status, 429);
+    api.clock.advance(Duration::from_secs(1));
+    assert_eq!(invite(&api, &c, "t20@example.com", &role).await.status, 201);
+}
+
+async fn hostile_company_names_are_neutralised_in_invitation_mail(api: Api) {
+    let refused = api
+        .send(api.post("/admin/auth/register").json(json!({
+            "company": {"name": "Acme\r\nBcc: victim@example.com", "handle": "acme", "country": "GB", "currency": "GBP", "timezone": "Europe/London"},
+            "owner": {"name": "Olive Owner", "email": "olive@acme.example.com", "password": PASSWORD}
+        })))
+        .await;
+    assert_eq!(refused.status, 422);
+    let c = register(&api, "acme").await;
+    let role = role_id(&api, &c, "staff").await;
+    let hostile = "Support \u{202E}nimda\u{202C} \u{200B}visit https://evil.example/login";
+    let renamed = api
+        .send(
+            api.patch("/admin/company")
+                .token(&c.token)
+                .json(json!({"name": hostile})),
+        )
+        .await;
+    assert_eq!(renamed.status, 200, "{:?}", renamed.body);
+    assert_eq!(invite(&api, &c, "sam@example.com", &role).await.status, 201);
+    // A name stored before names were checked may hold line breaks.
+    api.app
+        .table
+        .update(
+            &shared::store::Key::new(format!("T#{}#ORG", c.id), "COMPANY"),
+            shared::store::Update::new().set(
+                "name",
+                "Acme\r\nBcc: victim@example.com\r\n\r\nwww.evil.example \"quoted\"",
+            ),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(invite(&api, &c, "kim@example.com", &role).await.status, 201);
+
+    let mail = api.deliver_mail(&c.id).await;
+    assert_eq!(mail.len(), 2);
+    let subject = |eml: &str| {
+        eml.lines()
+            .find(|l| l.starts_with("Subject: "))
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(
+        subject(&mail[0]),
+        "Subject: Invitation to join \"Support nimda visit https[:]//evil[.]example/login\" on Commerce"
+    );
+    assert_eq!(
+        subject(&mail[1]),
+        "Subject: Invitation to join \"Acme Bcc: victim@example[.]com www[.]evil[.]example 'quoted'\" on Commerce"
+    );
+    for eml in &mail {
+        for bad in [
+            "\u{202E}",
+            "\u{200B}",
+            "https://",
+            "evil.example",
+            "\nBcc:",
+            "\r\nBcc",
+        ] {
+            assert!(!eml.contains(bad), "{bad:?} in {eml}");
+        }
+        assert!(eml.contains("You have been invited to join \""), "{eml}");
+    }
+}
+
+async fn staff_emails_are_normalised_and_kept_to_one_script(api: Api) {
+    let c = register(&api, "acme").await;
+    let role = role_id(&api, &c, "staff").await;
+    // The owner's address in fullwidth letters is the owner.
+    let owner = invite(&api, &c, "\u{ff4f}live@acme.example.com", &role).await;
+    assert_eq!(owner.status, 409, "{:?}", owner.body);
+    assert_eq!(owner.code(), "already_staff");
+    let fullwidth = invite(&api, &c, "\u{ff53}\u{ff41}\u{ff4d}@example.com", &role).await;
+    assert_eq!(fullwidth.status, 201);
+    assert_eq!(fullwidth.body["email"], "sam@example.com");
+    // A Latin address with a Cyrillic "а" is refused; one script of any kind is fine.
+    let mixed = invite(&api, &c, "s\u{430}m@example.com", &role).await;
+    assert_eq!(mixed.status, 422, "{:?}", mixed.body);
+    assert_eq!(mixed.body["errors"][0]["field"], "email");
+    assert_eq!(mixed.body["errors"][0]["code"], "mixed_script");
+    let cyrillic = invite(&api, &c, "\u{441}\u{430}\u{448}\u{430}@example.com", &role).await;
+    assert_eq!(cyrillic.status, 201, "{:?}", cyrillic.body);
+}
+
 /// One-time tokens travel to the mailer sealed: the outbox items (kept for days, and what the
 /// queues and dead-letter queues carry) hold no usable invitation or reset token.
 async fn one_time_tokens_rest_sealed(api: Api) {
@@ -968,6 +1363,11 @@ api_cases!(
     reset_requests_are_throttled,
     changing_the_password_ends_other_sessions,
     sessions_can_be_revoked_one_by_one,
+    one_invitation_is_pending_per_address,
+    pending_invitations_are_capped_per_company,
+    invitations_are_throttled_per_company,
+    hostile_company_names_are_neutralised_in_invitation_mail,
+    staff_emails_are_normalised_and_kept_to_one_script,
     revoked_members_lose_access_at_once,
     one_time_tokens_rest_sealed,
 );

@@ -1829,6 +1829,60 @@ async fn every_storefront_route_checks_key_scope_and_token(api: Api) {
     assert!(admin_checked >= 16, "{admin_checked} admin routes");
 }
 
+async fn lookalike_emails_are_one_customer(api: Api) {
+    let a = shop(&api, "acme").await;
+    let (id, _, _) = shopper(&api, &a, "sam@example.com").await;
+    for lookalike in [
+        "\u{ff53}am@example.com",
+        "\u{ff33}\u{ff21}\u{ff2d}@\u{ff45}\u{ff58}\u{ff41}\u{ff4d}\u{ff50}\u{ff4c}\u{ff45}\u{ff0e}\u{ff43}\u{ff4f}\u{ff4d}",
+    ] {
+        let again = api
+            .send(
+                api.post("/store/auth/register")
+                    .header("x-api-key", &a.key)
+                    .json(json!({"email": lookalike, "password": SHOPPER_PASSWORD})),
+            )
+            .await;
+        assert_eq!(
+            (again.status, again.code()),
+            (409, "email_taken"),
+            "{lookalike}"
+        );
+        let signed_in = login(&api, &a.key, lookalike, SHOPPER_PASSWORD).await;
+        assert_eq!(signed_in.status, 200, "{lookalike}: {:?}", signed_in.body);
+        assert_eq!(signed_in.body["customer"]["id"], id.as_str());
+    }
+
+    // A reset asked for in fullwidth letters goes to the account's address.
+    let reset = api
+        .send(
+            api.post("/store/auth/password-reset")
+                .header("x-api-key", &a.key)
+                .json(json!({"email": "\u{ff53}am@example.com"})),
+        )
+        .await;
+    assert_eq!(reset.status, 202);
+    let mail = api.deliver_mail(&a.id).await;
+    let resets: Vec<&String> = mail
+        .iter()
+        .filter(|m| m.contains("Subject: Reset your password"))
+        .collect();
+    assert_eq!(resets.len(), 1);
+    assert!(resets[0].contains("To: sam@example.com\r\n"));
+
+    // Staff search folds the same way (`ｓa`, percent-encoded).
+    let found = api
+        .send(api.get("/admin/customers?email=%EF%BD%93A").token(&a.staff))
+        .await;
+    assert_eq!(found.status, 200, "{:?}", found.body);
+    assert_eq!(found.body["data"].as_array().unwrap().len(), 1);
+    assert_eq!(found.body["data"][0]["id"], id.as_str());
+
+    // Customers may write their address in any script.
+    let (cyrillic, _, _) = shopper(&api, &a, "\u{441}\u{44d}\u{43c}@example.com").await;
+    assert_ne!(cyrillic, id);
+}
+
 api_cases!(
     api_keys_are_shown_once_and_stored_as_hashes,
     scopes_rotation_and_revocation_decide_access,
@@ -1853,4 +1907,5 @@ api_cases!(
     storefront_origins_follow_the_security_settings,
     every_storefront_route_checks_key_scope_and_token,
     token_answers_are_never_replayed,
+    lookalike_emails_are_one_customer,
 );

@@ -211,6 +211,96 @@ async fn concurrent_guarded_decrements_never_oversell(b: TableBackend) {
     assert_eq!(b.table.get(&k).await.unwrap().unwrap()["available"], 0);
 }
 
+/// A counter that may not exist yet, capped by "absent, or below the limit".
+fn capped(limit: i64) -> Condition {
+    Condition::Any(vec![
+        Condition::NotExists,
+        Condition::Number {
+            attr: "count".into(),
+            cmp: Comparison::Lt,
+            value: limit,
+        },
+    ])
+}
+
+async fn any_condition_caps_a_counter_that_may_not_exist(b: TableBackend) {
+    let k = key("T#a#COUNTER", "CAPPED");
+    for expected in 1..=3 {
+        let after = b
+            .table
+            .update(&k, Update::new().add("count", 1), Some(capped(3)))
+            .await
+            .unwrap();
+        assert_eq!(after["count"], expected, "{}", b.name);
+    }
+    let err = b
+        .table
+        .update(&k, Update::new().add("count", 1), Some(capped(3)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::ConditionFailed), "{err:?}");
+    // Neither alternative holds for an existing item without the attribute.
+    let bare = key("T#a#COUNTER", "BARE");
+    b.table
+        .put(item(json!({"pk": bare.pk, "sk": bare.sk})), None)
+        .await
+        .unwrap();
+    let err = b
+        .table
+        .update(&bare, Update::new().add("count", 1), Some(capped(3)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::ConditionFailed), "{err:?}");
+}
+
+async fn concurrent_capped_transactions_never_pass_the_cap(b: TableBackend) {
+    let k = key("T#a#COUNTER", "RACED");
+    let tasks: Vec<_> = (0..30)
+        .map(|n| {
+            let table = Arc::clone(&b.table);
+            let k = k.clone();
+            tokio::spawn(async move {
+                for attempt in 0..20 {
+                    let result = table
+                        .transact(vec![
+                            TxOp::Update {
+                                key: k.clone(),
+                                update: Update::new().add("count", 1),
+                                condition: Some(capped(5)),
+                            },
+                            TxOp::Put {
+                                item: item(json!({"pk": "T#a#COUNTED", "sk": n.to_string()})),
+                                condition: Some(Condition::NotExists),
+                            },
+                        ])
+                        .await;
+                    match result {
+                        Err(StoreError::Conflict) => shared::store::back_off(attempt).await,
+                        other => return other,
+                    }
+                }
+                Err(StoreError::Conflict)
+            })
+        })
+        .collect();
+    let mut won = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(()) => won += 1,
+            Err(e) if e.failed_at(0) => {}
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(won, 5, "{}", b.name);
+    assert_eq!(b.table.get(&k).await.unwrap().unwrap()["count"], 5);
+    let counted = b
+        .table
+        .query(&Query::partition(Index::Table, "T#a#COUNTED"))
+        .await
+        .unwrap();
+    assert_eq!(counted.items.len(), 5);
+}
+
 async fn concurrent_creates_of_one_key_have_one_winner(b: TableBackend) {
     let tasks: Vec<_> = (0..20)
         .map(|n| {
@@ -639,6 +729,8 @@ table_cases!(
     atomic_add_with_floor,
     concurrent_guarded_decrements_never_oversell,
     concurrent_creates_of_one_key_have_one_winner,
+    any_condition_caps_a_counter_that_may_not_exist,
+    concurrent_capped_transactions_never_pass_the_cap,
     query_sort_key_conditions,
     query_pages_cover_every_item_once,
     indexes_are_sparse_overloaded_and_paginated,

@@ -285,7 +285,7 @@ pub async fn register(
     let mut errors = Errors::new();
     validate_company(&mut errors, "company.", &input.company);
     errors.check(validate::text("owner.name", &input.owner.name, 100));
-    errors.check(validate::email("owner.email", &email));
+    errors.check(validate::staff_email("owner.email", &email));
     errors.check(passwords::check_policy(
         &input.owner.password,
         passwords::DEFAULT_MIN_LENGTH,

@@ -5,11 +5,12 @@
 //! |---|---|---|
 //! | per account | `T#<tenant>#THROTTLE#<purpose>#<sha256(subject)>` | `THROTTLE` |
 //! | per source (global lookup, no tenant data) | `THROTTLE#<purpose>#<sha256(ip)>` | `THROTTLE` |
+//! | rate per tenant and window | `T#<tenant>#RATE#<purpose>#<window number>` | `RATE` |
 
 use super::TenantId;
 use crate::app::App;
 use crate::http::ApiError;
-use crate::store::{attr, Key, Update};
+use crate::store::{attr, Comparison, Condition, Key, TxOp, Update};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -123,4 +124,55 @@ pub async fn success(app: &App, subject: &Subject) -> Result<(), ApiError> {
         .update(&subject.key, Update::new().set("failures", 0), None)
         .await?;
     Ok(())
+}
+
+/// A limit on how often a company does something (e.g. invitations sent per hour), in fixed
+/// windows. The action's own transaction counts it with [`Rate::count_op`], a conditional add,
+/// so concurrent actions never pass the limit, and an action that fails is not counted.
+pub struct Rate {
+    key: Key,
+    limit: i64,
+    window_ends: i64,
+}
+
+impl Rate {
+    pub fn per_tenant(
+        tenant: &TenantId,
+        purpose: &str,
+        limit: i64,
+        window_secs: i64,
+        now_epoch: i64,
+    ) -> Rate {
+        let window = now_epoch.div_euclid(window_secs);
+        Rate {
+            key: Key::new(format!("T#{tenant}#RATE#{purpose}#{window}"), "RATE"),
+            limit,
+            window_ends: (window + 1) * window_secs,
+        }
+    }
+
+    /// Counts one action; the operation's condition fails once the window holds `limit`.
+    pub fn count_op(&self) -> TxOp {
+        TxOp::Update {
+            key: self.key.clone(),
+            update: Update::new()
+                .add("count", 1)
+                .set(attr::ENTITY, "rate")
+                .set(attr::VERSION, 1)
+                .set(attr::TTL, self.window_ends + 3600),
+            condition: Some(Condition::Any(vec![
+                Condition::NotExists,
+                Condition::Number {
+                    attr: "count".into(),
+                    cmp: Comparison::Lt,
+                    value: self.limit,
+                },
+            ])),
+        }
+    }
+
+    /// The answer when [`Rate::count_op`] failed: 429 until the window ends.
+    pub fn refused(&self, now_epoch: i64) -> ApiError {
+        ApiError::too_many_requests((self.window_ends - now_epoch).max(1) as u64)
+    }
 }

@@ -3,6 +3,7 @@
 pub mod absent;
 pub mod outbox;
 pub mod ses;
+pub mod untrusted;
 
 use async_trait::async_trait;
 

@@ -2,25 +2,29 @@
 //! carries a single-use token valid for seven days, and accepting it creates the user and signs
 //! them in.
 //!
-//! | item | pk | sk |
-//! |---|---|---|
-//! | invite | `T#<tenant>#ORG` | `INVITE#<invite id>` |
+//! Invitations send mail from the platform's address to any address, so they are limited: one
+//! pending invite per address, [`MAX_PENDING`] per company, [`HOURLY_LIMIT`] created per company
+//! and hour, and the company's name goes into the mail only through
+//! [`crate::mail::untrusted::quoted_name`]. Keys and slots are in `invite_store.rs`.
 //!
 //! The token is `<tenant>.<invite id>.<secret>`; only the secret's SHA-256 is stored.
 
+use super::invite_store::{self, Guard, StoredInvite};
 use super::model::{StaffStatus, StaffUser, StoredStaffUser};
 use super::{service, store as staff_store};
+use crate::app::App;
 use crate::auth::routes::staff;
 use crate::auth::service::{new_signed_in_session, Origin, Tokens};
+use crate::auth::throttle::Rate;
 use crate::auth::{passwords, TenantId};
 use crate::clock::rfc3339;
-use crate::companies::store::org_pk;
 use crate::events::{outbox_put, DomainEvent};
 use crate::http::{
     Access, ApiError, ApiResponse, AwsAccess, Ctx, FieldError, HandlerFuture, ListPage, Method,
     Route, RouteDoc,
 };
-use crate::store::{self, Condition, Index, Key, Query, SortKey, TxOp};
+use crate::mail::untrusted::quoted_name;
+use crate::store::{StoreError, TxOp};
 use crate::validate::{self, Errors};
 use crate::workers::notifications::{EmailRequest, EMAIL_REQUESTED};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -30,8 +34,11 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-pub const ENTITY: &str = "staff_invite";
 pub const LIFETIME_SECS: i64 = 7 * 24 * 3600;
+/// Invites a company may have pending (not accepted, revoked or released after expiring).
+pub const MAX_PENDING: i64 = 100;
+/// Invites a company may create per clock hour.
+pub const HOURLY_LIMIT: i64 = 20;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Invite {
@@ -45,30 +52,8 @@ pub struct Invite {
     pub version: u64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct StoredInvite {
-    #[serde(flatten)]
-    invite: Invite,
-    token_hash: String,
-    expires_epoch: i64,
-}
-
-fn key(tenant: &TenantId, id: &str) -> Key {
-    Key::new(org_pk(tenant), format!("INVITE#{id}"))
-}
-
 fn hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
-}
-
-async fn get(ctx: &Ctx, tenant: &TenantId, id: &str) -> Result<Option<StoredInvite>, ApiError> {
-    Ok(ctx
-        .app
-        .table
-        .get(&key(tenant, id))
-        .await?
-        .map(store::from_item)
-        .transpose()?)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -78,13 +63,44 @@ pub struct NewInvite {
     pub role_ids: Vec<String>,
 }
 
+fn invite_pending() -> ApiError {
+    ApiError::conflict(
+        "invite_pending",
+        "an invitation to this address is pending; revoke it or wait until it expires",
+    )
+}
+
+fn too_many_invites() -> ApiError {
+    ApiError::new(
+        422,
+        "too_many_invites",
+        format!(
+            "a company has at most {MAX_PENDING} pending invitations; revoke unused ones or wait until they expire"
+        ),
+    )
+}
+
+fn invitation_email(company_name: &str, email: &str, link: &str, token: &str) -> EmailRequest {
+    let company = quoted_name(company_name);
+    EmailRequest {
+        to: vec![email.to_owned()],
+        subject: format!("Invitation to join {company} on Commerce"),
+        text: format!(
+            "You have been invited to join {company} as staff.\n\nAccept the invitation within 7 days:\n{link}\n\nYour invitation token (for POST /admin/auth/accept-invite):\n{token}\n\nIf you did not expect this, ignore this email.\n"
+        ),
+        html: None,
+        from: None,
+        reply_to: None,
+    }
+}
+
 fn create(ctx: Ctx) -> HandlerFuture {
     Box::pin(async move {
         let (tenant, actor, _) = staff(&ctx)?;
         let input: NewInvite = ctx.req.json()?;
         let email = validate::normalize_email(&input.email);
         let mut errors = Errors::new();
-        errors.check(validate::email("email", &email));
+        errors.check(validate::staff_email("email", &email));
         if input.role_ids.is_empty() {
             errors.push(FieldError::new(
                 "role_ids",
@@ -145,54 +161,133 @@ fn create(ctx: Ctx) -> HandlerFuture {
             invite: invite.clone(),
             token_hash: hash(&secret),
             expires_epoch: expires.unix_timestamp(),
+            holds_slot: true,
         };
-        let mut item = store::to_item(&key(tenant, &invite.id), ENTITY, &stored);
-        item.insert("ttl".into(), (stored.expires_epoch + 30 * 24 * 3600).into());
         let link = format!(
             "{}/admin/accept-invite?token={token}",
             ctx.app.config.public_url
         );
-        let mail = DomainEvent::new(
-            &ctx.app,
-            tenant,
-            EMAIL_REQUESTED,
-            Some(actor.to_owned()),
-            serde_json::to_value(EmailRequest {
-                to: vec![email],
-                subject: format!("You are invited to join {} on Commerce", company.name),
-                text: format!(
-                    "You have been invited to join {} as staff.\n\nAccept the invitation within 7 days:\n{link}\n\nYour invitation token (for POST /admin/auth/accept-invite):\n{token}\n\nIf you did not expect this, ignore this email.\n",
-                    company.name
-                ),
-                html: None,
-                from: None,
-                reply_to: None,
-            })
-            .expect("email requests serialise"),
-        );
-        let audit = DomainEvent::new(
-            &ctx.app,
-            tenant,
-            "staff.invited",
-            Some(actor.to_owned()),
-            json!({"invite_id": invite.id, "email": invite.email, "role_ids": invite.role_ids}),
-        );
-        let now_epoch = ctx.app.clock.epoch_seconds();
-        table
-            .transact(vec![
-                TxOp::Put {
-                    item,
-                    condition: Some(Condition::NotExists),
-                },
-                outbox_put(&mail, now_epoch),
-                outbox_put(&audit, now_epoch),
-            ])
-            .await?;
+        let mail = invitation_email(&company.name, &email, &link, &token);
+        store_invite(&ctx.app, tenant, actor, &stored, &mail).await?;
         Ok(ApiResponse::created(
             &format!("/admin/staff/invites/{}", invite.id),
             &invite,
         ))
     })
+}
+
+/// Stores the invite with its slot, its email and its event. The address's guard is read again
+/// after every lost race, so the answer follows whoever won it; at the cap, invites that expired
+/// are released once and the slot tried again.
+async fn store_invite(
+    app: &App,
+    tenant: &TenantId,
+    actor: &str,
+    stored: &StoredInvite,
+    mail: &EmailRequest,
+) -> Result<(), ApiError> {
+    let table = app.table.as_ref();
+    let now = app.clock.epoch_seconds();
+    let rate = Rate::per_tenant(tenant, "invite", HOURLY_LIMIT, 3600, now);
+    let mut swept = false;
+    for attempt in 0..crate::store::ATTEMPTS {
+        let guard = invite_store::guard(table, tenant, &stored.invite.email).await?;
+        let expired = match guard {
+            Some(g) if g.expires_epoch > now => return Err(invite_pending()),
+            other => other,
+        };
+        let mut ops = invite_store::create_ops(tenant, stored, expired.as_ref(), MAX_PENDING);
+        let rate_op = ops.len();
+        ops.push(rate.count_op());
+        ops.extend(invite_events(
+            app,
+            tenant,
+            actor,
+            stored,
+            mail,
+            expired.as_ref(),
+        ));
+        match table.transact(ops).await {
+            Ok(()) => return Ok(()),
+            Err(e) if e.failed_at(rate_op) => return Err(rate.refused(now)),
+            Err(e) if expired.is_none() && e.failed_at(invite_store::COUNT_OP) => {
+                if e.failed_at(invite_store::GUARD_OP) {
+                    return Err(invite_pending());
+                }
+                if swept {
+                    return Err(too_many_invites());
+                }
+                release_expired(app, tenant).await?;
+                swept = true;
+            }
+            Err(e) if e.failed_at(invite_store::GUARD_OP) => {}
+            Err(StoreError::Conflict) => crate::store::back_off(attempt).await,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::conflict(
+        "concurrent_update",
+        "other invitations were created at the same time; retry",
+    ))
+}
+
+fn invite_events(
+    app: &App,
+    tenant: &TenantId,
+    actor: &str,
+    stored: &StoredInvite,
+    mail: &EmailRequest,
+    replaced: Option<&Guard>,
+) -> [TxOp; 2] {
+    let invite = &stored.invite;
+    let now = app.clock.epoch_seconds();
+    let mail = DomainEvent::new(
+        app,
+        tenant,
+        EMAIL_REQUESTED,
+        Some(actor.to_owned()),
+        serde_json::to_value(mail).expect("email requests serialise"),
+    );
+    let audit = DomainEvent::new(
+        app,
+        tenant,
+        "staff.invited",
+        Some(actor.to_owned()),
+        json!({
+            "invite_id": invite.id,
+            "email": invite.email,
+            "role_ids": invite.role_ids,
+            "replaced_invite_id": replaced.map(|g| &g.invite_id),
+        }),
+    );
+    [outbox_put(&mail, now), outbox_put(&audit, now)]
+}
+
+/// Gives back the slots of invites that expired, each with a `staff.invite_expired` event. One
+/// released meanwhile by another request is skipped.
+async fn release_expired(app: &App, tenant: &TenantId) -> Result<(), ApiError> {
+    let table = app.table.as_ref();
+    let now = app.clock.epoch_seconds();
+    for stored in invite_store::list(table, tenant).await? {
+        if !stored.holds_slot || stored.expires_epoch > now {
+            continue;
+        }
+        let event = DomainEvent::new(
+            app,
+            tenant,
+            "staff.invite_expired",
+            None,
+            json!({"invite_id": stored.invite.id}),
+        );
+        let mut ops = vec![invite_store::delete_op(tenant, &stored)];
+        ops.extend(invite_store::release_ops(tenant, &stored));
+        ops.push(outbox_put(&event, now));
+        match table.transact(ops).await {
+            Ok(()) | Err(StoreError::TransactionCancelled { .. } | StoreError::Conflict) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
 }
 
 pub static CREATE_INVITE: Route = Route {
@@ -206,31 +301,24 @@ pub static CREATE_INVITE: Route = Route {
     handler: create,
     doc: || {
         RouteDoc::new()
-            .description("Emails a single-use token valid for 7 days.")
+            .description(
+                "Emails a single-use token valid for 7 days. An address has at most one pending \
+                 invitation (409 `invite_pending`: revoke it or wait until it expires), a company \
+                 at most 100 (422 `too_many_invites`), and a company creates at most 20 per hour \
+                 (429 with `Retry-After`).",
+            )
             .request::<NewInvite>()
             .response::<Invite>(201, "The invitation")
-            .errors(&[409])
+            .errors(&[409, 429])
     },
 };
 
 fn list(ctx: Ctx) -> HandlerFuture {
     Box::pin(async move {
         let (tenant, _, _) = staff(&ctx)?;
-        let page = ctx
-            .app
-            .table
-            .query(
-                &Query::partition(Index::Table, org_pk(tenant))
-                    .sk(SortKey::BeginsWith("INVITE#".into()))
-                    .limit(1000),
-            )
-            .await?;
         let now = ctx.app.clock.epoch_seconds();
-        let data: Vec<Invite> = page
-            .items
-            .into_iter()
-            .map(store::from_item::<StoredInvite>)
-            .collect::<Result<Vec<_>, _>>()?
+        let data: Vec<Invite> = invite_store::list(ctx.app.table.as_ref(), tenant)
+            .await?
             .into_iter()
             .filter(|i| i.expires_epoch > now)
             .map(|i| i.invite)
@@ -261,7 +349,7 @@ fn delete(ctx: Ctx) -> HandlerFuture {
     Box::pin(async move {
         let (tenant, actor, _) = staff(&ctx)?;
         let id = ctx.param("id").to_owned();
-        get(&ctx, tenant, &id)
+        let stored = invite_store::get(ctx.app.table.as_ref(), tenant, &id)
             .await?
             .ok_or_else(|| ApiError::not_found("invite"))?;
         let event = DomainEvent::new(
@@ -271,23 +359,16 @@ fn delete(ctx: Ctx) -> HandlerFuture {
             Some(actor.to_owned()),
             json!({"invite_id": id}),
         );
-        ctx.app
-            .table
-            .transact(vec![
-                TxOp::Delete {
-                    key: key(tenant, &id),
-                    condition: Some(Condition::Exists),
-                },
-                outbox_put(&event, ctx.app.clock.epoch_seconds()),
-            ])
-            .await
-            .map_err(|e| {
-                if e.failed_at(0) {
-                    ApiError::not_found("invite")
-                } else {
-                    e.into()
-                }
-            })?;
+        let mut ops = vec![invite_store::delete_op(tenant, &stored)];
+        ops.extend(invite_store::release_ops(tenant, &stored));
+        ops.push(outbox_put(&event, ctx.app.clock.epoch_seconds()));
+        ctx.app.table.transact(ops).await.map_err(|e| {
+            if e.failed_at(0) {
+                ApiError::not_found("invite")
+            } else {
+                e.into()
+            }
+        })?;
         Ok(ApiResponse::no_content())
     })
 }
@@ -343,7 +424,7 @@ fn accept(ctx: Ctx) -> HandlerFuture {
             return Err(invalid_invite());
         }
         let tenant = TenantId::trusted(*tenant);
-        let stored = get(&ctx, &tenant, invite_id)
+        let stored = invite_store::get(ctx.app.table.as_ref(), &tenant, invite_id)
             .await?
             .ok_or_else(invalid_invite)?;
         let given = hash(secret);
@@ -356,7 +437,7 @@ fn accept(ctx: Ctx) -> HandlerFuture {
         if !matches || stored.expires_epoch <= ctx.app.clock.epoch_seconds() {
             return Err(invalid_invite());
         }
-        let invite = stored.invite;
+        let invite = stored.invite.clone();
         let policy = crate::settings::service::security(&ctx.app, &tenant).await?;
         let mut errors = Errors::new();
         errors.check(validate::text("name", &input.name, 100));
@@ -401,14 +482,12 @@ fn accept(ctx: Ctx) -> HandlerFuture {
             Some(user.user.id.clone()),
             json!({"user_id": user.user.id, "invite_id": invite.id}),
         );
-        let mut ops = vec![TxOp::Delete {
-            key: key(&tenant, &invite.id),
-            condition: Some(Condition::VersionIs(invite.version)),
-        }];
+        let mut ops = vec![invite_store::delete_op(&tenant, &stored)];
         ops.extend(staff_store::create_ops(&tenant, &user));
         ops.extend(counts);
         ops.push(session_op);
         ops.push(outbox_put(&event, ctx.app.clock.epoch_seconds()));
+        ops.extend(invite_store::release_ops(&tenant, &stored));
         match table.transact(ops).await {
             Ok(()) => {}
             Err(e) if e.failed_at(0) => return Err(invalid_invite()),

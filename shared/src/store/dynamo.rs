@@ -173,15 +173,20 @@ impl Expr {
             Condition::Equals { attr, value } => {
                 format!("{} = {}", self.name(attr), self.value(to_value(value)?))
             }
-            Condition::All(all) => {
-                if all.is_empty() {
+            Condition::All(list) | Condition::Any(list) => {
+                if list.is_empty() {
                     return Err(StoreError::Invalid("an empty condition list".into()));
                 }
-                let parts = all
+                let parts = list
                     .iter()
                     .map(|c| self.condition(c))
                     .collect::<Result<Vec<_>, _>>()?;
-                format!("({})", parts.join(" AND "))
+                let joiner = if matches!(condition, Condition::All(_)) {
+                    " AND "
+                } else {
+                    " OR "
+                };
+                format!("({})", parts.join(joiner))
             }
         })
     }
@@ -653,6 +658,23 @@ mod tests {
         assert_eq!(text, "(#n0 = :v0 AND #n1 >= :v1)");
         assert_eq!(expr.names.get("#n1").unwrap(), "on hand; DROP");
         assert_eq!(expr.values.get(":v0"), Some(&AttributeValue::N("3".into())));
+    }
+
+    #[test]
+    fn any_joins_its_conditions_with_or() {
+        let mut expr = Expr::default();
+        let text = expr
+            .condition(&Condition::Any(vec![
+                Condition::NotExists,
+                Condition::Number {
+                    attr: "pending".into(),
+                    cmp: Comparison::Lt,
+                    value: 100,
+                },
+            ]))
+            .unwrap();
+        assert_eq!(text, "(attribute_not_exists(#n0) OR #n1 < :v0)");
+        assert!(expr.condition(&Condition::Any(Vec::new())).is_err());
     }
 
     #[test]

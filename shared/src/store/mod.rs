@@ -85,6 +85,8 @@ pub enum Condition {
     Equals { attr: String, value: Value },
     /// Every condition holds.
     All(Vec<Condition>),
+    /// At least one condition holds (a counter that may not exist yet: absent, or below a limit).
+    Any(Vec<Condition>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,6 +130,7 @@ impl Condition {
                 .and_then(|i| i.get(attr))
                 .is_some_and(|cur| cur == value),
             Condition::All(all) => all.iter().all(|c| c.holds(current)),
+            Condition::Any(any) => any.iter().any(|c| c.holds(current)),
         }
     }
 }
