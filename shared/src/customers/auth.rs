@@ -8,10 +8,10 @@ use crate::app::App;
 use crate::auth::passwords;
 use crate::auth::service::{
     advance_session, event, invalid_refresh, issue_for, new_signed_in_session, session_for_refresh,
-    Origin, RefreshSubject, Tokens,
+    wrong_current_password, Origin, RefreshSubject, Tokens,
 };
 use crate::auth::sessions::{self, RefreshToken, Session, SessionView};
-use crate::auth::throttle::{self, Subject};
+use crate::auth::throttle::{self, SignIn, Subject};
 use crate::auth::tokens::Audience;
 use crate::auth::TenantId;
 use crate::clock::rfc3339;
@@ -79,22 +79,58 @@ fn digest(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-/// A one-time token `<tenant>.<secret>`, its stored operation, and the hash naming it.
+/// What a token is bound to. A reset token: the account's credentials, so that any new password
+/// (a change, another reset) or a new email voids it. A verification token: the address it was
+/// sent to alone, since a new password leaves that address as proven as it was.
+fn token_stamp(purpose: &str, stored: &StoredCustomer) -> String {
+    let email = stored.customer.email.as_deref().unwrap_or_default();
+    let password = match purpose {
+        RESET => stored.password_hash.as_deref(),
+        _ => None,
+    };
+    passwords::credential_stamp(password, email)
+}
+
+/// A one-time token `<tenant>.<secret>` for `holder` and its stored operation; without a holder,
+/// an operation storing a token that names nobody and whose secret nobody gets.
 fn one_time_token(
     tenant: &TenantId,
     purpose: &str,
-    customer_id: &str,
+    holder: Option<&StoredCustomer>,
     expires_epoch: i64,
 ) -> (String, TxOp) {
     let secret = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+    let stamp = holder.map(|c| token_stamp(purpose, c));
     let op = store::token_put_op(
         tenant,
         purpose,
         &digest(&secret),
-        customer_id,
+        holder.map(|c| c.customer.id.as_str()).zip(stamp.as_deref()),
         expires_epoch,
     );
     (format!("{tenant}.{secret}"), op)
+}
+
+/// The active customer a presented token was issued to, while the token's stamp still matches
+/// the account. A verification token issued before tokens were bound carries no stamp and is
+/// taken as it is: no customer's email could change then.
+async fn token_customer(
+    app: &App,
+    tenant: &TenantId,
+    purpose: &str,
+    hash: &str,
+) -> Result<StoredCustomer, ApiError> {
+    let holder = store::token_holder(app.table.as_ref(), tenant, purpose, hash)
+        .await?
+        .ok_or_else(invalid_token)?;
+    store::get(app.table.as_ref(), tenant, &holder.customer_id)
+        .await?
+        .filter(|c| c.customer.status == CustomerStatus::Active)
+        .filter(|c| match &holder.stamp {
+            Some(stamp) => *stamp == token_stamp(purpose, c),
+            None => purpose == VERIFY,
+        })
+        .ok_or_else(invalid_token)
 }
 
 /// The secret's hash of a token issued for this tenant, or `None` when it cannot be one.
@@ -169,9 +205,7 @@ pub async fn register(
     if let Some(ip) = &origin.ip {
         // Every registration counts against its source, as log-ins do, so the one answer that
         // tells whether an email is known cannot be asked in bulk.
-        let source = Subject::source("customer-register", ip);
-        throttle::check(app, &source).await?;
-        throttle::failure(app, &source).await?;
+        throttle::count(app, &Subject::source("customer-register", ip)).await?;
     }
     let policy = crate::settings::service::security(app, tenant).await?;
     let email = validate::normalize_email(&input.email);
@@ -216,7 +250,7 @@ pub async fn register(
     let (token, token_op) = one_time_token(
         tenant,
         VERIFY,
-        &id,
+        Some(&stored),
         app.clock.epoch_seconds() + VERIFY_LIFETIME_SECS,
     );
     let mut ops = store::create_ops(tenant, &stored);
@@ -267,13 +301,8 @@ fn invalid_token() -> ApiError {
 
 pub async fn verify_email(app: &App, tenant: &TenantId, input: TokenInput) -> Result<(), ApiError> {
     let hash = token_hash(tenant, &input.token).ok_or_else(invalid_token)?;
-    let customer_id = store::token_customer(app.table.as_ref(), tenant, VERIFY, &hash)
-        .await?
-        .ok_or_else(invalid_token)?;
-    let stored = store::get(app.table.as_ref(), tenant, &customer_id)
-        .await?
-        .filter(|c| c.customer.status == CustomerStatus::Active)
-        .ok_or_else(invalid_token)?;
+    let stored = token_customer(app, tenant, VERIFY, &hash).await?;
+    let customer_id = stored.customer.id.clone();
     let mut changed = stored.clone();
     changed.customer.email_verified = true;
     changed.customer.version += 1;
@@ -328,16 +357,10 @@ pub async fn login(
     if input.password.len() > 4 * passwords::MAX_LENGTH || email.len() > 320 {
         return Err(invalid_credentials());
     }
-    let source = origin
-        .ip
-        .as_deref()
-        .map(|ip| Subject::source("customer-login", ip));
-    if let Some(source) = &source {
-        throttle::check(app, source).await?;
-    }
+    let source = throttle::reserve_source(app, "customer-login", origin.ip.as_deref()).await?;
     let account = Subject::tenant_account(tenant, "customer-login", &email);
-    let earlier_failures = throttle::check(app, &account).await?;
-    let customer = store::by_email(app.table.as_ref(), tenant, &email).await?;
+    let attempt = SignIn::begin(app, source, &account).await?;
+    let customer = store::by_email_evenly(app.table.as_ref(), tenant, &email).await?;
     let verified = match customer.as_ref().and_then(|c| c.password_hash.as_deref()) {
         Some(hash) => passwords::verify(&input.password, hash),
         None => {
@@ -348,16 +371,11 @@ pub async fn login(
     let customer = match customer {
         Some(c) if verified && c.customer.status == CustomerStatus::Active => c,
         _ => {
-            throttle::failure(app, &account).await?;
-            if let Some(source) = &source {
-                throttle::failure(app, source).await?;
-            }
+            attempt.failed(app).await?;
             return Err(invalid_credentials());
         }
     };
-    if earlier_failures > 0 {
-        throttle::success(app, &account).await?;
-    }
+    attempt.succeeded(app).await?;
     let policy = crate::settings::service::security(app, tenant).await?;
     let (session, op) = new_signed_in_session(app, tenant, &customer.customer.id, origin, &policy);
     app.table.transact(vec![op]).await?;
@@ -395,7 +413,7 @@ pub async fn refresh(
         })
         .ok_or_else(invalid_refresh)?;
     let policy = crate::settings::service::security(app, tenant).await?;
-    advance_session(app, tenant, &session, &policy).await?;
+    advance_session(app, tenant, &session, &policy, &subject).await?;
     Ok(issue(
         app,
         &key,
@@ -475,27 +493,25 @@ pub async fn request_reset(
         return Ok(());
     }
     if let Some(ip) = &origin.ip {
-        let source = Subject::source("customer-password-reset", ip);
-        throttle::check(app, &source).await?;
-        throttle::failure(app, &source).await?;
+        throttle::count(app, &Subject::source("customer-password-reset", ip)).await?;
     }
-    let account = Subject::tenant_account(tenant, "customer-password-reset", &email);
-    throttle::check(app, &account).await?;
     // Every request counts, so a mailbox cannot be flooded with reset emails.
-    throttle::failure(app, &account).await?;
-    let Some(customer) = store::by_email(app.table.as_ref(), tenant, &email).await? else {
+    throttle::count(
+        app,
+        &Subject::tenant_account(tenant, "customer-password-reset", &email),
+    )
+    .await?;
+    let customer = store::by_email_evenly(app.table.as_ref(), tenant, &email)
+        .await?
+        .filter(|c| c.customer.status == CustomerStatus::Active);
+    let expires = app.clock.epoch_seconds() + RESET_LIFETIME_SECS;
+    let (token, token_op) = one_time_token(tenant, RESET, customer.as_ref(), expires);
+    let Some(customer) = customer else {
+        // The token stored names nobody; the store sees one transaction either way.
+        app.table.transact(vec![token_op]).await?;
         return Ok(());
     };
-    if customer.customer.status != CustomerStatus::Active {
-        return Ok(());
-    }
     let id = customer.customer.id.clone();
-    let (token, token_op) = one_time_token(
-        tenant,
-        RESET,
-        &id,
-        app.clock.epoch_seconds() + RESET_LIFETIME_SECS,
-    );
     let mail = email_op(
         app,
         tenant,
@@ -560,13 +576,8 @@ pub async fn confirm_reset(
     input: CustomerResetConfirm,
 ) -> Result<(), ApiError> {
     let hash = token_hash(tenant, &input.token).ok_or_else(invalid_token)?;
-    let customer_id = store::token_customer(app.table.as_ref(), tenant, RESET, &hash)
-        .await?
-        .ok_or_else(invalid_token)?;
-    let stored = store::get(app.table.as_ref(), tenant, &customer_id)
-        .await?
-        .filter(|c| c.customer.status == CustomerStatus::Active)
-        .ok_or_else(invalid_token)?;
+    let stored = token_customer(app, tenant, RESET, &hash).await?;
+    let customer_id = stored.customer.id.clone();
     let policy = crate::settings::service::security(app, tenant).await?;
     let mut errors = Errors::new();
     check_password(
@@ -622,19 +633,16 @@ pub async fn change_password(
 ) -> Result<(), ApiError> {
     let id = &stored.customer.id;
     let account = Subject::tenant_account(tenant, "customer-password-change", id);
-    throttle::check(app, &account).await?;
+    let attempt = throttle::reserve(app, &account).await?;
     let current_ok = stored
         .password_hash
         .as_deref()
         .is_some_and(|h| passwords::verify(&input.current_password, h));
     if !current_ok {
-        throttle::failure(app, &account).await?;
-        return Err(ApiError::validation(vec![FieldError::new(
-            "current_password",
-            "incorrect",
-            "the current password is wrong",
-        )]));
+        throttle::failed(app, attempt).await?;
+        return Err(wrong_current_password());
     }
+    throttle::forget(app, attempt).await?;
     let policy = crate::settings::service::security(app, tenant).await?;
     let mut errors = Errors::new();
     check_password(
