@@ -34,7 +34,9 @@ pub async fn from_env() -> SdkConfig {
 }
 
 /// The SDK configuration for a local emulator: fixed region and dummy credentials, so nothing is
-/// read from the developer's AWS profile.
+/// read from the developer's AWS profile. DynamoDB Local serves a burst of parallel requests (the
+/// race tests) far more slowly than DynamoDB, so the timeouts are generous: a request is not
+/// abandoned, and sent again, while it waits its turn.
 pub async fn for_emulator(endpoint: &str) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
@@ -42,7 +44,13 @@ pub async fn for_emulator(endpoint: &str) -> SdkConfig {
             "test", "test", None, None, "emulator",
         ))
         .endpoint_url(endpoint)
-        .timeout_config(timeouts())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .operation_attempt_timeout(Duration::from_secs(60))
+                .operation_timeout(Duration::from_secs(120))
+                .build(),
+        )
         .retry_config(retries())
         .load()
         .await

@@ -442,6 +442,27 @@ impl Api {
     }
 }
 
+/// Sends `count` requests at once, each built by `call` from its index, and answers the responses
+/// in that order.
+pub async fn all_at_once(
+    api: &Arc<Api>,
+    count: usize,
+    call: impl Fn(&Api, usize) -> Call,
+) -> Vec<Response> {
+    let tasks: Vec<_> = (0..count)
+        .map(|i| {
+            let api = api.clone();
+            let call = call(&api, i);
+            tokio::spawn(async move { api.send(call).await })
+        })
+        .collect();
+    let mut responses = Vec::new();
+    for task in tasks {
+        responses.push(task.await.expect("request task"));
+    }
+    responses
+}
+
 /// The token an email carries on the line after `marker`.
 pub fn token_after(eml: &str, marker: &str) -> String {
     let mut lines = eml.lines();

@@ -2,7 +2,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use commerce_tests::api::{Api, Response};
+use commerce_tests::api::{all_at_once, Api, Response};
 use commerce_tests::api_cases;
 use serde_json::{json, Value};
 use shared::auth::tokens::{Audience, Claims, TokenKeys};
@@ -646,6 +646,122 @@ async fn auth_events_are_recorded(api: Api) {
     );
 }
 
+async fn event_kinds(api: &Api, tenant: &str) -> Vec<String> {
+    let page = api
+        .app
+        .table
+        .query(
+            &shared::store::Query::partition(
+                shared::store::Index::Table,
+                format!("T#{tenant}#EVENT"),
+            )
+            .limit(1000),
+        )
+        .await
+        .unwrap();
+    page.items
+        .iter()
+        .map(|i| i["event"]["type"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn count(responses: &[Response], status: u16) -> usize {
+    responses.iter().filter(|r| r.status == status).count()
+}
+
+/// Each attempt takes its slot before the password is checked, so parallel guesses cannot all
+/// pass a check none of them was counted in yet.
+async fn parallel_guesses_check_the_password_at_most_limit_times(api: Api) {
+    let r = register(&api, "acme").await;
+    let tenant = r.body["company"]["id"].as_str().unwrap().to_owned();
+    let api = std::sync::Arc::new(api);
+    // Each guess from its own address, so only the account's limit applies.
+    let guesses = all_at_once(&api, 200, |api, i| {
+        api.post("/admin/auth/login")
+            .from_ip(&format!("10.1.{}.{}", i / 250, i % 250))
+            .json(json!({"company": "acme", "email": "ana@acme.example.com", "password": format!("wrong-guess-{i}")}))
+    })
+    .await;
+    assert_eq!(count(&guesses, 401), 5, "passwords checked");
+    assert_eq!(count(&guesses, 429), 195);
+    let failures = event_kinds(&api, &tenant).await;
+    assert_eq!(
+        failures
+            .iter()
+            .filter(|k| *k == "auth.login_failed")
+            .count(),
+        5
+    );
+    // The fifth failure locked the account: even the right password waits.
+    assert_eq!(login(&api, "acme", PASSWORD).await.status, 429);
+
+    // One address guessing many accounts at once is held to the source's limit.
+    let sprayed = all_at_once(&api, 60, |api, i| {
+        api.post("/admin/auth/login")
+            .from_ip("203.0.113.50")
+            .json(json!({"company": "acme", "email": format!("guess{i}@acme.example.com"), "password": "wrong-guess"}))
+    })
+    .await;
+    assert_eq!(count(&sprayed, 401), 20);
+    assert_eq!(count(&sprayed, 429), 40);
+}
+
+/// Twenty copies of one refresh token at once: one may win the race, every other one is treated
+/// as the reuse it is, and afterwards nothing of the session refreshes.
+async fn racing_copies_of_a_refresh_token_revoke_the_session(api: Api) {
+    let r = register(&api, "acme").await;
+    let tenant = r.body["company"]["id"].as_str().unwrap().to_owned();
+    let token = refresh_token(&r);
+    let api = std::sync::Arc::new(api);
+    let raced = all_at_once(&api, 20, |api, _| {
+        api.post("/admin/auth/refresh")
+            .json(json!({"refresh_token": token}))
+    })
+    .await;
+    assert!(count(&raced, 200) <= 1);
+    for lost in raced.iter().filter(|r| r.status != 200) {
+        assert_eq!(
+            (lost.status, lost.code()),
+            (401, "refresh_token_reused"),
+            "{:?}",
+            lost.body
+        );
+    }
+    let mut tokens = vec![token];
+    tokens.extend(raced.iter().filter(|r| r.status == 200).map(refresh_token));
+    for token in tokens {
+        let again = api
+            .send(
+                api.post("/admin/auth/refresh")
+                    .json(json!({"refresh_token": token})),
+            )
+            .await;
+        assert_eq!(again.status, 401, "{:?}", again.body);
+    }
+    let reuses = event_kinds(&api, &tenant).await;
+    assert_eq!(
+        reuses
+            .iter()
+            .filter(|k| *k == "auth.refresh_token_reused")
+            .count(),
+        1,
+        "one theft, one event"
+    );
+}
+
+/// A failed log-in makes the same store calls whether or not the email belongs to someone.
+async fn failed_log_ins_cost_the_same_for_known_and_unknown_emails(api: Api) {
+    register(&api, "acme").await;
+    let attempt = |email: &str| {
+        api.post("/admin/auth/login")
+            .json(json!({"company": "acme", "email": email, "password": "not-the-password-at-all"}))
+    };
+    let (known, known_calls) = api.send_counted(attempt("ana@acme.example.com")).await;
+    let (unknown, unknown_calls) = api.send_counted(attempt("eve@acme.example.com")).await;
+    assert_eq!((known.status, unknown.status), (401, 401));
+    assert_eq!(known_calls, unknown_calls);
+}
+
 /// Every route that needs a staff token refuses a request without one (401), with a storefront
 /// audience token (401), and, where it names a permission, with a token lacking it (403): checked
 /// over the whole route table, so a new route cannot forget.
@@ -842,4 +958,7 @@ api_cases!(
     auth_events_are_recorded,
     lookalike_staff_emails_are_one_account,
     staff_owner_emails_keep_to_one_script,
+    parallel_guesses_check_the_password_at_most_limit_times,
+    racing_copies_of_a_refresh_token_revoke_the_session,
+    failed_log_ins_cost_the_same_for_known_and_unknown_emails,
 );

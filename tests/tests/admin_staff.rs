@@ -587,6 +587,84 @@ async fn reset_requests_are_throttled(api: Api) {
     assert_eq!(statuses[6], 429, "{statuses:?}");
 }
 
+/// A reset link works only against the password it was sent for: a password change, or another
+/// reset completed first, voids it.
+async fn reset_links_die_with_any_password_change(api: Api) {
+    let c = register(&api, "acme").await;
+    let ask = || async {
+        let asked = api
+            .send(
+                api.post("/admin/auth/password-reset")
+                    .json(json!({"company": "acme", "email": "olive@acme.example.com"})),
+            )
+            .await;
+        assert_eq!(asked.status, 202);
+        let mail = api.deliver_mail(&c.id).await;
+        token_after(mail.last().unwrap(), "reset token")
+    };
+    let confirm = |token: String, password: &'static str| {
+        api.send(
+            api.post("/admin/auth/password-reset/confirm")
+                .json(json!({"token": token, "new_password": password})),
+        )
+    };
+
+    let before_change = ask().await;
+    let changed = api
+        .send(
+            api.post("/admin/me/password")
+                .token(&c.token)
+                .json(json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD})),
+        )
+        .await;
+    assert_eq!(changed.status, 204, "{:?}", changed.body);
+    let stale = confirm(before_change, "another-fine-passphrase-9").await;
+    assert_eq!(
+        (stale.status, stale.code()),
+        (400, "invalid_reset_token"),
+        "a link from before the change"
+    );
+
+    let first = ask().await;
+    let second = ask().await;
+    assert_eq!(
+        confirm(first, "another-fine-passphrase-9").await.status,
+        204
+    );
+    let other = confirm(second, "yet-another-fine-passphrase-10").await;
+    assert_eq!(
+        (other.status, other.code()),
+        (400, "invalid_reset_token"),
+        "a second link after the first was used"
+    );
+    api.clock.advance(Duration::from_secs(2));
+    let login = api
+        .send(api.post("/admin/auth/login").json(json!({
+            "company": "acme", "email": "olive@acme.example.com", "password": "another-fine-passphrase-9"
+        })))
+        .await;
+    assert_eq!(login.status, 200, "the completed reset holds");
+}
+
+/// A reset request makes the same store calls whether or not the email belongs to someone
+/// (within a company: handles are public).
+async fn reset_requests_cost_the_same_for_known_and_unknown_emails(api: Api) {
+    let c = register(&api, "acme").await;
+    let request = |email: &str| {
+        api.post("/admin/auth/password-reset")
+            .json(json!({"company": "acme", "email": email}))
+    };
+    let (known, known_calls) = api.send_counted(request("olive@acme.example.com")).await;
+    let (unknown, unknown_calls) = api.send_counted(request("nobody@acme.example.com")).await;
+    assert_eq!((known.status, unknown.status), (202, 202));
+    assert_eq!(known_calls, unknown_calls);
+    assert_eq!(
+        api.deliver_mail(&c.id).await.len(),
+        1,
+        "only the account gets an email"
+    );
+}
+
 async fn changing_the_password_ends_other_sessions(api: Api) {
     let c = register(&api, "acme").await;
     let other = api
@@ -1361,6 +1439,8 @@ api_cases!(
     staff_lists_page_with_sealed_cursors,
     password_reset_works_once_and_ends_every_session,
     reset_requests_are_throttled,
+    reset_links_die_with_any_password_change,
+    reset_requests_cost_the_same_for_known_and_unknown_emails,
     changing_the_password_ends_other_sessions,
     sessions_can_be_revoked_one_by_one,
     one_invitation_is_pending_per_address,

@@ -1,7 +1,7 @@
 //! Storefront identity: publishable API keys, customers, customer sign-in, addresses, customer
 //! groups and CORS, through the router on every backend.
 
-use commerce_tests::api::{token_after, Api, Response};
+use commerce_tests::api::{all_at_once, token_after, Api, Response};
 use commerce_tests::api_cases;
 use serde_json::{json, Value};
 use shared::http::{Access, Method};
@@ -563,6 +563,147 @@ async fn repeated_failed_logins_lock_the_account_out(api: Api) {
             .status,
         200
     );
+}
+
+fn count(responses: &[Response], status: u16) -> usize {
+    responses.iter().filter(|r| r.status == status).count()
+}
+
+/// Every guess that gets an answer other than 429 had its password checked: parallel guesses
+/// take their slots first, so at most the limit of them get that far.
+async fn parallel_guesses_check_the_password_at_most_limit_times(api: Api) {
+    let a = shop(&api, "acme").await;
+    shopper(&api, &a, "sam@example.com").await;
+    let api = std::sync::Arc::new(api);
+    let guesses = all_at_once(&api, 200, |api, i| {
+        api.post("/store/auth/login")
+            .header("x-api-key", &a.key)
+            .from_ip(&format!("10.2.{}.{}", i / 250, i % 250))
+            .json(json!({"email": "sam@example.com", "password": format!("wrong-guess-{i}")}))
+    })
+    .await;
+    assert_eq!(count(&guesses, 401), 5);
+    assert_eq!(count(&guesses, 429), 195);
+    let locked = login(&api, &a.key, "sam@example.com", SHOPPER_PASSWORD).await;
+    assert_eq!(locked.status, 429, "the fifth failure locked the account");
+}
+
+async fn racing_copies_of_a_refresh_token_revoke_the_session(api: Api) {
+    let a = shop(&api, "acme").await;
+    let (_, _, token) = shopper(&api, &a, "sam@example.com").await;
+    let api = std::sync::Arc::new(api);
+    let refresh = |api: &Api, token: &str| {
+        api.post("/store/auth/refresh")
+            .header("x-api-key", &a.key)
+            .json(json!({"refresh_token": token}))
+    };
+    let raced = all_at_once(&api, 20, |api, _| refresh(api, &token)).await;
+    assert!(count(&raced, 200) <= 1);
+    for lost in raced.iter().filter(|r| r.status != 200) {
+        assert_eq!(
+            (lost.status, lost.code()),
+            (401, "refresh_token_reused"),
+            "{:?}",
+            lost.body
+        );
+    }
+    let mut tokens = vec![token.clone()];
+    tokens.extend(
+        raced
+            .iter()
+            .filter(|r| r.status == 200)
+            .map(|r| r.body["refresh_token"].as_str().unwrap().to_owned()),
+    );
+    for token in tokens {
+        let again = api.send(refresh(&api, &token)).await;
+        assert_eq!(again.status, 401, "{:?}", again.body);
+    }
+    let events = raw_partition(&api, format!("T#{}#EVENT", a.id)).await;
+    let reuses = events
+        .iter()
+        .filter(|e| e["event"]["type"] == "customer.refresh_token_reused")
+        .count();
+    assert_eq!(reuses, 1, "one theft, one event");
+}
+
+/// A reset token works only against the password it was sent for.
+async fn reset_tokens_die_with_any_password_change(api: Api) {
+    let a = shop(&api, "acme").await;
+    let (_, access, _) = shopper(&api, &a, "sam@example.com").await;
+    let ask = || async {
+        let asked = api
+            .send(
+                api.post("/store/auth/password-reset")
+                    .header("x-api-key", &a.key)
+                    .json(json!({"email": "sam@example.com"})),
+            )
+            .await;
+        assert_eq!(asked.status, 202);
+        let mail = api.deliver_mail(&a.id).await;
+        token_after(mail.last().unwrap(), "reset token")
+    };
+    let confirm = |token: String, password: &'static str| {
+        api.send(
+            api.post("/store/auth/password-reset/confirm")
+                .header("x-api-key", &a.key)
+                .json(json!({"token": token, "new_password": password})),
+        )
+    };
+
+    let before_change = ask().await;
+    let changed = api
+        .send(
+            api.post("/store/customers/me/password")
+                .header("x-api-key", &a.key)
+                .token(&access)
+                .json(json!({"current_password": SHOPPER_PASSWORD, "new_password": "granite-meadow-falcon-93"})),
+        )
+        .await;
+    assert_eq!(changed.status, 204, "{:?}", changed.body);
+    let stale = confirm(before_change, "granite-meadow-falcon-94").await;
+    assert_eq!(
+        (stale.status, stale.code()),
+        (400, "invalid_token"),
+        "a token from before the change"
+    );
+
+    let first = ask().await;
+    let second = ask().await;
+    assert_eq!(confirm(first, "granite-meadow-falcon-95").await.status, 204);
+    let other = confirm(second, "granite-meadow-falcon-96").await;
+    assert_eq!(
+        (other.status, other.code()),
+        (400, "invalid_token"),
+        "a second token after the first was used"
+    );
+    let signed_in = login(&api, &a.key, "sam@example.com", "granite-meadow-falcon-95").await;
+    assert_eq!(signed_in.status, 200, "the completed reset holds");
+}
+
+/// Failed log-ins and reset requests make the same store calls whether or not the email belongs
+/// to a customer.
+async fn unknown_emails_cost_what_known_ones_do(api: Api) {
+    let a = shop(&api, "acme").await;
+    shopper(&api, &a, "sam@example.com").await;
+    let log_in = |email: &str| {
+        api.post("/store/auth/login")
+            .header("x-api-key", &a.key)
+            .json(json!({"email": email, "password": "not-the-password-1"}))
+    };
+    let (known, known_calls) = api.send_counted(log_in("sam@example.com")).await;
+    let (unknown, unknown_calls) = api.send_counted(log_in("nobody@example.com")).await;
+    assert_eq!((known.status, unknown.status), (401, 401));
+    assert_eq!(known_calls, unknown_calls, "failed log-in");
+
+    let reset = |email: &str| {
+        api.post("/store/auth/password-reset")
+            .header("x-api-key", &a.key)
+            .json(json!({"email": email}))
+    };
+    let (known, known_calls) = api.send_counted(reset("sam@example.com")).await;
+    let (unknown, unknown_calls) = api.send_counted(reset("nobody@example.com")).await;
+    assert_eq!((known.status, unknown.status), (202, 202));
+    assert_eq!(known_calls, unknown_calls, "reset request");
 }
 
 async fn tokens_never_cross_audiences_tenants_or_keys(api: Api) {
@@ -1908,4 +2049,8 @@ api_cases!(
     every_storefront_route_checks_key_scope_and_token,
     token_answers_are_never_replayed,
     lookalike_emails_are_one_customer,
+    parallel_guesses_check_the_password_at_most_limit_times,
+    racing_copies_of_a_refresh_token_revoke_the_session,
+    reset_tokens_die_with_any_password_change,
+    unknown_emails_cost_what_known_ones_do,
 );

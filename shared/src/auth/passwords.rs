@@ -43,6 +43,15 @@ pub fn verify_nothing(password: &str) {
     let _ = verify(password, DUMMY_HASH);
 }
 
+/// A fingerprint of what recovers an account: its password hash (salted anew with every change,
+/// so each new password moves it, even back to an old one) and its email. Reset tokens carry the
+/// stamp of the account they were issued for and stop working once it moves.
+pub fn credential_stamp(password_hash: Option<&str>, email: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let material = format!("{}\n{email}", password_hash.unwrap_or_default());
+    hex::encode(Sha256::digest(material.as_bytes()))
+}
+
 /// Checks a new password against the policy; `field` names it in the error.
 pub fn check_policy(
     password: &str,
@@ -97,6 +106,21 @@ mod tests {
         assert!(verify("correct horse battery staple", &a));
         assert!(!verify("correct horse battery stapl", &a));
         assert!(!verify("x", "not a hash"));
+    }
+
+    #[test]
+    fn the_credential_stamp_moves_with_every_new_password_and_email() {
+        let first = hash("correct horse battery staple");
+        let again = hash("correct horse battery staple");
+        let stamp = credential_stamp(Some(&first), "ana@example.com");
+        assert_eq!(stamp, credential_stamp(Some(&first), "ana@example.com"));
+        assert_ne!(
+            stamp,
+            credential_stamp(Some(&again), "ana@example.com"),
+            "the same password set again"
+        );
+        assert_ne!(stamp, credential_stamp(Some(&first), "eve@example.com"));
+        assert_ne!(stamp, credential_stamp(None, "ana@example.com"));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use super::passwords;
 use super::sessions::{self, RefreshToken, Session};
-use super::throttle::{self, Subject};
+use super::throttle::{self, SignIn, Subject};
 use super::tokens::{Audience, Claims, ISSUER, MAX_TTL_SECS};
 use super::TenantId;
 use crate::app::App;
@@ -277,9 +277,7 @@ pub async fn register(
     let key = signing_key(app)?;
     if let Some(ip) = &origin.ip {
         // Every sign-up counts against its source, so one address cannot mint companies.
-        let source = Subject::source("register", ip);
-        throttle::check(app, &source).await?;
-        throttle::failure(app, &source).await?;
+        throttle::count(app, &Subject::source("register", ip)).await?;
     }
     let email = validate::normalize_email(&input.owner.email);
     let mut errors = Errors::new();
@@ -424,10 +422,7 @@ pub async fn login(app: &App, input: Login, origin: &Origin) -> Result<Tokens, A
     if input.password.len() > 4 * passwords::MAX_LENGTH || email.len() > 320 || handle.len() > 64 {
         return Err(invalid_credentials());
     }
-    let source = origin.ip.as_deref().map(|ip| Subject::source("login", ip));
-    if let Some(source) = &source {
-        throttle::check(app, source).await?;
-    }
+    let source = throttle::reserve_source(app, "login", origin.ip.as_deref()).await?;
     // Unknown companies are throttled under their handle, known ones under their tenant, so
     // guessing never reveals which handles exist.
     let tenant = companies::store::tenant_for_handle(app.table.as_ref(), &handle).await?;
@@ -436,9 +431,9 @@ pub async fn login(app: &App, input: Login, origin: &Origin) -> Result<Tokens, A
         "login",
         &email,
     );
-    let earlier_failures = throttle::check(app, &account).await?;
+    let attempt = SignIn::begin(app, source, &account).await?;
     let user = match &tenant {
-        Some(tenant) => staff::store::by_email(app.table.as_ref(), tenant, &email).await?,
+        Some(tenant) => staff::store::by_email_evenly(app.table.as_ref(), tenant, &email).await?,
         None => None,
     };
     let verified = match &user {
@@ -452,12 +447,10 @@ pub async fn login(app: &App, input: Login, origin: &Origin) -> Result<Tokens, A
         .as_ref()
         .is_some_and(|u| u.user.status == StaffStatus::Active);
     let (Some(tenant), Some(user), true, true) = (&tenant, &user, verified, active) else {
-        throttle::failure(app, &account).await?;
-        if let Some(source) = &source {
-            throttle::failure(app, source).await?;
-        }
+        attempt.failed(app).await?;
         if let Some(tenant) = &tenant {
-            // Failures against a real company are part of its audit trail.
+            // Failures against a real company are part of its audit trail, whether or not the
+            // email is known, so the write does not tell either.
             app.table
                 .transact(vec![event(
                     app,
@@ -471,9 +464,7 @@ pub async fn login(app: &App, input: Login, origin: &Origin) -> Result<Tokens, A
         return Err(invalid_credentials());
     };
     let (tenant, user) = (tenant.clone(), user.clone());
-    if earlier_failures > 0 {
-        throttle::success(app, &account).await?;
-    }
+    attempt.succeeded(app).await?;
     let roles = iam::store::get_many(app.table.as_ref(), &tenant, &user.user.role_ids).await?;
     let policy = settings::service::security(app, &tenant).await?;
     let session = new_session(app, &user.user.id, origin, &policy);
@@ -538,13 +529,41 @@ pub(crate) async fn session_for_refresh(
     .filter(|s| token.authentic(key, s))
     .ok_or_else(invalid_refresh)?;
     let now = app.clock.epoch_seconds();
-    if session.revoked || session.expires_epoch <= now || session.idle_expires_epoch <= now {
+    if session.expires_epoch <= now || session.idle_expires_epoch <= now {
         return Err(invalid_refresh());
     }
     if token.generation < session.generation {
-        app.table
+        // Revoked already (by an earlier reuse, or a log-out): the answer still names the reuse.
+        if session.revoked {
+            return Err(refresh_token_reused());
+        }
+        return Err(revoke_reused(app, tenant, &session, subject).await);
+    }
+    if session.revoked || token.generation > session.generation {
+        return Err(invalid_refresh());
+    }
+    Ok(session)
+}
+
+fn refresh_token_reused() -> ApiError {
+    ApiError::unauthorized("this refresh token was already used; the session is revoked")
+        .with_code("refresh_token_reused")
+}
+
+/// Revokes a session whose rotated token came back, with the reuse event, and answers the
+/// refusal. Only the revocation that finds the session live records the event, so a token
+/// replayed many times at once leaves one event.
+async fn revoke_reused(
+    app: &App,
+    tenant: &TenantId,
+    session: &Session,
+    subject: &RefreshSubject,
+) -> ApiError {
+    for attempt in 0..crate::store::ATTEMPTS {
+        let result = app
+            .table
             .transact(vec![
-                sessions::revoke_op(tenant, &session.user_id, &session.id),
+                sessions::revoke_live_op(tenant, &session.user_id, &session.id),
                 event(
                     app,
                     tenant,
@@ -553,39 +572,60 @@ pub(crate) async fn session_for_refresh(
                     json!({subject.field: session.user_id, "session_id": session.id}),
                 ),
             ])
-            .await?;
-        return Err(ApiError::unauthorized(
-            "this refresh token was already used; the session is revoked",
-        )
-        .with_code("refresh_token_reused"));
+            .await;
+        match result {
+            Ok(()) => return refresh_token_reused(),
+            Err(e) if e.failed_at(0) => return refresh_token_reused(),
+            // Another request is writing the session (often another copy of this token).
+            Err(StoreError::Conflict) => crate::store::back_off(attempt).await,
+            Err(e) => return e.into(),
+        }
     }
-    if token.generation > session.generation {
-        return Err(invalid_refresh());
-    }
-    Ok(session)
+    StoreError::Conflict.into()
 }
 
-/// Moves a refreshed session on to its next generation; a concurrent refresh with the same
-/// token that got there first makes this one the reuse.
+/// Moves a refreshed session on to its next generation. When that fails, a concurrent refresh
+/// with the same token may have got there first: the session is read again, and if its generation
+/// moved past the token's, this request presented a token already used, exactly as a replay
+/// after the fact would, and the session is revoked. Whoever lost the race cannot tell an honest
+/// duplicate from a thief racing the owner.
 pub(crate) async fn advance_session(
     app: &App,
     tenant: &TenantId,
     session: &Session,
     policy: &Security,
+    subject: &RefreshSubject,
 ) -> Result<(), ApiError> {
-    match sessions::advance(
-        app.table.as_ref(),
-        tenant,
-        session,
-        &rfc3339(app.clock.now()),
-        app.clock.epoch_seconds() + policy.refresh_idle_ttl_seconds,
-    )
-    .await
-    {
-        Ok(()) => Ok(()),
-        Err(StoreError::ConditionFailed) => Err(invalid_refresh()),
-        Err(e) => Err(e.into()),
+    for attempt in 0..crate::store::ATTEMPTS {
+        let result = sessions::advance(
+            app.table.as_ref(),
+            tenant,
+            session,
+            &rfc3339(app.clock.now()),
+            app.clock.epoch_seconds() + policy.refresh_idle_ttl_seconds,
+        )
+        .await;
+        match result {
+            Ok(()) => return Ok(()),
+            Err(StoreError::ConditionFailed | StoreError::Conflict) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let now = sessions::get(app.table.as_ref(), tenant, &session.user_id, &session.id)
+            .await?
+            .ok_or_else(invalid_refresh)?;
+        if now.generation > session.generation {
+            if now.revoked {
+                return Err(refresh_token_reused());
+            }
+            return Err(revoke_reused(app, tenant, &now, subject).await);
+        }
+        if now.revoked || now.version != session.version {
+            return Err(invalid_refresh());
+        }
+        // Nothing moved: the write met another one in flight (a transaction on the session).
+        crate::store::back_off(attempt).await;
     }
+    Err(StoreError::Conflict.into())
 }
 
 pub async fn refresh(app: &App, input: Refresh) -> Result<Tokens, ApiError> {
@@ -605,7 +645,7 @@ pub async fn refresh(app: &App, input: Refresh) -> Result<Tokens, ApiError> {
         .ok_or_else(invalid_refresh)?;
     let roles = iam::store::get_many(app.table.as_ref(), &tenant, &user.user.role_ids).await?;
     let policy = settings::service::security(app, &tenant).await?;
-    advance_session(app, &tenant, &session, &policy).await?;
+    advance_session(app, &tenant, &session, &policy, &subject).await?;
     Ok(issue(
         app,
         &key,
@@ -736,7 +776,32 @@ pub struct ResetRequest {
     pub email: String,
 }
 
-/// Sends a reset email when the account exists; answers the same either way.
+/// A reset item: for `user` (its id and [`passwords::credential_stamp`]), or, for a request
+/// that found no account, an item naming nobody whose secret nobody gets.
+fn reset_put(key: crate::store::Key, user: Option<(&str, String)>, now: i64) -> TxOp {
+    let mut item = crate::store::Item::new();
+    item.insert("pk".into(), key.pk.into());
+    item.insert("sk".into(), key.sk.into());
+    item.insert("entity".into(), "password_reset".into());
+    item.insert("version".into(), 1.into());
+    if let Some((user_id, stamp)) = user {
+        item.insert("user_id".into(), user_id.into());
+        item.insert("stamp".into(), stamp.into());
+    }
+    item.insert("expires_epoch".into(), (now + RESET_LIFETIME_SECS).into());
+    item.insert("ttl".into(), (now + RESET_LIFETIME_SECS).into());
+    TxOp::Put {
+        item,
+        condition: Some(crate::store::Condition::NotExists),
+    }
+}
+
+fn staff_stamp(user: &StoredStaffUser) -> String {
+    passwords::credential_stamp(Some(&user.password_hash), &user.user.email)
+}
+
+/// Sends a reset email when the account exists; answers the same either way, and within a
+/// company makes the same store calls either way.
 pub async fn request_reset(
     app: &App,
     input: ResetRequest,
@@ -748,9 +813,7 @@ pub async fn request_reset(
         return Ok(());
     }
     if let Some(ip) = &origin.ip {
-        let source = Subject::source("password-reset", ip);
-        throttle::check(app, &source).await?;
-        throttle::failure(app, &source).await?;
+        throttle::count(app, &Subject::source("password-reset", ip)).await?;
     }
     let tenant = companies::store::tenant_for_handle(app.table.as_ref(), &handle).await?;
     let account = Subject::account(
@@ -758,28 +821,21 @@ pub async fn request_reset(
         "password-reset",
         &email,
     );
-    throttle::check(app, &account).await?;
     // Every request counts, so a mailbox cannot be flooded with reset emails.
-    throttle::failure(app, &account).await?;
+    throttle::count(app, &account).await?;
+    // Handles are public (registration tells a taken one), so an unknown company may show.
     let Some(tenant) = tenant else { return Ok(()) };
-    let Some(user) = staff::store::by_email(app.table.as_ref(), &tenant, &email).await? else {
-        return Ok(());
-    };
-    if user.user.status != StaffStatus::Active {
-        return Ok(());
-    }
+    let user = staff::store::by_email_evenly(app.table.as_ref(), &tenant, &email)
+        .await?
+        .filter(|u| u.user.status == StaffStatus::Active);
     let secret = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
-    let token = format!("{tenant}.{secret}");
     let now = app.clock.epoch_seconds();
     let key = reset_key(&tenant, &secret);
-    let mut item = crate::store::Item::new();
-    item.insert("pk".into(), key.pk.into());
-    item.insert("sk".into(), key.sk.into());
-    item.insert("entity".into(), "password_reset".into());
-    item.insert("version".into(), 1.into());
-    item.insert("user_id".into(), user.user.id.clone().into());
-    item.insert("expires_epoch".into(), (now + RESET_LIFETIME_SECS).into());
-    item.insert("ttl".into(), (now + RESET_LIFETIME_SECS).into());
+    let Some(user) = user else {
+        app.table.transact(vec![reset_put(key, None, now)]).await?;
+        return Ok(());
+    };
+    let token = format!("{tenant}.{secret}");
     let link = format!(
         "{}/admin/reset-password?token={token}",
         app.config.public_url
@@ -796,10 +852,7 @@ pub async fn request_reset(
     };
     app.table
         .transact(vec![
-            TxOp::Put {
-                item,
-                condition: Some(crate::store::Condition::NotExists),
-            },
+            reset_put(key, Some((&user.user.id, staff_stamp(&user))), now),
             event(
                 app,
                 &tenant,
@@ -858,17 +911,22 @@ pub async fn confirm_reset(app: &App, input: ResetConfirm) -> Result<(), ApiErro
         .get("expires_epoch")
         .and_then(serde_json::Value::as_i64)
         .unwrap_or(0);
-    let user_id = reset
-        .get("user_id")
-        .and_then(serde_json::Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
+    let text = |name: &str| {
+        reset
+            .get(name)
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+    };
+    let (Some(user_id), Some(stamp)) = (text("user_id"), text("stamp")) else {
+        return Err(invalid_reset());
+    };
     if expires <= now {
         return Err(invalid_reset());
     }
+    // A password changed since the request (by a change or another reset) voids the token.
     let user = staff::store::get(app.table.as_ref(), &tenant, &user_id)
         .await?
-        .filter(|u| u.user.status == StaffStatus::Active)
+        .filter(|u| u.user.status == StaffStatus::Active && staff_stamp(u) == stamp)
         .ok_or_else(invalid_reset)?;
     let policy = settings::service::security(app, &tenant).await?;
     let mut errors = Errors::new();
@@ -911,6 +969,14 @@ pub struct PasswordChange {
     pub new_password: String,
 }
 
+pub(crate) fn wrong_current_password() -> ApiError {
+    ApiError::validation(vec![FieldError::new(
+        "current_password",
+        "incorrect",
+        "the current password is wrong",
+    )])
+}
+
 /// Changes the caller's password and ends every other session.
 pub async fn change_password(
     app: &App,
@@ -920,18 +986,15 @@ pub async fn change_password(
     input: PasswordChange,
 ) -> Result<(), ApiError> {
     let account = Subject::tenant_account(tenant, "password-change", user_id);
-    throttle::check(app, &account).await?;
+    let attempt = throttle::reserve(app, &account).await?;
     let user = staff::store::get(app.table.as_ref(), tenant, user_id)
         .await?
         .ok_or_else(|| ApiError::unauthorized("the user no longer exists"))?;
     if !passwords::verify(&input.current_password, &user.password_hash) {
-        throttle::failure(app, &account).await?;
-        return Err(ApiError::validation(vec![FieldError::new(
-            "current_password",
-            "incorrect",
-            "the current password is wrong",
-        )]));
+        throttle::failed(app, attempt).await?;
+        return Err(wrong_current_password());
     }
+    throttle::forget(app, attempt).await?;
     let policy = settings::service::security(app, tenant).await?;
     let mut errors = Errors::new();
     errors.check(passwords::check_policy(

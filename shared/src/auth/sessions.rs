@@ -130,6 +130,18 @@ pub fn revoke_op(tenant: &TenantId, user_id: &str, session_id: &str) -> TxOp {
     }
 }
 
+/// Revokes a session that is not revoked yet (fails otherwise): a detected reuse is recorded once.
+pub fn revoke_live_op(tenant: &TenantId, user_id: &str, session_id: &str) -> TxOp {
+    TxOp::Update {
+        key: key(tenant, user_id, session_id),
+        update: Update::new().set("revoked", true),
+        condition: Some(Condition::Equals {
+            attr: "revoked".into(),
+            value: false.into(),
+        }),
+    }
+}
+
 /// The parts of a refresh token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefreshToken {

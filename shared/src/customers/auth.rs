@@ -12,7 +12,7 @@ use crate::auth::service::{
     Origin, RefreshSubject, Tokens,
 };
 use crate::auth::sessions::{self, RefreshToken, Session, SessionView};
-use crate::auth::throttle::{self, Subject};
+use crate::auth::throttle::{self, SignIn, Subject};
 use crate::auth::tokens::Audience;
 use crate::auth::TenantId;
 use crate::clock::rfc3339;
@@ -85,16 +85,58 @@ pub(super) fn new_token(tenant: &TenantId) -> (String, String) {
     (format!("{tenant}.{secret}"), digest(&secret))
 }
 
-/// A one-time token `<tenant>.<secret>` and the operation that stores it.
+/// What a token is bound to. A reset token: the account's credentials, so that any new password
+/// (a change, another reset) or a new email voids it. A verification token: the address it was
+/// sent to alone, since a new password leaves that address as proven as it was.
+fn token_stamp(purpose: &str, stored: &StoredCustomer) -> String {
+    let email = stored.customer.email.as_deref().unwrap_or_default();
+    let password = match purpose {
+        RESET => stored.password_hash.as_deref(),
+        _ => None,
+    };
+    passwords::credential_stamp(password, email)
+}
+
+/// A one-time token `<tenant>.<secret>` for `holder` and its stored operation; without a holder,
+/// an operation storing a token that names nobody and whose secret nobody gets.
 fn one_time_token(
     tenant: &TenantId,
     purpose: &str,
-    customer_id: &str,
+    holder: Option<&StoredCustomer>,
     expires_epoch: i64,
 ) -> (String, TxOp) {
-    let (token, hash) = new_token(tenant);
-    let op = store::token_put_op(tenant, purpose, &hash, customer_id, expires_epoch);
-    (token, op)
+    let secret = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+    let stamp = holder.map(|c| token_stamp(purpose, c));
+    let op = store::token_put_op(
+        tenant,
+        purpose,
+        &digest(&secret),
+        holder.map(|c| c.customer.id.as_str()).zip(stamp.as_deref()),
+        expires_epoch,
+    );
+    (format!("{tenant}.{secret}"), op)
+}
+
+/// The active customer a presented token was issued to, while the token's stamp still matches
+/// the account. A verification token issued before tokens were bound carries no stamp and is
+/// taken as it is: no customer's email could change then.
+async fn token_customer(
+    app: &App,
+    tenant: &TenantId,
+    purpose: &str,
+    hash: &str,
+) -> Result<StoredCustomer, ApiError> {
+    let holder = store::token_holder(app.table.as_ref(), tenant, purpose, hash)
+        .await?
+        .ok_or_else(invalid_token)?;
+    store::get(app.table.as_ref(), tenant, &holder.customer_id)
+        .await?
+        .filter(|c| c.customer.status == CustomerStatus::Active)
+        .filter(|c| match &holder.stamp {
+            Some(stamp) => *stamp == token_stamp(purpose, c),
+            None => purpose == VERIFY,
+        })
+        .ok_or_else(invalid_token)
 }
 
 /// The secret's hash of a token issued for this tenant, or `None` when it cannot be one.
@@ -139,9 +181,7 @@ pub async fn register(
     if let Some(ip) = &origin.ip {
         // Every registration counts against its source, as log-ins do, so the one answer that
         // tells whether an email is known cannot be asked in bulk.
-        let source = Subject::source("customer-register", ip);
-        throttle::check(app, &source).await?;
-        throttle::failure(app, &source).await?;
+        throttle::count(app, &Subject::source("customer-register", ip)).await?;
     }
     let policy = crate::settings::service::security(app, tenant).await?;
     let email = validate::normalize_email(&input.email);
@@ -189,7 +229,7 @@ pub async fn register(
     let (token, token_op) = one_time_token(
         tenant,
         VERIFY,
-        &id,
+        Some(&stored),
         app.clock.epoch_seconds() + VERIFY_LIFETIME_SECS,
     );
     let mut ops = store::create_ops(tenant, &stored);
@@ -240,13 +280,8 @@ pub(super) fn invalid_token() -> ApiError {
 
 pub async fn verify_email(app: &App, tenant: &TenantId, input: TokenInput) -> Result<(), ApiError> {
     let hash = token_hash(tenant, &input.token).ok_or_else(invalid_token)?;
-    let customer_id = store::token_customer(app.table.as_ref(), tenant, VERIFY, &hash)
-        .await?
-        .ok_or_else(invalid_token)?;
-    let stored = store::get(app.table.as_ref(), tenant, &customer_id)
-        .await?
-        .filter(|c| c.customer.status == CustomerStatus::Active)
-        .ok_or_else(invalid_token)?;
+    let stored = token_customer(app, tenant, VERIFY, &hash).await?;
+    let customer_id = stored.customer.id.clone();
     let mut changed = stored.clone();
     changed.customer.email_verified = true;
     changed.customer.version += 1;
@@ -301,16 +336,10 @@ pub async fn login(
     if input.password.len() > 4 * passwords::MAX_LENGTH || email.len() > 320 {
         return Err(invalid_credentials());
     }
-    let source = origin
-        .ip
-        .as_deref()
-        .map(|ip| Subject::source("customer-login", ip));
-    if let Some(source) = &source {
-        throttle::check(app, source).await?;
-    }
+    let source = throttle::reserve_source(app, "customer-login", origin.ip.as_deref()).await?;
     let account = Subject::tenant_account(tenant, "customer-login", &email);
-    let earlier_failures = throttle::check(app, &account).await?;
-    let customer = store::by_email(app.table.as_ref(), tenant, &email).await?;
+    let attempt = SignIn::begin(app, source, &account).await?;
+    let customer = store::by_email_evenly(app.table.as_ref(), tenant, &email).await?;
     let verified = match customer.as_ref().and_then(|c| c.password_hash.as_deref()) {
         Some(hash) => passwords::verify(&input.password, hash),
         None => {
@@ -321,16 +350,11 @@ pub async fn login(
     let customer = match customer {
         Some(c) if verified && c.customer.status == CustomerStatus::Active => c,
         _ => {
-            throttle::failure(app, &account).await?;
-            if let Some(source) = &source {
-                throttle::failure(app, source).await?;
-            }
+            attempt.failed(app).await?;
             return Err(invalid_credentials());
         }
     };
-    if earlier_failures > 0 {
-        throttle::success(app, &account).await?;
-    }
+    attempt.succeeded(app).await?;
     let policy = crate::settings::service::security(app, tenant).await?;
     let (session, op) = new_signed_in_session(app, tenant, &customer.customer.id, origin, &policy);
     app.table.transact(vec![op]).await?;
@@ -368,7 +392,7 @@ pub async fn refresh(
         })
         .ok_or_else(invalid_refresh)?;
     let policy = crate::settings::service::security(app, tenant).await?;
-    advance_session(app, tenant, &session, &policy).await?;
+    advance_session(app, tenant, &session, &policy, &subject).await?;
     Ok(issue(
         app,
         &key,
@@ -448,28 +472,27 @@ pub async fn request_reset(
         return Ok(());
     }
     if let Some(ip) = &origin.ip {
-        let source = Subject::source("customer-password-reset", ip);
-        throttle::check(app, &source).await?;
-        throttle::failure(app, &source).await?;
+        throttle::count(app, &Subject::source("customer-password-reset", ip)).await?;
     }
-    let account = Subject::tenant_account(tenant, "customer-password-reset", &email);
-    throttle::check(app, &account).await?;
     // Every request counts, so a mailbox cannot be flooded with reset emails.
-    throttle::failure(app, &account).await?;
-    let Some(customer) = store::by_email(app.table.as_ref(), tenant, &email).await? else {
+    throttle::count(
+        app,
+        &Subject::tenant_account(tenant, "customer-password-reset", &email),
+    )
+    .await?;
+    let customer = store::by_email_evenly(app.table.as_ref(), tenant, &email)
+        .await?
+        .filter(|c| c.customer.status == CustomerStatus::Active);
+    let expires = app.clock.epoch_seconds() + RESET_LIFETIME_SECS;
+    let (token, token_op) = one_time_token(tenant, RESET, customer.as_ref(), expires);
+    // Read either way, so that both paths make the same store calls.
+    let storefront = emails::storefront_url(app, tenant).await?;
+    let Some(customer) = customer else {
+        // The token stored names nobody; the store sees one transaction either way.
+        app.table.transact(vec![token_op]).await?;
         return Ok(());
     };
-    if customer.customer.status != CustomerStatus::Active {
-        return Ok(());
-    }
     let id = customer.customer.id.clone();
-    let (token, token_op) = one_time_token(
-        tenant,
-        RESET,
-        &id,
-        app.clock.epoch_seconds() + RESET_LIFETIME_SECS,
-    );
-    let storefront = emails::storefront_url(app, tenant).await?;
     let mail = emails::password_reset(app, tenant, &email, &token, storefront.as_deref());
     app.table
         .transact(vec![
@@ -526,13 +549,8 @@ pub async fn confirm_reset(
     input: CustomerResetConfirm,
 ) -> Result<(), ApiError> {
     let hash = token_hash(tenant, &input.token).ok_or_else(invalid_token)?;
-    let customer_id = store::token_customer(app.table.as_ref(), tenant, RESET, &hash)
-        .await?
-        .ok_or_else(invalid_token)?;
-    let stored = store::get(app.table.as_ref(), tenant, &customer_id)
-        .await?
-        .filter(|c| c.customer.status == CustomerStatus::Active)
-        .ok_or_else(invalid_token)?;
+    let stored = token_customer(app, tenant, RESET, &hash).await?;
+    let customer_id = stored.customer.id.clone();
     let policy = crate::settings::service::security(app, tenant).await?;
     let mut errors = Errors::new();
     check_password(
@@ -582,20 +600,23 @@ pub(super) async fn check_current_password(
     field: &str,
 ) -> Result<(), ApiError> {
     let account = Subject::tenant_account(tenant, "customer-password-change", &stored.customer.id);
-    throttle::check(app, &account).await?;
+    // The attempt takes its slot before the password is checked, so parallel guesses cannot all
+    // pass a check made before any of them failed.
+    let attempt = throttle::reserve(app, &account).await?;
     let correct = password.len() <= 4 * passwords::MAX_LENGTH
         && stored
             .password_hash
             .as_deref()
             .is_some_and(|h| passwords::verify(password, h));
     if !correct {
-        throttle::failure(app, &account).await?;
+        throttle::failed(app, attempt).await?;
         return Err(ApiError::validation(vec![FieldError::new(
             field,
             "incorrect",
             "the current password is wrong",
         )]));
     }
+    throttle::forget(app, attempt).await?;
     Ok(())
 }
 

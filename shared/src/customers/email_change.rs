@@ -66,8 +66,7 @@ pub async fn request(
     errors.finish()?;
     // Every request counts, so an account cannot be used to flood a mailbox.
     let requests = Subject::tenant_account(tenant, "customer-email-change", id);
-    throttle::check(app, &requests).await?;
-    throttle::failure(app, &requests).await?;
+    throttle::count(app, &requests).await?;
     check_current_password(app, tenant, stored, &input.password, "password").await?;
 
     let storefront = emails::storefront_url(app, tenant).await?;

@@ -154,18 +154,22 @@ pub async fn get(
         .transpose()
 }
 
-/// The customer holding an email (two reads: the guard, then the profile).
-pub async fn by_email(
+/// A customer id no customer has (the ULID of the epoch's first millisecond is never issued).
+const NOBODY: &str = "cus_00000000000000000000000000";
+
+/// The customer holding an email in two reads whether or not there is one: for the public
+/// routes, where a missing second read would tell an unknown email from a known one.
+pub async fn by_email_evenly(
     table: &dyn Table,
     tenant: &TenantId,
     email: &str,
 ) -> Result<Option<StoredCustomer>, StoreError> {
-    let Some(guard) = table.get(&email_key(tenant, email)).await? else {
-        return Ok(None);
-    };
-    let Some(id) = guard.get("customer_id").and_then(Value::as_str) else {
-        return Ok(None);
-    };
+    let guard = table.get(&email_key(tenant, email)).await?;
+    let id = guard
+        .as_ref()
+        .and_then(|g| g.get("customer_id").and_then(Value::as_str))
+        .filter(|id| crate::ids::is_id(id, "cus"))
+        .unwrap_or(NOBODY);
     get(table, tenant, id).await
 }
 
@@ -350,11 +354,14 @@ pub async fn group_page(
 
 // One-time tokens (email verification, password reset) ---------------------------------------
 
+/// Stores a token for `holder` (the customer's id and the stamp the token is bound to), or, with
+/// `None`, a token naming nobody (written where a request found no account, so that it writes
+/// alike either way).
 pub fn token_put_op(
     tenant: &TenantId,
     purpose: &str,
     secret_hash: &str,
-    customer_id: &str,
+    holder: Option<(&str, &str)>,
     expires_epoch: i64,
 ) -> TxOp {
     let key = token_key(tenant, purpose, secret_hash);
@@ -366,7 +373,10 @@ pub fn token_put_op(
         format!("customer_{purpose}_token").into(),
     );
     item.insert(attr::VERSION.into(), 1.into());
-    item.insert("customer_id".into(), customer_id.into());
+    if let Some((customer_id, stamp)) = holder {
+        item.insert("customer_id".into(), customer_id.into());
+        item.insert("stamp".into(), stamp.into());
+    }
     item.insert(attr::TTL.into(), expires_epoch.into());
     TxOp::Put {
         item,
@@ -374,21 +384,27 @@ pub fn token_put_op(
     }
 }
 
-/// The customer a live token names.
-pub async fn token_customer(
+/// Whom a live token was issued to.
+pub struct TokenHolder {
+    pub customer_id: String,
+    /// What the token is bound to; absent on tokens issued before tokens were bound.
+    pub stamp: Option<String>,
+}
+
+pub async fn token_holder(
     table: &dyn Table,
     tenant: &TenantId,
     purpose: &str,
     secret_hash: &str,
-) -> Result<Option<String>, StoreError> {
-    Ok(table
-        .get(&token_key(tenant, purpose, secret_hash))
-        .await?
-        .and_then(|i| {
-            i.get("customer_id")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        }))
+) -> Result<Option<TokenHolder>, StoreError> {
+    let Some(item) = table.get(&token_key(tenant, purpose, secret_hash)).await? else {
+        return Ok(None);
+    };
+    let text = |name: &str| item.get(name).and_then(Value::as_str).map(str::to_owned);
+    Ok(text("customer_id").map(|customer_id| TokenHolder {
+        customer_id,
+        stamp: text("stamp"),
+    }))
 }
 
 /// Uses up a token (fails when it was used meanwhile).
