@@ -616,7 +616,9 @@ pub(super) async fn check_current_password(
             "the current password is wrong",
         )]));
     }
-    throttle::forget(app, attempt).await?;
+    // A right answer gives its slot back but keeps earlier wrong ones: re-asking a signed-in
+    // customer is no sign-in, and succeeding once should not buy a fresh set of guesses.
+    throttle::release(app, attempt).await?;
     Ok(())
 }
 
