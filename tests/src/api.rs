@@ -398,13 +398,9 @@ macro_rules! api_cases {
 }
 
 impl Api {
-    /// Delivers the tenant's outbox events as the stream consumer would (through the real
-    /// consumer code, fed the stored items as stream records), runs the notifications worker,
-    /// and returns every email sent so far, oldest first.
-    pub async fn deliver_mail(&self, tenant: &str) -> Vec<String> {
-        use aws_lambda_events::dynamodb::{Event, EventRecord};
-        let page = self
-            .app
+    /// The tenant's outbox items as stored, oldest first.
+    pub async fn event_items(&self, tenant: &str) -> Vec<shared::store::Item> {
+        self.app
             .table
             .query(
                 &shared::store::Query::partition(
@@ -414,9 +410,26 @@ impl Api {
                 .limit(1000),
             )
             .await
-            .unwrap();
+            .unwrap()
+            .items
+    }
+
+    /// The kinds of the tenant's events, oldest first.
+    pub async fn event_kinds(&self, tenant: &str) -> Vec<String> {
+        self.event_items(tenant)
+            .await
+            .iter()
+            .filter_map(|item| shared::events::from_item(item).map(|e| e.kind))
+            .collect()
+    }
+
+    /// Delivers the tenant's outbox events as the stream consumer would (through the real
+    /// consumer code, fed the stored items as stream records), runs the notifications worker,
+    /// and returns every email sent so far, oldest first.
+    pub async fn deliver_mail(&self, tenant: &str) -> Vec<String> {
+        use aws_lambda_events::dynamodb::{Event, EventRecord};
         let mut records = Vec::new();
-        for item in page.items {
+        for item in self.event_items(tenant).await {
             let id = item["sk"].as_str().unwrap().to_owned();
             if !self.delivered.lock().unwrap().insert(id) {
                 continue;

@@ -621,20 +621,7 @@ async fn auth_events_are_recorded(api: Api) {
     api.send(api.post("/admin/auth/logout").token(&access(&r)))
         .await;
     let tenant = r.body["company"]["id"].as_str().unwrap();
-    let page = api
-        .app
-        .table
-        .query(&shared::store::Query::partition(
-            shared::store::Index::Table,
-            format!("T#{tenant}#EVENT"),
-        ))
-        .await
-        .unwrap();
-    let kinds: Vec<&str> = page
-        .items
-        .iter()
-        .map(|i| i["event"]["type"].as_str().unwrap())
-        .collect();
+    let kinds = api.event_kinds(tenant).await;
     assert_eq!(
         kinds,
         vec![
@@ -647,22 +634,7 @@ async fn auth_events_are_recorded(api: Api) {
 }
 
 async fn event_kinds(api: &Api, tenant: &str) -> Vec<String> {
-    let page = api
-        .app
-        .table
-        .query(
-            &shared::store::Query::partition(
-                shared::store::Index::Table,
-                format!("T#{tenant}#EVENT"),
-            )
-            .limit(1000),
-        )
-        .await
-        .unwrap();
-    page.items
-        .iter()
-        .map(|i| i["event"]["type"].as_str().unwrap().to_owned())
-        .collect()
+    api.event_kinds(tenant).await
 }
 
 fn count(responses: &[Response], status: u16) -> usize {

@@ -1056,21 +1056,10 @@ async fn pending_invitations_are_capped_per_company(api: Api) {
     assert_eq!(fresh.status, 201, "{:?}", fresh.body);
     assert_eq!(pending(&api, &c).await, vec!["over3@example.com"]);
     let released = api
-        .app
-        .table
-        .query(
-            &shared::store::Query::partition(
-                shared::store::Index::Table,
-                format!("T#{}#EVENT", c.id),
-            )
-            .limit(1000),
-        )
+        .event_kinds(&c.id)
         .await
-        .unwrap()
-        .items
-        .into_iter()
-        .filter_map(|item| shared::events::from_item(&item))
-        .filter(|e| e.kind == "staff.invite_expired")
+        .iter()
+        .filter(|kind| *kind == "staff.invite_expired")
         .count();
     assert_eq!(released, 100);
     // Every slot is free again: a full hour's worth of invitations goes through.
@@ -1234,20 +1223,8 @@ async fn one_time_tokens_rest_sealed(api: Api) {
         .unwrap();
     let reset_token = token_after(reset_mail, "Your reset token");
     let secret = |token: &str| token.rsplit('.').next().unwrap().to_owned();
-    let events = api
-        .app
-        .table
-        .query(
-            &shared::store::Query::partition(
-                shared::store::Index::Table,
-                format!("T#{}#EVENT", c.id),
-            )
-            .limit(1000),
-        )
-        .await
-        .unwrap();
     let mut requests = 0;
-    for item in &events.items {
+    for item in &api.event_items(&c.id).await {
         let raw = serde_json::to_string(item).unwrap();
         assert!(
             !raw.contains(&secret(&invitation)),

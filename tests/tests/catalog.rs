@@ -4,7 +4,7 @@
 use commerce_tests::api::{Api, Call, Response};
 use commerce_tests::api_cases;
 use serde_json::{json, Value};
-use shared::store::{Index, Key, Query};
+use shared::store::Key;
 
 const PASSWORD: &str = "plum-orbit-quiet-harbor-7";
 
@@ -77,15 +77,7 @@ fn field_errors(r: &Response) -> Vec<String> {
 }
 
 async fn events_of(api: &Api, tenant: &str) -> Vec<String> {
-    api.app
-        .table
-        .query(&Query::partition(Index::Table, format!("T#{tenant}#EVENT")).limit(1000))
-        .await
-        .unwrap()
-        .items
-        .iter()
-        .filter_map(|i| shared::events::from_item(i).map(|e| e.kind))
-        .collect()
+    api.event_kinds(tenant).await
 }
 
 // Products ----------------------------------------------------------------------------------------
