@@ -379,6 +379,11 @@ async fn forged_and_misused_tokens_are_refused(api: Api) {
 
 async fn routes_check_their_permission(api: Api) {
     let r = register(&api, "acme").await;
+    // A session's first request, on a route that needs no permission and reads nothing itself.
+    let first = api
+        .send(api.get("/admin/permissions").token(&access(&r)))
+        .await;
+    assert_eq!(first.status, 200, "{:?}", first.body);
     let reader = member_with(&api, &r, &["roles.read"]).await;
     let nobody = member_with(&api, &r, &[]).await;
 
@@ -840,6 +845,16 @@ fn route_permissions_exist_and_read_only_changes_nothing() {
         }
     }
     assert!(checked >= 60, "{checked} permissions checked");
+    // Every staff request reads the member's standing, so every staff route reads the table.
+    for route in shared::routes::ALL {
+        if matches!(route.access, Access::Staff(_) | Access::StaffSelf) {
+            assert_ne!(
+                route.aws.table,
+                shared::http::TableAccess::None,
+                "{route:?} cannot read the member's standing"
+            );
+        }
+    }
 }
 
 async fn lookalike_staff_emails_are_one_account(api: Api) {

@@ -41,7 +41,8 @@ pub static LIST_PERMISSIONS: Route = Route {
     access: Access::StaffSelf,
     summary: "The permission catalog",
     tag: "roles",
-    aws: AwsAccess::NONE,
+    // The catalog is code, but every staff request reads the member's standing.
+    aws: AwsAccess::READ,
     handler: list_permissions,
     doc: || RouteDoc::new().page::<Permission>("Every permission with what it allows"),
 };
