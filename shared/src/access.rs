@@ -37,6 +37,8 @@ pub(crate) enum Need<'a> {
     Send(&'a str),
     Receive,
     Mail,
+    /// A key derived from this secret.
+    Secret(crate::secrets::Secret),
 }
 
 /// Why the running route may not make this call, if it may not. Outside a route (workers, the
@@ -72,6 +74,10 @@ pub(crate) fn refusal(need: Need) -> Option<String> {
         ),
         Need::Receive => (false, "receive from a queue".to_owned()),
         Need::Mail => (false, "send email".to_owned()),
+        Need::Secret(secret) => (
+            route.secrets().contains(secret),
+            format!("the `{}` secret", secret.name()),
+        ),
     };
     if allowed {
         return None;

@@ -64,8 +64,21 @@ impl App {
         use crate::ids::UlidGen;
         use crate::store::dynamo::DynamoTable;
 
-        let config = Config::from_env()?;
+        let mut config = Config::from_env()?;
         let sdk = crate::aws::from_env().await;
+        // One Secrets Manager call at cold start, only in functions that declare secrets.
+        let ids = Config::secret_ids_from_env()?;
+        if !ids.is_empty() {
+            let load = adapters.secrets.ok_or_else(|| {
+                crate::config::ConfigError(format!(
+                    "{} is set but this function was built without secrets",
+                    crate::config::env::SECRET_IDS
+                ))
+            })?;
+            for (secret, material) in load(&sdk, ids).await? {
+                config.hold(secret, material)?;
+            }
+        }
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         // Building a client is cheap and makes no network call; credentials resolve on first use.
         Ok(App::new(Parts {
@@ -94,7 +107,12 @@ pub struct AwsAdapters {
     queue: Build<dyn Queue>,
     blobs: Build<dyn Blobs>,
     mailer: Build<dyn Mailer>,
+    secrets: Option<LoadSecrets>,
 }
+
+/// Loads the named secrets at cold start.
+type LoadSecrets =
+    fn(&aws_config::SdkConfig, Vec<(crate::secrets::Secret, String)>) -> crate::secrets::LoadFuture;
 
 /// Builds one adapter from the SDK configuration, the app's configuration and its clock.
 type Build<Port> = fn(&aws_config::SdkConfig, &Config, &Arc<dyn Clock>) -> Arc<Port>;
@@ -105,10 +123,15 @@ impl AwsAdapters {
         queue: |_, _, _| Arc::new(crate::queue::absent::AbsentQueue),
         blobs: |_, _, _| Arc::new(crate::blobs::absent::AbsentBlobs),
         mailer: |_, _, _| Arc::new(crate::mail::absent::AbsentMailer),
+        secrets: None,
     };
 
     /// Every adapter (the sandbox on AWS services).
-    pub const ALL: AwsAdapters = Self::TABLE.with_queue().with_blobs().with_mailer();
+    pub const ALL: AwsAdapters = Self::TABLE
+        .with_queue()
+        .with_blobs()
+        .with_mailer()
+        .with_secrets();
 
     /// Adds SQS, with the queue URLs the template passes in `COMMERCE_QUEUE_URL_<NAME>`.
     pub const fn with_queue(self) -> Self {
@@ -128,6 +151,16 @@ impl AwsAdapters {
                     clock.clone(),
                 ))
             },
+            ..self
+        }
+    }
+
+    /// Adds Secrets Manager, read once at cold start for the secrets the function declares.
+    pub const fn with_secrets(self) -> Self {
+        AwsAdapters {
+            secrets: Some(|sdk, ids| {
+                crate::secrets::load_from_secrets_manager(crate::aws::secrets_manager(sdk), ids)
+            }),
             ..self
         }
     }
@@ -198,6 +231,7 @@ impl EmbeddedApp {
             Some(path) => EmbeddedDb::open(path, options.clock.clone())?,
             None => EmbeddedDb::memory(options.clock.clone())?,
         };
+        let blob_url_key = crate::secrets::derive_from_root(&options.secret, "blob-url");
         let mut config = Config::new(options.secret)?;
         config.public_url = options.base_url.clone();
         config.server_timing = true;
@@ -212,7 +246,7 @@ impl EmbeddedApp {
         let blobs = Arc::new(LocalBlobs::new(
             &options.files.join("blobs"),
             &options.base_url,
-            &config.derived_key("blob-url"),
+            &blob_url_key,
             options.clock.clone(),
         ));
         let outbox = options.files.join("outbox");

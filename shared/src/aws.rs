@@ -56,6 +56,10 @@ pub async fn for_emulator(endpoint: &str) -> SdkConfig {
         .await
 }
 
+pub fn secrets_manager(config: &SdkConfig) -> aws_sdk_secretsmanager::Client {
+    aws_sdk_secretsmanager::Client::new(config)
+}
+
 pub fn dynamodb(config: &SdkConfig) -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::new(config)
 }

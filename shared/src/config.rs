@@ -1,8 +1,6 @@
 //! Configuration read once per container from the environment.
 
-use hmac::{Hmac, Mac};
-use secrecy::{ExposeSecret, SecretBox};
-use sha2::Sha256;
+use crate::secrets::{MissingSecret, Secret, Secrets};
 
 /// Environment variables the functions read (the infra template sets them).
 pub mod env {
@@ -10,8 +8,12 @@ pub mod env {
     pub const BUCKET: &str = "COMMERCE_BUCKET";
     /// Prefix of the queue names of one deployment (`<stack>-`).
     pub const QUEUE_PREFIX: &str = "COMMERCE_QUEUE_PREFIX";
-    /// Root secret (hex, or a random string of 32+ characters) from which purpose keys derive.
+    /// A root secret from which every secret derives: for local runs only (the sandbox on AWS
+    /// services); deployed functions load their secrets from Secrets Manager instead.
     pub const SECRET: &str = "COMMERCE_SECRET";
+    /// The secrets a deployed function loads at cold start: `name=secret-arn` pairs (ids, never
+    /// values; see [`crate::secrets`]).
+    pub const SECRET_IDS: &str = "COMMERCE_SECRET_IDS";
     pub const MAIL_FROM: &str = "COMMERCE_MAIL_FROM";
     pub const PUBLIC_URL: &str = "COMMERCE_PUBLIC_URL";
     /// `true` adds a Server-Timing header with store call counts and time.
@@ -19,56 +21,38 @@ pub mod env {
     /// Comma-separated browser origins allowed to call the admin API (`*` for any); empty for
     /// none. Storefront origins are each company's own setting.
     pub const ADMIN_ORIGINS: &str = "COMMERCE_ADMIN_ORIGINS";
-    /// Hex Ed25519 seed that signs staff access tokens: set only on functions that issue them.
-    pub const STAFF_TOKEN_SEED: &str = "COMMERCE_STAFF_TOKEN_SEED";
     /// Comma-separated base64url Ed25519 public keys that verify staff access tokens.
     pub const STAFF_TOKEN_PUBLIC_KEYS: &str = "COMMERCE_STAFF_TOKEN_PUBLIC_KEYS";
-    /// Hex Ed25519 seed that signs customer access tokens: set only on functions that issue them.
-    pub const CUSTOMER_TOKEN_SEED: &str = "COMMERCE_CUSTOMER_TOKEN_SEED";
     /// Comma-separated base64url Ed25519 public keys that verify customer access tokens.
     pub const CUSTOMER_TOKEN_PUBLIC_KEYS: &str = "COMMERCE_CUSTOMER_TOKEN_PUBLIC_KEYS";
 }
 
 use crate::auth::tokens::{Audience, TokenKeys};
 
-/// The configured keys of one token audience: a signing seed on functions that issue tokens,
-/// public keys on every function that verifies them.
+/// The keys of one token audience: the signing key when the function holds the audience's
+/// secret, and the public keys the deployment lists, which every function verifies with.
 struct TokenConfig {
     audience: Audience,
-    seed: Option<SecretBox<[u8; 32]>>,
+    secret: Secret,
     publics: Vec<Vec<u8>>,
     keys: std::sync::OnceLock<TokenKeys>,
 }
 
 impl TokenConfig {
-    fn new(audience: Audience) -> Self {
+    fn new(audience: Audience, secret: Secret) -> Self {
         TokenConfig {
             audience,
-            seed: None,
+            secret,
             publics: Vec::new(),
             keys: std::sync::OnceLock::new(),
         }
     }
 
-    fn set(&mut self, seed: Option<[u8; 32]>, publics: Vec<Vec<u8>>) {
-        self.seed = seed.map(|s| SecretBox::new(Box::new(s)));
-        self.publics = publics;
-        self.keys = std::sync::OnceLock::new();
-    }
-
-    fn read_env(
+    fn read_publics(
         &mut self,
-        seed_var: &str,
         publics_var: &str,
         var: impl Fn(&str) -> Option<String>,
     ) -> Result<(), ConfigError> {
-        if let Some(seed) = var(seed_var) {
-            let bytes: [u8; 32] = hex::decode(seed.trim())
-                .ok()
-                .and_then(|b| b.try_into().ok())
-                .ok_or_else(|| ConfigError(format!("{seed_var} must be 32 bytes of hex")))?;
-            self.seed = Some(SecretBox::new(Box::new(bytes)));
-        }
         if let Some(keys) = var(publics_var) {
             use base64::Engine;
             for key in keys.split(',').map(str::trim).filter(|k| !k.is_empty()) {
@@ -85,21 +69,14 @@ impl TokenConfig {
         Ok(())
     }
 
-    fn purpose(&self, what: &str) -> String {
-        format!("{}-{what}", self.audience.as_str())
-    }
-
-    /// With a seed this signs; with only public keys it verifies; with neither (the sandbox,
-    /// tests) the seed derives from the root secret.
-    fn keys(&self, config: &Config) -> &TokenKeys {
+    /// With the audience's secret this signs (and verifies its own tokens); without it, it only
+    /// verifies, with the listed public keys.
+    fn keys(&self, secrets: &Secrets) -> &TokenKeys {
         self.keys.get_or_init(|| {
-            let mut keys = match &self.seed {
-                Some(seed) => TokenKeys::from_seed(self.audience, seed.expose_secret()),
-                None if !self.publics.is_empty() => TokenKeys::verify_only(self.audience, &[]),
-                None => TokenKeys::from_seed(
-                    self.audience,
-                    &config.derived_key(&self.legacy_purpose("token-ed25519")),
-                ),
+            let seed = secrets.material(self.secret).and_then(token_seed);
+            let mut keys = match seed {
+                Some(seed) => TokenKeys::from_seed(self.audience, &seed),
+                None => TokenKeys::verify_only(self.audience, &[]),
             };
             for public in &self.publics {
                 keys.add_verifier(public);
@@ -107,29 +84,14 @@ impl TokenConfig {
             keys
         })
     }
+}
 
-    /// Purpose names of keys derived from the root secret (staff keys keep their first names).
-    fn legacy_purpose(&self, what: &str) -> String {
-        match self.audience {
-            Audience::Admin => format!("staff-{what}"),
-            Audience::Store => self.purpose(what),
-        }
-    }
-
-    /// The refresh-token MAC key follows the signing seed, so that a function without the seed
-    /// can neither sign access tokens nor forge the refresh tokens that would buy them.
-    fn refresh_key(&self, config: &Config) -> Option<[u8; 32]> {
-        match &self.seed {
-            Some(seed) => {
-                let mut mac = Hmac::<Sha256>::new_from_slice(seed.expose_secret())
-                    .expect("HMAC takes any key length");
-                mac.update(self.legacy_purpose("refresh-token").as_bytes());
-                Some(mac.finalize().into_bytes().into())
-            }
-            None if !self.publics.is_empty() => None,
-            None => Some(config.derived_key(&self.legacy_purpose("refresh-token"))),
-        }
-    }
+/// A token signing seed as its secret holds it: 32 bytes of hex.
+fn token_seed(material: &[u8]) -> Option<[u8; 32]> {
+    hex::decode(std::str::from_utf8(material).ok()?.trim())
+        .ok()?
+        .try_into()
+        .ok()
 }
 
 pub struct Config {
@@ -142,7 +104,7 @@ pub struct Config {
     pub server_timing: bool,
     /// Browser origins allowed on the admin API (see [`env::ADMIN_ORIGINS`]).
     pub admin_origins: Vec<String>,
-    secret: SecretBox<Vec<u8>>,
+    secrets: Secrets,
     staff: TokenConfig,
     customer: TokenConfig,
 }
@@ -152,14 +114,22 @@ pub struct Config {
 pub struct ConfigError(pub String);
 
 impl Config {
-    pub fn new(secret: Vec<u8>) -> Result<Self, ConfigError> {
-        if secret.len() < 32 {
+    /// A configuration holding every secret, each derived from `root` (the sandbox, tests).
+    pub fn new(root: Vec<u8>) -> Result<Self, ConfigError> {
+        if root.len() < 32 {
             return Err(ConfigError(format!(
                 "{} must hold at least 32 bytes",
                 env::SECRET
             )));
         }
-        Ok(Config {
+        let mut config = Config::without_secrets();
+        config.secrets = Secrets::from_root(&root);
+        Ok(config)
+    }
+
+    /// A configuration holding no secret yet (a function adds what it loads).
+    pub fn without_secrets() -> Self {
+        Config {
             table: "commerce".into(),
             bucket: "commerce-files".into(),
             queue_prefix: String::new(),
@@ -167,17 +137,21 @@ impl Config {
             public_url: "http://127.0.0.1:3000".into(),
             server_timing: false,
             admin_origins: Vec::new(),
-            secret: SecretBox::new(Box::new(secret)),
-            staff: TokenConfig::new(Audience::Admin),
-            customer: TokenConfig::new(Audience::Store),
-        })
+            secrets: Secrets::default(),
+            staff: TokenConfig::new(Audience::Admin, Secret::StaffTokens),
+            customer: TokenConfig::new(Audience::Store, Secret::CustomerTokens),
+        }
     }
 
+    /// The configuration from the environment. Secrets are not read here: a function loads the
+    /// ones `COMMERCE_SECRET_IDS` names ([`Config::secret_ids_from_env`]) and adds them with
+    /// [`Config::hold`]. Only a local run may pass a root secret (`COMMERCE_SECRET`) instead.
     pub fn from_env() -> Result<Self, ConfigError> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let secret =
-            var(env::SECRET).ok_or_else(|| ConfigError(format!("{} is not set", env::SECRET)))?;
-        let mut config = Config::new(decode_secret(&secret)?)?;
+        let mut config = match var(env::SECRET) {
+            Some(root) => Config::new(decode_secret(&root)?)?,
+            None => Config::without_secrets(),
+        };
         if let Some(v) = var(env::TABLE) {
             config.table = v;
         }
@@ -199,58 +173,91 @@ impl Config {
         }
         config
             .staff
-            .read_env(env::STAFF_TOKEN_SEED, env::STAFF_TOKEN_PUBLIC_KEYS, var)?;
-        config.customer.read_env(
-            env::CUSTOMER_TOKEN_SEED,
-            env::CUSTOMER_TOKEN_PUBLIC_KEYS,
-            var,
-        )?;
+            .read_publics(env::STAFF_TOKEN_PUBLIC_KEYS, var)?;
+        config
+            .customer
+            .read_publics(env::CUSTOMER_TOKEN_PUBLIC_KEYS, var)?;
         Ok(config)
     }
 
-    /// Sets the staff token keys explicitly (what `from_env` reads from the environment).
-    pub fn with_staff_token_keys(mut self, seed: Option<[u8; 32]>, publics: Vec<Vec<u8>>) -> Self {
-        self.staff.set(seed, publics);
+    /// The secrets `COMMERCE_SECRET_IDS` names, for the function to load.
+    pub fn secret_ids_from_env() -> Result<Vec<(Secret, String)>, ConfigError> {
+        match std::env::var(env::SECRET_IDS) {
+            Ok(list) => crate::secrets::parse_ids(&list),
+            Err(_) => Ok(Vec::new()),
+        }
+    }
+
+    /// Holds a loaded secret, checking its form: token secrets are hex seeds, others carry at
+    /// least 32 bytes.
+    pub fn hold(&mut self, secret: Secret, material: Vec<u8>) -> Result<(), ConfigError> {
+        let valid = match secret {
+            Secret::StaffTokens | Secret::CustomerTokens => token_seed(&material).is_some(),
+            _ => material.len() >= 32,
+        };
+        if !valid {
+            return Err(ConfigError(format!(
+                "the `{}` secret is malformed (token secrets hold 32 bytes of hex, others at \
+                 least 32 characters)",
+                secret.name()
+            )));
+        }
+        self.secrets.insert(secret, material);
+        self.staff.keys = std::sync::OnceLock::new();
+        self.customer.keys = std::sync::OnceLock::new();
+        Ok(())
+    }
+
+    /// Adds public keys that verify staff tokens (a rotation's previous key).
+    pub fn with_staff_public_keys(mut self, publics: Vec<Vec<u8>>) -> Self {
+        self.staff.publics.extend(publics);
+        self.staff.keys = std::sync::OnceLock::new();
         self
     }
 
-    /// Sets the customer token keys explicitly (what `from_env` reads from the environment).
-    pub fn with_customer_token_keys(
-        mut self,
-        seed: Option<[u8; 32]>,
-        publics: Vec<Vec<u8>>,
-    ) -> Self {
-        self.customer.set(seed, publics);
-        self
+    /// The secrets this container holds.
+    pub fn secrets(&self) -> &Secrets {
+        &self.secrets
     }
 
-    /// The keys of staff access tokens (audience `admin`).
+    /// The keys that verify staff access tokens (audience `admin`), and sign them where the
+    /// function holds the staff token secret.
     pub fn staff_tokens(&self) -> &TokenKeys {
-        self.staff.keys(self)
+        self.staff.keys(&self.secrets)
     }
 
-    /// The key of staff refresh-token MACs; `None` on a function without the signing seed.
-    pub fn staff_refresh_key(&self) -> Option<[u8; 32]> {
-        self.staff.refresh_key(self)
+    /// The staff token keys, for signing: refused unless the running route declares the secret.
+    pub fn staff_signer(&self) -> Result<&TokenKeys, MissingSecret> {
+        self.secrets.usable(Secret::StaffTokens)?;
+        Ok(self.staff_tokens())
     }
 
-    /// The keys of customer access tokens (audience `store`), separate from the staff keys.
+    /// The key of staff refresh-token MACs, which only token-issuing functions hold.
+    pub fn staff_refresh_key(&self) -> Result<[u8; 32], MissingSecret> {
+        self.secrets.key(Secret::StaffTokens, "refresh-token")
+    }
+
+    /// The keys that verify customer access tokens (audience `store`), separate from the staff
+    /// keys.
     pub fn customer_tokens(&self) -> &TokenKeys {
-        self.customer.keys(self)
+        self.customer.keys(&self.secrets)
     }
 
-    /// The key of customer refresh-token MACs; `None` on a function without the signing seed.
-    pub fn customer_refresh_key(&self) -> Option<[u8; 32]> {
-        self.customer.refresh_key(self)
+    /// The customer token keys, for signing (see [`Config::staff_signer`]).
+    pub fn customer_signer(&self) -> Result<&TokenKeys, MissingSecret> {
+        self.secrets.usable(Secret::CustomerTokens)?;
+        Ok(self.customer_tokens())
     }
 
-    /// A key for one purpose (`cursor`, `blob-url`, ...), derived from the root secret so that
-    /// one leaked purpose key reveals nothing about the others.
-    pub fn derived_key(&self, purpose: &str) -> [u8; 32] {
-        let mut mac = Hmac::<Sha256>::new_from_slice(self.secret.expose_secret())
-            .expect("HMAC takes any key length");
-        mac.update(purpose.as_bytes());
-        mac.finalize().into_bytes().into()
+    /// The key of customer refresh-token MACs.
+    pub fn customer_refresh_key(&self) -> Result<[u8; 32], MissingSecret> {
+        self.secrets.key(Secret::CustomerTokens, "refresh-token")
+    }
+
+    /// The key for `purpose` derived from `secret`: an error when this function was not given
+    /// the secret or the running route does not declare it.
+    pub fn key(&self, secret: Secret, purpose: &str) -> Result<[u8; 32], MissingSecret> {
+        self.secrets.key(secret, purpose)
     }
 }
 

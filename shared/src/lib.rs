@@ -24,6 +24,7 @@ pub mod observe;
 pub mod queue;
 pub mod routes;
 pub mod sealed;
+pub mod secrets;
 pub mod settings;
 pub mod staff;
 pub mod store;

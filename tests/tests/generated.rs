@@ -143,11 +143,27 @@ fn every_stack_stays_well_under_the_resource_limit() {
     }
 }
 
-/// Only the functions that issue staff tokens receive the signing seed; every function gets the
-/// public keys.
+/// The function resource of any function, wherever its template is.
+fn function_resource(function: &xtask::Function) -> serde_yaml::Value {
+    let id = format!("{}Function", xtask::logical_id(function.name()));
+    let template = match function {
+        xtask::Function::Route(route) => stack_of(route),
+        _ => template("template.yaml"),
+    };
+    template["Resources"][id.as_str()].clone()
+}
+
+/// No template carries a secret value: a function's environment names the secrets its
+/// declaration lists (`COMMERCE_SECRET_IDS`, ids only) and its role may read exactly those, so a
+/// function that pages lists cannot decrypt settings or sign tokens. Token signing secrets go to
+/// the token-issuing functions alone.
 #[test]
-fn only_token_issuing_functions_get_the_signing_seed() {
+fn functions_get_secret_ids_never_values_and_read_only_their_own() {
     for (path, template) in templates() {
+        let text = std::fs::read_to_string(root().join("infra").join(&path)).unwrap();
+        for forbidden in ["{{resolve:", "COMMERCE_SECRET:", "_SEED:", "RootSecret"] {
+            assert!(!text.contains(forbidden), "{path} holds {forbidden}");
+        }
         let globals = &template["Globals"]["Function"]["Environment"]["Variables"];
         for key in [
             "COMMERCE_STAFF_TOKEN_PUBLIC_KEYS",
@@ -155,28 +171,54 @@ fn only_token_issuing_functions_get_the_signing_seed() {
         ] {
             assert!(!globals[key].is_null(), "{path}: {key}");
         }
-        for seed in ["COMMERCE_STAFF_TOKEN_SEED", "COMMERCE_CUSTOMER_TOKEN_SEED"] {
-            assert!(globals[seed].is_null(), "{path}: {seed}");
-        }
     }
-    let mut signing = Vec::new();
-    for route in shared::routes::ALL {
-        let id = format!("{}Function", xtask::logical_id(route.name));
-        let seed = &stack_of(route)["Resources"][id.as_str()]["Properties"]["Environment"]
-            ["Variables"]["COMMERCE_STAFF_TOKEN_SEED"];
-        assert_eq!(
-            !seed.is_null(),
-            route.aws.signs_staff_tokens,
-            "{}",
-            route.name
+    let mut staff_signing = Vec::new();
+    let mut customer_signing = Vec::new();
+    for function in xtask::functions() {
+        let name = function.name();
+        let resource = function_resource(&function);
+        let vars = &resource["Properties"]["Environment"]["Variables"];
+        let policies = serde_yaml::to_string(&resource["Properties"]["Policies"]).unwrap();
+        let declared = function.secrets();
+        if declared.is_empty() {
+            assert!(vars.is_null(), "{name} has its own environment");
+            assert!(!policies.contains("secretsmanager"), "{name}");
+            continue;
+        }
+        let mapping = vars.as_mapping().expect("variables");
+        assert_eq!(mapping.len(), 1, "{name}: only the secret ids of its own");
+        let ids = serde_yaml::to_string(&vars[shared::config::env::SECRET_IDS]).unwrap();
+        for secret in shared::secrets::Secret::ALL {
+            let parameter = xtask::secret_parameter(secret);
+            let listed = ids.contains(&format!("{}=${{{parameter}}}", secret.name()));
+            let readable = policies.contains(&format!("{parameter}}}-??????"))
+                || policies.contains(&format!("!Ref {parameter}\n"));
+            assert_eq!(listed, declared.contains(secret), "{name}: {secret:?} id");
+            assert_eq!(
+                readable,
+                declared.contains(secret),
+                "{name}: {secret:?} role"
+            );
+        }
+        assert!(
+            policies.contains("secretsmanager:BatchGetSecretValue"),
+            "{name}"
         );
-        if route.aws.signs_staff_tokens {
-            signing.push(route.name);
+        assert_eq!(
+            ids.matches('=').count(),
+            declared.iter().count(),
+            "{name}: {ids}"
+        );
+        if declared.contains(shared::secrets::Secret::StaffTokens) {
+            staff_signing.push(name);
+        }
+        if declared.contains(shared::secrets::Secret::CustomerTokens) {
+            customer_signing.push(name);
         }
     }
-    signing.sort_unstable();
+    staff_signing.sort_unstable();
     assert_eq!(
-        signing,
+        staff_signing,
         vec![
             "accept_invite",
             "login",
@@ -184,33 +226,37 @@ fn only_token_issuing_functions_get_the_signing_seed() {
             "register_company"
         ]
     );
-
-    // Customer tokens have their own seed, given only to the storefront sign-in functions.
-    let mut signing = Vec::new();
-    for route in shared::routes::ALL {
-        let id = format!("{}Function", xtask::logical_id(route.name));
-        let vars =
-            &stack_of(route)["Resources"][id.as_str()]["Properties"]["Environment"]["Variables"];
-        assert_eq!(
-            !vars["COMMERCE_CUSTOMER_TOKEN_SEED"].is_null(),
-            route.aws.signs_customer_tokens,
-            "{}",
-            route.name
-        );
-        assert!(
-            !(route.aws.signs_customer_tokens && route.aws.signs_staff_tokens),
-            "{} would hold both seeds",
-            route.name
-        );
-        if route.aws.signs_customer_tokens {
-            signing.push(route.name);
-        }
-    }
-    signing.sort_unstable();
+    customer_signing.sort_unstable();
     assert_eq!(
-        signing,
+        customer_signing,
         vec!["store_login", "store_refresh", "store_register"]
     );
+}
+
+/// Functions that do nothing secret hold nothing: health, the documents, and the reads that
+/// neither page nor sign.
+#[test]
+fn functions_that_need_no_secret_get_none() {
+    for name in [
+        "health",
+        "openapi",
+        "get_product",
+        "store_get_product",
+        "jwks",
+        "get_me",
+    ] {
+        let function = xtask::functions()
+            .into_iter()
+            .find(|f| f.name() == name)
+            .unwrap_or_else(|| panic!("{name}"));
+        assert!(function.secrets().is_empty(), "{name}");
+    }
+    let settings_readers: Vec<&str> = xtask::functions()
+        .iter()
+        .filter(|f| f.secrets().contains(shared::secrets::Secret::Settings))
+        .map(|f| f.name())
+        .collect();
+    assert_eq!(settings_readers, vec!["update_settings_group"]);
 }
 
 /// Read-only storefront functions record their API key's last use: their role allows that one

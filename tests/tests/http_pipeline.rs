@@ -515,6 +515,71 @@ async fn a_route_cannot_reach_past_its_declared_access() {
     assert!(f.app.table.get(&note_key()).await.unwrap().is_some());
 }
 
+fn uses_the_settings_key(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let key = ctx
+            .app
+            .config
+            .key(shared::secrets::Secret::Settings, "settings")?;
+        assert_eq!(key.len(), 32);
+        Ok(shared::http::ApiResponse::new(204))
+    })
+}
+
+static USES_AN_UNDECLARED_SECRET: Route = Route {
+    name: "uses_an_undeclared_secret",
+    method: Method::Get,
+    path: "/notes/secret",
+    summary: "Derives a key from a secret it does not declare",
+    aws: AwsAccess::READ_LIST,
+    handler: uses_the_settings_key,
+    ..WRITES_WITH_READ_ACCESS
+};
+
+static USES_A_DECLARED_SECRET: Route = Route {
+    name: "uses_a_declared_secret",
+    path: "/notes/secret-declared",
+    summary: "Derives a key from a secret it declares",
+    aws: AwsAccess {
+        secrets: &[shared::secrets::Secret::Settings],
+        ..AwsAccess::READ
+    },
+    ..USES_AN_UNDECLARED_SECRET
+};
+
+/// A deployed function holds only the secrets its route declares; the embedded app, which holds
+/// every secret, refuses the others while serving the route, so an undeclared use fails here
+/// (500, nothing derived) rather than at the first request in AWS.
+#[tokio::test]
+async fn a_route_derives_keys_only_from_the_secrets_it_declares() {
+    let f = embedded_app();
+    let router = Router::new(&[&USES_AN_UNDECLARED_SECRET, &USES_A_DECLARED_SECRET]);
+    let refused = dispatch(&f.app, &router, request("GET", "/notes/secret", None, b"")).await;
+    assert_eq!(refused.status, 500);
+    assert_eq!(problem(&refused)["code"], "internal_error");
+    let allowed = dispatch(
+        &f.app,
+        &router,
+        request("GET", "/notes/secret-declared", None, b""),
+    )
+    .await;
+    assert_eq!(allowed.status, 204);
+
+    // A function given only the cursor secret cannot derive the settings key at all.
+    let mut cursor_only = shared::config::Config::without_secrets();
+    cursor_only
+        .hold(shared::secrets::Secret::Cursor, vec![b'c'; 64])
+        .unwrap();
+    assert!(cursor_only
+        .key(shared::secrets::Secret::Cursor, "cursor")
+        .is_ok());
+    assert!(cursor_only
+        .key(shared::secrets::Secret::Settings, "settings")
+        .is_err());
+    assert!(cursor_only.staff_signer().is_err());
+    assert!(cursor_only.customer_refresh_key().is_err());
+}
+
 /// Every route that takes a body answers 400 `malformed_json` to a body that is not JSON, even
 /// when its first field is one the route's type would refuse (a typed parser stops there, before
 /// the syntax error), called by someone allowed to call it: checked over the whole route table.

@@ -113,3 +113,72 @@ async fn dispatcher_event_sends_the_outbox_event_to_its_queue() {
     assert_eq!(body["type"], "notification.email_requested");
     assert_eq!(body["id"], "evt_01JSAMPLE0000000000000000");
 }
+
+/// A deployed function reads its secrets from Secrets Manager (the moto server here) in one
+/// call at cold start, by ARN or by name, and derives from each only what it declares: holding
+/// the cursor and staff token secrets, it can page and sign staff tokens but not decrypt
+/// settings. A secret that does not exist stops the cold start with its id in the error.
+#[tokio::test]
+async fn functions_load_their_secrets_from_secrets_manager() {
+    use shared::secrets::{derive, load_from_secrets_manager, Secret};
+    let Some(endpoint) = commerce_tests::emulator(commerce_tests::MOTO_ENDPOINT) else {
+        return;
+    };
+    let sdk = shared::aws::for_emulator(&endpoint).await;
+    let client = shared::aws::secrets_manager(&sdk);
+    let cursor_value = "c".repeat(64);
+    let seed = hex::encode([9u8; 32]);
+    let cursor_arn = client
+        .create_secret()
+        .name(commerce_tests::unique_name("cursor"))
+        .secret_string(&cursor_value)
+        .send()
+        .await
+        .unwrap()
+        .arn()
+        .unwrap()
+        .to_owned();
+    let staff_name = commerce_tests::unique_name("staff-tokens");
+    client
+        .create_secret()
+        .name(&staff_name)
+        .secret_string(&seed)
+        .send()
+        .await
+        .unwrap();
+
+    let ids = shared::secrets::parse_ids(&format!("cursor={cursor_arn},staff-tokens={staff_name}"))
+        .unwrap();
+    let loaded = load_from_secrets_manager(client.clone(), ids)
+        .await
+        .unwrap();
+    assert_eq!(
+        loaded,
+        vec![
+            (Secret::Cursor, cursor_value.clone().into_bytes()),
+            (Secret::StaffTokens, seed.clone().into_bytes()),
+        ]
+    );
+    let mut config = shared::config::Config::without_secrets();
+    for (secret, material) in loaded {
+        config.hold(secret, material).unwrap();
+    }
+    assert_eq!(
+        config.key(Secret::Cursor, "cursor").unwrap(),
+        derive(cursor_value.as_bytes(), Secret::Cursor, "cursor")
+    );
+    assert!(config.staff_signer().unwrap().can_sign());
+    assert!(config.key(Secret::Settings, "settings").is_err());
+    assert!(config.customer_signer().is_err());
+
+    let missing = load_from_secrets_manager(
+        client,
+        vec![(Secret::Settings, "no-such-secret-anywhere".into())],
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        missing.to_string().contains("no-such-secret-anywhere"),
+        "{missing}"
+    );
+}

@@ -6,7 +6,7 @@
 mod events;
 mod template;
 
-pub use template::{logical_id, Stack};
+pub use template::{logical_id, secret_parameter, Stack};
 
 use shared::http::Route;
 use shared::workers::Worker;
@@ -28,6 +28,15 @@ impl Function {
             Function::Route(r) => r.name,
             Function::Worker(w) => w.name,
             Function::Dispatcher => DISPATCHER,
+        }
+    }
+
+    /// The secrets the function is given (and its role may read).
+    pub fn secrets(&self) -> shared::secrets::SecretSet {
+        match self {
+            Function::Route(r) => r.secrets(),
+            Function::Worker(w) => shared::secrets::SecretSet::of(w.secrets),
+            Function::Dispatcher => shared::secrets::SecretSet::NONE,
         }
     }
 }
@@ -69,12 +78,13 @@ fn worker_path(worker: &'static Worker) -> String {
 
 /// The AWS adapters a function's `main` names, from what it declares: only these SDK clients are
 /// linked into its binary.
-fn adapters(blobs: bool, queue: bool, mailer: bool) -> String {
+fn adapters(blobs: bool, queue: bool, mailer: bool, secrets: bool) -> String {
     let mut out = String::from("shared::app::AwsAdapters::TABLE");
     for (wanted, method) in [
         (queue, ".with_queue()"),
         (blobs, ".with_blobs()"),
         (mailer, ".with_mailer()"),
+        (secrets, ".with_secrets()"),
     ] {
         if wanted {
             out.push_str(method);
@@ -96,6 +106,7 @@ fn binary_source(function: &Function) -> String {
                 route.aws.blobs != shared::http::BlobAccess::None,
                 !route.aws.queues.is_empty(),
                 false,
+                !route.secrets().is_empty(),
             )
         ),
         Function::Route(route) => format!(
@@ -108,13 +119,14 @@ fn binary_source(function: &Function) -> String {
                 route.aws.blobs != shared::http::BlobAccess::None,
                 !route.aws.queues.is_empty(),
                 false,
+                !route.secrets().is_empty(),
             )
         ),
         Function::Worker(worker) => format!(
             "{header}//! Consumes the `{}` queue.\n\n#[tokio::main]\nasync fn main() -> Result<(), lambda_runtime::Error> {{\n    let worker = &shared::{};\n    let adapters = {};\n    shared::workers::serve(worker, adapters).await\n}}\n",
             worker.queue,
             worker_path(worker),
-            adapters(false, false, worker.sends_mail)
+            adapters(false, false, worker.sends_mail, !worker.secrets.is_empty())
         ),
         Function::Dispatcher => format!(
             "{header}//! Moves outbox events from the table's stream to their queues.\n\n#[tokio::main]\nasync fn main() -> Result<(), lambda_runtime::Error> {{\n    shared::events::stream::serve().await\n}}\n"

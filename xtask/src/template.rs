@@ -4,6 +4,7 @@
 use super::Function;
 use shared::http::{BlobAccess, Route, TableAccess};
 use shared::queue::names;
+use shared::secrets::{Secret, SecretSet};
 
 /// CloudFormation logical ids are alphanumeric: `get_product` → `GetProductFunction`.
 pub fn logical_id(name: &str) -> String {
@@ -90,7 +91,6 @@ const GLOBALS: &str = r#"Globals:
         COMMERCE_MAIL_FROM: !Ref MailFrom
         COMMERCE_PUBLIC_URL: !Ref PublicUrl
         COMMERCE_ADMIN_ORIGINS: !Ref AdminAllowedOrigins
-        COMMERCE_SECRET: !Sub "{{resolve:secretsmanager:${RootSecret}:SecretString}}"
         COMMERCE_STAFF_TOKEN_PUBLIC_KEYS: !Ref StaffTokenPublicKeys
         COMMERCE_CUSTOMER_TOKEN_PUBLIC_KEYS: !Ref CustomerTokenPublicKeys
 
@@ -112,16 +112,7 @@ const SHARED_RESOURCES: &str = r#"Resources:
       StageName: $default
       AutoDeploy: true
 
-  RootSecret:
-    Type: AWS::SecretsManager::Secret
-    DeletionPolicy: Retain
-    UpdateReplacePolicy: Retain
-    Properties:
-      Description: Root secret from which cursor, URL-signing and encryption keys are derived
-      GenerateSecretString:
-        PasswordLength: 64
-        ExcludePunctuation: true
-
+{generated_secrets}
   Table:
     Type: AWS::DynamoDB::Table
     DeletionPolicy: Retain
@@ -243,6 +234,92 @@ fn queues(consumer_timeout_secs: u64) -> String {
         ));
     }
     out
+}
+
+/// How the template names a secret: the ones the deployment generates by their resource (whose
+/// `Ref` is the ARN); the token signing secrets, which the operator creates, by the name passed
+/// as a parameter.
+pub fn secret_parameter(secret: Secret) -> &'static str {
+    match secret {
+        Secret::Cursor => "CursorSecret",
+        Secret::Idempotency => "IdempotencySecret",
+        Secret::Settings => "SettingsSecret",
+        Secret::EmailContent => "EmailContentSecret",
+        Secret::StaffTokens => "StaffTokenSeedSecret",
+        Secret::CustomerTokens => "CustomerTokenSeedSecret",
+    }
+}
+
+/// Whether the deployment generates the secret (rather than the operator creating it).
+fn generated(secret: Secret) -> bool {
+    !matches!(secret, Secret::StaffTokens | Secret::CustomerTokens)
+}
+
+/// One Secrets Manager secret per generated secret: random, kept when the stack goes.
+fn generated_secrets() -> String {
+    let mut out = String::new();
+    for secret in Secret::ALL.into_iter().filter(|s| generated(*s)) {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&format!(
+            r#"  {id}:
+    Type: AWS::SecretsManager::Secret
+    DeletionPolicy: Retain
+    UpdateReplacePolicy: Retain
+    Properties:
+      Description: "Commerce `{name}` secret: {protects}"
+      GenerateSecretString:
+        PasswordLength: 64
+        ExcludePunctuation: true
+"#,
+            id = secret_parameter(secret),
+            name = secret.name(),
+            protects = secret.protects(),
+        ));
+    }
+    out
+}
+
+/// A function's secrets: their ids in its environment (never a value), and a role that may read
+/// those and no others, in one `BatchGetSecretValue` call.
+fn secret_access(secrets: SecretSet, properties: &mut String, policies: &mut Vec<String>) {
+    if secrets.is_empty() {
+        return;
+    }
+    let ids: Vec<String> = secrets
+        .iter()
+        .map(|s| format!("{}=${{{}}}", s.name(), secret_parameter(s)))
+        .collect();
+    properties.push_str(&format!(
+        "      Environment:\n        Variables:\n          {}: !Sub \"{}\"\n",
+        shared::config::env::SECRET_IDS,
+        ids.join(",")
+    ));
+    let mut statement = String::from(concat!(
+        "        - Statement:\n",
+        "            - Effect: Allow\n",
+        "              Action: secretsmanager:GetSecretValue\n",
+        "              Resource:\n",
+    ));
+    for secret in secrets.iter() {
+        let parameter = secret_parameter(secret);
+        if generated(secret) {
+            statement.push_str(&format!("                - !Ref {parameter}\n"));
+        } else {
+            // Secrets Manager appends six random characters to a secret's name in its ARN.
+            statement.push_str(&format!(
+                "                - !Sub \"arn:${{AWS::Partition}}:secretsmanager:${{AWS::Region}}:${{AWS::AccountId}}:secret:${{{parameter}}}-??????\"\n"
+            ));
+        }
+    }
+    // The batch call is authorised on every resource, then each secret by GetSecretValue.
+    statement.push_str(concat!(
+        "            - Effect: Allow\n",
+        "              Action: secretsmanager:BatchGetSecretValue\n",
+        "              Resource: \"*\"\n",
+    ));
+    policies.push(statement);
 }
 
 fn metadata(name: &str) -> String {
@@ -378,19 +455,6 @@ fn function(function: &Function, code_uri: &str) -> String {
                 route.method.as_str(),
                 route.path
             ));
-            // Only the functions that issue tokens get a signing seed.
-            if route.aws.signs_staff_tokens {
-                properties.push_str(concat!(
-                    "      Environment:\n        Variables:\n",
-                    "          COMMERCE_STAFF_TOKEN_SEED: !Sub \"{{resolve:secretsmanager:${StaffTokenSeedSecret}:SecretString}}\"\n",
-                ));
-            }
-            if route.aws.signs_customer_tokens {
-                properties.push_str(concat!(
-                    "      Environment:\n        Variables:\n",
-                    "          COMMERCE_CUSTOMER_TOKEN_SEED: !Sub \"{{resolve:secretsmanager:${CustomerTokenSeedSecret}:SecretString}}\"\n",
-                ));
-            }
         }
         Function::Worker(worker) => {
             policies
@@ -437,6 +501,7 @@ fn function(function: &Function, code_uri: &str) -> String {
             ));
         }
     }
+    secret_access(function.secrets(), &mut properties, &mut policies);
     let mut out = format!(
         "\n  {id}:\n    Type: AWS::Serverless::Function\n{}    Properties:\n      CodeUri: {code_uri}\n{properties}",
         metadata(name)
@@ -503,12 +568,18 @@ impl Stack<'_> {
                 "Name of the files bucket",
                 "!Ref FilesBucket".into(),
             ),
-            text(
-                "RootSecret",
-                "ARN of the root secret",
-                "!Ref RootSecret".into(),
-            ),
         ];
+        let secrets = self.routes.iter().fold(SecretSet::NONE, |set, r| {
+            r.secrets().iter().fold(set, |set, s| set.with(s))
+        });
+        for secret in secrets.iter().filter(|s| generated(*s)) {
+            let name = secret_parameter(secret);
+            out.push(text(
+                name,
+                &format!("ARN of the `{}` secret", secret.name()),
+                format!("!Ref {name}"),
+            ));
+        }
         for queue in names::ALL {
             let id = queue_id(queue);
             out.push(text(
@@ -532,8 +603,8 @@ impl Stack<'_> {
                 format!("!GetAtt {id}.QueueName"),
             ));
         }
-        let signs_staff = self.routes.iter().any(|r| r.aws.signs_staff_tokens);
-        let signs_customers = self.routes.iter().any(|r| r.aws.signs_customer_tokens);
+        let signs_staff = secrets.contains(Secret::StaffTokens);
+        let signs_customers = secrets.contains(Secret::CustomerTokens);
         for (name, description, wanted) in [
             ("MailFrom", "Sender address of transactional email", true),
             (
@@ -631,7 +702,11 @@ pub fn render_root(functions: &[Function], stacks: &[Stack]) -> String {
     let mut out = String::from(PREAMBLE);
     out.push_str(PARAMETERS);
     out.push_str(GLOBALS);
-    out.push_str(&SHARED_RESOURCES.replace("{uploads_prefix}", shared::blobs::UPLOADS_PREFIX));
+    out.push_str(
+        &SHARED_RESOURCES
+            .replace("{uploads_prefix}", shared::blobs::UPLOADS_PREFIX)
+            .replace("{generated_secrets}", &generated_secrets()),
+    );
     out.push_str(&queues(longest_worker));
     for f in functions {
         if !matches!(f, Function::Route(_)) {

@@ -4,6 +4,6 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     let worker = &shared::workers::notifications::WORKER;
-    let adapters = shared::app::AwsAdapters::TABLE.with_mailer();
+    let adapters = shared::app::AwsAdapters::TABLE.with_mailer().with_secrets();
     shared::workers::serve(worker, adapters).await
 }

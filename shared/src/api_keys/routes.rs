@@ -56,7 +56,7 @@ pub static LIST_API_KEYS: Route = Route {
     access: Access::Staff(PERMISSION),
     summary: "The company's API keys, active and revoked",
     tag: TAG,
-    aws: AwsAccess::READ,
+    aws: AwsAccess::READ_LIST,
     handler: list,
     doc: || {
         RouteDoc::new()

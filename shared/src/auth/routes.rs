@@ -235,7 +235,7 @@ pub static PASSWORD_RESET: Route = Route {
     access: Access::Public,
     summary: "Email a password reset link (answers 202 whether or not the account exists)",
     tag: "auth",
-    aws: AwsAccess::WRITE,
+    aws: AwsAccess::WRITE_EMAIL,
     handler: password_reset,
     doc: || {
         RouteDoc::new()

@@ -48,15 +48,8 @@ fn now_ms(app: &App) -> i64 {
 /// The refresh-token key, and proof that this function can sign: checked before anything is
 /// written, so a function deployed without the signing seed fails cleanly instead of half-way.
 pub fn signing_key(app: &App) -> Result<[u8; 32], ApiError> {
-    match app.config.staff_refresh_key() {
-        Some(key) if app.config.staff_tokens().can_sign() => Ok(key),
-        _ => {
-            tracing::error!(
-                "this function has no staff token signing seed; see docs/operations.md"
-            );
-            Err(ApiError::internal())
-        }
-    }
+    app.config.staff_signer()?;
+    Ok(app.config.staff_refresh_key()?)
 }
 
 fn new_session(app: &App, user_id: &str, origin: &Origin, policy: &Security) -> Session {
@@ -853,12 +846,9 @@ pub async fn request_reset(
     app.table
         .transact(vec![
             reset_put(key, Some((&user.user.id, staff_stamp(&user))), now),
-            event(
-                app,
-                &tenant,
-                crate::workers::notifications::EMAIL_REQUESTED,
-                None,
-                serde_json::to_value(mail).expect("serialises"),
+            outbox_put(
+                &DomainEvent::email(app, &tenant, None, &mail)?,
+                app.clock.epoch_seconds(),
             ),
             event(
                 app,

@@ -219,6 +219,7 @@ impl Claims {
 mod tests {
     use super::*;
     use crate::config::Config;
+    use crate::secrets::Secret;
 
     fn claims(now: i64) -> Claims {
         Claims {
@@ -238,32 +239,36 @@ mod tests {
         URL_SAFE_NO_PAD.decode(public_key_b64(seed)).unwrap()
     }
 
+    fn issuer(seed: [u8; 32], previous: Vec<Vec<u8>>) -> Config {
+        let mut config = Config::without_secrets().with_staff_public_keys(previous);
+        config
+            .hold(Secret::StaffTokens, hex::encode(seed).into_bytes())
+            .unwrap();
+        config
+    }
+
     #[test]
-    fn only_the_seed_holder_signs_and_verifiers_follow_rotation() {
+    fn only_the_secret_holder_signs_and_verifiers_follow_rotation() {
         let (old, new) = ([1u8; 32], [2u8; 32]);
-        let issuer_old = Config::new(vec![5; 32])
-            .unwrap()
-            .with_staff_token_keys(Some(old), vec![]);
-        let issuer_new = Config::new(vec![5; 32])
-            .unwrap()
-            .with_staff_token_keys(Some(new), vec![public(&old)]);
-        let verifier = Config::new(vec![5; 32])
-            .unwrap()
-            .with_staff_token_keys(None, vec![public(&old), public(&new)]);
-        assert!(issuer_old.staff_tokens().can_sign());
+        let issuer_old = issuer(old, vec![]);
+        let issuer_new = issuer(new, vec![public(&old)]);
+        let verifier =
+            Config::without_secrets().with_staff_public_keys(vec![public(&old), public(&new)]);
+        assert!(issuer_old.staff_signer().is_ok());
+        assert!(verifier.staff_signer().is_err());
         assert!(!verifier.staff_tokens().can_sign());
-        assert!(verifier.staff_refresh_key().is_none());
+        assert!(verifier.staff_refresh_key().is_err());
         assert_eq!(
-            issuer_new.staff_refresh_key(),
-            issuer_new.staff_refresh_key()
+            issuer_new.staff_refresh_key().unwrap(),
+            issuer_new.staff_refresh_key().unwrap()
         );
         assert_ne!(
-            issuer_old.staff_refresh_key(),
-            issuer_new.staff_refresh_key()
+            issuer_old.staff_refresh_key().unwrap(),
+            issuer_new.staff_refresh_key().unwrap()
         );
 
-        let t_old = issuer_old.staff_tokens().issue(&claims(1000));
-        let t_new = issuer_new.staff_tokens().issue(&claims(1000));
+        let t_old = issuer_old.staff_signer().unwrap().issue(&claims(1000));
+        let t_new = issuer_new.staff_signer().unwrap().issue(&claims(1000));
         for token in [&t_old, &t_new] {
             assert!(verifier.staff_tokens().verify(token, 1001).is_ok());
         }
@@ -274,5 +279,15 @@ mod tests {
         assert_eq!(issuer_new.staff_tokens().jwks().len(), 2);
         let sandbox = Config::new(vec![5; 32]).unwrap();
         assert!(sandbox.staff_tokens().verify(&t_new, 1001).is_err());
+    }
+
+    #[test]
+    fn a_malformed_signing_secret_is_refused_at_load() {
+        let mut config = Config::without_secrets();
+        assert!(config
+            .hold(Secret::StaffTokens, b"not hex at all".to_vec())
+            .is_err());
+        assert!(config.hold(Secret::Cursor, b"short".to_vec()).is_err());
+        assert!(config.secrets().held().is_empty());
     }
 }

@@ -12,6 +12,7 @@ use crate::http::{
     Access, ApiError, ApiResponse, AwsAccess, BlobAccess, Ctx, FieldError, HandlerFuture, ListPage,
     Method, Route, RouteDoc,
 };
+use crate::secrets::Secret;
 use time::format_description::well_known::Rfc3339;
 
 const TAG: &str = "products";
@@ -120,6 +121,7 @@ pub static LIST_PRODUCTS: Route = Route {
     tag: TAG,
     aws: AwsAccess {
         blobs: BlobAccess::Read,
+        secrets: &[Secret::Cursor],
         ..AwsAccess::READ
     },
     handler: list,

@@ -166,7 +166,7 @@ pub async fn page(
         fingerprint,
         cursor: cursor_text,
     } = request;
-    let key = app.config.derived_key("cursor");
+    let key = app.config.key(crate::secrets::Secret::Cursor, "cursor")?;
     let after = cursor_text
         .map(|c| cursor::open(&key, tenant.as_str(), fingerprint, c))
         .transpose()?;

@@ -12,6 +12,7 @@ use crate::http::{
     Access, ApiError, ApiResponse, AwsAccess, BlobAccess, Ctx, FieldError, HandlerFuture, ListPage,
     Method, Route, RouteDoc,
 };
+use crate::secrets::Secret;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -174,6 +175,7 @@ pub static LIST_PRODUCTS: Route = Route {
     tag: TAG,
     aws: AwsAccess {
         blobs: BlobAccess::Read,
+        secrets: &[Secret::Cursor],
         ..AwsAccess::READ
     },
     handler: list,

@@ -100,7 +100,7 @@ pub async fn list(
         after.as_deref().unwrap_or(""),
         before.as_deref().unwrap_or("")
     );
-    let key = app.config.derived_key("cursor");
+    let key = app.config.key(crate::secrets::Secret::Cursor, "cursor")?;
     let mut start = filter
         .cursor
         .as_deref()

@@ -25,7 +25,7 @@ pub static LIST_CUSTOMERS: Route = Route {
     access: Access::Staff("customers.read"),
     summary: "Find customers",
     tag: TAG,
-    aws: AwsAccess::READ,
+    aws: AwsAccess::READ_LIST,
     handler: list,
     doc: || {
         RouteDoc::new()

@@ -44,15 +44,8 @@ pub struct SignedIn {
 
 /// The customer refresh-token key, and proof that this function can sign customer tokens.
 fn signing_key(app: &App) -> Result<[u8; 32], ApiError> {
-    match app.config.customer_refresh_key() {
-        Some(key) if app.config.customer_tokens().can_sign() => Ok(key),
-        _ => {
-            tracing::error!(
-                "this function has no customer token signing seed; see docs/operations.md"
-            );
-            Err(ApiError::internal())
-        }
-    }
+    app.config.customer_signer()?;
+    Ok(app.config.customer_refresh_key()?)
 }
 
 fn issue(
@@ -236,7 +229,7 @@ pub async fn register(
     ops.extend([
         session_op,
         token_op,
-        emails::verification(app, tenant, &email, &token, storefront.as_deref()),
+        emails::verification(app, tenant, &email, &token, storefront.as_deref())?,
         event(
             app,
             tenant,
@@ -493,7 +486,7 @@ pub async fn request_reset(
         return Ok(());
     };
     let id = customer.customer.id.clone();
-    let mail = emails::password_reset(app, tenant, &email, &token, storefront.as_deref());
+    let mail = emails::password_reset(app, tenant, &email, &token, storefront.as_deref())?;
     app.table
         .transact(vec![
             token_op,

@@ -82,7 +82,7 @@ pub async fn request(
     app.table
         .transact(vec![
             store::replace_op(tenant, &changed, stored.customer.version),
-            emails::email_change(app, tenant, &new_email, &token, storefront.as_deref()),
+            emails::email_change(app, tenant, &new_email, &token, storefront.as_deref())?,
             event(
                 app,
                 tenant,
@@ -137,7 +137,7 @@ pub async fn confirm(
             Some(id),
             json!({"customer_id": id}),
         ),
-        emails::email_changed(app, tenant, &old),
+        emails::email_changed(app, tenant, &old)?,
     ]);
     match app.table.transact(ops).await {
         Ok(()) => Ok(Account::from(&changed.customer)),

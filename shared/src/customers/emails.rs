@@ -5,12 +5,13 @@
 //! bare token, for the storefront's own page to post.
 
 use crate::app::App;
-use crate::auth::service::event;
 use crate::auth::TenantId;
+use crate::events::{outbox_put, DomainEvent};
 use crate::http::ApiError;
+use crate::secrets::MissingSecret;
 use crate::settings::groups::{General, Group};
 use crate::store::TxOp;
-use crate::workers::notifications::{EmailRequest, EMAIL_REQUESTED};
+use crate::workers::notifications::EmailRequest;
 
 /// The storefront pages customer emails link to, below `general.storefront_url`.
 pub const VERIFY_PAGE: &str = "/account/verify";
@@ -32,7 +33,13 @@ pub fn link(storefront_url: &str, page: &str, token: &str) -> String {
     )
 }
 
-fn email(app: &App, tenant: &TenantId, to: &str, subject: &str, text: String) -> TxOp {
+fn email(
+    app: &App,
+    tenant: &TenantId,
+    to: &str,
+    subject: &str,
+    text: String,
+) -> Result<TxOp, MissingSecret> {
     let mail = EmailRequest {
         to: vec![to.to_owned()],
         subject: subject.into(),
@@ -41,13 +48,8 @@ fn email(app: &App, tenant: &TenantId, to: &str, subject: &str, text: String) ->
         from: None,
         reply_to: None,
     };
-    event(
-        app,
-        tenant,
-        EMAIL_REQUESTED,
-        None,
-        serde_json::to_value(mail).expect("serialises"),
-    )
+    let event = DomainEvent::email(app, tenant, None, &mail)?;
+    Ok(outbox_put(&event, app.clock.epoch_seconds()))
 }
 
 /// What an email says to hand over its token: a link to open, or the token and the route the
@@ -71,7 +73,7 @@ pub fn verification(
     to: &str,
     token: &str,
     storefront: Option<&str>,
-) -> TxOp {
+) -> Result<TxOp, MissingSecret> {
     let part = token_part(
         storefront,
         VERIFY_PAGE,
@@ -96,7 +98,7 @@ pub fn password_reset(
     to: &str,
     token: &str,
     storefront: Option<&str>,
-) -> TxOp {
+) -> Result<TxOp, MissingSecret> {
     let part = token_part(
         storefront,
         RESET_PAGE,
@@ -122,7 +124,7 @@ pub fn email_change(
     to: &str,
     token: &str,
     storefront: Option<&str>,
-) -> TxOp {
+) -> Result<TxOp, MissingSecret> {
     let part = token_part(
         storefront,
         CONFIRM_EMAIL_PAGE,
@@ -142,7 +144,7 @@ pub fn email_change(
 }
 
 /// Sent to the old address once an email change is confirmed.
-pub fn email_changed(app: &App, tenant: &TenantId, to: &str) -> TxOp {
+pub fn email_changed(app: &App, tenant: &TenantId, to: &str) -> Result<TxOp, MissingSecret> {
     email(
         app,
         tenant,

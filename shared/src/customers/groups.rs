@@ -119,7 +119,7 @@ pub static LIST_GROUPS: Route = Route {
     access: Access::Staff("customers.read"),
     summary: "The company's customer groups",
     tag: TAG,
-    aws: AwsAccess::READ,
+    aws: AwsAccess::READ_LIST,
     handler: list,
     doc: || {
         RouteDoc::new()

@@ -14,6 +14,7 @@ use crate::auth::{CustomerSession, Principal, TenantId};
 use crate::http::{
     Access, ApiError, ApiResponse, AwsAccess, Ctx, HandlerFuture, ListPage, Method, Route, RouteDoc,
 };
+use crate::secrets::Secret;
 
 const AUTH: &str = "customers.auth";
 const WRITE: &str = "customers.write";
@@ -68,7 +69,10 @@ pub static REGISTER: Route = Route {
     access: Access::StoreKey(AUTH),
     summary: "Create a customer account, sign it in and email an address confirmation",
     tag: TAG,
-    aws: AwsAccess::WRITE_SIGNING_CUSTOMERS,
+    aws: AwsAccess {
+        secrets: &[Secret::CustomerTokens, Secret::EmailContent],
+        ..AwsAccess::WRITE
+    },
     handler: register,
     doc: || {
         RouteDoc::new()
@@ -190,7 +194,7 @@ pub static PASSWORD_RESET: Route = Route {
     access: Access::StoreKey(AUTH),
     summary: "Email a password reset token (answers 202 whether or not the account exists)",
     tag: TAG,
-    aws: AwsAccess::WRITE,
+    aws: AwsAccess::WRITE_EMAIL,
     handler: password_reset,
     doc: || {
         RouteDoc::new()
@@ -319,7 +323,7 @@ pub static CHANGE_EMAIL: Route = Route {
     access: Access::StoreCustomer(WRITE),
     summary: "Ask to change the signed-in customer's email: a token is mailed to the new address",
     tag: TAG,
-    aws: AwsAccess::WRITE,
+    aws: AwsAccess::WRITE_EMAIL,
     handler: change_email,
     doc: || {
         RouteDoc::new()
@@ -352,7 +356,7 @@ pub static CONFIRM_EMAIL: Route = Route {
     access: Access::StoreCustomer(WRITE),
     summary: "Switch the signed-in customer to the new email with the token mailed to it",
     tag: TAG,
-    aws: AwsAccess::WRITE,
+    aws: AwsAccess::WRITE_EMAIL,
     handler: confirm_email,
     doc: || {
         RouteDoc::new()

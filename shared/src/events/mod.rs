@@ -42,14 +42,45 @@ impl DomainEvent {
         actor: Option<String>,
         data: Value,
     ) -> Self {
+        debug_assert!(
+            kind != crate::workers::notifications::EMAIL_REQUESTED,
+            "email events are made with DomainEvent::email, which seals them"
+        );
+        Self::with_id(app, app.ids.new_id("evt"), tenant, kind, actor, data)
+    }
+
+    /// A `notification.email_requested` event. Emails may carry one-time tokens: their content
+    /// is sealed wherever the event goes, so this is the only way to make one.
+    pub fn email(
+        app: &crate::app::App,
+        tenant: &TenantId,
+        actor: Option<String>,
+        request: &crate::workers::notifications::EmailRequest,
+    ) -> Result<Self, crate::secrets::MissingSecret> {
         let id = app.ids.new_id("evt");
-        // Emails may carry one-time tokens: their content is sealed wherever the event goes, so
-        // no call site can forget to.
-        let data = if kind == crate::workers::notifications::EMAIL_REQUESTED {
-            crate::workers::notifications::seal_content(app, &id, data)
-        } else {
-            data
-        };
+        let data = crate::workers::notifications::seal_content(
+            app,
+            &id,
+            serde_json::to_value(request).expect("email requests serialise"),
+        )?;
+        Ok(Self::with_id(
+            app,
+            id,
+            tenant,
+            crate::workers::notifications::EMAIL_REQUESTED,
+            actor,
+            data,
+        ))
+    }
+
+    fn with_id(
+        app: &crate::app::App,
+        id: String,
+        tenant: &TenantId,
+        kind: &str,
+        actor: Option<String>,
+        data: Value,
+    ) -> Self {
         DomainEvent {
             id,
             kind: kind.to_owned(),

@@ -45,7 +45,10 @@ impl Window {
     ) -> Result<Self, ApiError> {
         let params: super::ListParams = ctx.req.query_params()?;
         let limit = params.limit()?;
-        let key = ctx.app.config.derived_key("cursor");
+        let key = ctx
+            .app
+            .config
+            .key(crate::secrets::Secret::Cursor, "cursor")?;
         let after = params
             .cursor
             .as_deref()

@@ -112,9 +112,7 @@ async fn handle(
                 params,
                 request_id: request_id.to_owned(),
             };
-            let idempotent = ctx.req.method == "POST"
-                && ctx.principal.tenant().is_some()
-                && !route.issues_tokens();
+            let idempotent = route.replays_idempotently() && ctx.principal.tenant().is_some();
             let response = if idempotent {
                 idempotency::run(ctx, route.handler).await
             } else {

@@ -10,6 +10,7 @@
 use super::dispatch::run_handler;
 use super::route::Handler;
 use super::{ApiError, ApiResponse, Ctx};
+use crate::secrets::Secret;
 use crate::store::{attr, Condition, Item, Key, StoreError, Update};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -63,6 +64,7 @@ pub(crate) async fn run(ctx: Ctx, handler: Handler) -> Result<ApiResponse, ApiEr
     let key = store_key(&tenant, &ctx.principal.actor(), &idempotency_key);
     let fingerprint = fingerprint(&ctx);
     let app = ctx.app.clone();
+    let body_key = body_key(&app)?;
     let now = app.clock.epoch_seconds();
 
     let mut claim = Item::new();
@@ -93,7 +95,7 @@ pub(crate) async fn run(ctx: Ctx, handler: Handler) -> Result<ApiResponse, ApiEr
                 ));
             }
             if existing.get("state").and_then(Value::as_str) == Some("completed") {
-                return Ok(replay(&app, &key, &existing));
+                return Ok(replay(&body_key, &key, &existing));
             }
             let locked_until = existing
                 .get("locked_until")
@@ -153,7 +155,7 @@ pub(crate) async fn run(ctx: Ctx, handler: Handler) -> Result<ApiResponse, ApiEr
                     .set(
                         "body",
                         crate::sealed::seal(
-                            &body_key(&app),
+                            &body_key,
                             &key.pk,
                             &String::from_utf8_lossy(&response.body),
                         ),
@@ -175,16 +177,16 @@ pub(crate) async fn run(ctx: Ctx, handler: Handler) -> Result<ApiResponse, ApiEr
     result
 }
 
-fn body_key(app: &crate::app::App) -> [u8; 32] {
-    app.config.derived_key("idempotency-responses")
+fn body_key(app: &crate::app::App) -> Result<[u8; 32], ApiError> {
+    Ok(app.config.key(Secret::Idempotency, "responses")?)
 }
 
-fn replay(app: &crate::app::App, key: &Key, stored: &Item) -> ApiResponse {
+fn replay(body_key: &[u8; 32], key: &Key, stored: &Item) -> ApiResponse {
     let status = stored.get("status").and_then(Value::as_u64).unwrap_or(200) as u16;
     let body = stored
         .get("body")
         .and_then(Value::as_str)
-        .and_then(|sealed| crate::sealed::open(&body_key(app), &key.pk, sealed))
+        .and_then(|sealed| crate::sealed::open(body_key, &key.pk, sealed))
         .unwrap_or_default();
     let mut response = ApiResponse::new(status)
         .body(body)

@@ -5,6 +5,7 @@
 use super::{ApiError, ApiRequest, ApiResponse};
 use crate::app::App;
 use crate::auth::Principal;
+use crate::secrets::{Secret, SecretSet};
 use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
@@ -229,10 +230,10 @@ pub struct AwsAccess {
     pub blobs: BlobAccess,
     /// Queues the function sends to directly (delayed jobs); events go through the outbox.
     pub queues: &'static [&'static str],
-    /// Whether the function signs staff tokens (only these receive the signing seed).
-    pub signs_staff_tokens: bool,
-    /// Whether the function signs customer tokens (only these receive that signing seed).
-    pub signs_customer_tokens: bool,
+    /// The secrets its code uses (cursor signing, email sealing, token signing, ...): the
+    /// function is given these and no others. Idempotent replay's secret is implied (see
+    /// [`Route::secrets`]).
+    pub secrets: &'static [Secret],
 }
 
 impl AwsAccess {
@@ -240,8 +241,7 @@ impl AwsAccess {
         table: TableAccess::None,
         blobs: BlobAccess::None,
         queues: &[],
-        signs_staff_tokens: false,
-        signs_customer_tokens: false,
+        secrets: &[],
     };
     pub const READ: AwsAccess = AwsAccess {
         table: TableAccess::Read,
@@ -253,14 +253,34 @@ impl AwsAccess {
     };
     /// Writes, and signs staff tokens (sign-up, log-in, refresh, accepting an invitation).
     pub const WRITE_SIGNING: AwsAccess = AwsAccess {
-        signs_staff_tokens: true,
+        secrets: &[Secret::StaffTokens],
         ..Self::WRITE
     };
     /// Writes, and signs customer tokens (customer sign-up, log-in, refresh).
     pub const WRITE_SIGNING_CUSTOMERS: AwsAccess = AwsAccess {
-        signs_customer_tokens: true,
+        secrets: &[Secret::CustomerTokens],
         ..Self::WRITE
     };
+    /// Writes, and requests email (whose content is sealed).
+    pub const WRITE_EMAIL: AwsAccess = AwsAccess {
+        secrets: &[Secret::EmailContent],
+        ..Self::WRITE
+    };
+    /// Reads, and pages lists (cursors are signed).
+    pub const READ_LIST: AwsAccess = AwsAccess {
+        secrets: &[Secret::Cursor],
+        ..Self::READ
+    };
+
+    /// Whether the function signs staff tokens (only these receive that secret).
+    pub fn signs_staff_tokens(&self) -> bool {
+        self.secrets.contains(&Secret::StaffTokens)
+    }
+
+    /// Whether the function signs customer tokens (only these receive that secret).
+    pub fn signs_customer_tokens(&self) -> bool {
+        self.secrets.contains(&Secret::CustomerTokens)
+    }
 }
 
 pub struct Route {
@@ -300,7 +320,24 @@ impl Route {
     /// never stored for idempotent replay: on the storefront a stored answer would be scoped to a
     /// publishable key every shopper shares, and no token should rest in the table.
     pub fn issues_tokens(&self) -> bool {
-        self.aws.signs_staff_tokens || self.aws.signs_customer_tokens
+        self.aws.signs_staff_tokens() || self.aws.signs_customer_tokens()
+    }
+
+    /// Whether a `POST` with an `Idempotency-Key` is replayed: every signed-in change except
+    /// the ones that answer with tokens.
+    pub fn replays_idempotently(&self) -> bool {
+        self.method == Method::Post && self.access != Access::Public && !self.issues_tokens()
+    }
+
+    /// Every secret the route's function holds: those it declares, and the one that encrypts
+    /// stored answers when it replays them.
+    pub fn secrets(&self) -> SecretSet {
+        let declared = SecretSet::of(self.aws.secrets);
+        if self.replays_idempotently() {
+            declared.with(Secret::Idempotency)
+        } else {
+            declared
+        }
     }
 
     /// Whether the route records its API key's last use although it only reads the table: every

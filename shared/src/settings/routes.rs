@@ -8,6 +8,7 @@ use crate::http::cursor::Window;
 use crate::http::{
     Access, ApiError, ApiResponse, AwsAccess, Ctx, HandlerFuture, Method, Route, RouteDoc,
 };
+use crate::secrets::Secret;
 use serde_json::Value;
 
 fn group(ctx: &Ctx) -> Result<Group, ApiError> {
@@ -100,7 +101,10 @@ pub static PATCH_SETTINGS: Route = Route {
     access: Access::Staff("settings.{group}.write"),
     summary: "Change a settings group with a JSON merge patch",
     tag: "settings",
-    aws: AwsAccess::WRITE,
+    aws: AwsAccess {
+        secrets: &[Secret::Settings],
+        ..AwsAccess::WRITE
+    },
     handler: patch,
     doc: || {
         RouteDoc::new()
@@ -140,7 +144,7 @@ pub static SETTINGS_HISTORY: Route = Route {
     access: Access::Staff("settings.read"),
     summary: "Who changed a group, what and when, newest first",
     tag: "settings",
-    aws: AwsAccess::READ,
+    aws: AwsAccess::READ_LIST,
     handler: history,
     doc: || {
         RouteDoc::new()

@@ -153,7 +153,7 @@ fn apply_secrets(
             {
                 secrets_map.insert(
                     (*path).to_owned(),
-                    secrets::encrypt(app, tenant, group.name(), path, &secret).into(),
+                    secrets::encrypt(app, tenant, group.name(), path, &secret)?.into(),
                 );
                 json!({"configured": true, "last4": secrets::last4(&secret)})
             }

@@ -24,9 +24,10 @@ use crate::http::{
     Route, RouteDoc,
 };
 use crate::mail::untrusted::quoted_name;
+use crate::secrets::MissingSecret;
 use crate::store::{StoreError, TxOp};
 use crate::validate::{self, Errors};
-use crate::workers::notifications::{EmailRequest, EMAIL_REQUESTED};
+use crate::workers::notifications::EmailRequest;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -206,7 +207,7 @@ async fn store_invite(
             stored,
             mail,
             expired.as_ref(),
-        ));
+        )?);
         match table.transact(ops).await {
             Ok(()) => return Ok(()),
             Err(e) if e.failed_at(rate_op) => return Err(rate.refused(now)),
@@ -238,16 +239,10 @@ fn invite_events(
     stored: &StoredInvite,
     mail: &EmailRequest,
     replaced: Option<&Guard>,
-) -> [TxOp; 2] {
+) -> Result<[TxOp; 2], MissingSecret> {
     let invite = &stored.invite;
     let now = app.clock.epoch_seconds();
-    let mail = DomainEvent::new(
-        app,
-        tenant,
-        EMAIL_REQUESTED,
-        Some(actor.to_owned()),
-        serde_json::to_value(mail).expect("email requests serialise"),
-    );
+    let mail = DomainEvent::email(app, tenant, Some(actor.to_owned()), mail)?;
     let audit = DomainEvent::new(
         app,
         tenant,
@@ -260,7 +255,7 @@ fn invite_events(
             "replaced_invite_id": replaced.map(|g| &g.invite_id),
         }),
     );
-    [outbox_put(&mail, now), outbox_put(&audit, now)]
+    Ok([outbox_put(&mail, now), outbox_put(&audit, now)])
 }
 
 /// Gives back the slots of invites that expired, each with a `staff.invite_expired` event. One
@@ -297,7 +292,7 @@ pub static CREATE_INVITE: Route = Route {
     access: Access::Staff("staff.manage"),
     summary: "Invite a colleague by email",
     tag: "staff",
-    aws: AwsAccess::WRITE,
+    aws: AwsAccess::WRITE_EMAIL,
     handler: create,
     doc: || {
         RouteDoc::new()

@@ -32,7 +32,7 @@ pub static LIST_STAFF: Route = Route {
     access: Access::Staff("staff.read"),
     summary: "The company's staff users",
     tag: "staff",
-    aws: AwsAccess::READ,
+    aws: AwsAccess::READ_LIST,
     handler: list,
     doc: || {
         RouteDoc::new()

@@ -34,6 +34,8 @@ pub struct Worker {
     pub timeout: Duration,
     /// Whether it sends email (only such workers link the mail service and may call it).
     pub sends_mail: bool,
+    /// The secrets it uses (the function is given these and no others).
+    pub secrets: &'static [crate::secrets::Secret],
     pub handle: fn(Arc<App>, String) -> WorkerFuture,
 }
 

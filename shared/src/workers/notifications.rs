@@ -10,6 +10,7 @@ use super::{consumed, Worker, WorkerError, WorkerFuture};
 use crate::app::App;
 use crate::events::DomainEvent;
 use crate::mail::{Email, MailError};
+use crate::secrets::{MissingSecret, Secret};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::sync::Arc;
@@ -38,15 +39,20 @@ pub struct EmailRequest {
 const SEALED_FIELDS: [&str; 3] = ["subject", "text", "html"];
 const SEALED: &str = "sealed";
 
-fn content_key(app: &App) -> [u8; 32] {
-    app.config.derived_key("email-content")
+fn content_key(app: &App) -> Result<[u8; 32], MissingSecret> {
+    app.config.key(Secret::EmailContent, "email-content")
 }
 
 /// Seals an email request's content for the event `event_id` (its associated data, so a sealed
 /// content copied into another event does not open). Anything else passes unchanged.
-pub(crate) fn seal_content(app: &App, event_id: &str, mut data: Value) -> Value {
+pub(crate) fn seal_content(
+    app: &App,
+    event_id: &str,
+    mut data: Value,
+) -> Result<Value, MissingSecret> {
+    let key = content_key(app)?;
     let Some(fields) = data.as_object_mut() else {
-        return data;
+        return Ok(data);
     };
     let mut content = serde_json::Map::new();
     for name in SEALED_FIELDS {
@@ -57,9 +63,9 @@ pub(crate) fn seal_content(app: &App, event_id: &str, mut data: Value) -> Value 
     let plain = Value::Object(content).to_string();
     fields.insert(
         SEALED.into(),
-        crate::sealed::seal(&content_key(app), event_id, &plain).into(),
+        crate::sealed::seal(&key, event_id, &plain).into(),
     );
-    data
+    Ok(data)
 }
 
 /// The email request of an event, its content opened.
@@ -67,9 +73,10 @@ fn open_request(app: &App, event: &DomainEvent) -> Result<EmailRequest, WorkerEr
     let mut data = event.data.clone();
     if let Some(fields) = data.as_object_mut() {
         if let Some(sealed) = fields.remove(SEALED) {
+            let key = content_key(app).map_err(|e| WorkerError::Retry(e.to_string()))?;
             let plain = sealed
                 .as_str()
-                .and_then(|s| crate::sealed::open(&content_key(app), &event.id, s))
+                .and_then(|s| crate::sealed::open(&key, &event.id, s))
                 .ok_or_else(|| WorkerError::Rejected("sealed content does not open".into()))?;
             let content: serde_json::Map<String, Value> = serde_json::from_str(&plain)
                 .map_err(|e| WorkerError::Rejected(format!("bad sealed content: {e}")))?;
@@ -85,6 +92,7 @@ pub static WORKER: Worker = Worker {
     queue: crate::queue::names::NOTIFICATIONS,
     timeout: Duration::from_secs(30),
     sends_mail: true,
+    secrets: &[Secret::EmailContent],
     handle,
 };
 
