@@ -67,6 +67,19 @@ struct Shared {
     blobs: Option<Arc<LocalBlobs>>,
 }
 
+/// The durable sandbox's staff token signing key, kept beside its data (an RSA key cannot be
+/// derived from the root secret), so sessions survive a restart.
+fn staff_token_key(dir: &std::path::Path) -> anyhow::Result<String> {
+    let path = dir.join("staff-token-key.pem");
+    if let Ok(pem) = std::fs::read_to_string(&path) {
+        return Ok(pem);
+    }
+    std::fs::create_dir_all(dir)?;
+    let (pem, _) = shared::auth::tokens::generate_rsa_key();
+    std::fs::write(&path, &pem)?;
+    Ok(pem)
+}
+
 fn secret_for(storage: &Storage, given: Option<Vec<u8>>) -> anyhow::Result<Vec<u8>> {
     if let Some(secret) = given {
         return Ok(secret);
@@ -104,11 +117,16 @@ impl Sandbox {
                     Storage::Durable(dir) => Some(dir.join("commerce.db")),
                     _ => None,
                 };
+                let staff_token_key = match &options.storage {
+                    Storage::Durable(dir) => Some(staff_token_key(dir)?),
+                    _ => None,
+                };
                 let opened = EmbeddedApp::open(EmbeddedOptions {
                     database,
                     files: dir.clone(),
                     base_url: base_url.clone(),
                     secret,
+                    staff_token_key,
                     clock: options.clock.clone(),
                 })
                 .map_err(|e| anyhow::anyhow!(e))?;
@@ -127,6 +145,9 @@ impl Sandbox {
             }
             Storage::Aws { create_resources } => {
                 std::env::set_var(shared::config::env::SECRET, hex::encode(&secret));
+                if std::env::var_os(shared::config::env::TOKEN_ISSUER).is_none() {
+                    std::env::set_var(shared::config::env::TOKEN_ISSUER, &base_url);
+                }
                 if *create_resources {
                     create_aws_resources(options.clock.clone()).await?;
                 }

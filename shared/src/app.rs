@@ -206,6 +206,9 @@ pub struct EmbeddedOptions {
     /// Where the sandbox listens, for presigned blob URLs.
     pub base_url: String,
     pub secret: Vec<u8>,
+    /// The staff token signing key (PEM); `None` makes one for this root secret, kept for the
+    /// process's life. A durable sandbox keeps its own so sessions survive restarts.
+    pub staff_token_key: Option<String>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -234,6 +237,10 @@ impl EmbeddedApp {
         let blob_url_key = crate::secrets::derive_from_root(&options.secret, "blob-url");
         let mut config = Config::new(options.secret)?;
         config.public_url = options.base_url.clone();
+        config.set_token_issuer(options.base_url.trim_end_matches('/'));
+        if let Some(pem) = options.staff_token_key {
+            config.hold(crate::secrets::Secret::StaffTokens, pem.into_bytes())?;
+        }
         config.server_timing = true;
         // The sandbox's own pages (`/docs`) call the admin API from its origin; more come from
         // the environment, as in Lambda.

@@ -21,7 +21,11 @@ pub mod env {
     /// Comma-separated browser origins allowed to call the admin API (`*` for any); empty for
     /// none. Storefront origins are each company's own setting.
     pub const ADMIN_ORIGINS: &str = "COMMERCE_ADMIN_ORIGINS";
-    /// Comma-separated base64url Ed25519 public keys that verify staff access tokens.
+    /// The `iss` of access tokens: the API's base URL in a deployment (API Gateway's JWT
+    /// authorizer reads `<issuer>/.well-known/openid-configuration`).
+    pub const TOKEN_ISSUER: &str = "COMMERCE_TOKEN_ISSUER";
+    /// Comma-separated base64url RSA public keys (SubjectPublicKeyInfo DER) that verify staff
+    /// access tokens.
     pub const STAFF_TOKEN_PUBLIC_KEYS: &str = "COMMERCE_STAFF_TOKEN_PUBLIC_KEYS";
     /// Comma-separated base64url Ed25519 public keys that verify customer access tokens.
     pub const CUSTOMER_TOKEN_PUBLIC_KEYS: &str = "COMMERCE_CUSTOMER_TOKEN_PUBLIC_KEYS";
@@ -48,6 +52,8 @@ impl TokenConfig {
         }
     }
 
+    /// Reads the listed public keys (base64url: RSA SubjectPublicKeyInfo DER for staff, raw
+    /// Ed25519 keys for customers), refusing any that does not parse.
     fn read_publics(
         &mut self,
         publics_var: &str,
@@ -58,11 +64,9 @@ impl TokenConfig {
             for key in keys.split(',').map(str::trim).filter(|k| !k.is_empty()) {
                 let public = base64::engine::general_purpose::URL_SAFE_NO_PAD
                     .decode(key)
-                    .ok()
-                    .filter(|b| b.len() == 32)
-                    .ok_or_else(|| {
-                        ConfigError(format!("{publics_var} holds base64url Ed25519 keys"))
-                    })?;
+                    .map_err(|_| ConfigError(format!("{publics_var} holds base64url keys")))?;
+                TokenKeys::verify_only(self.audience, "", std::slice::from_ref(&public))
+                    .map_err(|e| ConfigError(format!("{publics_var}: {e}")))?;
                 self.publics.push(public);
             }
         }
@@ -71,27 +75,28 @@ impl TokenConfig {
 
     /// With the audience's secret this signs (and verifies its own tokens); without it, it only
     /// verifies, with the listed public keys.
-    fn keys(&self, secrets: &Secrets) -> &TokenKeys {
+    fn keys(&self, secrets: &Secrets, issuer: &str) -> &TokenKeys {
         self.keys.get_or_init(|| {
-            let seed = secrets.material(self.secret).and_then(token_seed);
-            let mut keys = match seed {
-                Some(seed) => TokenKeys::from_seed(self.audience, &seed),
-                None => TokenKeys::verify_only(self.audience, &[]),
+            let built = match secrets.material(self.secret) {
+                Some(material) => TokenKeys::from_secret(self.audience, issuer, material),
+                None => TokenKeys::verify_only(self.audience, issuer, &[]),
             };
+            let mut keys = built.unwrap_or_else(|e| {
+                // `Config::hold` checked the secret; this cannot happen with a held one.
+                tracing::error!(error = %e, "token keys");
+                TokenKeys::verify_only(self.audience, issuer, &[]).expect("no keys to refuse")
+            });
             for public in &self.publics {
-                keys.add_verifier(public);
+                // Checked when read.
+                let _ = keys.add_verifier(public);
             }
             keys
         })
     }
-}
 
-/// A token signing seed as its secret holds it: 32 bytes of hex.
-fn token_seed(material: &[u8]) -> Option<[u8; 32]> {
-    hex::decode(std::str::from_utf8(material).ok()?.trim())
-        .ok()?
-        .try_into()
-        .ok()
+    fn reset(&mut self) {
+        self.keys = std::sync::OnceLock::new();
+    }
 }
 
 pub struct Config {
@@ -104,6 +109,8 @@ pub struct Config {
     pub server_timing: bool,
     /// Browser origins allowed on the admin API (see [`env::ADMIN_ORIGINS`]).
     pub admin_origins: Vec<String>,
+    /// The `iss` of access tokens (see [`env::TOKEN_ISSUER`]).
+    token_issuer: String,
     secrets: Secrets,
     staff: TokenConfig,
     customer: TokenConfig,
@@ -137,6 +144,7 @@ impl Config {
             public_url: "http://127.0.0.1:3000".into(),
             server_timing: false,
             admin_origins: Vec::new(),
+            token_issuer: crate::auth::tokens::DEFAULT_ISSUER.into(),
             secrets: Secrets::default(),
             staff: TokenConfig::new(Audience::Admin, Secret::StaffTokens),
             customer: TokenConfig::new(Audience::Store, Secret::CustomerTokens),
@@ -171,6 +179,9 @@ impl Config {
         if let Some(v) = var(env::ADMIN_ORIGINS) {
             config.admin_origins = parse_origins(&v);
         }
+        if let Some(v) = var(env::TOKEN_ISSUER) {
+            config.set_token_issuer(v.trim_end_matches('/'));
+        }
         config
             .staff
             .read_publics(env::STAFF_TOKEN_PUBLIC_KEYS, var)?;
@@ -191,28 +202,48 @@ impl Config {
     /// Holds a loaded secret, checking its form: token secrets are hex seeds, others carry at
     /// least 32 bytes.
     pub fn hold(&mut self, secret: Secret, material: Vec<u8>) -> Result<(), ConfigError> {
-        let valid = match secret {
-            Secret::StaffTokens | Secret::CustomerTokens => token_seed(&material).is_some(),
-            _ => material.len() >= 32,
-        };
-        if !valid {
-            return Err(ConfigError(format!(
-                "the `{}` secret is malformed (token secrets hold 32 bytes of hex, others at \
-                 least 32 characters)",
+        let malformed = |why: String| {
+            ConfigError(format!(
+                "the `{}` secret is malformed: {why}",
                 secret.name()
-            )));
+            ))
+        };
+        match secret {
+            Secret::StaffTokens => {
+                TokenKeys::from_secret(Audience::Admin, "", &material).map_err(malformed)?;
+            }
+            Secret::CustomerTokens => {
+                TokenKeys::from_secret(Audience::Store, "", &material).map_err(malformed)?;
+            }
+            _ if material.len() < 32 => {
+                return Err(malformed("it must hold at least 32 characters".into()))
+            }
+            _ => {}
         }
         self.secrets.insert(secret, material);
-        self.staff.keys = std::sync::OnceLock::new();
-        self.customer.keys = std::sync::OnceLock::new();
+        self.staff.reset();
+        self.customer.reset();
         Ok(())
     }
 
-    /// Adds public keys that verify staff tokens (a rotation's previous key).
+    /// Adds public keys (SubjectPublicKeyInfo DER) that verify staff tokens (a rotation's
+    /// previous key).
     pub fn with_staff_public_keys(mut self, publics: Vec<Vec<u8>>) -> Self {
         self.staff.publics.extend(publics);
-        self.staff.keys = std::sync::OnceLock::new();
+        self.staff.reset();
         self
+    }
+
+    /// Sets the `iss` of access tokens: the deployment's API URL, where API Gateway's JWT
+    /// authorizer finds `/.well-known/openid-configuration`.
+    pub fn set_token_issuer(&mut self, issuer: &str) {
+        self.token_issuer = issuer.to_owned();
+        self.staff.reset();
+        self.customer.reset();
+    }
+
+    pub fn token_issuer(&self) -> &str {
+        &self.token_issuer
     }
 
     /// The secrets this container holds.
@@ -223,7 +254,7 @@ impl Config {
     /// The keys that verify staff access tokens (audience `admin`), and sign them where the
     /// function holds the staff token secret.
     pub fn staff_tokens(&self) -> &TokenKeys {
-        self.staff.keys(&self.secrets)
+        self.staff.keys(&self.secrets, &self.token_issuer)
     }
 
     /// The staff token keys, for signing: refused unless the running route declares the secret.
@@ -240,7 +271,7 @@ impl Config {
     /// The keys that verify customer access tokens (audience `store`), separate from the staff
     /// keys.
     pub fn customer_tokens(&self) -> &TokenKeys {
-        self.customer.keys(&self.secrets)
+        self.customer.keys(&self.secrets, &self.token_issuer)
     }
 
     /// The customer token keys, for signing (see [`Config::staff_signer`]).

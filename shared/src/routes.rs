@@ -27,6 +27,7 @@ route_table!(
     auth::routes::LOGOUT_ALL,
     auth::routes::ME,
     auth::routes::JWKS,
+    auth::routes::OPENID_CONFIGURATION,
     auth::routes::PASSWORD_RESET,
     auth::routes::PASSWORD_RESET_CONFIRM,
     auth::routes::CHANGE_PASSWORD,

@@ -136,13 +136,16 @@ pub struct Secrets {
 }
 
 impl Secrets {
-    /// Every secret, each derived from one root (the sandbox and the tests). Token signing
-    /// secrets come out as hex seeds, the form a deployment's secret holds.
+    /// Every secret, each derived from one root (the sandbox and the tests), in the form a
+    /// deployment's secret holds (the customer token seed as hex, the staff key as PEM).
     pub fn from_root(root: &[u8]) -> Self {
         let mut secrets = Secrets::default();
         for secret in Secret::ALL {
-            let material = hex::encode(derive_from_root(root, secret.name()));
-            secrets.insert(secret, material.into_bytes());
+            let material = match secret {
+                Secret::StaffTokens => local_rsa_key(root).into_bytes(),
+                _ => hex::encode(derive_from_root(root, secret.name())).into_bytes(),
+            };
+            secrets.insert(secret, material);
         }
         secrets
     }
@@ -186,6 +189,22 @@ impl Secrets {
             ))
         })
     }
+}
+
+/// The staff token signing key of a root secret. RSA keys cannot be derived from bytes, so one is
+/// generated per root and kept for the life of the process (tests make many apps from one root;
+/// the durable sandbox passes its own, kept beside its data).
+fn local_rsa_key(root: &[u8]) -> String {
+    use std::sync::Mutex;
+    static KEYS: Mutex<Vec<([u8; 32], String)>> = Mutex::new(Vec::new());
+    let id = derive_from_root(root, "staff-tokens-rsa");
+    let mut keys = KEYS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((_, pem)) = keys.iter().find(|(k, _)| *k == id) {
+        return pem.clone();
+    }
+    let (pem, _) = crate::auth::tokens::generate_rsa_key();
+    keys.push((id, pem.clone()));
+    pem
 }
 
 /// HKDF-SHA256 of a secret's material, for one purpose within it.

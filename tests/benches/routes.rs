@@ -108,6 +108,7 @@ fn fixture() -> &'static Fixture {
             files: files.path().to_owned(),
             base_url: "http://127.0.0.1:3000".into(),
             secret: vec![9; 32],
+            staff_token_key: None,
             clock: Arc::new(SystemClock),
         })
         .unwrap();

@@ -113,6 +113,7 @@ impl Api {
                 files: files.path().to_owned(),
                 base_url: "http://127.0.0.1:9".into(),
                 secret: vec![42; 32],
+                staff_token_key: None,
                 clock: Arc::new(clock.clone()),
             },
             |table| FaultyTable::wrap(table, faults.clone()),

@@ -257,6 +257,7 @@ pub fn embedded_app_at(database: Option<std::path::PathBuf>) -> AppFixture {
         files: files.path().to_owned(),
         base_url: "http://127.0.0.1:9".into(),
         secret: vec![42; 32],
+        staff_token_key: None,
         clock: Arc::new(clock.clone()),
     })
     .expect("embedded app");

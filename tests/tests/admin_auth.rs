@@ -314,7 +314,7 @@ async fn forged_and_misused_tokens_are_refused(api: Api) {
     // HS256 keyed with the published public key.
     let jwks = api.send(api.get("/.well-known/jwks.json")).await;
     let public = URL_SAFE_NO_PAD
-        .decode(jwks.body["keys"][0]["x"].as_str().unwrap())
+        .decode(jwks.body["keys"][0]["n"].as_str().unwrap())
         .unwrap();
     let mut hs = header.clone();
     hs["alg"] = json!("HS256");
@@ -342,9 +342,29 @@ async fn forged_and_misused_tokens_are_refused(api: Api) {
         format!("{}.{}.{signature}", b64(&wrong_typ), b64(&payload)),
     ));
 
-    let foreign = TokenKeys::from_seed(Audience::Admin, &[9; 32]);
+    let issuer = api.app.config.token_issuer();
+    let (foreign_key, _) = shared::auth::tokens::generate_rsa_key();
+    let foreign = TokenKeys::from_secret(Audience::Admin, issuer, foreign_key.as_bytes()).unwrap();
     let claims: Claims = serde_json::from_value(payload.clone()).unwrap();
     attacks.push(("unknown kid", foreign.issue(&claims)));
+
+    // An EdDSA token (the customer algorithm) naming the staff key's kid.
+    let ed =
+        TokenKeys::from_secret(Audience::Store, issuer, hex::encode([9u8; 32]).as_bytes()).unwrap();
+    let (_, ed_payload, ed_signature) = parts(&ed.issue(&claims));
+    let mut ed_header = header.clone();
+    ed_header["alg"] = json!("EdDSA");
+    attacks.push((
+        "EdDSA with the staff kid",
+        format!("{}.{}.{ed_signature}", b64(&ed_header), b64(&ed_payload)),
+    ));
+
+    let mut other_issuer = claims.clone();
+    other_issuer.iss = "https://elsewhere.example.com".into();
+    attacks.push((
+        "another issuer",
+        api.app.config.staff_tokens().issue(&other_issuer),
+    ));
 
     let mut store_claims = claims.clone();
     store_claims.aud = "store".into();
@@ -606,17 +626,56 @@ async fn the_company_profile_and_handle_change(api: Api) {
     register(&api, "acme").await;
 }
 
+/// Staff tokens are RS256 and verifiable from the published documents alone, as API Gateway's
+/// JWT authorizer verifies them: the discovery document names the tokens' issuer and the key
+/// set, whose RSA key checks the signature.
 async fn jwks_publishes_the_verification_key(api: Api) {
+    let discovery = api.send(api.get("/.well-known/openid-configuration")).await;
+    assert_eq!(discovery.status, 200);
+    let issuer = discovery.body["issuer"].as_str().unwrap().to_owned();
+    let jwks_uri = discovery.body["jwks_uri"].as_str().unwrap();
+    assert_eq!(jwks_uri, format!("{issuer}/.well-known/jwks.json"));
+    assert_eq!(
+        discovery.body["id_token_signing_alg_values_supported"],
+        json!(["RS256"])
+    );
+
     let jwks = api.send(api.get("/.well-known/jwks.json")).await;
     assert_eq!(jwks.status, 200);
     let key = &jwks.body["keys"][0];
-    assert_eq!(key["kty"], "OKP");
-    assert_eq!(key["crv"], "Ed25519");
-    assert_eq!(key["alg"], "EdDSA");
+    assert_eq!(key["kty"], "RSA");
+    assert_eq!(key["alg"], "RS256");
+    assert_eq!(key["use"], "sig");
+    assert_eq!(key["e"], "AQAB");
+    assert!(key.get("x").is_none() && key.get("crv").is_none());
     let r = register(&api, "acme").await;
-    let (header, _, _) = parts(&access(&r));
+    let token = access(&r);
+    let (header, payload, _) = parts(&token);
+    assert_eq!(header["alg"], "RS256");
     assert_eq!(header["kid"], key["kid"]);
     assert_eq!(header["typ"], "at+jwt");
+    assert_eq!(payload["iss"], issuer.as_str());
+
+    // An independent verifier with only the published key accepts the token.
+    let decoding = jsonwebtoken::DecodingKey::from_rsa_components(
+        key["n"].as_str().unwrap(),
+        key["e"].as_str().unwrap(),
+    )
+    .unwrap();
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.set_audience(&["admin"]);
+    validation.set_issuer(&[issuer.as_str()]);
+    validation.validate_exp = false;
+    let verified = jsonwebtoken::decode::<Value>(&token, &decoding, &validation).unwrap();
+    assert_eq!(verified.claims["sub"], payload["sub"]);
+    let mut tampered = token.clone();
+    tampered.insert(tampered.find('.').unwrap() + 2, 'x');
+    assert!(jsonwebtoken::decode::<Value>(&tampered, &decoding, &validation).is_err());
+
+    // Customer tokens keep their own EdDSA keys.
+    let store_jwks = api.send(api.get("/store/.well-known/jwks.json")).await;
+    assert_eq!(store_jwks.body["keys"][0]["kty"], "OKP");
+    assert_ne!(store_jwks.body["keys"][0]["kid"], key["kid"]);
 }
 
 async fn auth_events_are_recorded(api: Api) {

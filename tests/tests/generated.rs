@@ -359,3 +359,75 @@ fn the_bucket_expires_uploads_after_a_day() {
     assert_eq!(uploads[0]["Status"].as_str(), Some("Enabled"));
     assert_eq!(uploads[0]["ExpirationInDays"].as_u64(), Some(1));
 }
+
+/// API Gateway's JWT authorizer stands in front of every route that needs a staff token (and
+/// its HEAD twin), so a request without a valid one is refused before any function runs; the
+/// public routes (sign-in, sign-up, refresh, reset, invitation acceptance, the documents) and
+/// every storefront route are left to their functions.
+#[test]
+fn the_gateway_checks_staff_tokens_on_every_protected_route_and_no_other() {
+    let root_template = template("template.yaml");
+    let authorizer = &root_template["Resources"]["AdminAuthorizer"]["Properties"];
+    assert_eq!(authorizer["AuthorizerType"], "JWT");
+    assert_eq!(
+        authorizer["JwtConfiguration"]["Audience"],
+        serde_yaml::to_value(vec!["admin"]).unwrap()
+    );
+    assert_eq!(
+        authorizer["IdentitySource"],
+        serde_yaml::to_value(vec!["$request.header.Authorization"]).unwrap()
+    );
+    // The authorizer's issuer is the `iss` every function puts in and expects of tokens.
+    let issuer = serde_yaml::to_string(&authorizer["JwtConfiguration"]["Issuer"]).unwrap();
+    for (path, template) in templates() {
+        let globals = &template["Globals"]["Function"]["Environment"]["Variables"];
+        assert_eq!(
+            serde_yaml::to_string(&globals[shared::config::env::TOKEN_ISSUER]).unwrap(),
+            issuer,
+            "{path}"
+        );
+    }
+
+    let mut public_admin = Vec::new();
+    for route in shared::routes::ALL {
+        let protected = matches!(
+            route.access,
+            shared::http::Access::Staff(_) | shared::http::Access::StaffSelf
+        );
+        assert_eq!(xtask::gateway_checks_staff_token(route), protected);
+        let stack = stack_of(route);
+        let id = format!("{}Function", xtask::logical_id(route.name));
+        let mut keys = vec![format!("{id}Route")];
+        if route.method == shared::http::Method::Get {
+            keys.push(format!("{id}HeadRoute"));
+        }
+        for key in keys {
+            let properties = &stack["Resources"][key.as_str()]["Properties"];
+            assert!(!properties.is_null(), "{key}");
+            let names_it = properties["AuthorizationType"] == "JWT"
+                && serde_yaml::to_string(&properties["AuthorizerId"])
+                    .unwrap()
+                    .contains("AdminAuthorizer");
+            assert_eq!(names_it, protected, "{key}");
+            if !protected {
+                assert!(properties["AuthorizationType"].is_null(), "{key}");
+                assert!(properties["AuthorizerId"].is_null(), "{key}");
+            }
+        }
+        if route.path.starts_with("/admin") && !protected {
+            public_admin.push(route.name);
+        }
+    }
+    public_admin.sort_unstable();
+    assert_eq!(
+        public_admin,
+        vec![
+            "accept_invite",
+            "confirm_password_reset",
+            "login",
+            "refresh_token",
+            "register_company",
+            "request_password_reset"
+        ]
+    );
+}

@@ -127,7 +127,7 @@ async fn functions_load_their_secrets_from_secrets_manager() {
     let sdk = shared::aws::for_emulator(&endpoint).await;
     let client = shared::aws::secrets_manager(&sdk);
     let cursor_value = "c".repeat(64);
-    let seed = hex::encode([9u8; 32]);
+    let (staff_key, _) = shared::auth::tokens::generate_rsa_key();
     let cursor_arn = client
         .create_secret()
         .name(commerce_tests::unique_name("cursor"))
@@ -142,7 +142,7 @@ async fn functions_load_their_secrets_from_secrets_manager() {
     client
         .create_secret()
         .name(&staff_name)
-        .secret_string(&seed)
+        .secret_string(&staff_key)
         .send()
         .await
         .unwrap();
@@ -156,7 +156,7 @@ async fn functions_load_their_secrets_from_secrets_manager() {
         loaded,
         vec![
             (Secret::Cursor, cursor_value.clone().into_bytes()),
-            (Secret::StaffTokens, seed.clone().into_bytes()),
+            (Secret::StaffTokens, staff_key.trim().as_bytes().to_vec()),
         ]
     );
     let mut config = shared::config::Config::without_secrets();

@@ -6,7 +6,7 @@
 mod events;
 mod template;
 
-pub use template::{logical_id, secret_parameter, Stack};
+pub use template::{gateway_checks_staff_token, logical_id, secret_parameter, Stack};
 
 use shared::http::Route;
 use shared::workers::Worker;

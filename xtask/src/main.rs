@@ -25,19 +25,34 @@ fn main() {
                 std::process::exit(1);
             }
         }
-        "keygen" => {
-            // A token signing seed for a deployment: store the seed in Secrets Manager and pass
-            // the public key as the StaffTokenPublicKeys (or CustomerTokenPublicKeys) parameter;
-            // run it once for staff tokens and once for customer tokens (docs/operations.md).
-            let seed: [u8; 32] = rand::random();
-            println!("seed (secret, for Secrets Manager): {}", hex::encode(seed));
-            println!(
-                "public key (StaffTokenPublicKeys or CustomerTokenPublicKeys): {}",
-                shared::auth::tokens::public_key_b64(&seed)
-            );
-        }
+        "keygen" => match std::env::args().nth(2).as_deref() {
+            // Staff tokens are RS256 (API Gateway's JWT authorizer verifies only RSA): store the
+            // PEM in Secrets Manager and pass the public key as StaffTokenPublicKeys.
+            Some("staff") => {
+                let (pem, public) = shared::auth::tokens::generate_rsa_key();
+                println!("# private key (secret, for Secrets Manager):\n{pem}");
+                println!("# public key (StaffTokenPublicKeys):\n{public}");
+            }
+            // Customer tokens are EdDSA: a seed for Secrets Manager and the public key as
+            // CustomerTokenPublicKeys.
+            Some("customer") => {
+                let seed: [u8; 32] = rand::random();
+                println!(
+                    "# seed (secret, for Secrets Manager):\n{}",
+                    hex::encode(seed)
+                );
+                println!(
+                    "# public key (CustomerTokenPublicKeys):\n{}",
+                    shared::auth::tokens::public_key_b64(&seed)
+                );
+            }
+            _ => {
+                eprintln!("usage: cargo xtask keygen staff | customer");
+                std::process::exit(2);
+            }
+        },
         _ => {
-            eprintln!("usage: cargo xtask codegen | check | keygen");
+            eprintln!("usage: cargo xtask codegen | check | keygen staff|customer");
             std::process::exit(2);
         }
     }

@@ -2,7 +2,7 @@
 //! and dispatcher with exactly the permissions its declaration asks for.
 
 use super::Function;
-use shared::http::{BlobAccess, Route, TableAccess};
+use shared::http::{Access, BlobAccess, Route, TableAccess};
 use shared::queue::names;
 use shared::secrets::{Secret, SecretSet};
 
@@ -48,13 +48,13 @@ const PARAMETERS: &str = r#"Parameters:
     Default: 30
   StaffTokenSeedSecret:
     Type: String
-    Description: Name of the Secrets Manager secret holding the hex Ed25519 seed that signs staff tokens (cargo xtask keygen)
+    Description: Name of the Secrets Manager secret holding the RSA private key (PEM) that signs staff tokens (cargo xtask keygen staff)
   StaffTokenPublicKeys:
     Type: String
-    Description: Comma-separated base64url Ed25519 public keys that verify staff tokens (current first, then any still valid)
+    Description: Comma-separated base64url RSA public keys (SubjectPublicKeyInfo DER) that verify staff tokens (current first, then any still valid)
   CustomerTokenSeedSecret:
     Type: String
-    Description: Name of the Secrets Manager secret holding the hex Ed25519 seed that signs customer tokens (cargo xtask keygen; not the staff seed)
+    Description: Name of the Secrets Manager secret holding the hex Ed25519 seed that signs customer tokens (cargo xtask keygen customer)
   CustomerTokenPublicKeys:
     Type: String
     Description: Comma-separated base64url Ed25519 public keys that verify customer tokens (current first, then any still valid)
@@ -91,6 +91,7 @@ const GLOBALS: &str = r#"Globals:
         COMMERCE_MAIL_FROM: !Ref MailFrom
         COMMERCE_PUBLIC_URL: !Ref PublicUrl
         COMMERCE_ADMIN_ORIGINS: !Ref AdminAllowedOrigins
+        COMMERCE_TOKEN_ISSUER: !Sub "https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
         COMMERCE_STAFF_TOKEN_PUBLIC_KEYS: !Ref StaffTokenPublicKeys
         COMMERCE_CUSTOMER_TOKEN_PUBLIC_KEYS: !Ref CustomerTokenPublicKeys
 
@@ -111,6 +112,20 @@ const SHARED_RESOURCES: &str = r#"Resources:
       ApiId: !Ref HttpApi
       StageName: $default
       AutoDeploy: true
+
+  # Refuses admin requests without a valid staff access token before any function runs. It
+  # reads the keys through the API's own /.well-known/openid-configuration; the functions still
+  # check permissions, the tenant and the member's standing.
+  AdminAuthorizer:
+    Type: AWS::ApiGatewayV2::Authorizer
+    Properties:
+      ApiId: !Ref HttpApi
+      Name: staff-access-tokens
+      AuthorizerType: JWT
+      IdentitySource: ["$request.header.Authorization"]
+      JwtConfiguration:
+        Issuer: !Sub "https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
+        Audience: [admin]
 
 {generated_secrets}
   Table:
@@ -322,6 +337,21 @@ fn secret_access(secrets: SecretSet, properties: &mut String, policies: &mut Vec
     policies.push(statement);
 }
 
+/// Whether API Gateway checks a staff access token before the route's function runs: every route
+/// that needs one. Sign-in, sign-up, refresh, reset and invitation acceptance are public.
+pub fn gateway_checks_staff_token(route: &Route) -> bool {
+    matches!(route.access, Access::Staff(_) | Access::StaffSelf)
+}
+
+/// The API route properties that put the staff token authorizer in front of a route.
+fn authorization(route: &Route) -> &'static str {
+    if gateway_checks_staff_token(route) {
+        "      AuthorizationType: JWT\n      AuthorizerId: !Ref AdminAuthorizer\n"
+    } else {
+        ""
+    }
+}
+
 fn metadata(name: &str) -> String {
     format!(
         "    Metadata:\n      BuildMethod: rust-cargolambda\n      BuildProperties:\n        Binary: {name}\n"
@@ -414,7 +444,7 @@ fn function(function: &Function, code_uri: &str) -> String {
       ApiId: !Ref HttpApi
       RouteKey: "{method} {path}"
       Target: !Sub "integrations/${{{id}Integration}}"
-
+{authorization}
   {id}Permission:
     Type: AWS::Lambda::Permission
     Properties:
@@ -426,6 +456,7 @@ fn function(function: &Function, code_uri: &str) -> String {
                 method = route.method.as_str(),
                 path = route.path,
                 source_path = source_path.join("/"),
+                authorization = authorization(route),
             ));
             // HEAD is served wherever GET is; API Gateway needs its own route key for it.
             if route.method == shared::http::Method::Get {
@@ -437,7 +468,7 @@ fn function(function: &Function, code_uri: &str) -> String {
       ApiId: !Ref HttpApi
       RouteKey: "HEAD {path}"
       Target: !Sub "integrations/${{{id}Integration}}"
-
+{authorization}
   {id}HeadPermission:
     Type: AWS::Lambda::Permission
     Properties:
@@ -448,6 +479,7 @@ fn function(function: &Function, code_uri: &str) -> String {
 "#,
                     path = route.path,
                     source_path = source_path.join("/"),
+                    authorization = authorization(route),
                 ));
             }
             properties.push_str(&format!(
@@ -569,6 +601,13 @@ impl Stack<'_> {
                 "!Ref FilesBucket".into(),
             ),
         ];
+        if self.routes.iter().any(|r| gateway_checks_staff_token(r)) {
+            out.push(text(
+                "AdminAuthorizer",
+                "Id of the authorizer that checks staff access tokens",
+                "!Ref AdminAuthorizer".into(),
+            ));
+        }
         let secrets = self.routes.iter().fold(SecretSet::NONE, |set, r| {
             r.secrets().iter().fold(set, |set, s| set.with(s))
         });

@@ -220,6 +220,45 @@ pub static JWKS: Route = Route {
     doc: || RouteDoc::new().response::<Jwks>(200, "A JSON Web Key Set"),
 };
 
+/// The OpenID Connect discovery document of the staff token issuer: where API Gateway's JWT
+/// authorizer (and any other verifier) finds the keys.
+#[derive(Serialize, ToSchema)]
+pub struct OpenIdConfiguration {
+    /// The `iss` of every access token (the API's base URL in a deployment).
+    pub issuer: String,
+    /// The JSON Web Key Set of staff access tokens.
+    pub jwks_uri: String,
+    pub id_token_signing_alg_values_supported: Vec<&'static str>,
+    pub response_types_supported: Vec<&'static str>,
+    pub subject_types_supported: Vec<&'static str>,
+}
+
+fn openid_configuration(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let issuer = ctx.app.config.token_issuer().to_owned();
+        let document = OpenIdConfiguration {
+            jwks_uri: format!("{issuer}{}", JWKS.path),
+            issuer,
+            id_token_signing_alg_values_supported: vec!["RS256"],
+            response_types_supported: vec!["token"],
+            subject_types_supported: vec!["public"],
+        };
+        Ok(ApiResponse::json(200, &document).header("cache-control", "public, max-age=300"))
+    })
+}
+
+pub static OPENID_CONFIGURATION: Route = Route {
+    name: "openid_configuration",
+    method: Method::Get,
+    path: "/.well-known/openid-configuration",
+    access: Access::Public,
+    summary: "Where verifiers of staff access tokens find the issuer's keys (OpenID discovery)",
+    tag: "auth",
+    aws: AwsAccess::NONE,
+    handler: openid_configuration,
+    doc: || RouteDoc::new().response::<OpenIdConfiguration>(200, "The discovery document"),
+};
+
 fn password_reset(ctx: Ctx) -> HandlerFuture {
     Box::pin(async move {
         let input: service::ResetRequest = ctx.req.json()?;

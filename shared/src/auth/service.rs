@@ -4,7 +4,7 @@
 use super::passwords;
 use super::sessions::{self, RefreshToken, Session};
 use super::throttle::{self, SignIn, Subject};
-use super::tokens::{Audience, Claims, ISSUER, MAX_TTL_SECS};
+use super::tokens::{Audience, Claims, MAX_TTL_SECS};
 use super::TenantId;
 use crate::app::App;
 use crate::clock::rfc3339;
@@ -128,8 +128,12 @@ pub(crate) fn issue_for(
 ) -> Tokens {
     let now = app.clock.epoch_seconds();
     let ttl = policy.access_token_ttl_seconds.clamp(60, MAX_TTL_SECS);
+    let keys = match audience {
+        Audience::Admin => app.config.staff_tokens(),
+        Audience::Store => app.config.customer_tokens(),
+    };
     let claims = Claims {
-        iss: ISSUER.into(),
+        iss: keys.issuer().to_owned(),
         aud: audience.as_str().into(),
         sub: session.user_id.clone(),
         tid: tenant.to_string(),
@@ -138,10 +142,6 @@ pub(crate) fn issue_for(
         exp: now + ttl,
         jti: app.ids.ulid(),
         perm: granted,
-    };
-    let keys = match audience {
-        Audience::Admin => app.config.staff_tokens(),
-        Audience::Store => app.config.customer_tokens(),
     };
     Tokens {
         access_token: keys.issue(&claims),

@@ -1,19 +1,25 @@
-//! Access tokens: short-lived JWTs signed with Ed25519 (EdDSA), one key set per audience
-//! (`admin` for staff, `store` for customers), so one kind can never pass as the other.
+//! Access tokens: short-lived JWTs, one key set per audience (`admin` for staff, `store` for
+//! customers), so one kind can never pass as the other.
 //!
-//! Verification pins the algorithm, requires every claim, checks `typ`, `aud` and `iss`, and looks
-//! the key up by `kid` among the verification keys, so keys rotate by publishing a new key before
-//! signing with it. Only functions that issue tokens get a signing key.
+//! Staff tokens are signed with RSA (RS256): API Gateway's HTTP API JWT authorizer, which refuses
+//! forged admin requests before any function runs, verifies only RSA signatures. Customer tokens
+//! keep Ed25519 (EdDSA): smaller and faster to sign, and verified only in the functions.
+//!
+//! Verification pins the audience's algorithm, requires every claim, checks `typ`, `aud` and
+//! `iss`, and looks the key up by `kid` among the verification keys, so keys rotate by publishing
+//! a new key before signing with it. Only functions that issue tokens hold a signing key.
 
 use super::TenantId;
 use crate::http::ApiError;
+use aws_lc_rs::rsa::KeyPair as RsaKeyPair;
 use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-pub const ISSUER: &str = "commerce";
+/// The issuer when a deployment names none (`COMMERCE_TOKEN_ISSUER`).
+pub const DEFAULT_ISSUER: &str = "commerce";
 pub const TYP: &str = "at+jwt";
 /// The longest an access token may live; companies may choose shorter.
 pub const MAX_TTL_SECS: i64 = 15 * 60;
@@ -29,6 +35,14 @@ impl Audience {
         match self {
             Audience::Admin => "admin",
             Audience::Store => "store",
+        }
+    }
+
+    /// The signature algorithm of the audience's tokens.
+    pub fn algorithm(self) -> Algorithm {
+        match self {
+            Audience::Admin => Algorithm::RS256,
+            Audience::Store => Algorithm::EdDSA,
         }
     }
 }
@@ -52,12 +66,19 @@ pub struct Claims {
     pub perm: Vec<String>,
 }
 
-/// A verification key as published in the JWKS document.
+/// A verification key as published in the JWKS document: `RSA` with `n` and `e` (staff), or
+/// `OKP` Ed25519 with `x` (customers).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Jwk {
     pub kty: String,
-    pub crv: String,
-    pub x: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crv: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub e: Option<String>,
     pub kid: String,
     #[serde(rename = "use")]
     pub use_: String,
@@ -70,10 +91,17 @@ struct VerifyKey {
     jwk: Jwk,
 }
 
+/// A signing key, parsed once per container (RSA keys are costly to parse and check).
+enum SigningKey {
+    Rsa(RsaKeyPair),
+    Ed25519(EncodingKey),
+}
+
 /// The signing key (if this function issues tokens) and the verification keys of one audience.
 pub struct TokenKeys {
     audience: Audience,
-    signing: Option<(String, EncodingKey)>,
+    issuer: String,
+    signing: Option<(String, SigningKey)>,
     verifying: Vec<VerifyKey>,
 }
 
@@ -87,7 +115,7 @@ fn pkcs8_from_seed(seed: &[u8; 32]) -> Vec<u8> {
     der
 }
 
-fn public_key(seed: &[u8; 32]) -> Vec<u8> {
+fn ed25519_public_key(seed: &[u8; 32]) -> Vec<u8> {
     Ed25519KeyPair::from_seed_unchecked(seed)
         .expect("any 32 bytes are an Ed25519 seed")
         .public_key()
@@ -102,57 +130,150 @@ fn kid_for(public: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(&digest[..12])
 }
 
+/// An RSA private key from its PEM text: PKCS#8 (`BEGIN PRIVATE KEY`, what `openssl genpkey`
+/// and `cargo xtask keygen --rsa` write) or PKCS#1 (`BEGIN RSA PRIVATE KEY`).
+pub fn rsa_private_key(pem: &str) -> Result<RsaKeyPair, String> {
+    let pem = pem.trim();
+    let pkcs1 = pem.starts_with("-----BEGIN RSA PRIVATE KEY-----");
+    let body: String = pem
+        .lines()
+        .filter(|line| !line.starts_with("-----"))
+        .map(str::trim)
+        .collect();
+    let der = STANDARD
+        .decode(body)
+        .map_err(|_| "the RSA private key is not PEM".to_owned())?;
+    let pair = if pkcs1 {
+        RsaKeyPair::from_der(&der)
+    } else {
+        RsaKeyPair::from_pkcs8(&der)
+    }
+    .map_err(|e| format!("the RSA private key was refused: {e}"))?;
+    if pair.public_modulus_len() < 256 {
+        return Err("RSA keys must have 2048 bits or more".into());
+    }
+    Ok(pair)
+}
+
+/// The SubjectPublicKeyInfo (X.509) DER of an RSA key pair's public key: what
+/// `COMMERCE_STAFF_TOKEN_PUBLIC_KEYS` lists, base64url-encoded.
+pub fn rsa_public_der(pair: &RsaKeyPair) -> Vec<u8> {
+    use aws_lc_rs::encoding::AsDer;
+    pair.public_key()
+        .as_der()
+        .expect("an RSA public key encodes")
+        .as_ref()
+        .to_vec()
+}
+
 impl TokenKeys {
-    /// Keys from one Ed25519 seed: signs with it and verifies with its public key.
-    pub fn from_seed(audience: Audience, seed: &[u8; 32]) -> Self {
-        let public = public_key(seed);
-        let kid = kid_for(&public);
-        let mut keys = TokenKeys {
+    fn empty(audience: Audience, issuer: &str) -> Self {
+        TokenKeys {
             audience,
-            signing: Some((kid, EncodingKey::from_ed_der(&pkcs8_from_seed(seed)))),
+            issuer: issuer.to_owned(),
+            signing: None,
             verifying: Vec::new(),
-        };
-        keys.add_verifier(&public);
-        keys
+        }
     }
 
-    /// Also accept tokens signed by another key (the previous key during a rotation).
-    pub fn add_verifier(&mut self, public: &[u8]) {
-        let kid = kid_for(public);
-        if self.verifying.iter().any(|k| k.kid == kid) {
-            return;
+    /// Keys from an audience's secret: an RSA private key in PEM (staff) or a hex Ed25519 seed
+    /// (customers). Signs with it and verifies with its public key.
+    pub fn from_secret(audience: Audience, issuer: &str, material: &[u8]) -> Result<Self, String> {
+        let text = std::str::from_utf8(material).map_err(|_| "the key is not text".to_owned())?;
+        let mut keys = TokenKeys::empty(audience, issuer);
+        match audience {
+            Audience::Admin => {
+                let pair = rsa_private_key(text)?;
+                let public = rsa_public_der(&pair);
+                keys.add_verifier(&public)?;
+                keys.signing = Some((kid_for(&public), SigningKey::Rsa(pair)));
+            }
+            Audience::Store => {
+                let seed: [u8; 32] = hex::decode(text.trim())
+                    .ok()
+                    .and_then(|b| b.try_into().ok())
+                    .ok_or_else(|| "an Ed25519 seed is 32 bytes of hex".to_owned())?;
+                let public = ed25519_public_key(&seed);
+                keys.add_verifier(&public)?;
+                keys.signing = Some((
+                    kid_for(&public),
+                    SigningKey::Ed25519(EncodingKey::from_ed_der(&pkcs8_from_seed(&seed))),
+                ));
+            }
         }
-        let x = URL_SAFE_NO_PAD.encode(public);
-        self.verifying.push(VerifyKey {
-            kid: kid.clone(),
-            key: DecodingKey::from_ed_der(public),
-            jwk: Jwk {
-                kty: "OKP".into(),
-                crv: "Ed25519".into(),
-                x,
-                kid,
-                use_: "sig".into(),
-                alg: "EdDSA".into(),
-            },
-        });
+        Ok(keys)
     }
 
     /// Keys that only verify (functions that never issue tokens).
-    pub fn verify_only(audience: Audience, publics: &[Vec<u8>]) -> Self {
-        let mut keys = TokenKeys {
-            audience,
-            signing: None,
-            verifying: Vec::new(),
-        };
+    pub fn verify_only(
+        audience: Audience,
+        issuer: &str,
+        publics: &[Vec<u8>],
+    ) -> Result<Self, String> {
+        let mut keys = TokenKeys::empty(audience, issuer);
         for public in publics {
-            keys.add_verifier(public);
+            keys.add_verifier(public)?;
         }
-        keys
+        Ok(keys)
+    }
+
+    /// Also accept tokens signed by another key (the previous key during a rotation): an RSA
+    /// public key as SubjectPublicKeyInfo DER (staff), a raw 32-byte Ed25519 key (customers).
+    pub fn add_verifier(&mut self, public: &[u8]) -> Result<(), String> {
+        let kid = kid_for(public);
+        if self.verifying.iter().any(|k| k.kid == kid) {
+            return Ok(());
+        }
+        let (key, jwk) = match self.audience {
+            Audience::Admin => {
+                let parsed = aws_lc_rs::rsa::PublicKey::from_der(public)
+                    .map_err(|_| "not an RSA public key (SubjectPublicKeyInfo DER)".to_owned())?;
+                if parsed.modulus_len() < 256 {
+                    return Err("RSA keys must have 2048 bits or more".into());
+                }
+                let n = parsed.modulus().big_endian_without_leading_zero().to_vec();
+                let e = parsed.exponent().big_endian_without_leading_zero().to_vec();
+                let jwk = Jwk {
+                    kty: "RSA".into(),
+                    crv: None,
+                    x: None,
+                    n: Some(URL_SAFE_NO_PAD.encode(&n)),
+                    e: Some(URL_SAFE_NO_PAD.encode(&e)),
+                    kid: kid.clone(),
+                    use_: "sig".into(),
+                    alg: "RS256".into(),
+                };
+                (DecodingKey::from_rsa_raw_components(&n, &e), jwk)
+            }
+            Audience::Store => {
+                if public.len() != 32 {
+                    return Err("an Ed25519 public key is 32 bytes".into());
+                }
+                let jwk = Jwk {
+                    kty: "OKP".into(),
+                    crv: Some("Ed25519".into()),
+                    x: Some(URL_SAFE_NO_PAD.encode(public)),
+                    n: None,
+                    e: None,
+                    kid: kid.clone(),
+                    use_: "sig".into(),
+                    alg: "EdDSA".into(),
+                };
+                (DecodingKey::from_ed_der(public), jwk)
+            }
+        };
+        self.verifying.push(VerifyKey { kid, key, jwk });
+        Ok(())
     }
 
     /// Whether this function holds the signing key.
     pub fn can_sign(&self) -> bool {
         self.signing.is_some()
+    }
+
+    /// The `iss` of the tokens this deployment issues and accepts.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
     }
 
     pub fn jwks(&self) -> Vec<Jwk> {
@@ -165,17 +286,40 @@ impl TokenKeys {
             .signing
             .as_ref()
             .expect("only token-issuing functions are configured with a signing key");
-        let mut header = Header::new(Algorithm::EdDSA);
+        let mut header = Header::new(self.audience.algorithm());
         header.typ = Some(TYP.into());
         header.kid = Some(kid.clone());
-        jsonwebtoken::encode(&header, claims, key).expect("Ed25519 signing does not fail")
+        match key {
+            SigningKey::Ed25519(key) => {
+                jsonwebtoken::encode(&header, claims, key).expect("Ed25519 signing does not fail")
+            }
+            // Signed here rather than by jsonwebtoken, which would parse and check the RSA key
+            // again for every token.
+            SigningKey::Rsa(pair) => {
+                let signing_input = format!(
+                    "{}.{}",
+                    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).expect("header")),
+                    URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).expect("claims"))
+                );
+                let mut signature = vec![0; pair.public_modulus_len()];
+                pair.sign(
+                    &aws_lc_rs::signature::RSA_PKCS1_SHA256,
+                    &aws_lc_rs::rand::SystemRandom::new(),
+                    signing_input.as_bytes(),
+                    &mut signature,
+                )
+                .expect("RSA signing does not fail");
+                format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature))
+            }
+        }
     }
 
     /// Verifies an access token for this audience at `now` (epoch seconds).
     pub fn verify(&self, token: &str, now: i64) -> Result<Claims, ApiError> {
         let invalid = || ApiError::unauthorized("the access token is invalid or expired");
+        let algorithm = self.audience.algorithm();
         let header = jsonwebtoken::decode_header(token).map_err(|_| invalid())?;
-        if header.alg != Algorithm::EdDSA || header.typ.as_deref() != Some(TYP) {
+        if header.alg != algorithm || header.typ.as_deref() != Some(TYP) {
             return Err(invalid());
         }
         let kid = header.kid.ok_or_else(invalid)?;
@@ -184,9 +328,9 @@ impl TokenKeys {
             .iter()
             .find(|k| k.kid == kid)
             .ok_or_else(invalid)?;
-        let mut validation = Validation::new(Algorithm::EdDSA);
+        let mut validation = Validation::new(algorithm);
         validation.set_audience(&[self.audience.as_str()]);
-        validation.set_issuer(&[ISSUER]);
+        validation.set_issuer(&[self.issuer.as_str()]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         // Expiry is checked below against the injected clock.
         validation.validate_exp = false;
@@ -204,9 +348,25 @@ impl TokenKeys {
     }
 }
 
-/// The base64url public key of an Ed25519 seed, as `COMMERCE_STAFF_TOKEN_PUBLIC_KEYS` lists it.
+/// The base64url public key of an Ed25519 seed, as `COMMERCE_CUSTOMER_TOKEN_PUBLIC_KEYS` lists it.
 pub fn public_key_b64(seed: &[u8; 32]) -> String {
-    URL_SAFE_NO_PAD.encode(public_key(seed))
+    URL_SAFE_NO_PAD.encode(ed25519_public_key(seed))
+}
+
+/// A new RSA-2048 signing key for staff tokens: its PKCS#8 PEM (the secret) and the base64url of
+/// its public key (for `COMMERCE_STAFF_TOKEN_PUBLIC_KEYS`).
+pub fn generate_rsa_key() -> (String, String) {
+    use aws_lc_rs::encoding::AsDer;
+    let pair = RsaKeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).expect("RSA key generation");
+    let der = pair.as_der().expect("PKCS#8 encoding");
+    let body = STANDARD.encode(der.as_ref());
+    let mut pem = String::from("-----BEGIN PRIVATE KEY-----\n");
+    for line in body.as_bytes().chunks(64) {
+        pem.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
+        pem.push('\n');
+    }
+    pem.push_str("-----END PRIVATE KEY-----\n");
+    (pem, URL_SAFE_NO_PAD.encode(rsa_public_der(&pair)))
 }
 
 impl Claims {
@@ -221,9 +381,9 @@ mod tests {
     use crate::config::Config;
     use crate::secrets::Secret;
 
-    fn claims(now: i64) -> Claims {
+    fn claims(now: i64, iss: &str) -> Claims {
         Claims {
-            iss: ISSUER.into(),
+            iss: iss.into(),
             aud: "admin".into(),
             sub: "usr_1".into(),
             tid: "co_1".into(),
@@ -235,59 +395,102 @@ mod tests {
         }
     }
 
-    fn public(seed: &[u8; 32]) -> Vec<u8> {
-        URL_SAFE_NO_PAD.decode(public_key_b64(seed)).unwrap()
+    fn public(b64: &str) -> Vec<u8> {
+        URL_SAFE_NO_PAD.decode(b64).unwrap()
     }
 
-    fn issuer(seed: [u8; 32], previous: Vec<Vec<u8>>) -> Config {
+    fn issuer(pem: &str, previous: Vec<Vec<u8>>) -> Config {
         let mut config = Config::without_secrets().with_staff_public_keys(previous);
         config
-            .hold(Secret::StaffTokens, hex::encode(seed).into_bytes())
+            .hold(Secret::StaffTokens, pem.as_bytes().to_vec())
             .unwrap();
         config
     }
 
     #[test]
-    fn only_the_secret_holder_signs_and_verifiers_follow_rotation() {
-        let (old, new) = ([1u8; 32], [2u8; 32]);
-        let issuer_old = issuer(old, vec![]);
-        let issuer_new = issuer(new, vec![public(&old)]);
-        let verifier =
-            Config::without_secrets().with_staff_public_keys(vec![public(&old), public(&new)]);
+    fn staff_tokens_are_rs256_and_verifiers_follow_rotation() {
+        let (old_pem, old_public) = generate_rsa_key();
+        let (new_pem, new_public) = generate_rsa_key();
+        let issuer_old = issuer(&old_pem, vec![]);
+        let issuer_new = issuer(&new_pem, vec![public(&old_public)]);
+        let verifier = Config::without_secrets()
+            .with_staff_public_keys(vec![public(&old_public), public(&new_public)]);
         assert!(issuer_old.staff_signer().is_ok());
         assert!(verifier.staff_signer().is_err());
         assert!(!verifier.staff_tokens().can_sign());
         assert!(verifier.staff_refresh_key().is_err());
-        assert_eq!(
-            issuer_new.staff_refresh_key().unwrap(),
-            issuer_new.staff_refresh_key().unwrap()
-        );
         assert_ne!(
             issuer_old.staff_refresh_key().unwrap(),
             issuer_new.staff_refresh_key().unwrap()
         );
 
-        let t_old = issuer_old.staff_signer().unwrap().issue(&claims(1000));
-        let t_new = issuer_new.staff_signer().unwrap().issue(&claims(1000));
+        let iss = DEFAULT_ISSUER;
+        let t_old = issuer_old.staff_signer().unwrap().issue(&claims(1000, iss));
+        let t_new = issuer_new.staff_signer().unwrap().issue(&claims(1000, iss));
+        let header = jsonwebtoken::decode_header(&t_new).unwrap();
+        assert_eq!(header.alg, Algorithm::RS256);
         for token in [&t_old, &t_new] {
-            assert!(verifier.staff_tokens().verify(token, 1001).is_ok());
+            assert_eq!(
+                verifier.staff_tokens().verify(token, 1001).unwrap().sub,
+                "usr_1"
+            );
         }
         assert!(
             issuer_new.staff_tokens().verify(&t_old, 1001).is_ok(),
             "old key kept during rotation"
         );
-        assert_eq!(issuer_new.staff_tokens().jwks().len(), 2);
-        let sandbox = Config::new(vec![5; 32]).unwrap();
-        assert!(sandbox.staff_tokens().verify(&t_new, 1001).is_err());
+        let jwks = issuer_new.staff_tokens().jwks();
+        assert_eq!(jwks.len(), 2);
+        assert!(jwks.iter().all(|k| k.kty == "RSA" && k.alg == "RS256"));
+        assert_eq!(jwks[0].e.as_deref(), Some("AQAB"));
+        assert!(Config::new(vec![5; 32])
+            .unwrap()
+            .staff_tokens()
+            .verify(&t_new, 1001)
+            .is_err());
+
+        // A token whose signature does not match, or of another issuer, is refused.
+        let mut forged = t_new.clone();
+        forged.pop();
+        forged.push(if t_new.ends_with('A') { 'B' } else { 'A' });
+        assert!(verifier.staff_tokens().verify(&forged, 1001).is_err());
+        let elsewhere = issuer_new
+            .staff_signer()
+            .unwrap()
+            .issue(&claims(1000, "https://other.example.com"));
+        assert!(verifier.staff_tokens().verify(&elsewhere, 1001).is_err());
     }
 
     #[test]
-    fn a_malformed_signing_secret_is_refused_at_load() {
+    fn the_issuer_is_the_configured_one() {
+        let (pem, _) = generate_rsa_key();
+        let mut config = issuer(&pem, vec![]);
+        config.set_token_issuer("https://api.example.com");
+        let keys = config.staff_signer().unwrap();
+        assert_eq!(keys.issuer(), "https://api.example.com");
+        let token = keys.issue(&claims(1000, "https://api.example.com"));
+        assert!(config.staff_tokens().verify(&token, 1001).is_ok());
+        let stale = keys.issue(&claims(1000, DEFAULT_ISSUER));
+        assert!(config.staff_tokens().verify(&stale, 1001).is_err());
+    }
+
+    #[test]
+    fn malformed_signing_secrets_are_refused_at_load() {
         let mut config = Config::without_secrets();
         assert!(config
-            .hold(Secret::StaffTokens, b"not hex at all".to_vec())
+            .hold(Secret::StaffTokens, b"not a key at all".to_vec())
             .is_err());
+        assert!(
+            config
+                .hold(Secret::StaffTokens, hex::encode([1u8; 32]).into_bytes())
+                .is_err(),
+            "an Ed25519 seed does not sign staff tokens"
+        );
+        assert!(config.hold(Secret::CustomerTokens, b"zz".to_vec()).is_err());
         assert!(config.hold(Secret::Cursor, b"short".to_vec()).is_err());
         assert!(config.secrets().held().is_empty());
+        assert!(config
+            .hold(Secret::CustomerTokens, hex::encode([1u8; 32]).into_bytes())
+            .is_ok());
     }
 }

@@ -231,6 +231,7 @@ mod tests {
             files: files.path().to_owned(),
             base_url: "http://127.0.0.1:9".into(),
             secret: vec![1; 32],
+            staff_token_key: None,
             clock: Arc::new(clock.clone()),
         })
         .unwrap();
