@@ -4,6 +4,7 @@
 
 pub mod docs;
 pub mod seed;
+pub mod stream_poller;
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
@@ -151,7 +152,16 @@ impl Sandbox {
                 if *create_resources {
                     create_aws_resources(options.clock.clone()).await?;
                 }
-                (App::from_env(shared::app::AwsAdapters::ALL).await?, None)
+                let app = App::from_env(shared::app::AwsAdapters::ALL).await?;
+                // Events are dispatched from the table's stream, as the deployed dispatcher does.
+                let sdk = shared::aws::from_env().await;
+                if let Some(poller) =
+                    stream_poller::StreamPoller::new(&sdk, &app.config.table, app.queue.clone())
+                        .await?
+                {
+                    tasks.push(tokio::spawn(poller.run(watcher.clone())));
+                }
+                (app, None)
             }
         };
         for worker in shared::workers::ALL {

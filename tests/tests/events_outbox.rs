@@ -166,3 +166,91 @@ async fn malformed_messages_are_dropped_not_retried() {
     );
     assert!(f.outbox_messages().is_empty());
 }
+
+/// The sandbox on AWS services (`--aws`) dispatches events too: its poller reads the table's
+/// DynamoDB stream (DynamoDB Local here, on a table made as `--create-resources` makes it) and
+/// sends each new outbox event, and only those, to its queues on SQS (moto).
+#[tokio::test]
+async fn the_aws_sandbox_dispatches_events_from_the_table_stream() {
+    use shared::queue::Queue;
+    let Some(dynamodb) = commerce_tests::emulator(commerce_tests::DYNAMODB_ENDPOINT) else {
+        return;
+    };
+    let Some(moto) = commerce_tests::emulator(commerce_tests::MOTO_ENDPOINT) else {
+        return;
+    };
+    let clock = commerce_tests::test_clock();
+    let table_sdk = shared::aws::for_emulator(&dynamodb).await;
+    let table_name = commerce_tests::unique_name("stream");
+    let table = shared::store::dynamo::DynamoTable::new(
+        shared::aws::dynamodb(&table_sdk),
+        table_name.clone(),
+        std::sync::Arc::new(clock.clone()),
+    );
+    table.ensure_table().await.unwrap();
+    let queue_sdk = shared::aws::for_emulator(&moto).await;
+    let queue = shared::queue::sqs::SqsQueue::new(
+        shared::aws::sqs(&queue_sdk),
+        commerce_tests::unique_name("sb") + "-",
+    );
+    queue.ensure_platform_queues().await.unwrap();
+    let queue: std::sync::Arc<dyn Queue> = std::sync::Arc::new(queue);
+
+    let now = clock.epoch_seconds();
+    let email = email_event("co_1", 7);
+    let mut other = email_event("co_1", 8);
+    other.kind = "product.created".into();
+    use shared::store::Table;
+    table
+        .transact(vec![change("co_1", "a"), outbox_put(&email, now)])
+        .await
+        .unwrap();
+    table
+        .transact(vec![change("co_1", "b"), outbox_put(&other, now)])
+        .await
+        .unwrap();
+
+    let (shutdown, watcher) = tokio::sync::watch::channel(false);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let runner = tokio::spawn(
+        sandbox::stream_poller::StreamPoller::new(&table_sdk, &table_name, queue.clone())
+            .await
+            .unwrap()
+            .unwrap()
+            .run(watcher),
+    );
+    let mut bodies = Vec::new();
+    while bodies.is_empty() && std::time::Instant::now() < deadline {
+        let got = queue
+            .receive(
+                names::NOTIFICATIONS,
+                Receive {
+                    max_messages: 10,
+                    visibility: Duration::from_secs(30),
+                    wait: Duration::from_secs(1),
+                },
+            )
+            .await
+            .unwrap();
+        bodies.extend(got.into_iter().map(|m| m.body));
+    }
+    // Nothing more comes: the event is sent once, the other kind and the plain items never.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let again = queue
+        .receive(
+            names::NOTIFICATIONS,
+            Receive {
+                max_messages: 10,
+                visibility: Duration::from_secs(30),
+                wait: Duration::from_secs(1),
+            },
+        )
+        .await
+        .unwrap();
+    bodies.extend(again.into_iter().map(|m| m.body));
+    shutdown.send(true).unwrap();
+    runner.await.unwrap();
+    assert_eq!(bodies.len(), 1, "{bodies:?}");
+    let delivered: DomainEvent = serde_json::from_str(&bodies[0]).unwrap();
+    assert_eq!(delivered, email);
+}

@@ -15,8 +15,8 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, ConsumedCapacity, Delete,
     GlobalSecondaryIndex, KeySchemaElement, KeyType, KeysAndAttributes, Projection, ProjectionType,
-    Put, ReturnConsumedCapacity, ReturnValue, ScalarAttributeType, TimeToLiveSpecification,
-    TransactWriteItem,
+    Put, ReturnConsumedCapacity, ReturnValue, ScalarAttributeType, StreamSpecification,
+    StreamViewType, TimeToLiveSpecification, TransactWriteItem,
 };
 use aws_sdk_dynamodb::Client;
 use serde_dynamo::aws_sdk_dynamodb_1 as convert;
@@ -102,6 +102,14 @@ impl DynamoTable {
             .key_schema(key(attr::SK, KeyType::Range))
             .global_secondary_indexes(gsi(Index::Gsi1))
             .global_secondary_indexes(gsi(Index::Gsi2))
+            // As in the template: the event dispatcher reads new outbox items from the stream.
+            .stream_specification(
+                StreamSpecification::builder()
+                    .stream_enabled(true)
+                    .stream_view_type(StreamViewType::NewImage)
+                    .build()
+                    .expect("stream specification is complete"),
+            )
             .send()
             .await;
         match created {
