@@ -1,27 +1,126 @@
-//! The AWS access of the route being served, as its [`AwsAccess`] declares it. In AWS the
-//! function's IAM role grants exactly that and its binary links only those clients; on embedded
-//! storage nothing would stop a handler from reaching further. So the app's ports check every call
-//! made while serving a route against its declaration and refuse what it leaves out: a handler
-//! that starts writing, uploading or sending without declaring it fails its first test instead of
-//! its first request in AWS.
+//! The AWS access code declares, and the check that it stays within it. In AWS a function's
+//! IAM role grants exactly what its route declares and its binary links only those clients; on
+//! embedded storage nothing would stop a handler from reaching further. So the app's ports check
+//! every call made while serving a route against its declaration and refuse what it leaves out: a
+//! handler that starts writing, uploading, sending or using a secret without declaring it fails
+//! its first test instead of its first request in AWS.
+//!
+//! This module is data and a check; the checked ports are in `app::checked`.
 
-use crate::blobs::{Blob, BlobError, BlobMeta, Blobs, PresignedRequest, UploadSpec};
-use crate::http::{BlobAccess, Route, TableAccess};
-use crate::mail::{Email, MailError, Mailer};
-use crate::queue::{Message, Queue, QueueError, Receive};
-use async_trait::async_trait;
-use bytes::Bytes;
+use crate::secrets::{Secret, SecretSet};
 use std::future::Future;
-use std::sync::Arc;
-use std::time::Duration;
 
-tokio::task_local! {
-    static DECLARED: &'static Route;
+/// Access to the table of a route's function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableAccess {
+    None,
+    Read,
+    ReadWrite,
 }
 
-/// Runs `work` (authentication and handler) as `route`, within the access it declares.
-pub async fn within<F: Future>(route: &'static Route, work: F) -> F::Output {
-    DECLARED.scope(route, work).await
+/// Access to the files bucket of a route's function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlobAccess {
+    None,
+    /// Read company objects and presign `GET` URLs for them (`s3:GetObject` on the company
+    /// prefix only): pages that show images.
+    Read,
+    /// Read, write and delete objects, and presign uploads.
+    ReadWrite,
+}
+
+/// What a route's function may do in AWS; the infra template grants exactly this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AwsAccess {
+    pub table: TableAccess,
+    /// The files bucket (presigning needs the rights the presigned request uses).
+    pub blobs: BlobAccess,
+    /// Queues the function sends to directly (delayed jobs); events go through the outbox.
+    pub queues: &'static [&'static str],
+    /// The secrets its code uses (cursor signing, email sealing, token signing, ...): the
+    /// function is given these and no others. Idempotent replay's secret is implied (see
+    /// [`Route::secrets`]).
+    pub secrets: &'static [Secret],
+    /// Partitions (IAM `dynamodb:LeadingKeys` patterns, `*` for any text) whose items a function
+    /// that only reads may still update: a storefront read records its API key's last use.
+    pub updates: &'static [&'static str],
+}
+
+impl AwsAccess {
+    pub const NONE: AwsAccess = AwsAccess {
+        table: TableAccess::None,
+        blobs: BlobAccess::None,
+        queues: &[],
+        secrets: &[],
+        updates: &[],
+    };
+    pub const READ: AwsAccess = AwsAccess {
+        table: TableAccess::Read,
+        ..Self::NONE
+    };
+    pub const WRITE: AwsAccess = AwsAccess {
+        table: TableAccess::ReadWrite,
+        ..Self::NONE
+    };
+    /// Writes, and signs staff tokens (sign-up, log-in, refresh, accepting an invitation).
+    pub const WRITE_SIGNING: AwsAccess = AwsAccess {
+        secrets: &[Secret::StaffTokens],
+        ..Self::WRITE
+    };
+    /// Writes, and signs customer tokens (customer sign-up, log-in, refresh).
+    pub const WRITE_SIGNING_CUSTOMERS: AwsAccess = AwsAccess {
+        secrets: &[Secret::CustomerTokens],
+        ..Self::WRITE
+    };
+    /// Writes, and requests email (whose content is sealed).
+    pub const WRITE_EMAIL: AwsAccess = AwsAccess {
+        secrets: &[Secret::EmailContent],
+        ..Self::WRITE
+    };
+    /// Reads, and pages lists (cursors are signed).
+    pub const READ_LIST: AwsAccess = AwsAccess {
+        secrets: &[Secret::Cursor],
+        ..Self::READ
+    };
+
+    /// Whether the function signs staff tokens (only these receive that secret).
+    pub fn signs_staff_tokens(&self) -> bool {
+        self.secrets.contains(&Secret::StaffTokens)
+    }
+
+    /// Whether the function signs customer tokens (only these receive that secret).
+    pub fn signs_customer_tokens(&self) -> bool {
+        self.secrets.contains(&Secret::CustomerTokens)
+    }
+}
+
+/// What the running code declared: the route's name, its AWS access and every secret it holds.
+#[derive(Debug, Clone, Copy)]
+pub struct Declared {
+    pub name: &'static str,
+    pub aws: AwsAccess,
+    pub secrets: SecretSet,
+}
+
+tokio::task_local! {
+    static DECLARED: Declared;
+}
+
+/// Runs `work` (authentication and handler) within the access `declared` names.
+pub async fn within<F: Future>(declared: Declared, work: F) -> F::Output {
+    DECLARED.scope(declared, work).await
+}
+
+/// Whether `partition` matches an IAM `dynamodb:LeadingKeys` pattern (`*` stands for any text).
+pub fn partition_matches(pattern: &str, partition: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == partition,
+        Some((prefix, rest)) => partition.strip_prefix(prefix).is_some_and(|tail| {
+            (0..=tail.len())
+                .filter(|&i| tail.is_char_boundary(i))
+                .any(|i| partition_matches(rest, &tail[i..]))
+        }),
+    }
 }
 
 /// What a port call needs.
@@ -44,7 +143,7 @@ pub(crate) enum Need<'a> {
 /// Why the running route may not make this call, if it may not. Outside a route (workers, the
 /// dispatcher, set-up code) nothing is checked.
 pub(crate) fn refusal(need: Need) -> Option<String> {
-    let route = DECLARED.try_with(|route| *route).ok()?;
+    let route = DECLARED.try_with(|declared| *declared).ok()?;
     let access = route.aws;
     let (allowed, what) = match need {
         Need::TableRead => (
@@ -53,7 +152,10 @@ pub(crate) fn refusal(need: Need) -> Option<String> {
         ),
         Need::TableUpdate(partition) => (
             access.table == TableAccess::ReadWrite
-                || (route.records_key_use() && crate::api_keys::store::is_key_partition(partition)),
+                || access
+                    .updates
+                    .iter()
+                    .any(|pattern| partition_matches(pattern, partition)),
             format!("update items in `{partition}`"),
         ),
         Need::TableWrite => (
@@ -75,7 +177,7 @@ pub(crate) fn refusal(need: Need) -> Option<String> {
         Need::Receive => (false, "receive from a queue".to_owned()),
         Need::Mail => (false, "send email".to_owned()),
         Need::Secret(secret) => (
-            route.secrets().contains(secret),
+            route.secrets.contains(secret),
             format!("the `{}` secret", secret.name()),
         ),
     };
@@ -87,93 +189,22 @@ pub(crate) fn refusal(need: Need) -> Option<String> {
     Some(reason)
 }
 
-/// The files bucket, checked against the running route's declaration.
-pub(crate) struct CheckedBlobs(pub Arc<dyn Blobs>);
+#[cfg(test)]
+mod tests {
+    use super::partition_matches;
 
-fn blobs_allowed(need: Need) -> Result<(), BlobError> {
-    refusal(need).map_or(Ok(()), |r| Err(BlobError::Unavailable(r)))
-}
-
-#[async_trait]
-impl Blobs for CheckedBlobs {
-    async fn put(&self, key: &str, bytes: Bytes, content_type: &str) -> Result<(), BlobError> {
-        blobs_allowed(Need::BlobWrite)?;
-        self.0.put(key, bytes, content_type).await
-    }
-    async fn get(&self, key: &str) -> Result<Option<Blob>, BlobError> {
-        blobs_allowed(Need::BlobRead)?;
-        self.0.get(key).await
-    }
-    async fn head(&self, key: &str) -> Result<Option<BlobMeta>, BlobError> {
-        blobs_allowed(Need::BlobRead)?;
-        self.0.head(key).await
-    }
-    async fn first_bytes(&self, key: &str, count: u64) -> Result<Option<Blob>, BlobError> {
-        blobs_allowed(Need::BlobRead)?;
-        self.0.first_bytes(key, count).await
-    }
-    async fn copy(&self, from: &str, to: &str, content_type: &str) -> Result<bool, BlobError> {
-        blobs_allowed(Need::BlobWrite)?;
-        self.0.copy(from, to, content_type).await
-    }
-    async fn delete(&self, key: &str) -> Result<(), BlobError> {
-        blobs_allowed(Need::BlobWrite)?;
-        self.0.delete(key).await
-    }
-    async fn presign_put(
-        &self,
-        key: &str,
-        spec: &UploadSpec,
-    ) -> Result<PresignedRequest, BlobError> {
-        blobs_allowed(Need::BlobWrite)?;
-        self.0.presign_put(key, spec).await
-    }
-    async fn presign_get(
-        &self,
-        key: &str,
-        expires_in: Duration,
-    ) -> Result<PresignedRequest, BlobError> {
-        blobs_allowed(Need::BlobRead)?;
-        self.0.presign_get(key, expires_in).await
-    }
-    async fn published_url(&self, key: &str) -> Result<String, BlobError> {
-        blobs_allowed(Need::BlobRead)?;
-        self.0.published_url(key).await
-    }
-}
-
-/// The queues, checked against the running route's declaration.
-pub(crate) struct CheckedQueue(pub Arc<dyn Queue>);
-
-fn queue_allowed(need: Need) -> Result<(), QueueError> {
-    refusal(need).map_or(Ok(()), |r| Err(QueueError::Unavailable(r)))
-}
-
-#[async_trait]
-impl Queue for CheckedQueue {
-    async fn send(&self, queue: &str, body: &str, delay: Duration) -> Result<String, QueueError> {
-        queue_allowed(Need::Send(queue))?;
-        self.0.send(queue, body, delay).await
-    }
-    async fn receive(&self, queue: &str, options: Receive) -> Result<Vec<Message>, QueueError> {
-        queue_allowed(Need::Receive)?;
-        self.0.receive(queue, options).await
-    }
-    async fn delete(&self, queue: &str, receipt: &str) -> Result<(), QueueError> {
-        queue_allowed(Need::Receive)?;
-        self.0.delete(queue, receipt).await
-    }
-}
-
-/// The mailer: routes never send email themselves (they emit events a worker turns into email).
-pub(crate) struct CheckedMailer(pub Arc<dyn Mailer>);
-
-#[async_trait]
-impl Mailer for CheckedMailer {
-    async fn send(&self, email: &Email) -> Result<String, MailError> {
-        if let Some(reason) = refusal(Need::Mail) {
-            return Err(MailError::Unavailable(reason));
-        }
-        self.0.send(email).await
+    #[test]
+    fn partitions_match_leading_key_patterns() {
+        let pattern = "T#*#APIKEYS";
+        assert!(partition_matches(pattern, "T#co_1#APIKEYS"));
+        assert!(
+            partition_matches(pattern, "T#co_1#X#APIKEYS"),
+            "* matches any text"
+        );
+        assert!(!partition_matches(pattern, "T#co_1#PRODUCTS"));
+        assert!(!partition_matches(pattern, "U#co_1#APIKEYS"));
+        assert!(!partition_matches(pattern, "T#co_1#APIKEYS#X"));
+        assert!(partition_matches("EXACT", "EXACT"));
+        assert!(!partition_matches("EXACT", "EXACTLY"));
     }
 }

@@ -31,7 +31,7 @@ pub mod env {
     pub const CUSTOMER_TOKEN_PUBLIC_KEYS: &str = "COMMERCE_CUSTOMER_TOKEN_PUBLIC_KEYS";
 }
 
-use crate::auth::tokens::{Audience, TokenKeys};
+use crate::tokens::{Audience, TokenKeys};
 
 /// The keys of one token audience: the signing key when the function holds the audience's
 /// secret, and the public keys the deployment lists, which every function verifies with.
@@ -120,6 +120,12 @@ pub struct Config {
 #[error("configuration: {0}")]
 pub struct ConfigError(pub String);
 
+impl From<crate::secrets::SecretsError> for ConfigError {
+    fn from(e: crate::secrets::SecretsError) -> Self {
+        ConfigError(e.0)
+    }
+}
+
 impl Config {
     /// A configuration holding every secret, each derived from `root` (the sandbox, tests).
     pub fn new(root: Vec<u8>) -> Result<Self, ConfigError> {
@@ -144,7 +150,7 @@ impl Config {
             public_url: "http://127.0.0.1:3000".into(),
             server_timing: false,
             admin_origins: Vec::new(),
-            token_issuer: crate::auth::tokens::DEFAULT_ISSUER.into(),
+            token_issuer: crate::tokens::DEFAULT_ISSUER.into(),
             secrets: Secrets::default(),
             staff: TokenConfig::new(Audience::Admin, Secret::StaffTokens),
             customer: TokenConfig::new(Audience::Store, Secret::CustomerTokens),
@@ -194,7 +200,7 @@ impl Config {
     /// The secrets `COMMERCE_SECRET_IDS` names, for the function to load.
     pub fn secret_ids_from_env() -> Result<Vec<(Secret, String)>, ConfigError> {
         match std::env::var(env::SECRET_IDS) {
-            Ok(list) => crate::secrets::parse_ids(&list),
+            Ok(list) => Ok(crate::secrets::parse_ids(&list)?),
             Err(_) => Ok(Vec::new()),
         }
     }
@@ -259,13 +265,13 @@ impl Config {
 
     /// The staff token keys, for signing: refused unless the running route declares the secret.
     pub fn staff_signer(&self) -> Result<&TokenKeys, MissingSecret> {
-        self.secrets.usable(Secret::StaffTokens)?;
+        self.usable(Secret::StaffTokens)?;
         Ok(self.staff_tokens())
     }
 
     /// The key of staff refresh-token MACs, which only token-issuing functions hold.
     pub fn staff_refresh_key(&self) -> Result<[u8; 32], MissingSecret> {
-        self.secrets.key(Secret::StaffTokens, "refresh-token")
+        self.key(Secret::StaffTokens, "refresh-token")
     }
 
     /// The keys that verify customer access tokens (audience `store`), separate from the staff
@@ -276,19 +282,30 @@ impl Config {
 
     /// The customer token keys, for signing (see [`Config::staff_signer`]).
     pub fn customer_signer(&self) -> Result<&TokenKeys, MissingSecret> {
-        self.secrets.usable(Secret::CustomerTokens)?;
+        self.usable(Secret::CustomerTokens)?;
         Ok(self.customer_tokens())
     }
 
     /// The key of customer refresh-token MACs.
     pub fn customer_refresh_key(&self) -> Result<[u8; 32], MissingSecret> {
-        self.secrets.key(Secret::CustomerTokens, "refresh-token")
+        self.key(Secret::CustomerTokens, "refresh-token")
     }
 
     /// The key for `purpose` derived from `secret`: an error when this function was not given
     /// the secret or the running route does not declare it.
     pub fn key(&self, secret: Secret, purpose: &str) -> Result<[u8; 32], MissingSecret> {
-        self.secrets.key(secret, purpose)
+        self.usable(secret)
+            .map(|material| crate::secrets::derive(material, secret, purpose))
+    }
+
+    /// A secret's material, refused when the running route does not declare the secret: the
+    /// sandbox and the tests hold every secret, and this is how they refuse what a deployed
+    /// function's role would.
+    fn usable(&self, secret: Secret) -> Result<&[u8], MissingSecret> {
+        if let Some(reason) = crate::access::refusal(crate::access::Need::Secret(secret)) {
+            return Err(MissingSecret(reason));
+        }
+        self.secrets.usable(secret)
     }
 }
 

@@ -2,7 +2,22 @@
 //! describes them, and `cargo xtask codegen` derives each route's function binary, infra entry
 //! and sample event from them (a test fails when those drift).
 
-use crate::http::Route;
+use crate::http::{ApiResponse, Ctx, HandlerFuture, Route};
+
+/// `GET /openapi.json` as the sandbox serves it: the document built from this table. (The
+/// deployed function serves the generated copy, `system::routes::OPENAPI_PUBLISHED`.)
+pub static OPENAPI: Route = Route {
+    handler: openapi,
+    ..crate::system::routes::OPENAPI_ROUTE
+};
+
+fn openapi(_ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let document = crate::http::openapi::document(ALL);
+        Ok(ApiResponse::json(200, &document)
+            .header("cache-control", crate::system::routes::CACHE_CONTROL))
+    })
+}
 
 /// Declares the table from the routes' paths, so generated code can name each static.
 macro_rules! route_table {
@@ -19,7 +34,7 @@ macro_rules! route_table {
 
 route_table!(
     system::routes::HEALTH,
-    system::routes::OPENAPI,
+    routes::OPENAPI,
     auth::routes::REGISTER,
     auth::routes::LOGIN,
     auth::routes::REFRESH,

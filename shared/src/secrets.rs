@@ -11,8 +11,8 @@
 //! The sandbox and the tests hold every secret, each derived from one root secret, and check that
 //! a route uses only the secrets it declares, as its IAM role would in AWS.
 
-use crate::config::ConfigError;
 use aws_lc_rs::hkdf::{Salt, HKDF_SHA256};
+use base64::Engine;
 use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretBox};
 use sha2::Sha256;
@@ -117,17 +117,15 @@ impl SecretSet {
     }
 }
 
+/// Why secrets could not be read or named.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SecretsError(pub String);
+
 /// Why a key is not available.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct MissingSecret(pub String);
-
-impl From<MissingSecret> for crate::http::ApiError {
-    fn from(e: MissingSecret) -> Self {
-        tracing::error!(error = %e, "a secret this code needs is not available");
-        crate::http::ApiError::internal()
-    }
-}
 
 /// The secret material this container holds.
 #[derive(Default)]
@@ -170,18 +168,15 @@ impl Secrets {
             .map(|(_, m)| m.expose_secret().as_slice())
     }
 
-    /// The key for `purpose` derived from `secret`, if the container holds it and the running
-    /// route declares it.
+    /// The key for `purpose` derived from `secret`, if the container holds it. (`Config::key`
+    /// also checks that the running route declares it.)
     pub fn key(&self, secret: Secret, purpose: &str) -> Result<[u8; 32], MissingSecret> {
         self.usable(secret)
             .map(|material| derive(material, secret, purpose))
     }
 
-    /// The material of `secret`, checked like [`Secrets::key`].
+    /// The material of `secret`, if the container holds it.
     pub fn usable(&self, secret: Secret) -> Result<&[u8], MissingSecret> {
-        if let Some(reason) = crate::access::refusal(crate::access::Need::Secret(secret)) {
-            return Err(MissingSecret(reason));
-        }
         self.material(secret).ok_or_else(|| {
             MissingSecret(format!(
                 "this function was not given the `{}` secret",
@@ -202,9 +197,41 @@ fn local_rsa_key(root: &[u8]) -> String {
     if let Some((_, pem)) = keys.iter().find(|(k, _)| *k == id) {
         return pem.clone();
     }
-    let (pem, _) = crate::auth::tokens::generate_rsa_key();
+    let (pem, _) = generate_rsa_key();
     keys.push((id, pem.clone()));
     pem
+}
+
+/// The SubjectPublicKeyInfo (X.509) DER of an RSA key pair's public key: what
+/// `COMMERCE_STAFF_TOKEN_PUBLIC_KEYS` lists, base64url-encoded.
+pub fn rsa_public_der(pair: &aws_lc_rs::rsa::KeyPair) -> Vec<u8> {
+    use aws_lc_rs::encoding::AsDer;
+    use aws_lc_rs::signature::KeyPair;
+    pair.public_key()
+        .as_der()
+        .expect("an RSA public key encodes")
+        .as_ref()
+        .to_vec()
+}
+
+/// A new RSA-2048 signing key for staff tokens: its PKCS#8 PEM (the secret) and the base64url of
+/// its public key (for `COMMERCE_STAFF_TOKEN_PUBLIC_KEYS`).
+pub fn generate_rsa_key() -> (String, String) {
+    use aws_lc_rs::encoding::AsDer;
+    let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
+        .expect("RSA key generation");
+    let der = pair.as_der().expect("PKCS#8 encoding");
+    let body = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
+    let mut pem = String::from("-----BEGIN PRIVATE KEY-----\n");
+    for line in body.as_bytes().chunks(64) {
+        pem.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
+        pem.push('\n');
+    }
+    pem.push_str("-----END PRIVATE KEY-----\n");
+    (
+        pem,
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rsa_public_der(&pair)),
+    )
 }
 
 /// HKDF-SHA256 of a secret's material, for one purpose within it.
@@ -229,7 +256,7 @@ pub fn derive_from_root(root: &[u8], purpose: &str) -> [u8; 32] {
 
 /// `COMMERCE_SECRET_IDS`: `name=id` pairs, comma-separated, where the id is the ARN or name of
 /// the Secrets Manager secret.
-pub fn parse_ids(list: &str) -> Result<Vec<(Secret, String)>, ConfigError> {
+pub fn parse_ids(list: &str) -> Result<Vec<(Secret, String)>, SecretsError> {
     let mut out = Vec::new();
     for pair in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (name, id) = pair
@@ -237,13 +264,13 @@ pub fn parse_ids(list: &str) -> Result<Vec<(Secret, String)>, ConfigError> {
             .map(|(n, i)| (n.trim(), i.trim()))
             .filter(|(_, i)| !i.is_empty())
             .ok_or_else(|| {
-                ConfigError(format!(
+                SecretsError(format!(
                     "{} holds name=id pairs, not `{pair}`",
-                    crate::config::env::SECRET_IDS
+                    "COMMERCE_SECRET_IDS"
                 ))
             })?;
         let secret = Secret::parse(name)
-            .ok_or_else(|| ConfigError(format!("unknown secret `{name}` in {pair}")))?;
+            .ok_or_else(|| SecretsError(format!("unknown secret `{name}` in {pair}")))?;
         out.push((secret, id.to_owned()));
     }
     Ok(out)
@@ -251,7 +278,7 @@ pub fn parse_ids(list: &str) -> Result<Vec<(Secret, String)>, ConfigError> {
 
 /// Loading secrets: what a function's `main` links only when its route declares any.
 pub type LoadFuture =
-    Pin<Box<dyn Future<Output = Result<Vec<(Secret, Vec<u8>)>, ConfigError>> + Send>>;
+    Pin<Box<dyn Future<Output = Result<Vec<(Secret, Vec<u8>)>, SecretsError>> + Send>>;
 
 /// Reads the given secrets from AWS Secrets Manager in one `BatchGetSecretValue` call.
 pub fn load_from_secrets_manager(
@@ -259,7 +286,7 @@ pub fn load_from_secrets_manager(
     ids: Vec<(Secret, String)>,
 ) -> LoadFuture {
     Box::pin(async move {
-        let fail = |what: String| ConfigError(format!("secrets: {what}"));
+        let fail = |what: String| SecretsError(format!("secrets: {what}"));
         let out = client
             .batch_get_secret_value()
             .set_secret_id_list(Some(ids.iter().map(|(_, id)| id.clone()).collect()))

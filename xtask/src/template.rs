@@ -378,7 +378,15 @@ fn function(function: &Function, code_uri: &str) -> String {
                     "        - DynamoDBCrudPolicy:\n            TableName: !Ref Table\n".into(),
                 ),
             }
-            if route.records_key_use() {
+            // The updates a read-only function declares (a storefront read recording its API
+            // key's use), limited to the partitions it names.
+            if route.aws.table == TableAccess::Read && !route.aws.updates.is_empty() {
+                let patterns: Vec<String> = route
+                    .aws
+                    .updates
+                    .iter()
+                    .map(|p| format!("\"{p}\""))
+                    .collect();
                 policies.push(format!(
                     concat!(
                         "        - Statement:\n",
@@ -387,9 +395,9 @@ fn function(function: &Function, code_uri: &str) -> String {
                         "              Resource: !Sub \"arn:${{AWS::Partition}}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/${{Table}}\"\n",
                         "              Condition:\n",
                         "                ForAllValues:StringLike:\n",
-                        "                  dynamodb:LeadingKeys: [\"{}\"]\n",
+                        "                  dynamodb:LeadingKeys: [{}]\n",
                     ),
-                    shared::api_keys::store::KEY_PARTITIONS
+                    patterns.join(", ")
                 ));
             }
             match route.aws.blobs {

@@ -11,3 +11,10 @@ pub mod model;
 pub mod routes;
 pub mod service;
 pub mod store;
+
+/// The access of a storefront route that only reads: the table, plus recording its API key's
+/// last use, the one update such a function may make (on the keys' partitions only).
+pub const STORE_READ: crate::access::AwsAccess = crate::access::AwsAccess {
+    updates: &[store::KEY_PARTITIONS],
+    ..crate::access::AwsAccess::READ
+};

@@ -185,7 +185,7 @@ async fn save(
     ops.push(event(app, tenant, kind, actor, &after.key));
     match app.table.transact(ops).await {
         Ok(()) => {
-            app.api_key_cache.invalidate(&before.hash);
+            app.cache::<super::cache::Cache>().invalidate(&before.hash);
             Ok(())
         }
         Err(e) if e.failed_at(0) => Err(ApiError::precondition_failed()),
@@ -339,11 +339,12 @@ pub async fn authenticate(
     }
     let digest = hash(secret);
     let now_ms = app.clock.epoch_millis();
-    let resolved = match app.api_key_cache.get(&digest, now_ms) {
+    let resolved = match app.cache::<super::cache::Cache>().get(&digest, now_ms) {
         Some(answer) => answer,
         None => {
             let answer = store::resolve(app.table.as_ref(), &digest).await?;
-            app.api_key_cache.put(&digest, now_ms, answer.clone());
+            app.cache::<super::cache::Cache>()
+                .put(&digest, now_ms, answer.clone());
             answer
         }
     };
@@ -359,7 +360,10 @@ pub async fn authenticate(
         );
     }
     let tenant = TenantId::trusted(tenant);
-    if app.api_key_cache.use_is_due(&key_id, now_ms) {
+    if app
+        .cache::<super::cache::Cache>()
+        .use_is_due(&key_id, now_ms)
+    {
         // Bookkeeping must never fail the request it describes.
         if let Err(e) = store::record_use(
             app.table.as_ref(),

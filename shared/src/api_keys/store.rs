@@ -28,11 +28,6 @@ fn partition(tenant: &TenantId) -> String {
 /// functions may update items there (a key's last use) and nowhere else.
 pub const KEY_PARTITIONS: &str = "T#*#APIKEYS";
 
-/// Whether `pk` is a company's key partition (what [`KEY_PARTITIONS`] matches).
-pub(crate) fn is_key_partition(pk: &str) -> bool {
-    pk.starts_with("T#") && pk.ends_with("#APIKEYS")
-}
-
 pub fn key(tenant: &TenantId, id: &str) -> Key {
     Key::new(partition(tenant), format!("KEY#{id}"))
 }

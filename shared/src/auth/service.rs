@@ -833,7 +833,7 @@ pub async fn request_reset(
         "{}/admin/reset-password?token={token}",
         app.config.public_url
     );
-    let mail = crate::workers::notifications::EmailRequest {
+    let mail = crate::events::email::EmailRequest {
         to: vec![user.user.email.clone()],
         subject: "Reset your password".into(),
         text: format!(

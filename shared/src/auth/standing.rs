@@ -69,13 +69,13 @@ pub async fn current_permissions(
         session_id.to_owned(),
     );
     if !change {
-        if let Some(permissions) = app.staff_standing_cache.checked.get(&id, now_ms) {
+        if let Some(permissions) = app.cache::<Cache>().checked.get(&id, now_ms) {
             return Ok(permissions);
         }
     }
     let user_key = (tenant.to_string(), user_id.to_owned());
     let known_roles = app
-        .staff_standing_cache
+        .cache::<Cache>()
         .roles
         .get(&user_key, now_ms)
         .unwrap_or_default();
@@ -110,7 +110,7 @@ pub async fn current_permissions(
         && session.expires_epoch > now
         && session.idle_expires_epoch > now;
     if !live {
-        app.staff_standing_cache.checked.invalidate(&id);
+        app.cache::<Cache>().checked.invalidate(&id);
         return Err(ended());
     }
     let mut held = user.user.role_ids.clone();
@@ -132,8 +132,8 @@ pub async fn current_permissions(
             .collect::<Result<_, _>>()?;
     }
     let permissions = super::service::granted(&roles, &user.user.role_ids);
-    app.staff_standing_cache.roles.put(user_key, now_ms, held);
-    app.staff_standing_cache
+    app.cache::<Cache>().roles.put(user_key, now_ms, held);
+    app.cache::<Cache>()
         .checked
         .put(id, now_ms, permissions.clone());
     Ok(permissions)

@@ -176,7 +176,7 @@ pub static LIST_PRODUCTS: Route = Route {
     aws: AwsAccess {
         blobs: BlobAccess::Read,
         secrets: &[Secret::Cursor],
-        ..AwsAccess::READ
+        ..crate::api_keys::STORE_READ
     },
     handler: list,
     doc: || {
@@ -337,7 +337,7 @@ pub static PRODUCT_PAGE: Route = Route {
     tag: TAG,
     aws: AwsAccess {
         blobs: BlobAccess::Read,
-        ..AwsAccess::READ
+        ..crate::api_keys::STORE_READ
     },
     handler: product_page,
     doc: || {
@@ -369,7 +369,7 @@ pub static CATEGORIES: Route = Route {
     access: Access::StoreKey("categories.read"),
     summary: "The category tree",
     tag: TAG,
-    aws: AwsAccess::READ,
+    aws: crate::api_keys::STORE_READ,
     handler: categories,
     doc: || RouteDoc::new().page::<CategoryNode>("The top-level categories with their children"),
 };
@@ -414,7 +414,7 @@ pub static CATEGORY: Route = Route {
     access: Access::StoreKey("categories.read"),
     summary: "A category by its handle, with its children and ancestors",
     tag: TAG,
-    aws: AwsAccess::READ,
+    aws: crate::api_keys::STORE_READ,
     handler: category,
     doc: || {
         RouteDoc::new()

@@ -139,11 +139,11 @@ impl Default for Cache {
 /// The taxonomy as recently read (one query on a miss).
 pub async fn cached(app: &App, tenant: &TenantId) -> Result<Arc<Taxonomy>, ApiError> {
     let now = app.clock.epoch_millis();
-    if let Some(found) = app.taxonomy_cache.entries.get(&tenant.to_string(), now) {
+    if let Some(found) = app.cache::<Cache>().entries.get(&tenant.to_string(), now) {
         return Ok(found);
     }
     let fresh = Arc::new(read(app, tenant).await?);
-    app.taxonomy_cache
+    app.cache::<Cache>()
         .entries
         .put(tenant.to_string(), now, fresh.clone());
     Ok(fresh)
@@ -171,7 +171,7 @@ async fn commit(
 ) -> Result<(), ApiError> {
     ops.insert(0, store::taxonomy_bump(tenant, taxonomy.version));
     let result = app.table.transact(ops).await;
-    app.taxonomy_cache.entries.invalidate(&tenant.to_string());
+    app.cache::<Cache>().entries.invalidate(&tenant.to_string());
     match result {
         Ok(()) => Ok(()),
         Err(e) if guard_index.is_some_and(|i| e.failed_at(i + 1)) => Err(guard_error()),

@@ -13,12 +13,12 @@ use crate::auth::service::{
 };
 use crate::auth::sessions::{self, RefreshToken, Session, SessionView};
 use crate::auth::throttle::{self, SignIn, Subject};
-use crate::auth::tokens::Audience;
 use crate::auth::TenantId;
 use crate::clock::rfc3339;
 use crate::http::{ApiError, FieldError};
 use crate::settings::groups::Security;
 use crate::store::{StoreError, TxOp};
+use crate::tokens::Audience;
 use crate::validate::{self, Errors};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;

@@ -6,12 +6,12 @@
 
 use crate::app::App;
 use crate::auth::TenantId;
+use crate::events::email::EmailRequest;
 use crate::events::{outbox_put, DomainEvent};
 use crate::http::ApiError;
 use crate::secrets::MissingSecret;
 use crate::settings::groups::{General, Group};
 use crate::store::TxOp;
-use crate::workers::notifications::EmailRequest;
 
 /// The storefront pages customer emails link to, below `general.storefront_url`.
 pub const VERIFY_PAGE: &str = "/account/verify";

@@ -247,7 +247,7 @@ pub static ME: Route = Route {
     access: Access::StoreCustomer(AUTH),
     summary: "The signed-in customer's account",
     tag: TAG,
-    aws: AwsAccess::READ,
+    aws: crate::api_keys::STORE_READ,
     handler: me,
     doc: || RouteDoc::new().response::<Account>(200, "The account"),
 };
@@ -387,7 +387,7 @@ pub static LIST_SESSIONS: Route = Route {
     access: Access::StoreCustomer(AUTH),
     summary: "The signed-in customer's live sessions",
     tag: TAG,
-    aws: AwsAccess::READ,
+    aws: crate::api_keys::STORE_READ,
     handler: sessions,
     doc: || RouteDoc::new().page::<SessionView>("Every live session"),
 };
@@ -434,7 +434,7 @@ pub static LIST_ADDRESSES: Route = Route {
     access: Access::StoreCustomer(AUTH),
     summary: "The signed-in customer's address book",
     tag: TAG,
-    aws: AwsAccess::READ,
+    aws: crate::api_keys::STORE_READ,
     handler: list_addresses,
     doc: || RouteDoc::new().page::<AddressView>("Every address, oldest first"),
 };
@@ -484,7 +484,7 @@ pub static GET_ADDRESS: Route = Route {
     access: Access::StoreCustomer(AUTH),
     summary: "One of the signed-in customer's addresses",
     tag: TAG,
-    aws: AwsAccess::READ,
+    aws: crate::api_keys::STORE_READ,
     handler: get_address,
     doc: || {
         RouteDoc::new()

@@ -10,7 +10,7 @@ use std::time::Duration;
 /// accumulates unread; modules add their types here as they add consumers.
 pub fn queues_for(kind: &str) -> &'static [&'static str] {
     match kind {
-        crate::workers::notifications::EMAIL_REQUESTED => &[names::NOTIFICATIONS],
+        super::email::EMAIL_REQUESTED => &[names::NOTIFICATIONS],
         _ => &[],
     }
 }

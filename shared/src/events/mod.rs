@@ -8,10 +8,11 @@
 //! effects, and a change that fails emits nothing.
 
 pub mod dispatch;
+pub mod email;
 pub mod store;
 pub mod stream;
 
-use crate::auth::TenantId;
+use crate::identity::TenantId;
 use crate::store::{Item, TxOp};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -43,7 +44,7 @@ impl DomainEvent {
         data: Value,
     ) -> Self {
         debug_assert!(
-            kind != crate::workers::notifications::EMAIL_REQUESTED,
+            kind != email::EMAIL_REQUESTED,
             "email events are made with DomainEvent::email, which seals them"
         );
         Self::with_id(app, app.ids.new_id("evt"), tenant, kind, actor, data)
@@ -55,10 +56,10 @@ impl DomainEvent {
         app: &crate::app::App,
         tenant: &TenantId,
         actor: Option<String>,
-        request: &crate::workers::notifications::EmailRequest,
+        request: &email::EmailRequest,
     ) -> Result<Self, crate::secrets::MissingSecret> {
         let id = app.ids.new_id("evt");
-        let data = crate::workers::notifications::seal_content(
+        let data = email::seal_content(
             app,
             &id,
             serde_json::to_value(request).expect("email requests serialise"),
@@ -67,7 +68,7 @@ impl DomainEvent {
             app,
             id,
             tenant,
-            crate::workers::notifications::EMAIL_REQUESTED,
+            email::EMAIL_REQUESTED,
             actor,
             data,
         ))

@@ -40,7 +40,7 @@ impl Window {
     /// Reads `limit` and `cursor` from the request; `query` names the list and its filters.
     pub fn of(
         ctx: &super::Ctx,
-        tenant: &crate::auth::TenantId,
+        tenant: &crate::identity::TenantId,
         query: &str,
     ) -> Result<Self, ApiError> {
         let params: super::ListParams = ctx.req.query_params()?;

@@ -100,7 +100,7 @@ async fn handle(
     };
     // Boxed: authentication and handler together make a large future, and the scope nests it.
     let outcome = crate::access::within(
-        route,
+        route.declared(),
         Box::pin(async {
             check_body(route.method.has_body(), &req)?;
             let principal = auth::authenticate(app, route.access, &req, &params).await?;

@@ -244,3 +244,16 @@ impl From<MailError> for ApiError {
         ApiError::unavailable()
     }
 }
+
+impl From<crate::secrets::MissingSecret> for ApiError {
+    fn from(e: crate::secrets::MissingSecret) -> Self {
+        tracing::error!(error = %e, "a secret this code needs is not available");
+        ApiError::internal()
+    }
+}
+
+impl From<crate::tokens::InvalidToken> for ApiError {
+    fn from(e: crate::tokens::InvalidToken) -> Self {
+        ApiError::unauthorized(e.to_string())
+    }
+}

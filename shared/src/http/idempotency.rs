@@ -211,9 +211,9 @@ fn replay(body_key: &[u8; 32], key: &Key, stored: &Item) -> ApiResponse {
 mod tests {
     use super::*;
     use crate::app::{EmbeddedApp, EmbeddedOptions};
-    use crate::auth::{Principal, TenantId};
     use crate::clock::{Clock, ManualClock};
     use crate::http::{ApiRequest, HandlerFuture};
+    use crate::identity::{Principal, TenantId};
     use crate::store::{Index, Query};
     use std::sync::Arc;
 

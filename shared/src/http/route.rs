@@ -3,8 +3,9 @@
 //! template and the sample events are all derived from these declarations.
 
 use super::{ApiError, ApiRequest, ApiResponse};
+pub use crate::access::{AwsAccess, BlobAccess, TableAccess};
 use crate::app::App;
-use crate::auth::Principal;
+use crate::identity::Principal;
 use crate::secrets::{Secret, SecretSet};
 use std::borrow::Cow;
 use std::future::Future;
@@ -85,11 +86,18 @@ pub struct Ctx {
 impl Ctx {
     /// A path parameter of the route, e.g. `id` in `/admin/products/{id}`.
     pub fn param(&self, name: &str) -> &str {
-        self.params
+        let value = self
+            .params
             .iter()
             .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or_default()
+            .map(|(_, v)| v.as_str());
+        // The router fills every parameter the path declares, so a missing one is a name the
+        // route's path does not have: a bug the tests should see, not an empty id.
+        debug_assert!(
+            value.is_some(),
+            "path parameter `{name}` is not declared by this route"
+        );
+        value.unwrap_or_default()
     }
 }
 
@@ -203,86 +211,6 @@ impl RouteDoc {
     }
 }
 
-/// Access to the table of a route's function.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TableAccess {
-    None,
-    Read,
-    ReadWrite,
-}
-
-/// Access to the files bucket of a route's function.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BlobAccess {
-    None,
-    /// Read company objects and presign `GET` URLs for them (`s3:GetObject` on the company
-    /// prefix only): pages that show images.
-    Read,
-    /// Read, write and delete objects, and presign uploads.
-    ReadWrite,
-}
-
-/// What a route's function may do in AWS; the infra template grants exactly this.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AwsAccess {
-    pub table: TableAccess,
-    /// The files bucket (presigning needs the rights the presigned request uses).
-    pub blobs: BlobAccess,
-    /// Queues the function sends to directly (delayed jobs); events go through the outbox.
-    pub queues: &'static [&'static str],
-    /// The secrets its code uses (cursor signing, email sealing, token signing, ...): the
-    /// function is given these and no others. Idempotent replay's secret is implied (see
-    /// [`Route::secrets`]).
-    pub secrets: &'static [Secret],
-}
-
-impl AwsAccess {
-    pub const NONE: AwsAccess = AwsAccess {
-        table: TableAccess::None,
-        blobs: BlobAccess::None,
-        queues: &[],
-        secrets: &[],
-    };
-    pub const READ: AwsAccess = AwsAccess {
-        table: TableAccess::Read,
-        ..Self::NONE
-    };
-    pub const WRITE: AwsAccess = AwsAccess {
-        table: TableAccess::ReadWrite,
-        ..Self::NONE
-    };
-    /// Writes, and signs staff tokens (sign-up, log-in, refresh, accepting an invitation).
-    pub const WRITE_SIGNING: AwsAccess = AwsAccess {
-        secrets: &[Secret::StaffTokens],
-        ..Self::WRITE
-    };
-    /// Writes, and signs customer tokens (customer sign-up, log-in, refresh).
-    pub const WRITE_SIGNING_CUSTOMERS: AwsAccess = AwsAccess {
-        secrets: &[Secret::CustomerTokens],
-        ..Self::WRITE
-    };
-    /// Writes, and requests email (whose content is sealed).
-    pub const WRITE_EMAIL: AwsAccess = AwsAccess {
-        secrets: &[Secret::EmailContent],
-        ..Self::WRITE
-    };
-    /// Reads, and pages lists (cursors are signed).
-    pub const READ_LIST: AwsAccess = AwsAccess {
-        secrets: &[Secret::Cursor],
-        ..Self::READ
-    };
-
-    /// Whether the function signs staff tokens (only these receive that secret).
-    pub fn signs_staff_tokens(&self) -> bool {
-        self.secrets.contains(&Secret::StaffTokens)
-    }
-
-    /// Whether the function signs customer tokens (only these receive that secret).
-    pub fn signs_customer_tokens(&self) -> bool {
-        self.secrets.contains(&Secret::CustomerTokens)
-    }
-}
-
 pub struct Route {
     /// Unique, snake_case; names the Lambda binary, the infra function and the sample event.
     pub name: &'static str,
@@ -341,11 +269,19 @@ impl Route {
     }
 
     /// Whether the route records its API key's last use although it only reads the table: every
-    /// storefront route authenticates with a key, and a read-only one is granted that one update
-    /// on the keys' partitions (`api_keys::store::KEY_PARTITIONS`) and nothing else.
+    /// storefront route authenticates with a key, and a read-only one declares that one update
+    /// on the keys' partitions (`AwsAccess::updates`, `api_keys::STORE_READ`) and nothing else.
     pub fn records_key_use(&self) -> bool {
-        matches!(self.access, Access::StoreKey(_) | Access::StoreCustomer(_))
-            && self.aws.table == TableAccess::Read
+        !self.aws.updates.is_empty()
+    }
+
+    /// What the route declares, as the access checks read it while it runs.
+    pub fn declared(&self) -> crate::access::Declared {
+        crate::access::Declared {
+            name: self.name,
+            aws: self.aws,
+            secrets: self.secrets(),
+        }
     }
 }
 

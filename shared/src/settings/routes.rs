@@ -170,7 +170,7 @@ pub static STORE_INFO: Route = Route {
     access: Access::StoreKey("store.read"),
     summary: "What a storefront needs to know of the shop: name, currencies, locales, units",
     tag: "storefront",
-    aws: AwsAccess::READ,
+    aws: crate::api_keys::STORE_READ,
     handler: store_info,
     doc: || RouteDoc::new().response::<service::StorefrontInfo>(200, "The shop's public settings"),
 };

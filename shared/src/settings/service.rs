@@ -334,7 +334,8 @@ pub async fn patch(
         ops.push(outbox_put(&event, app.clock.epoch_seconds()));
         match app.table.transact(ops).await {
             Ok(()) => {
-                app.settings_cache.invalidate(tenant.as_str(), group.name());
+                app.cache::<super::cache::Cache>()
+                    .invalidate(tenant.as_str(), group.name());
                 return Ok(view(group, Some(&saved)));
             }
             Err(e) if e.failed_at(0) || matches!(e, StoreError::Conflict) => {
@@ -363,7 +364,10 @@ async fn cached_values(
     let now = now_ms(app);
     let cached: Vec<Option<Value>> = groups
         .iter()
-        .map(|g| app.settings_cache.get(tenant.as_str(), g.name(), now))
+        .map(|g| {
+            app.cache::<super::cache::Cache>()
+                .get(tenant.as_str(), g.name(), now)
+        })
         .collect();
     if cached.iter().all(Option::is_some) {
         return Ok(cached.into_iter().flatten().collect());
@@ -375,8 +379,12 @@ async fn cached_values(
     };
     for view in &fresh {
         if let Some(group) = Group::parse(&view.group) {
-            app.settings_cache
-                .put(tenant.as_str(), group.name(), now, view.values.clone());
+            app.cache::<super::cache::Cache>().put(
+                tenant.as_str(),
+                group.name(),
+                now,
+                view.values.clone(),
+            );
         }
     }
     Ok(groups

@@ -18,6 +18,7 @@ use crate::auth::service::{new_signed_in_session, Origin, Tokens};
 use crate::auth::throttle::Rate;
 use crate::auth::{passwords, TenantId};
 use crate::clock::rfc3339;
+use crate::events::email::EmailRequest;
 use crate::events::{outbox_put, DomainEvent};
 use crate::http::{
     Access, ApiError, ApiResponse, AwsAccess, Ctx, FieldError, HandlerFuture, ListPage, Method,
@@ -27,7 +28,6 @@ use crate::mail::untrusted::quoted_name;
 use crate::secrets::MissingSecret;
 use crate::store::{StoreError, TxOp};
 use crate::validate::{self, Errors};
-use crate::workers::notifications::EmailRequest;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};

@@ -1,5 +1,7 @@
 //! The application: the ports every handler and worker uses, built once per container.
 
+mod checked;
+
 use crate::blobs::Blobs;
 use crate::clock::Clock;
 use crate::config::Config;
@@ -19,14 +21,11 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGen>,
     pub config: Config,
-    /// Settings groups recently read by this container.
-    pub settings_cache: crate::settings::cache::Cache,
-    /// API keys recently looked up by this container.
-    pub api_key_cache: crate::api_keys::cache::Cache,
-    /// Category trees and attribute definitions recently read by this container.
-    pub taxonomy_cache: crate::catalog::taxonomy::Cache,
-    /// Staff sessions recently checked by this container.
-    pub staff_standing_cache: crate::auth::standing::Cache,
+    /// Per-container caches, one of each type, owned by the module that defines the type
+    /// ([`App::cache`]): adding one never changes the app.
+    caches: std::sync::RwLock<
+        std::collections::HashMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>,
+    >,
 }
 
 /// The parts an [`App`] is made of; each entry point chooses its adapters.
@@ -44,17 +43,38 @@ impl App {
     pub fn new(parts: Parts) -> Arc<Self> {
         Arc::new(App {
             table: MeteredTable::wrap(parts.table),
-            queue: Arc::new(crate::access::CheckedQueue(parts.queue)),
-            blobs: Arc::new(crate::access::CheckedBlobs(parts.blobs)),
-            mailer: Arc::new(crate::access::CheckedMailer(parts.mailer)),
+            queue: Arc::new(checked::CheckedQueue(parts.queue)),
+            blobs: Arc::new(checked::CheckedBlobs(parts.blobs)),
+            mailer: Arc::new(checked::CheckedMailer(parts.mailer)),
             clock: parts.clock,
             ids: parts.ids,
             config: parts.config,
-            settings_cache: Default::default(),
-            api_key_cache: Default::default(),
-            taxonomy_cache: Default::default(),
-            staff_standing_cache: Default::default(),
+            caches: Default::default(),
         })
+    }
+
+    /// This container's cache of type `T`, made empty on first use. A module keeps what it
+    /// caches (settings groups, API keys, taxonomies, staff standing) in a type of its own.
+    pub fn cache<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
+        let id = std::any::TypeId::of::<T>();
+        let found = self
+            .caches
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(&id)
+            .cloned();
+        let any = match found {
+            Some(any) => any,
+            None => self
+                .caches
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .entry(id)
+                .or_insert_with(|| Arc::new(T::default()))
+                .clone(),
+        };
+        any.downcast::<T>()
+            .unwrap_or_else(|_| unreachable!("the cache of a type holds that type"))
     }
 
     /// The app of a Lambda function: the table and the adapters its `main` chose, on AWS clients

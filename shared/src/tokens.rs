@@ -9,8 +9,7 @@
 //! `iss`, and looks the key up by `kid` among the verification keys, so keys rotate by publishing
 //! a new key before signing with it. Only functions that issue tokens hold a signing key.
 
-use super::TenantId;
-use crate::http::ApiError;
+pub use crate::secrets::{generate_rsa_key, rsa_public_der};
 use aws_lc_rs::rsa::KeyPair as RsaKeyPair;
 use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -46,6 +45,12 @@ impl Audience {
         }
     }
 }
+
+/// Why a token was refused. It says no more than that: a caller learns nothing about which check
+/// failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the access token is invalid or expired")]
+pub struct InvalidToken;
 
 /// The claims of an access token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -153,17 +158,6 @@ pub fn rsa_private_key(pem: &str) -> Result<RsaKeyPair, String> {
         return Err("RSA keys must have 2048 bits or more".into());
     }
     Ok(pair)
-}
-
-/// The SubjectPublicKeyInfo (X.509) DER of an RSA key pair's public key: what
-/// `COMMERCE_STAFF_TOKEN_PUBLIC_KEYS` lists, base64url-encoded.
-pub fn rsa_public_der(pair: &RsaKeyPair) -> Vec<u8> {
-    use aws_lc_rs::encoding::AsDer;
-    pair.public_key()
-        .as_der()
-        .expect("an RSA public key encodes")
-        .as_ref()
-        .to_vec()
 }
 
 impl TokenKeys {
@@ -315,8 +309,8 @@ impl TokenKeys {
     }
 
     /// Verifies an access token for this audience at `now` (epoch seconds).
-    pub fn verify(&self, token: &str, now: i64) -> Result<Claims, ApiError> {
-        let invalid = || ApiError::unauthorized("the access token is invalid or expired");
+    pub fn verify(&self, token: &str, now: i64) -> Result<Claims, InvalidToken> {
+        let invalid = || InvalidToken;
         let algorithm = self.audience.algorithm();
         let header = jsonwebtoken::decode_header(token).map_err(|_| invalid())?;
         if header.alg != algorithm || header.typ.as_deref() != Some(TYP) {
@@ -351,28 +345,6 @@ impl TokenKeys {
 /// The base64url public key of an Ed25519 seed, as `COMMERCE_CUSTOMER_TOKEN_PUBLIC_KEYS` lists it.
 pub fn public_key_b64(seed: &[u8; 32]) -> String {
     URL_SAFE_NO_PAD.encode(ed25519_public_key(seed))
-}
-
-/// A new RSA-2048 signing key for staff tokens: its PKCS#8 PEM (the secret) and the base64url of
-/// its public key (for `COMMERCE_STAFF_TOKEN_PUBLIC_KEYS`).
-pub fn generate_rsa_key() -> (String, String) {
-    use aws_lc_rs::encoding::AsDer;
-    let pair = RsaKeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).expect("RSA key generation");
-    let der = pair.as_der().expect("PKCS#8 encoding");
-    let body = STANDARD.encode(der.as_ref());
-    let mut pem = String::from("-----BEGIN PRIVATE KEY-----\n");
-    for line in body.as_bytes().chunks(64) {
-        pem.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
-        pem.push('\n');
-    }
-    pem.push_str("-----END PRIVATE KEY-----\n");
-    (pem, URL_SAFE_NO_PAD.encode(rsa_public_der(&pair)))
-}
-
-impl Claims {
-    pub fn tenant(&self) -> TenantId {
-        TenantId::trusted(self.tid.clone())
-    }
 }
 
 #[cfg(test)]

@@ -272,6 +272,26 @@ fn read_only_storefront_functions_may_update_only_key_partitions() {
         .unwrap();
         let has_grant = policies.contains("dynamodb:LeadingKeys");
         assert_eq!(has_grant, route.records_key_use(), "{}", route.name);
+        // Every storefront route authenticates with a key; one that only reads declares the
+        // update that records the key's use, and nothing else does.
+        let storefront = matches!(
+            route.access,
+            shared::http::Access::StoreKey(_) | shared::http::Access::StoreCustomer(_)
+        );
+        assert_eq!(
+            route.records_key_use(),
+            storefront && route.aws.table == shared::http::TableAccess::Read,
+            "{}",
+            route.name
+        );
+        if route.records_key_use() {
+            assert_eq!(
+                route.aws.updates,
+                &[shared::api_keys::store::KEY_PARTITIONS],
+                "{}",
+                route.name
+            );
+        }
         if has_grant {
             assert!(policies.contains("DynamoDBReadPolicy"), "{}", route.name);
             assert!(!policies.contains("DynamoDBCrudPolicy"), "{}", route.name);
@@ -429,5 +449,52 @@ fn the_gateway_checks_staff_tokens_on_every_protected_route_and_no_other() {
             "register_company",
             "request_password_reset"
         ]
+    );
+}
+
+/// Every path parameter a handler reads (`ctx.param("...")` in its function) is declared in its
+/// route's path: a misspelt or undeclared name would read an empty string, not fail.
+#[test]
+fn every_path_parameter_a_handler_reads_is_declared() {
+    let src = root().join("shared/src");
+    let mut checked = 0;
+    for (path, route) in shared::routes::named() {
+        // `catalog::images::ATTACH_IMAGE` is declared in shared/src/catalog/images.rs.
+        let mut parts: Vec<&str> = path.split("::").collect();
+        let static_name = parts.pop().unwrap();
+        let file = src.join(format!("{}.rs", parts.join("/")));
+        let text = std::fs::read_to_string(&file).unwrap_or_else(|_| panic!("{file:?}"));
+        let declaration = &text[text
+            .find(&format!("pub static {static_name}: Route"))
+            .unwrap_or_else(|| panic!("{path}"))..];
+        let handler = declaration
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("handler: "))
+            .map(|h| h.trim_end_matches(','))
+            .unwrap_or_else(|| panic!("{path}: handler"));
+        let handler = handler.rsplit("::").next().unwrap();
+        let Some(start) = text.find(&format!("fn {handler}(")) else {
+            // A handler from another file (shared by several routes) is checked there.
+            continue;
+        };
+        let body_end = text[start..]
+            .find("\n}\n")
+            .map(|i| start + i)
+            .unwrap_or(text.len());
+        let body = &text[start..body_end];
+        let declared = route.path_params();
+        for read in body.split("param(\"").skip(1) {
+            let name = read.split('"').next().unwrap();
+            assert!(
+                declared.contains(&name),
+                "{path} reads path parameter `{name}`, but its path is {}",
+                route.path
+            );
+            checked += 1;
+        }
+    }
+    assert!(
+        checked >= 30,
+        "only {checked} reads found: is the scan still right?"
     );
 }

@@ -1,0 +1,18 @@
+//! Every integration test, in one binary: one link instead of one per file, which is most of
+//! what a test run spends on two cores. Each module is one area; `cargo test -p commerce-tests
+//! --test integration <module>::` runs one of them.
+
+mod admin_auth;
+mod admin_settings;
+mod admin_staff;
+mod blob_conformance;
+mod catalog;
+mod events_outbox;
+mod generated;
+mod http_pipeline;
+mod lambda_events;
+mod layering;
+mod queue_conformance;
+mod sandbox_and_mail;
+mod storefront_identity;
+mod table_conformance;
