@@ -1,5 +1,7 @@
-//! A readable API reference at `/docs`, rendered from the route table with no script or external
-//! asset, so it works offline.
+//! The API reference at `/docs`: Swagger UI (vendored under `sandbox/assets/swagger-ui`, served
+//! by the sandbox, so it works offline) on `/openapi.json`, where requests can be sent with a
+//! staff token, a storefront key and a customer token entered under "Authorize"; below it, the
+//! route table as plain HTML, readable without scripts.
 
 use shared::http::route::Route;
 use shared::http::Access;
@@ -51,18 +53,55 @@ pub fn render(routes: &[&'static Route]) -> String {
     format!(
         "<!doctype html>
 <html lang=\"en\"><head><meta charset=\"utf-8\"><title>Commerce API</title>
+<link rel=\"stylesheet\" href=\"/docs/swagger-ui.css\">
 <style>
-body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 72rem; color: #222; }}
-table {{ border-collapse: collapse; width: 100%; margin-bottom: 2rem; }}
-th, td {{ text-align: left; padding: .4rem .6rem; border-bottom: 1px solid #ddd; vertical-align: top; }}
+body {{ font-family: system-ui, sans-serif; margin: 0; color: #222; }}
+.intro, .routes {{ margin: 1.5rem auto; max-width: 72rem; padding: 0 1rem; }}
+.routes table {{ border-collapse: collapse; width: 100%; margin-bottom: 2rem; }}
+.routes th, .routes td {{ text-align: left; padding: .4rem .6rem; border-bottom: 1px solid #ddd; vertical-align: top; }}
 code {{ background: #f4f4f4; padding: 0 .2rem; }}
 </style></head>
 <body>
+<div class=\"intro\">
 <h1>Commerce API</h1>
-<p>The machine-readable description is at <a href=\"/openapi.json\">/openapi.json</a> (OpenAPI 3.1).
-Admin routes take <code>Authorization: Bearer &lt;staff token&gt;</code>; storefront routes take
-<code>X-Api-Key</code>. Errors are <code>application/problem+json</code> with a stable <code>code</code>.</p>
-{body}</body></html>
+<p>Try any route below: sign in with <code>POST /admin/auth/login</code> (or register a company),
+then choose <b>Authorize</b> and paste the <code>access_token</code> as the staff token; paste a
+storefront key (<code>pk_...</code>) for <code>/store</code> routes, and a customer token for the
+signed-in shopper's routes. The machine-readable description is at
+<a href=\"/openapi.json\">/openapi.json</a> (OpenAPI 3.1). Errors are
+<code>application/problem+json</code> with a stable <code>code</code>.</p>
+</div>
+<div id=\"swagger-ui\"></div>
+<script src=\"/docs/swagger-ui-bundle.js\"></script>
+<script>
+window.ui = SwaggerUIBundle({{
+  url: '/openapi.json',
+  dom_id: '#swagger-ui',
+  deepLinking: true,
+  persistAuthorization: true,
+  tryItOutEnabled: true,
+  displayRequestDuration: true,
+  filter: true,
+}});
+</script>
+<details class=\"routes\"><summary>Every route, as a plain table</summary>
+{body}</details>
+</body></html>
 "
     )
+}
+
+/// The vendored Swagger UI files, by the name `/docs/<name>` serves.
+pub fn asset(name: &str) -> Option<(&'static str, &'static [u8])> {
+    match name {
+        "swagger-ui-bundle.js" => Some((
+            "text/javascript; charset=utf-8",
+            include_bytes!("../assets/swagger-ui/swagger-ui-bundle.js"),
+        )),
+        "swagger-ui.css" => Some((
+            "text/css; charset=utf-8",
+            include_bytes!("../assets/swagger-ui/swagger-ui.css"),
+        )),
+        _ => None,
+    }
 }

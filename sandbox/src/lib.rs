@@ -3,6 +3,7 @@
 //! `--aws`.
 
 pub mod docs;
+pub mod logs;
 pub mod seed;
 pub mod stream_poller;
 
@@ -179,6 +180,7 @@ impl Sandbox {
         let service = axum::Router::new()
             .route("/_blobs/{*key}", any(serve_blob))
             .route("/docs", get(docs_page))
+            .route("/docs/{name}", get(docs_asset))
             .fallback(serve_api)
             .with_state(state)
             .into_make_service_with_connect_info::<SocketAddr>();
@@ -325,4 +327,15 @@ async fn serve_blob(State(state): State<Shared>, request: Request) -> Response {
 
 async fn docs_page() -> Html<String> {
     Html(docs::render(shared::routes::ALL))
+}
+
+async fn docs_asset(axum::extract::Path(name): axum::extract::Path<String>) -> Response {
+    match docs::asset(&name) {
+        Some((content_type, bytes)) => Response::builder()
+            .header("content-type", content_type)
+            .header("cache-control", "public, max-age=3600")
+            .body(Body::from(bytes))
+            .unwrap_or_else(|_| http::StatusCode::INTERNAL_SERVER_ERROR.into_response()),
+        None => http::StatusCode::NOT_FOUND.into_response(),
+    }
 }

@@ -32,6 +32,9 @@ struct Args {
     /// and about fifty products (skipped when the demo company exists).
     #[arg(long, value_enum)]
     seed: Option<Seed>,
+    /// `pretty`: one readable line per request; `json`: JSON lines, as deployed functions write.
+    #[arg(long, value_enum, env = "SANDBOX_LOG_FORMAT", default_value = "pretty")]
+    log_format: sandbox::logs::LogFormat,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -41,8 +44,8 @@ enum Seed {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    shared::observe::init_logging();
     let args = Args::parse();
+    sandbox::logs::init(args.log_format);
     let storage = if args.aws {
         Storage::Aws {
             create_resources: args.create_resources,
@@ -70,10 +73,14 @@ async fn main() -> anyhow::Result<()> {
         Storage::Aws { .. } => println!("  data            AWS services from the environment"),
     }
     if let Some(Seed::Demo) = args.seed {
+        // Quietly: the hundreds of requests seeding makes would bury the summary.
+        use tracing::instrument::WithSubscriber;
+        println!("Seeding demo data…");
         let seeded = sandbox::seed::demo(
             sandbox.app.clone(),
             sandbox.embedded.as_ref().map(|e| e.blobs.clone()),
         )
+        .with_subscriber(tracing::subscriber::NoSubscriber::default())
         .await?;
         println!();
         match &seeded.storefront_key {

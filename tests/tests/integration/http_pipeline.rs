@@ -164,6 +164,26 @@ async fn openapi_describes_every_route_and_docs_page_lists_them() {
             route.path
         );
     }
+    // The interactive reference runs on assets the sandbox serves itself (offline).
+    assert!(page.contains("SwaggerUIBundle") && page.contains("url: '/openapi.json'"));
+    for (asset, content_type) in [
+        ("swagger-ui-bundle.js", "text/javascript"),
+        ("swagger-ui.css", "text/css"),
+    ] {
+        let response = reqwest::get(format!("{}/docs/{asset}", sandbox.base_url()))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{asset}");
+        assert!(response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with(content_type));
+        assert!(response.bytes().await.unwrap().len() > 10_000, "{asset}");
+    }
+    let missing = reqwest::get(format!("{}/docs/nothing.js", sandbox.base_url()))
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
     sandbox.stop().await;
 }
 
