@@ -138,3 +138,19 @@ route_table!(
     catalog::store_routes::CATEGORY,
     http::cors::PREFLIGHT,
 );
+
+/// Every event kind, by the module that emits it: the catalog `docs/events.md` is generated from
+/// (webhooks will publish it). A module adds its enum here.
+pub fn event_kinds() -> Vec<(&'static str, &'static [crate::events::kinds::Kind])> {
+    vec![
+        ("companies", crate::companies::events::CompanyEvent::ALL),
+        ("auth", crate::auth::events::AuthEvent::ALL),
+        ("iam", crate::iam::events::RoleEvent::ALL),
+        ("staff", crate::staff::events::StaffEvent::ALL),
+        ("settings", crate::settings::events::SettingsEvent::ALL),
+        ("api_keys", crate::api_keys::events::ApiKeyEvent::ALL),
+        ("customers", crate::customers::events::CustomerEvent::ALL),
+        ("catalog", crate::catalog::events::CatalogEvent::ALL),
+        ("events", crate::events::email::EmailEvent::ALL),
+    ]
+}

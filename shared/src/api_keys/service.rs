@@ -42,7 +42,13 @@ fn well_formed(secret: &str) -> bool {
     })
 }
 
-fn event(app: &App, tenant: &TenantId, kind: &str, actor: &str, key: &ApiKey) -> TxOp {
+fn event(
+    app: &App,
+    tenant: &TenantId,
+    kind: super::events::ApiKeyEvent,
+    actor: &str,
+    key: &ApiKey,
+) -> TxOp {
     let event = DomainEvent::new(
         app,
         tenant,
@@ -145,7 +151,13 @@ pub async fn create(
         last_used_epoch: 0,
     };
     let mut ops = store::create_ops(tenant, &stored);
-    ops.push(event(app, tenant, "api_key.created", actor, &stored.key));
+    ops.push(event(
+        app,
+        tenant,
+        crate::api_keys::events::ApiKeyEvent::Created,
+        actor,
+        &stored.key,
+    ));
     app.table.transact(ops).await?;
     Ok(RevealedApiKey {
         key: stored.key,
@@ -177,7 +189,7 @@ async fn save(
     before: &StoredApiKey,
     after: &StoredApiKey,
     lookup: Vec<TxOp>,
-    kind: &str,
+    kind: super::events::ApiKeyEvent,
     actor: &str,
 ) -> Result<(), ApiError> {
     let mut ops = vec![store::replace_op(tenant, after, before.key.version)];
@@ -235,7 +247,7 @@ pub async fn change(
         &before,
         &after,
         lookup,
-        "api_key.updated",
+        crate::api_keys::events::ApiKeyEvent::Updated,
         actor,
     )
     .await?;
@@ -275,7 +287,7 @@ pub async fn rotate(
         &before,
         &after,
         lookup,
-        "api_key.rotated",
+        crate::api_keys::events::ApiKeyEvent::Rotated,
         actor,
     )
     .await?;
@@ -311,7 +323,7 @@ pub async fn revoke(
         &before,
         &after,
         lookup,
-        "api_key.revoked",
+        crate::api_keys::events::ApiKeyEvent::Revoked,
         actor,
     )
     .await

@@ -1,6 +1,7 @@
 //! Who is calling: authentication of a request for its route's access rule, and the staff
 //! sign-in flows. The identity types it produces are in [`crate::identity`].
 
+pub mod events;
 pub mod passwords;
 pub mod routes;
 pub mod service;

@@ -154,7 +154,7 @@ pub(crate) fn issue_for(
 pub(crate) fn event(
     app: &App,
     tenant: &TenantId,
-    kind: &str,
+    kind: impl Into<crate::events::kinds::Kind>,
     actor: Option<&str>,
     data: serde_json::Value,
 ) -> TxOp {
@@ -355,7 +355,7 @@ pub async fn register(
     ops.push(event(
         app,
         &tenant,
-        "company.created",
+        crate::companies::events::CompanyEvent::Created,
         Some(&user.user.id),
         json!({"company_id": company.id, "handle": company.handle, "owner_id": user.user.id}),
     ));
@@ -448,7 +448,7 @@ pub async fn login(app: &App, input: Login, origin: &Origin) -> Result<Tokens, A
                 .transact(vec![event(
                     app,
                     tenant,
-                    "auth.login_failed",
+                    crate::auth::events::AuthEvent::LoginFailed,
                     user.as_ref().map(|u| u.user.id.as_str()),
                     json!({"email": email, "ip": origin.ip, "user_id": user.as_ref().map(|u| &u.user.id)}),
                 )])
@@ -467,7 +467,7 @@ pub async fn login(app: &App, input: Login, origin: &Origin) -> Result<Tokens, A
             event(
                 app,
                 &tenant,
-                "auth.logged_in",
+                crate::auth::events::AuthEvent::LoggedIn,
                 Some(&user.user.id),
                 json!({"user_id": user.user.id, "session_id": session.id, "ip": origin.ip}),
             ),
@@ -499,7 +499,7 @@ pub(crate) fn invalid_refresh() -> ApiError {
 /// `customer_id` for customers.
 pub(crate) struct RefreshSubject {
     pub field: &'static str,
-    pub reuse_event: &'static str,
+    pub reuse_event: crate::events::kinds::Kind,
 }
 
 /// The session a refresh token names, checked: authentic, live and at its current generation.
@@ -627,7 +627,7 @@ pub async fn refresh(app: &App, input: Refresh) -> Result<Tokens, ApiError> {
     let tenant = TenantId::trusted(token.tenant.clone());
     let subject = RefreshSubject {
         field: "user_id",
-        reuse_event: "auth.refresh_token_reused",
+        reuse_event: crate::auth::events::AuthEvent::RefreshTokenReused.kind(),
     };
     let session = session_for_refresh(app, &tenant, &key, &token, &subject).await?;
     let user = staff::store::get(app.table.as_ref(), &tenant, &session.user_id)
@@ -656,7 +656,7 @@ async fn end_session(
     tenant: &TenantId,
     user_id: &str,
     session_id: &str,
-    kind: &str,
+    kind: crate::auth::events::AuthEvent,
 ) -> Result<bool, ApiError> {
     let result = app
         .table
@@ -685,9 +685,15 @@ pub async fn logout(
     user_id: &str,
     session_id: &str,
 ) -> Result<(), ApiError> {
-    end_session(app, tenant, user_id, session_id, "auth.logged_out")
-        .await
-        .map(|_| ())
+    end_session(
+        app,
+        tenant,
+        user_id,
+        session_id,
+        crate::auth::events::AuthEvent::LoggedOut,
+    )
+    .await
+    .map(|_| ())
 }
 
 /// Ends every session of the user, including the calling one.
@@ -706,7 +712,7 @@ pub async fn logout_all(app: &App, tenant: &TenantId, user_id: &str) -> Result<(
             event(
                 app,
                 tenant,
-                "auth.logged_out_everywhere",
+                crate::auth::events::AuthEvent::LoggedOutEverywhere,
                 Some(user_id),
                 json!({"user_id": user_id}),
             ),
@@ -853,7 +859,7 @@ pub async fn request_reset(
             event(
                 app,
                 &tenant,
-                "auth.password_reset_requested",
+                crate::auth::events::AuthEvent::PasswordResetRequested,
                 None,
                 json!({"user_id": user.user.id, "ip": origin.ip}),
             ),
@@ -939,7 +945,7 @@ pub async fn confirm_reset(app: &App, input: ResetConfirm) -> Result<(), ApiErro
             event(
                 app,
                 &tenant,
-                "auth.password_reset",
+                crate::auth::events::AuthEvent::PasswordReset,
                 Some(&user_id),
                 json!({"user_id": user_id}),
             ),
@@ -1015,7 +1021,7 @@ pub async fn change_password(
             event(
                 app,
                 tenant,
-                "auth.password_changed",
+                crate::auth::events::AuthEvent::PasswordChanged,
                 Some(user_id),
                 json!({"user_id": user_id}),
             ),
@@ -1068,7 +1074,15 @@ pub async fn revoke_session(
     user_id: &str,
     session_id: &str,
 ) -> Result<(), ApiError> {
-    if end_session(app, tenant, user_id, session_id, "auth.session_revoked").await? {
+    if end_session(
+        app,
+        tenant,
+        user_id,
+        session_id,
+        crate::auth::events::AuthEvent::SessionRevoked,
+    )
+    .await?
+    {
         Ok(())
     } else {
         Err(ApiError::not_found("session"))

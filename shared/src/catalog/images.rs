@@ -319,7 +319,7 @@ async fn add_image(
             let image = p.image(&image.id).cloned().expect("added");
             Ok(Applied {
                 events: vec![(
-                    "product.updated",
+                    crate::catalog::events::CatalogEvent::ProductUpdated,
                     json!({"product_id": p.id, "image_added": image.id}),
                 )],
                 answer: image,
@@ -400,7 +400,7 @@ fn patch(ctx: Ctx) -> HandlerFuture {
                 let image = p.image(&image_id).cloned().expect("kept");
                 Ok(Applied {
                     events: vec![(
-                        "product.updated",
+                        crate::catalog::events::CatalogEvent::ProductUpdated,
                         json!({"product_id": p.id, "image_changed": image.id}),
                     )],
                     answer: image,
@@ -459,7 +459,7 @@ fn delete(ctx: Ctx) -> HandlerFuture {
                 }
                 Ok(Applied {
                     events: vec![(
-                        "product.updated",
+                        crate::catalog::events::CatalogEvent::ProductUpdated,
                         json!({"product_id": p.id, "image_removed": image.id}),
                     )],
                     answer: image.object_key,

@@ -30,7 +30,7 @@ pub const MAX_CATEGORIES_PER_PRODUCT: usize = 20;
 pub const MAX_DESCRIPTION: usize = 100_000;
 
 /// The events a change emits: (type, data).
-pub type Events = Vec<(&'static str, Value)>;
+pub type Events = Vec<(super::events::CatalogEvent, Value)>;
 /// An operation that commits with a change, and what its failing condition means.
 pub type Extra = (TxOp, fn() -> ApiError);
 /// Where a guard put sits in a transaction, what its failure means, and its SKU if it is one.
@@ -196,7 +196,7 @@ async fn save(
         Some(&Summary::of(after)),
     ));
     for (kind, data) in events {
-        ops.push(event(app, tenant, kind, Some(actor), data.clone()));
+        ops.push(event(app, tenant, *kind, Some(actor), data.clone()));
     }
     if ops.len() > crate::store::MAX_TRANSACTION_OPS {
         return Err(SaveError::Api(ApiError::unprocessable(
@@ -519,7 +519,10 @@ pub async fn create(
         ));
     }
     errors.finish()?;
-    let events: Events = vec![("product.created", json!({"product": product}))];
+    let events: Events = vec![(
+        crate::catalog::events::CatalogEvent::ProductCreated,
+        json!({"product": product}),
+    )];
     match save(app, tenant, actor, None, &product, &events, &[]).await {
         Ok(()) => Ok(product),
         Err(SaveError::Api(e)) => Err(e),
@@ -577,7 +580,10 @@ pub async fn update(
         let mut errors = Errors::new();
         check_product(&mut errors, context, &p, Some(before));
         errors.finish()?;
-        let events = vec![("product.updated", product_event(before))];
+        let events = vec![(
+            crate::catalog::events::CatalogEvent::ProductUpdated,
+            product_event(before),
+        )];
         Ok(Applied {
             product: p,
             events,
@@ -608,7 +614,7 @@ pub async fn delete(
     ops.push(event(
         app,
         tenant,
-        "product.deleted",
+        crate::catalog::events::CatalogEvent::ProductDeleted,
         Some(actor),
         json!({"product_id": product.id, "handle": product.handle}),
     ));
@@ -770,7 +776,10 @@ pub async fn add_option(
         errors.finish()?;
         duplicate?;
         Ok(Applied {
-            events: vec![("product.updated", product_event(before))],
+            events: vec![(
+                crate::catalog::events::CatalogEvent::ProductUpdated,
+                product_event(before),
+            )],
             answer: (),
             product: p,
         })
@@ -828,7 +837,10 @@ pub async fn change_option(
         errors.finish()?;
         duplicate?;
         Ok(Applied {
-            events: vec![("product.updated", product_event(before))],
+            events: vec![(
+                crate::catalog::events::CatalogEvent::ProductUpdated,
+                product_event(before),
+            )],
             answer: (),
             product: p,
         })
@@ -865,7 +877,10 @@ pub async fn delete_option(
         })?;
         errors.finish()?;
         Ok(Applied {
-            events: vec![("product.updated", product_event(before))],
+            events: vec![(
+                crate::catalog::events::CatalogEvent::ProductUpdated,
+                product_event(before),
+            )],
             answer: (),
             product: p,
         })
@@ -1064,7 +1079,10 @@ pub async fn create_variant(
             .cloned()
             .expect("added");
         Ok(Applied {
-            events: vec![("variant.created", variant_event(&p, &answer))],
+            events: vec![(
+                crate::catalog::events::CatalogEvent::VariantCreated,
+                variant_event(&p, &answer),
+            )],
             answer,
             product: p,
         })
@@ -1141,7 +1159,10 @@ pub async fn change_variant(
             .cloned()
             .expect("kept");
         Ok(Applied {
-            events: vec![("variant.updated", variant_event(&p, &answer))],
+            events: vec![(
+                crate::catalog::events::CatalogEvent::VariantUpdated,
+                variant_event(&p, &answer),
+            )],
             answer,
             product: p,
         })
@@ -1172,7 +1193,10 @@ pub async fn delete_variant(
         p.variants.retain(|v| v.id != variant_id);
         place(&mut p.variants, variant_id, None);
         Ok(Applied {
-            events: vec![("variant.deleted", variant_event(&p, &current))],
+            events: vec![(
+                crate::catalog::events::CatalogEvent::VariantDeleted,
+                variant_event(&p, &current),
+            )],
             answer: (),
             product: p,
         })
@@ -1261,7 +1285,7 @@ pub async fn generate_variants(
             Vec::new()
         } else {
             vec![(
-                "variant.created",
+                crate::catalog::events::CatalogEvent::VariantCreated,
                 json!({"product_id": p.id, "variants": created}),
             )]
         };

@@ -299,7 +299,13 @@ fn handle_taken() -> ApiError {
     ApiError::conflict("handle_taken", "another category has this handle")
 }
 
-fn category_event(app: &App, tenant: &TenantId, actor: &str, kind: &str, c: &Category) -> TxOp {
+fn category_event(
+    app: &App,
+    tenant: &TenantId,
+    actor: &str,
+    kind: super::events::CatalogEvent,
+    c: &Category,
+) -> TxOp {
     event(app, tenant, kind, Some(actor), json!({"category": c}))
 }
 
@@ -343,7 +349,13 @@ pub async fn create_category(
             "category_handle",
             &[("category_id", &category.id)],
         ),
-        category_event(app, tenant, actor, "category.created", &category),
+        category_event(
+            app,
+            tenant,
+            actor,
+            crate::catalog::events::CatalogEvent::CategoryCreated,
+            &category,
+        ),
     ];
     commit(app, tenant, &taxonomy, ops, Some(1), handle_taken).await?;
     Ok(category)
@@ -407,7 +419,7 @@ pub async fn change_category(
         app,
         tenant,
         actor,
-        "category.updated",
+        crate::catalog::events::CatalogEvent::CategoryUpdated,
         &after,
     ));
     commit(app, tenant, &taxonomy, ops, guard, handle_taken).await?;
@@ -461,7 +473,7 @@ pub async fn delete_category(
     ops.push(event(
         app,
         tenant,
-        "category.deleted",
+        crate::catalog::events::CatalogEvent::CategoryDeleted,
         Some(actor),
         json!({"category": category, "deleted_ids": deleted}),
     ));
@@ -549,7 +561,7 @@ fn attribute_event(
     app: &App,
     tenant: &TenantId,
     actor: &str,
-    kind: &str,
+    kind: super::events::CatalogEvent,
     a: &AttributeDefinition,
 ) -> TxOp {
     event(app, tenant, kind, Some(actor), json!({"attribute": a}))
@@ -591,7 +603,13 @@ pub async fn create_attribute(
             "attribute_key",
             &[("attribute_id", &definition.id)],
         ),
-        attribute_event(app, tenant, actor, "attribute.created", &definition),
+        attribute_event(
+            app,
+            tenant,
+            actor,
+            crate::catalog::events::CatalogEvent::AttributeCreated,
+            &definition,
+        ),
     ];
     commit(app, tenant, &taxonomy, ops, Some(1), key_taken).await?;
     Ok(definition)
@@ -635,7 +653,13 @@ pub async fn change_attribute(
     after.updated_at = rfc3339(app.clock.now());
     let ops = vec![
         store::attribute_put(tenant, &after, before.version),
-        attribute_event(app, tenant, actor, "attribute.updated", &after),
+        attribute_event(
+            app,
+            tenant,
+            actor,
+            crate::catalog::events::CatalogEvent::AttributeUpdated,
+            &after,
+        ),
     ];
     commit(app, tenant, &taxonomy, ops, None, key_taken).await?;
     Ok(after)
@@ -665,7 +689,13 @@ pub async fn delete_attribute(
             condition: Some(crate::store::Condition::VersionIs(definition.version)),
         },
         store::delete(store::attribute_key_guard(tenant, &definition.key)),
-        attribute_event(app, tenant, actor, "attribute.deleted", &definition),
+        attribute_event(
+            app,
+            tenant,
+            actor,
+            crate::catalog::events::CatalogEvent::AttributeDeleted,
+            &definition,
+        ),
     ];
     commit(app, tenant, &taxonomy, ops, None, key_taken).await
 }

@@ -83,7 +83,7 @@ fn patch(ctx: Ctx) -> HandlerFuture {
         let event = DomainEvent::new(
             &ctx.app,
             tenant,
-            "company.updated",
+            crate::companies::events::CompanyEvent::Updated,
             Some(user.to_owned()),
             json!({"company_id": after.id, "before": before, "after": after}),
         );

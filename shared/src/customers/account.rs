@@ -135,7 +135,7 @@ pub async fn change(
             event(
                 app,
                 tenant,
-                "customer.updated",
+                crate::customers::events::CustomerEvent::Updated,
                 Some(customer_id),
                 json!({"customer_id": customer_id, "by": "customer"}),
             ),
@@ -276,7 +276,13 @@ async fn change_book<T>(
     ))
 }
 
-fn address_event(app: &App, tenant: &TenantId, kind: &str, customer_id: &str, id: &str) -> TxOp {
+fn address_event(
+    app: &App,
+    tenant: &TenantId,
+    kind: super::events::CustomerEvent,
+    customer_id: &str,
+    id: &str,
+) -> TxOp {
     event(
         app,
         tenant,
@@ -362,7 +368,7 @@ pub async fn create_address(
                 address_event(
                     app,
                     tenant,
-                    "customer.address_created",
+                    crate::customers::events::CustomerEvent::AddressCreated,
                     customer_id,
                     &address.id,
                 ),
@@ -436,7 +442,13 @@ pub async fn change_address(
                     &address,
                     Condition::VersionIs(current.version),
                 ),
-                address_event(app, tenant, "customer.address_updated", customer_id, id),
+                address_event(
+                    app,
+                    tenant,
+                    crate::customers::events::CustomerEvent::AddressUpdated,
+                    customer_id,
+                    id,
+                ),
             ],
             profile,
             answer,
@@ -473,7 +485,13 @@ pub async fn delete_address(
         Ok(BookChange {
             ops: vec![
                 store::address_delete_op(tenant, customer_id, id),
-                address_event(app, tenant, "customer.address_deleted", customer_id, id),
+                address_event(
+                    app,
+                    tenant,
+                    crate::customers::events::CustomerEvent::AddressDeleted,
+                    customer_id,
+                    id,
+                ),
             ],
             profile,
             answer: (),

@@ -312,7 +312,7 @@ pub async fn change(
     all.push(event(
         app,
         tenant,
-        "customer.updated",
+        crate::customers::events::CustomerEvent::Updated,
         Some(actor),
         json!({"customer_id": id, "status": changed.customer.status, "by": "staff"}),
     ));
@@ -460,7 +460,7 @@ async fn anonymise(
     ops.push(event(
         app,
         tenant,
-        "customer.erased",
+        crate::customers::events::CustomerEvent::Erased,
         Some(actor),
         json!({"customer_id": id}),
     ));
@@ -505,7 +505,7 @@ async fn finish_erasure(
         event(
             app,
             tenant,
-            "customer.erasure_completed",
+            crate::customers::events::CustomerEvent::ErasureCompleted,
             Some(actor),
             json!({"customer_id": id}),
         ),

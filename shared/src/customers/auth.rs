@@ -233,7 +233,7 @@ pub async fn register(
         event(
             app,
             tenant,
-            "customer.created",
+            crate::customers::events::CustomerEvent::Created,
             Some(&id),
             json!({"customer_id": id, "accepts_marketing": input.accepts_marketing}),
         ),
@@ -287,7 +287,7 @@ pub async fn verify_email(app: &App, tenant: &TenantId, input: TokenInput) -> Re
             event(
                 app,
                 tenant,
-                "customer.email_verified",
+                crate::customers::events::CustomerEvent::EmailVerified,
                 Some(&customer_id),
                 json!({"customer_id": customer_id}),
             ),
@@ -374,7 +374,7 @@ pub async fn refresh(
         .ok_or_else(invalid_refresh)?;
     let subject = RefreshSubject {
         field: "customer_id",
-        reuse_event: "customer.refresh_token_reused",
+        reuse_event: crate::customers::events::CustomerEvent::RefreshTokenReused.kind(),
     };
     let session = session_for_refresh(app, tenant, &key, &token, &subject).await?;
     store::get(app.table.as_ref(), tenant, &session.user_id)
@@ -494,7 +494,7 @@ pub async fn request_reset(
             event(
                 app,
                 tenant,
-                "customer.password_reset_requested",
+                crate::customers::events::CustomerEvent::PasswordResetRequested,
                 Some(&id),
                 json!({"customer_id": id}),
             ),
@@ -565,7 +565,7 @@ pub async fn confirm_reset(
             event(
                 app,
                 tenant,
-                "customer.password_reset",
+                crate::customers::events::CustomerEvent::PasswordReset,
                 Some(&customer_id),
                 json!({"customer_id": customer_id}),
             ),
@@ -670,7 +670,7 @@ pub async fn change_password(
             event(
                 app,
                 tenant,
-                "customer.password_changed",
+                crate::customers::events::CustomerEvent::PasswordChanged,
                 Some(id),
                 json!({"customer_id": id}),
             ),

@@ -86,7 +86,7 @@ pub async fn request(
             event(
                 app,
                 tenant,
-                "customer.email_change_requested",
+                crate::customers::events::CustomerEvent::EmailChangeRequested,
                 Some(id),
                 json!({"customer_id": id}),
             ),
@@ -133,7 +133,7 @@ pub async fn confirm(
         event(
             app,
             tenant,
-            "customer.email_changed",
+            crate::customers::events::CustomerEvent::EmailChanged,
             Some(id),
             json!({"customer_id": id}),
         ),

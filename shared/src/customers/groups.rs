@@ -73,7 +73,7 @@ fn create(ctx: Ctx) -> HandlerFuture {
                 event(
                     &ctx.app,
                     tenant,
-                    "customer_group.created",
+                    crate::customers::events::CustomerEvent::GroupCreated,
                     Some(user),
                     json!({"group": group}),
                 ),
@@ -190,7 +190,7 @@ fn patch(ctx: Ctx) -> HandlerFuture {
                 event(
                     &ctx.app,
                     tenant,
-                    "customer_group.updated",
+                    crate::customers::events::CustomerEvent::GroupUpdated,
                     Some(user),
                     json!({"group_id": group.id, "name": group.name}),
                 ),
@@ -248,7 +248,7 @@ fn delete(ctx: Ctx) -> HandlerFuture {
                 event(
                     &ctx.app,
                     tenant,
-                    "customer_group.deleted",
+                    crate::customers::events::CustomerEvent::GroupDeleted,
                     Some(user),
                     json!({"group_id": current.id}),
                 ),

@@ -9,7 +9,15 @@ use crate::secrets::{MissingSecret, Secret};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub const EMAIL_REQUESTED: &str = "notification.email_requested";
+crate::event_kinds! {
+    /// Email events.
+    pub enum EmailEvent {
+        /// A module asked for an email to be sent (its subject and bodies sealed).
+        Requested = "notification.email_requested", data: "`to`, `from`, `reply_to`, `sealed` (subject, text and HTML, encrypted)",
+    }
+}
+
+pub const EMAIL_REQUESTED: &str = EmailEvent::Requested.name();
 
 /// The data of an `notification.email_requested` event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,6 +9,7 @@
 
 pub mod dispatch;
 pub mod email;
+pub mod kinds;
 pub mod store;
 pub mod stream;
 
@@ -39,15 +40,16 @@ impl DomainEvent {
     pub fn new(
         app: &crate::app::App,
         tenant: &TenantId,
-        kind: &str,
+        kind: impl Into<kinds::Kind>,
         actor: Option<String>,
         data: Value,
     ) -> Self {
+        let kind = kind.into();
         debug_assert!(
-            kind != email::EMAIL_REQUESTED,
+            kind.name != email::EMAIL_REQUESTED,
             "email events are made with DomainEvent::email, which seals them"
         );
-        Self::with_id(app, app.ids.new_id("evt"), tenant, kind, actor, data)
+        Self::with_id(app, app.ids.new_id("evt"), tenant, kind.name, actor, data)
     }
 
     /// A `notification.email_requested` event. Emails may carry one-time tokens: their content

@@ -129,7 +129,7 @@ fn check_role(errors: &mut Errors, name: &str, description: &str, grants: &[Stri
     }
 }
 
-fn event(ctx: &Ctx, kind: &str, role: &Role) -> crate::store::TxOp {
+fn event(ctx: &Ctx, kind: super::events::RoleEvent, role: &Role) -> crate::store::TxOp {
     let (tenant, user, _) = staff(ctx).expect("staff route");
     let event = DomainEvent::new(
         &ctx.app,
@@ -177,7 +177,7 @@ fn create(ctx: Ctx) -> HandlerFuture {
             .table
             .transact(vec![
                 store::put_op(tenant, &role, Condition::NotExists),
-                event(&ctx, "role.created", &role),
+                event(&ctx, crate::iam::events::RoleEvent::Created, &role),
             ])
             .await?;
         Ok(
@@ -260,7 +260,7 @@ fn patch(ctx: Ctx) -> HandlerFuture {
             .table
             .transact(vec![
                 store::update_op(tenant, &after, before.version),
-                event(&ctx, "role.updated", &after),
+                event(&ctx, crate::iam::events::RoleEvent::Updated, &after),
             ])
             .await;
         match result {
@@ -307,7 +307,7 @@ fn delete(ctx: Ctx) -> HandlerFuture {
             .table
             .transact(vec![
                 store::delete_op(tenant, &role.id, role.version),
-                event(&ctx, "role.deleted", &role),
+                event(&ctx, crate::iam::events::RoleEvent::Deleted, &role),
             ])
             .await;
         match result {

@@ -326,7 +326,7 @@ pub async fn patch(
         let event = DomainEvent::new(
             app,
             tenant,
-            "settings.updated",
+            crate::settings::events::SettingsEvent::Updated,
             Some(actor.into()),
             json!({"group": group.name(), "version": version, "changes": change.changes}),
         );

@@ -246,7 +246,7 @@ fn invite_events(
     let audit = DomainEvent::new(
         app,
         tenant,
-        "staff.invited",
+        crate::staff::events::StaffEvent::Invited,
         Some(actor.to_owned()),
         json!({
             "invite_id": invite.id,
@@ -270,7 +270,7 @@ async fn release_expired(app: &App, tenant: &TenantId) -> Result<(), ApiError> {
         let event = DomainEvent::new(
             app,
             tenant,
-            "staff.invite_expired",
+            crate::staff::events::StaffEvent::InviteExpired,
             None,
             json!({"invite_id": stored.invite.id}),
         );
@@ -350,7 +350,7 @@ fn delete(ctx: Ctx) -> HandlerFuture {
         let event = DomainEvent::new(
             &ctx.app,
             tenant,
-            "staff.invite_revoked",
+            crate::staff::events::StaffEvent::InviteRevoked,
             Some(actor.to_owned()),
             json!({"invite_id": id}),
         );
@@ -473,7 +473,7 @@ fn accept(ctx: Ctx) -> HandlerFuture {
         let event = DomainEvent::new(
             &ctx.app,
             &tenant,
-            "staff.joined",
+            crate::staff::events::StaffEvent::Joined,
             Some(user.user.id.clone()),
             json!({"user_id": user.user.id, "invite_id": invite.id}),
         );

@@ -131,7 +131,7 @@ fn patch(ctx: Ctx) -> HandlerFuture {
         let event = DomainEvent::new(
             &ctx.app,
             tenant,
-            "staff.updated",
+            crate::staff::events::StaffEvent::Updated,
             Some(actor.to_owned()),
             json!({"user_id": after.user.id, "before": before.user, "after": after.user}),
         );
@@ -186,7 +186,7 @@ fn delete(ctx: Ctx) -> HandlerFuture {
         let event = DomainEvent::new(
             &ctx.app,
             tenant,
-            "staff.removed",
+            crate::staff::events::StaffEvent::Removed,
             Some(actor.to_owned()),
             json!({"user_id": user.user.id, "email": user.user.email}),
         );

@@ -498,3 +498,62 @@ fn every_path_parameter_a_handler_reads_is_declared() {
         "only {checked} reads found: is the scan still right?"
     );
 }
+
+/// Every event kind a module declares is in the catalog (`routes::event_kinds`, from which
+/// docs/events.md is generated) once, named `<resource>.<past-tense verb>` and described.
+#[test]
+fn every_event_kind_is_catalogued_once() {
+    let catalog: Vec<&str> = shared::routes::event_kinds()
+        .iter()
+        .flat_map(|(_, kinds)| kinds.iter())
+        .map(|kind| {
+            assert!(!kind.description.trim().is_empty(), "{}", kind.name);
+            assert!(!kind.data.trim().is_empty(), "{}", kind.name);
+            let (resource, verb) = kind.name.split_once('.').expect("resource.verb");
+            for part in [resource, verb] {
+                assert!(
+                    !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                    "{}",
+                    kind.name
+                );
+            }
+            kind.name
+        })
+        .collect();
+    let mut unique = catalog.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), catalog.len(), "a kind is listed twice");
+
+    // Every kind declared anywhere (an `event_kinds!` block) is catalogued.
+    let mut declared = 0;
+    let mut stack = vec![root().join("shared/src")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            if path.ends_with("events/kinds.rs") {
+                continue; // the macro itself, and its example
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let Some(block) = text.split("event_kinds! {").nth(1) else {
+                continue;
+            };
+            for line in block.lines().take_while(|l| l.trim() != "}") {
+                let Some((_, rest)) = line.split_once("= \"") else {
+                    continue;
+                };
+                let name = rest.split('"').next().unwrap();
+                assert!(
+                    catalog.contains(&name),
+                    "{name} ({path:?}) is not in routes::event_kinds"
+                );
+                declared += 1;
+            }
+        }
+    }
+    assert_eq!(declared, catalog.len());
+}

@@ -121,7 +121,9 @@ fn references() -> BTreeMap<String, BTreeSet<String>> {
                     .chars()
                     .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
                     .collect();
-                if !name.is_empty() && name != module {
+                // `crate::some_macro!` names an exported macro, not a module.
+                let is_macro = code[i + 7 + name.len()..].starts_with('!');
+                if !name.is_empty() && name != module && !is_macro {
                     targets.insert(name);
                 }
             }
