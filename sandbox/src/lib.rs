@@ -16,6 +16,7 @@ use shared::blobs::local::LocalBlobs;
 use shared::clock::{Clock, SystemClock};
 use shared::http::dispatch::dispatch;
 use shared::http::route::Router;
+use shared::http::HttpCode;
 use shared::http::{ApiError, ApiRequest, ApiResponse, MAX_BODY_BYTES};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -270,8 +271,7 @@ async fn serve_api(
         Err(_) => {
             let id = format!("req_{}", ulid::Ulid::new());
             let error = ApiError::new(
-                413,
-                "body_too_large",
+                HttpCode::BodyTooLarge,
                 format!("the body is larger than {MAX_BODY_BYTES} bytes"),
             );
             return to_axum(error.into_response(&id).header("x-request-id", id));

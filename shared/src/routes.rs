@@ -2,7 +2,7 @@
 //! describes them, and `cargo xtask codegen` derives each route's function binary, infra entry
 //! and sample event from them (a test fails when those drift).
 
-use crate::http::{ApiResponse, Ctx, HandlerFuture, Route};
+use crate::http::{ApiResponse, Ctx, ErrorCode, HandlerFuture, Route};
 
 /// `GET /openapi.json` as the sandbox serves it: the document built from this table. (The
 /// deployed function serves the generated copy, `system::routes::OPENAPI_PUBLISHED`.)
@@ -13,10 +13,19 @@ pub static OPENAPI: Route = Route {
 
 fn openapi(_ctx: Ctx) -> HandlerFuture {
     Box::pin(async move {
-        let document = crate::http::openapi::document(ALL);
+        let document = openapi_document();
         Ok(ApiResponse::json(200, &document)
             .header("cache-control", crate::system::routes::CACHE_CONTROL))
     })
+}
+
+/// The OpenAPI document of every route.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    let codes: Vec<ErrorCode> = error_codes()
+        .into_iter()
+        .flat_map(|(_, codes)| codes.iter().copied())
+        .collect();
+    crate::http::openapi::document(ALL, &codes)
 }
 
 /// Declares the table from the routes' paths, so generated code can name each static.
@@ -152,5 +161,20 @@ pub fn event_kinds() -> Vec<(&'static str, &'static [crate::events::kinds::Kind]
         ("customers", crate::customers::events::CustomerEvent::ALL),
         ("catalog", crate::catalog::events::CatalogEvent::ALL),
         ("events", crate::events::email::EmailEvent::ALL),
+    ]
+}
+
+/// Every error code, by the module that answers it: the `ErrorCode` schema of the OpenAPI
+/// document lists them. A module adds its enum here.
+pub fn error_codes() -> Vec<(&'static str, &'static [ErrorCode])> {
+    vec![
+        ("http", crate::http::HttpCode::ALL),
+        ("auth", crate::auth::errors::AuthCode::ALL),
+        ("companies", crate::companies::errors::CompanyCode::ALL),
+        ("iam", crate::iam::errors::IamCode::ALL),
+        ("staff", crate::staff::errors::StaffCode::ALL),
+        ("api_keys", crate::api_keys::errors::ApiKeyCode::ALL),
+        ("customers", crate::customers::errors::CustomerCode::ALL),
+        ("catalog", crate::catalog::errors::CatalogCode::ALL),
     ]
 }

@@ -7,7 +7,7 @@ use shared::app::{App, EmbeddedApp, EmbeddedOptions, Parts};
 use shared::blobs::local::LocalBlobs;
 use shared::clock::{Clock, ManualClock};
 use shared::http::dispatch::dispatch;
-use shared::http::route::Router;
+use shared::http::route::{Matched, Router};
 use shared::http::ApiRequest;
 use shared::ids::UlidGen;
 use shared::mail::outbox::OutboxMailer;
@@ -351,7 +351,7 @@ impl Api {
             &self.router,
             ApiRequest {
                 method: call.method.into(),
-                path,
+                path: path.clone(),
                 query,
                 headers: call.headers,
                 body: call.body.unwrap_or_default().into(),
@@ -365,11 +365,36 @@ impl Api {
         } else {
             serde_json::from_slice(&response.body).unwrap_or(Value::Null)
         };
+        self.check_documented(call.method, &path, response.status, &body);
         Response {
             status: response.status,
             headers: response.headers,
             body,
         }
+    }
+}
+
+impl Api {
+    /// Every error answer must carry a code the route's OpenAPI documentation lists, with the
+    /// status that code answers: the documentation is the contract clients switch on, so every
+    /// test that provokes an error also checks it is documented.
+    fn check_documented(&self, method: &str, path: &str, status: u16, body: &Value) {
+        if status < 400 || method == "OPTIONS" {
+            return;
+        }
+        let Matched::Found(route, _) = self.router.find(method, path) else {
+            return;
+        };
+        let code = body["code"].as_str().unwrap_or_default();
+        let documented = shared::http::openapi::route_codes(route);
+        assert!(
+            documented
+                .iter()
+                .any(|c| c.name == code && c.status == status),
+            "{} answered {status} `{code}`, which its documentation does not list: {:?}",
+            route.name,
+            documented.iter().map(|c| c.name).collect::<Vec<_>>()
+        );
     }
 }
 

@@ -7,6 +7,7 @@
 //! revoked or rotated key keeps working (the requirement is a minute).
 
 pub mod cache;
+pub mod errors;
 pub mod events;
 pub mod model;
 pub mod routes;

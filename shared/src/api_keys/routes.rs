@@ -3,8 +3,10 @@
 use super::model::{ApiKey, RevealedApiKey};
 use super::service::{self, ApiKeyChange, NewApiKey};
 use super::store;
+use crate::api_keys::errors::ApiKeyCode;
 use crate::auth::routes::staff;
 use crate::http::cursor::Window;
+use crate::http::HttpCode;
 use crate::http::{Access, ApiResponse, AwsAccess, Ctx, HandlerFuture, Method, Route, RouteDoc};
 
 const PERMISSION: &str = "api_keys.manage";
@@ -33,6 +35,7 @@ pub static CREATE_API_KEY: Route = Route {
     handler: create,
     doc: || {
         RouteDoc::new()
+            .error(ApiKeyCode::TooManyKeys)
             .request::<NewApiKey>()
             .response::<RevealedApiKey>(201, "The key with its secret, shown once")
     },
@@ -86,7 +89,7 @@ pub static GET_API_KEY: Route = Route {
     doc: || {
         RouteDoc::new()
             .response::<ApiKey>(200, "The key, without its secret")
-            .errors(&[404])
+            .error(HttpCode::NotFound)
     },
 };
 
@@ -113,7 +116,9 @@ pub static PATCH_API_KEY: Route = Route {
         RouteDoc::new()
             .request::<ApiKeyChange>()
             .response::<ApiKey>(200, "The changed key")
-            .errors(&[404, 409, 412])
+            .error(HttpCode::NotFound)
+            .error(ApiKeyCode::KeyRevoked)
+            .error(HttpCode::PreconditionFailed)
     },
 };
 
@@ -138,7 +143,9 @@ pub static ROTATE_API_KEY: Route = Route {
     doc: || {
         RouteDoc::new()
             .response::<RevealedApiKey>(200, "The key with its new secret, shown once")
-            .errors(&[404, 409, 412])
+            .error(HttpCode::NotFound)
+            .error(ApiKeyCode::KeyRevoked)
+            .error(HttpCode::PreconditionFailed)
     },
 };
 
@@ -163,6 +170,7 @@ pub static DELETE_API_KEY: Route = Route {
     doc: || {
         RouteDoc::new()
             .empty_response(204, "Revoked (the record stays, with status `revoked`)")
-            .errors(&[404, 412])
+            .error(HttpCode::NotFound)
+            .error(HttpCode::PreconditionFailed)
     },
 };

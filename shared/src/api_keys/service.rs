@@ -3,10 +3,12 @@
 use super::cache::Resolved;
 use super::model::{scope_exists, ApiKey, KeyStatus, RevealedApiKey, StoredApiKey};
 use super::store;
+use crate::api_keys::errors::ApiKeyCode;
 use crate::app::App;
 use crate::auth::TenantId;
 use crate::clock::rfc3339;
 use crate::events::{outbox_put, DomainEvent};
+use crate::http::HttpCode;
 use crate::http::{ApiError, ApiRequest, FieldError};
 use crate::store::{StoreError, TxOp};
 use crate::validate::{self, Errors};
@@ -123,8 +125,7 @@ pub async fn create(
     let (existing, _) = store::page(app.table.as_ref(), tenant, MAX_KEYS as u32, None).await?;
     if existing.len() >= MAX_KEYS {
         return Err(ApiError::new(
-            422,
-            "too_many_keys",
+            ApiKeyCode::TooManyKeys,
             format!("a company holds at most {MAX_KEYS} API keys; delete unused ones"),
         ));
     }
@@ -179,7 +180,7 @@ fn check_version(stored: &StoredApiKey, if_match: Option<u64>) -> Result<(), Api
 }
 
 fn revoked() -> ApiError {
-    ApiError::conflict("key_revoked", "this API key is revoked")
+    ApiError::new(ApiKeyCode::KeyRevoked, "this API key is revoked")
 }
 
 /// Writes a changed key (and its lookup change) from the version that was read.
@@ -201,8 +202,8 @@ async fn save(
             Ok(())
         }
         Err(e) if e.failed_at(0) => Err(ApiError::precondition_failed()),
-        Err(StoreError::Conflict) => Err(ApiError::conflict(
-            "conflict",
+        Err(StoreError::Conflict) => Err(ApiError::new(
+            HttpCode::Conflict,
             "the key is being changed by another request; retry",
         )),
         Err(e) => Err(e.into()),
@@ -342,10 +343,12 @@ pub async fn authenticate(
         .filter(|k| !k.is_empty())
         .ok_or_else(|| {
             ApiError::unauthorized("a storefront API key is required in X-Api-Key")
-                .with_code("api_key_required")
+                .with_code(HttpCode::ApiKeyRequired)
         })?;
-    let invalid =
-        || ApiError::unauthorized("the API key is invalid or revoked").with_code("invalid_api_key");
+    let invalid = || {
+        ApiError::unauthorized("the API key is invalid or revoked")
+            .with_code(HttpCode::InvalidApiKey)
+    };
     if !well_formed(secret) {
         return Err(invalid());
     }
@@ -366,10 +369,10 @@ pub async fn authenticate(
         scopes,
     } = resolved.ok_or_else(invalid)?;
     if !scopes.iter().any(|s| s == scope) {
-        return Err(
-            ApiError::forbidden(format!("this API key lacks the `{scope}` scope"))
-                .with_code("missing_scope"),
-        );
+        return Err(ApiError::new(
+            HttpCode::MissingScope,
+            format!("this API key lacks the `{scope}` scope"),
+        ));
     }
     let tenant = TenantId::trusted(tenant);
     if app

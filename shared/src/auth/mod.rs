@@ -1,6 +1,7 @@
 //! Who is calling: authentication of a request for its route's access rule, and the staff
 //! sign-in flows. The identity types it produces are in [`crate::identity`].
 
+pub mod errors;
 pub mod events;
 pub mod passwords;
 pub mod routes;
@@ -12,6 +13,7 @@ pub use crate::identity::{CustomerSession, Principal, TenantId};
 pub use crate::tokens;
 
 use crate::app::App;
+use crate::http::HttpCode;
 use crate::http::{Access, ApiError, ApiRequest};
 
 fn bearer(req: &ApiRequest) -> Option<&str> {
@@ -51,10 +53,10 @@ pub async fn authenticate(
                     permission = permission.replace(&format!("{{{name}}}"), value);
                 }
                 if !crate::iam::permissions::grants(&granted, &permission) {
-                    return Err(ApiError::forbidden(format!(
-                        "this needs the `{permission}` permission"
-                    ))
-                    .with_code("missing_permission"));
+                    return Err(ApiError::new(
+                        HttpCode::MissingPermission,
+                        format!("this needs the `{permission}` permission"),
+                    ));
                 }
             }
             Ok(Principal::Staff {
@@ -121,12 +123,9 @@ async fn check_origin(app: &App, tenant: &TenantId, req: &ApiRequest) -> Result<
     {
         Ok(())
     } else {
-        Err(
-            ApiError::forbidden("this origin is not allowed to call the storefront API")
-                .with_code(ORIGIN_NOT_ALLOWED),
-        )
+        Err(ApiError::new(
+            HttpCode::OriginNotAllowed,
+            "this origin is not allowed to call the storefront API",
+        ))
     }
 }
-
-/// The code of a refused origin; its answer carries no CORS headers.
-pub const ORIGIN_NOT_ALLOWED: &str = "origin_not_allowed";

@@ -2,7 +2,10 @@
 
 use super::service::{self, Login, Me, Origin, Refresh, Registered, Registration, Tokens};
 use super::tokens::Jwk;
+use crate::auth::errors::AuthCode;
 use crate::auth::{Principal, TenantId};
+use crate::companies::errors::CompanyCode;
+use crate::http::HttpCode;
 use crate::http::{
     Access, ApiError, ApiResponse, AwsAccess, Ctx, HandlerFuture, Method, Route, RouteDoc,
 };
@@ -46,8 +49,10 @@ pub(crate) fn caller_permissions(ctx: &Ctx) -> &[String] {
 }
 
 pub(crate) fn escalation() -> ApiError {
-    ApiError::forbidden("you cannot grant or manage permissions you do not hold")
-        .with_code("permission_escalation")
+    ApiError::new(
+        AuthCode::PermissionEscalation,
+        "you cannot grant or manage permissions you do not hold",
+    )
 }
 
 fn register(ctx: Ctx) -> HandlerFuture {
@@ -71,7 +76,8 @@ pub static REGISTER: Route = Route {
         RouteDoc::new()
             .request::<Registration>()
             .response::<Registered>(201, "The company, its owner and the owner's tokens")
-            .errors(&[409, 429])
+            .error(CompanyCode::HandleTaken)
+            .error(HttpCode::TooManyRequests)
     },
 };
 
@@ -96,7 +102,8 @@ pub static LOGIN: Route = Route {
         RouteDoc::new()
             .request::<Login>()
             .response::<Tokens>(200, "Access and refresh tokens")
-            .errors(&[401, 429])
+            .error(AuthCode::InvalidCredentials)
+            .error(HttpCode::TooManyRequests)
     },
 };
 
@@ -126,7 +133,8 @@ pub static REFRESH: Route = Route {
             )
             .request::<Refresh>()
             .response::<Tokens>(200, "New access and refresh tokens")
-            .errors(&[401])
+            .error(AuthCode::InvalidRefreshToken)
+            .error(AuthCode::RefreshTokenReused)
     },
 };
 
@@ -280,7 +288,7 @@ pub static PASSWORD_RESET: Route = Route {
         RouteDoc::new()
             .request::<service::ResetRequest>()
             .empty_response(202, "If the account exists, an email is on its way")
-            .errors(&[429])
+            .error(HttpCode::TooManyRequests)
     },
 };
 
@@ -303,6 +311,7 @@ pub static PASSWORD_RESET_CONFIRM: Route = Route {
     handler: password_reset_confirm,
     doc: || {
         RouteDoc::new()
+            .error(AuthCode::InvalidResetToken)
             .request::<service::ResetConfirm>()
             .empty_response(204, "The password is changed")
     },
@@ -330,7 +339,7 @@ pub static CHANGE_PASSWORD: Route = Route {
         RouteDoc::new()
             .request::<service::PasswordChange>()
             .empty_response(204, "The password is changed")
-            .errors(&[429])
+            .error(HttpCode::TooManyRequests)
     },
 };
 
@@ -380,6 +389,6 @@ pub static REVOKE_SESSION: Route = Route {
     doc: || {
         RouteDoc::new()
             .empty_response(204, "The session is ended")
-            .errors(&[404])
+            .error(HttpCode::NotFound)
     },
 };

@@ -7,9 +7,12 @@ use super::throttle::{self, SignIn, Subject};
 use super::tokens::{Audience, Claims, MAX_TTL_SECS};
 use super::TenantId;
 use crate::app::App;
+use crate::auth::errors::AuthCode;
 use crate::clock::rfc3339;
+use crate::companies::errors::CompanyCode;
 use crate::companies::{self, model::Company};
 use crate::events::{outbox_put, DomainEvent};
+use crate::http::HttpCode;
 use crate::http::{ApiError, FieldError};
 use crate::iam::{self, model::Role, permissions};
 use crate::settings::{self, groups::Security};
@@ -362,14 +365,14 @@ pub async fn register(
     match app.table.transact(ops).await {
         Ok(()) => {}
         Err(e) if e.failed_at(companies::store::HANDLE_OP) => {
-            return Err(ApiError::conflict(
-                "handle_taken",
+            return Err(ApiError::new(
+                CompanyCode::HandleTaken,
                 "this handle is already taken",
             ))
         }
         Err(StoreError::Conflict) => {
-            return Err(ApiError::conflict(
-                "handle_taken",
+            return Err(ApiError::new(
+                CompanyCode::HandleTaken,
                 "this handle is being registered",
             ))
         }
@@ -405,7 +408,7 @@ pub struct Login {
 
 fn invalid_credentials() -> ApiError {
     ApiError::unauthorized("the company, email or password is wrong")
-        .with_code("invalid_credentials")
+        .with_code(AuthCode::InvalidCredentials)
 }
 
 pub async fn login(app: &App, input: Login, origin: &Origin) -> Result<Tokens, ApiError> {
@@ -492,7 +495,7 @@ pub struct Refresh {
 
 pub(crate) fn invalid_refresh() -> ApiError {
     ApiError::unauthorized("the refresh token is invalid, expired or revoked")
-        .with_code("invalid_refresh_token")
+        .with_code(AuthCode::InvalidRefreshToken)
 }
 
 /// How a refresh token's subject is named in the events of its session: `user_id` for staff,
@@ -540,7 +543,7 @@ pub(crate) async fn session_for_refresh(
 
 fn refresh_token_reused() -> ApiError {
     ApiError::unauthorized("this refresh token was already used; the session is revoked")
-        .with_code("refresh_token_reused")
+        .with_code(AuthCode::RefreshTokenReused)
 }
 
 /// Revokes a session whose rotated token came back, with the reuse event, and answers the
@@ -877,8 +880,7 @@ pub struct ResetConfirm {
 
 fn invalid_reset() -> ApiError {
     ApiError::new(
-        400,
-        "invalid_reset_token",
+        AuthCode::InvalidResetToken,
         "the reset token is invalid, used or expired",
     )
 }
@@ -1029,7 +1031,7 @@ pub async fn change_password(
         .await
         .map_err(|e| {
             if e.failed_at(0) {
-                ApiError::conflict("conflict", "the account changed meanwhile; retry")
+                ApiError::new(HttpCode::Conflict, "the account changed meanwhile; retry")
             } else {
                 e.into()
             }

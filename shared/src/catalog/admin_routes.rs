@@ -8,6 +8,8 @@ use super::store::{self, Order};
 use super::taxonomy;
 use crate::app::App;
 use crate::auth::routes::staff;
+use crate::catalog::errors::CatalogCode;
+use crate::http::HttpCode;
 use crate::http::{
     Access, ApiError, ApiResponse, AwsAccess, BlobAccess, Ctx, FieldError, HandlerFuture, ListPage,
     Method, Route, RouteDoc,
@@ -177,7 +179,11 @@ pub static CREATE_PRODUCT: Route = Route {
         RouteDoc::new()
             .request::<NewProduct>()
             .response::<Product>(201, "The product")
-            .errors(&[409])
+            .error(CatalogCode::HandleTaken)
+            .error(CatalogCode::SkuTaken)
+            .error(CatalogCode::DuplicateCombination)
+            .error(CatalogCode::TooManyVariants)
+            .error(CatalogCode::ChangeTooLarge)
     },
 };
 
@@ -212,7 +218,7 @@ pub static GET_PRODUCT: Route = Route {
     doc: || {
         RouteDoc::new()
             .response::<Product>(200, "The product")
-            .errors(&[404])
+            .error(HttpCode::NotFound)
     },
 };
 
@@ -249,7 +255,9 @@ pub static PATCH_PRODUCT: Route = Route {
         RouteDoc::new()
             .request::<ProductChange>()
             .response::<Product>(200, "The changed product")
-            .errors(&[404, 409, 412])
+            .error(HttpCode::NotFound)
+            .error(CatalogCode::HandleTaken)
+            .error(HttpCode::PreconditionFailed)
     },
 };
 
@@ -276,6 +284,7 @@ pub static DELETE_PRODUCT: Route = Route {
     doc: || {
         RouteDoc::new()
             .empty_response(204, "Deleted")
-            .errors(&[404, 412])
+            .error(HttpCode::NotFound)
+            .error(HttpCode::PreconditionFailed)
     },
 };

@@ -12,6 +12,8 @@ use crate::app::App;
 use crate::auth::routes::staff;
 use crate::auth::TenantId;
 use crate::blobs::UploadSpec;
+use crate::catalog::errors::CatalogCode;
+use crate::http::HttpCode;
 use crate::http::{
     Access, ApiError, ApiResponse, AwsAccess, BlobAccess, Ctx, FieldError, HandlerFuture, Method,
     Route, RouteDoc,
@@ -144,7 +146,7 @@ pub static CREATE_UPLOAD: Route = Route {
                 201,
                 "Send the bytes with this request, then attach the upload",
             )
-            .errors(&[404])
+            .error(HttpCode::NotFound)
     },
 };
 
@@ -309,8 +311,8 @@ async fn add_image(
         |before, _| {
             let mut p = before.clone();
             if p.images.len() >= MAX_IMAGES {
-                return Err(ApiError::unprocessable(
-                    "too_many_images",
+                return Err(ApiError::new(
+                    CatalogCode::TooManyImages,
                     format!("a product has at most {MAX_IMAGES} images"),
                 ));
             }
@@ -366,9 +368,10 @@ pub static ATTACH_IMAGE: Route = Route {
     handler: attach_route,
     doc: || {
         RouteDoc::new()
+            .error(CatalogCode::TooManyImages)
             .request::<AttachImage>()
             .response::<Image>(201, "The image")
-            .errors(&[404])
+            .error(HttpCode::NotFound)
     },
 };
 
@@ -430,7 +433,8 @@ pub static PATCH_IMAGE: Route = Route {
         RouteDoc::new()
             .request::<ImageChange>()
             .response::<Image>(200, "The image")
-            .errors(&[404, 412])
+            .error(HttpCode::NotFound)
+            .error(HttpCode::PreconditionFailed)
     },
 };
 
@@ -488,6 +492,7 @@ pub static DELETE_IMAGE: Route = Route {
     doc: || {
         RouteDoc::new()
             .empty_response(204, "Removed")
-            .errors(&[404, 412])
+            .error(HttpCode::NotFound)
+            .error(HttpCode::PreconditionFailed)
     },
 };

@@ -12,7 +12,9 @@ use super::taxonomy::{self, Taxonomy};
 use crate::app::App;
 use crate::auth::service::event;
 use crate::auth::TenantId;
+use crate::catalog::errors::CatalogCode;
 use crate::clock::rfc3339;
+use crate::http::HttpCode;
 use crate::http::{ApiError, FieldError};
 use crate::settings::groups::{General, Group};
 use crate::store::{Condition, StoreError, TxOp};
@@ -48,11 +50,14 @@ fn not_found() -> ApiError {
 }
 
 fn handle_taken() -> ApiError {
-    ApiError::conflict("handle_taken", "another product has this handle")
+    ApiError::new(CatalogCode::HandleTaken, "another product has this handle")
 }
 
 fn sku_taken(sku: &str) -> ApiError {
-    ApiError::conflict("sku_taken", format!("another variant has the SKU `{sku}`"))
+    ApiError::new(
+        CatalogCode::SkuTaken,
+        format!("another variant has the SKU `{sku}`"),
+    )
 }
 
 /// The guard operations that move a product's handle and SKUs from `before` to `after`, and
@@ -199,8 +204,8 @@ async fn save(
         ops.push(event(app, tenant, *kind, Some(actor), data.clone()));
     }
     if ops.len() > crate::store::MAX_TRANSACTION_OPS {
-        return Err(SaveError::Api(ApiError::unprocessable(
-            "change_too_large",
+        return Err(SaveError::Api(ApiError::new(
+            CatalogCode::ChangeTooLarge,
             "this change touches too many SKUs at once; change fewer variants per request",
         )));
     }
@@ -291,8 +296,8 @@ pub async fn change_with<T>(
             Err(SaveError::Api(error)) => return Err(error),
         }
     }
-    Err(ApiError::conflict(
-        "conflict",
+    Err(ApiError::new(
+        HttpCode::Conflict,
         "the product is being changed by other requests; retry",
     ))
 }
@@ -526,8 +531,8 @@ pub async fn create(
     match save(app, tenant, actor, None, &product, &events, &[]).await {
         Ok(()) => Ok(product),
         Err(SaveError::Api(e)) => Err(e),
-        Err(SaveError::Stale) | Err(SaveError::Sku(..)) => Err(ApiError::conflict(
-            "conflict",
+        Err(SaveError::Stale) | Err(SaveError::Sku(..)) => Err(ApiError::new(
+            HttpCode::Conflict,
             "the product could not be created; retry",
         )),
     }
@@ -703,8 +708,8 @@ fn check_options(errors: &mut Errors, options: &[ProductOption]) {
 /// Checks every variant against the options: one value of each option, each combination once.
 fn check_variants(errors: &mut Errors, p: &Product) -> Result<(), ApiError> {
     if p.variants.len() > MAX_VARIANTS {
-        return Err(ApiError::unprocessable(
-            "too_many_variants",
+        return Err(ApiError::new(
+            CatalogCode::TooManyVariants,
             format!("a product has at most {MAX_VARIANTS} variants"),
         ));
     }
@@ -731,8 +736,8 @@ fn check_variants(errors: &mut Errors, p: &Product) -> Result<(), ApiError> {
             }
         }
         if !combinations.insert(&v.options) {
-            return Err(ApiError::conflict(
-                "duplicate_combination",
+            return Err(ApiError::new(
+                CatalogCode::DuplicateCombination,
                 "another variant already has these option values",
             ));
         }
@@ -752,8 +757,8 @@ pub async fn add_option(
     change(app, tenant, actor, id, if_match, |before, _| {
         let mut p = before.clone();
         if p.options.len() >= MAX_OPTIONS {
-            return Err(ApiError::unprocessable(
-                "too_many_options",
+            return Err(ApiError::new(
+                CatalogCode::TooManyOptions,
                 format!("a product has at most {MAX_OPTIONS} options"),
             ));
         }
@@ -823,8 +828,8 @@ pub async fn change_option(
                 .filter_map(|v| v.options.get(name))
                 .find(|used| !values.contains(used))
             {
-                return Err(ApiError::conflict(
-                    "value_in_use",
+                return Err(ApiError::new(
+                    CatalogCode::ValueInUse,
                     format!("a variant uses `{used}`; change or delete it first"),
                 ));
             }
@@ -870,8 +875,8 @@ pub async fn delete_option(
         }
         let mut errors = Errors::new();
         check_variants(&mut errors, &p).map_err(|_| {
-            ApiError::conflict(
-                "variants_would_collide",
+            ApiError::new(
+                CatalogCode::VariantsWouldCollide,
                 "without this option some variants would be the same; delete them first",
             )
         })?;
@@ -1218,8 +1223,8 @@ pub async fn generate_variants(
     change(app, tenant, actor, id, if_match, |before, context| {
         let mut p = before.clone();
         if p.options.is_empty() {
-            return Err(ApiError::unprocessable(
-                "no_options",
+            return Err(ApiError::new(
+                CatalogCode::NoOptions,
                 "add options with values before generating variants",
             ));
         }
@@ -1235,8 +1240,8 @@ pub async fn generate_variants(
             }
             combinations = next;
             if combinations.len() > MAX_VARIANTS {
-                return Err(ApiError::unprocessable(
-                    "too_many_variants",
+                return Err(ApiError::new(
+                    CatalogCode::TooManyVariants,
                     format!(
                         "the options make more than {MAX_VARIANTS} combinations, the most a product has"
                     ),
@@ -1251,8 +1256,8 @@ pub async fn generate_variants(
             .cloned()
             .collect();
         if p.variants.len() + missing.len() > MAX_VARIANTS {
-            return Err(ApiError::unprocessable(
-                "too_many_variants",
+            return Err(ApiError::new(
+                CatalogCode::TooManyVariants,
                 format!("a product has at most {MAX_VARIANTS} variants"),
             ));
         }

@@ -8,6 +8,7 @@ use super::store::{self, Order};
 use super::taxonomy::{self, CategoryNode};
 use super::text::render_description;
 use crate::auth::routes::storefront;
+use crate::http::HttpCode;
 use crate::http::{
     Access, ApiError, ApiResponse, AwsAccess, BlobAccess, Ctx, FieldError, HandlerFuture, ListPage,
     Method, Route, RouteDoc,
@@ -344,7 +345,7 @@ pub static PRODUCT_PAGE: Route = Route {
         RouteDoc::new()
             .description("Two reads: the handle, then the product (the taxonomy is cached).")
             .response::<StoreProduct>(200, "The product")
-            .errors(&[404])
+            .error(HttpCode::NotFound)
     },
 };
 
@@ -419,6 +420,6 @@ pub static CATEGORY: Route = Route {
     doc: || {
         RouteDoc::new()
             .response::<StoreCategory>(200, "The category")
-            .errors(&[404])
+            .error(HttpCode::NotFound)
     },
 };

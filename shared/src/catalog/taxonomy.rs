@@ -7,7 +7,9 @@ use super::store;
 use crate::app::App;
 use crate::auth::service::event;
 use crate::auth::TenantId;
+use crate::catalog::errors::CatalogCode;
 use crate::clock::rfc3339;
+use crate::http::HttpCode;
 use crate::http::{ApiError, FieldError};
 use crate::store::{StoreError, TxOp};
 use crate::ttl_cache::TtlCache;
@@ -183,8 +185,8 @@ async fn commit(
 }
 
 fn changed_meanwhile() -> ApiError {
-    ApiError::conflict(
-        "conflict",
+    ApiError::new(
+        HttpCode::Conflict,
         "the categories or attributes changed meanwhile; retry",
     )
 }
@@ -296,7 +298,7 @@ fn check_category(errors: &mut Errors, taxonomy: &Taxonomy, c: &Category) {
 }
 
 fn handle_taken() -> ApiError {
-    ApiError::conflict("handle_taken", "another category has this handle")
+    ApiError::new(CatalogCode::HandleTaken, "another category has this handle")
 }
 
 fn category_event(
@@ -337,8 +339,8 @@ pub async fn create_category(
     check_category(&mut errors, &taxonomy, &category);
     errors.finish()?;
     if taxonomy.categories.len() >= MAX_CATEGORIES {
-        return Err(ApiError::unprocessable(
-            "too_many_categories",
+        return Err(ApiError::new(
+            CatalogCode::TooManyCategories,
             format!("a company keeps at most {MAX_CATEGORIES} categories"),
         ));
     }
@@ -445,14 +447,14 @@ pub async fn delete_category(
     }
     let subtree = taxonomy.subtree(id);
     if subtree.len() > 1 && !cascade {
-        return Err(ApiError::conflict(
-            "category_has_children",
+        return Err(ApiError::new(
+            CatalogCode::CategoryHasChildren,
             "this category has children; move them, or delete with ?cascade=true",
         ));
     }
     if subtree.len() > MAX_CASCADE {
-        return Err(ApiError::unprocessable(
-            "subtree_too_large",
+        return Err(ApiError::new(
+            CatalogCode::SubtreeTooLarge,
             format!("delete at most {MAX_CASCADE} categories at once; delete deeper ones first"),
         ));
     }
@@ -554,7 +556,7 @@ fn check_attribute(errors: &mut Errors, a: &AttributeDefinition) {
 }
 
 fn key_taken() -> ApiError {
-    ApiError::conflict("key_taken", "another attribute has this key")
+    ApiError::new(CatalogCode::KeyTaken, "another attribute has this key")
 }
 
 fn attribute_event(
@@ -591,8 +593,8 @@ pub async fn create_attribute(
     errors.finish()?;
     let taxonomy = read(app, tenant).await?;
     if taxonomy.attributes.len() >= MAX_ATTRIBUTES {
-        return Err(ApiError::unprocessable(
-            "too_many_attributes",
+        return Err(ApiError::new(
+            CatalogCode::TooManyAttributes,
             format!("a company defines at most {MAX_ATTRIBUTES} attributes"),
         ));
     }

@@ -3,6 +3,8 @@
 use super::model::{AttributeDefinition, Category};
 use super::taxonomy::{self, AttributeChange, CategoryChange, NewAttribute, NewCategory};
 use crate::auth::routes::staff;
+use crate::catalog::errors::CatalogCode;
+use crate::http::HttpCode;
 use crate::http::{
     Access, ApiError, ApiResponse, AwsAccess, Ctx, HandlerFuture, ListPage, Method, Route, RouteDoc,
 };
@@ -62,7 +64,8 @@ pub static CREATE_ATTRIBUTE: Route = Route {
         RouteDoc::new()
             .request::<NewAttribute>()
             .response::<AttributeDefinition>(201, "The definition")
-            .errors(&[409])
+            .error(CatalogCode::KeyTaken)
+            .error(CatalogCode::TooManyAttributes)
     },
 };
 
@@ -91,7 +94,7 @@ pub static GET_ATTRIBUTE: Route = Route {
     doc: || {
         RouteDoc::new()
             .response::<AttributeDefinition>(200, "The definition")
-            .errors(&[404])
+            .error(HttpCode::NotFound)
     },
 };
 
@@ -125,7 +128,8 @@ pub static PATCH_ATTRIBUTE: Route = Route {
         RouteDoc::new()
             .request::<AttributeChange>()
             .response::<AttributeDefinition>(200, "The definition")
-            .errors(&[404, 409, 412])
+            .error(HttpCode::NotFound)
+            .error(HttpCode::PreconditionFailed)
     },
 };
 
@@ -150,7 +154,8 @@ pub static DELETE_ATTRIBUTE: Route = Route {
     doc: || {
         RouteDoc::new()
             .empty_response(204, "Deleted")
-            .errors(&[404, 409, 412])
+            .error(HttpCode::NotFound)
+            .error(HttpCode::PreconditionFailed)
     },
 };
 
@@ -204,7 +209,8 @@ pub static CREATE_CATEGORY: Route = Route {
         RouteDoc::new()
             .request::<NewCategory>()
             .response::<Category>(201, "The category")
-            .errors(&[409])
+            .error(CatalogCode::HandleTaken)
+            .error(CatalogCode::TooManyCategories)
     },
 };
 
@@ -232,7 +238,7 @@ pub static GET_CATEGORY: Route = Route {
     doc: || {
         RouteDoc::new()
             .response::<Category>(200, "The category")
-            .errors(&[404])
+            .error(HttpCode::NotFound)
     },
 };
 
@@ -266,7 +272,9 @@ pub static PATCH_CATEGORY: Route = Route {
         RouteDoc::new()
             .request::<CategoryChange>()
             .response::<Category>(200, "The category")
-            .errors(&[404, 409, 412])
+            .error(HttpCode::NotFound)
+            .error(CatalogCode::HandleTaken)
+            .error(HttpCode::PreconditionFailed)
     },
 };
 
@@ -311,6 +319,9 @@ pub static DELETE_CATEGORY: Route = Route {
                 false,
             )
             .empty_response(204, "Deleted")
-            .errors(&[404, 409, 412])
+            .error(HttpCode::NotFound)
+            .error(CatalogCode::CategoryHasChildren)
+            .error(CatalogCode::SubtreeTooLarge)
+            .error(HttpCode::PreconditionFailed)
     },
 };

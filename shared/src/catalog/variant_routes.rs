@@ -5,6 +5,8 @@ use super::model::{Product, Variant};
 use super::service::{self, NewOption, NewVariant, OptionChange, VariantChange};
 use super::store;
 use crate::auth::routes::staff;
+use crate::catalog::errors::CatalogCode;
+use crate::http::HttpCode;
 use crate::http::{
     Access, ApiError, ApiResponse, AwsAccess, BlobAccess, Ctx, HandlerFuture, ListPage, Method,
     Route, RouteDoc,
@@ -51,7 +53,10 @@ pub static ADD_OPTION: Route = Route {
         RouteDoc::new()
             .request::<NewOption>()
             .response::<Product>(201, "The product with the option")
-            .errors(&[404, 409, 412])
+            .error(HttpCode::NotFound)
+            .error(CatalogCode::TooManyOptions)
+            .error(CatalogCode::DuplicateCombination)
+            .error(HttpCode::PreconditionFailed)
     },
 };
 
@@ -89,7 +94,10 @@ pub static PATCH_OPTION: Route = Route {
         RouteDoc::new()
             .request::<OptionChange>()
             .response::<Product>(200, "The product")
-            .errors(&[404, 409, 412])
+            .error(HttpCode::NotFound)
+            .error(CatalogCode::ValueInUse)
+            .error(CatalogCode::DuplicateCombination)
+            .error(HttpCode::PreconditionFailed)
     },
 };
 
@@ -121,7 +129,9 @@ pub static DELETE_OPTION: Route = Route {
     doc: || {
         RouteDoc::new()
             .empty_response(204, "Removed")
-            .errors(&[404, 409, 412])
+            .error(HttpCode::NotFound)
+            .error(CatalogCode::VariantsWouldCollide)
+            .error(HttpCode::PreconditionFailed)
     },
 };
 
@@ -155,7 +165,7 @@ pub static LIST_VARIANTS: Route = Route {
     doc: || {
         RouteDoc::new()
             .page::<Variant>("Every variant (at most 100)")
-            .errors(&[404])
+            .error(HttpCode::NotFound)
     },
 };
 
@@ -194,7 +204,11 @@ pub static CREATE_VARIANT: Route = Route {
         RouteDoc::new()
             .request::<NewVariant>()
             .response::<Variant>(201, "The variant")
-            .errors(&[404, 409, 412])
+            .error(HttpCode::NotFound)
+            .error(CatalogCode::SkuTaken)
+            .error(CatalogCode::DuplicateCombination)
+            .error(CatalogCode::TooManyVariants)
+            .error(HttpCode::PreconditionFailed)
     },
 };
 
@@ -229,7 +243,10 @@ pub static PATCH_VARIANT: Route = Route {
         RouteDoc::new()
             .request::<VariantChange>()
             .response::<Variant>(200, "The variant")
-            .errors(&[404, 409, 412])
+            .error(HttpCode::NotFound)
+            .error(CatalogCode::SkuTaken)
+            .error(CatalogCode::DuplicateCombination)
+            .error(HttpCode::PreconditionFailed)
     },
 };
 
@@ -261,7 +278,8 @@ pub static DELETE_VARIANT: Route = Route {
     doc: || {
         RouteDoc::new()
             .empty_response(204, "Deleted")
-            .errors(&[404, 412])
+            .error(HttpCode::NotFound)
+            .error(HttpCode::PreconditionFailed)
     },
 };
 
@@ -297,7 +315,10 @@ pub static GENERATE_VARIANTS: Route = Route {
     handler: generate,
     doc: || {
         RouteDoc::new()
+            .error(CatalogCode::NoOptions)
+            .error(CatalogCode::TooManyVariants)
             .page::<Variant>("The variants created (none when every combination exists)")
-            .errors(&[404, 412])
+            .error(HttpCode::NotFound)
+            .error(HttpCode::PreconditionFailed)
     },
 };

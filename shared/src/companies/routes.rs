@@ -5,7 +5,9 @@ use super::store;
 use crate::auth::routes::staff;
 use crate::auth::service::{validate_company, NewCompany};
 use crate::clock::rfc3339;
+use crate::companies::errors::CompanyCode;
 use crate::events::{outbox_put, DomainEvent};
+use crate::http::HttpCode;
 use crate::http::{
     Access, ApiError, ApiResponse, AwsAccess, Ctx, HandlerFuture, Method, Route, RouteDoc,
 };
@@ -99,8 +101,8 @@ fn patch(ctx: Ctx) -> HandlerFuture {
             Ok(()) => {}
             Err(e) if e.failed_at(0) => return Err(ApiError::precondition_failed()),
             Err(StoreError::TransactionCancelled { .. }) => {
-                return Err(ApiError::conflict(
-                    "handle_taken",
+                return Err(ApiError::new(
+                    CompanyCode::HandleTaken,
                     "this handle is already taken",
                 ))
             }
@@ -123,6 +125,7 @@ pub static PATCH_COMPANY: Route = Route {
         RouteDoc::new()
             .request::<CompanyPatch>()
             .response::<Company>(200, "The changed company")
-            .errors(&[409, 412])
+            .error(CompanyCode::HandleTaken)
+            .error(HttpCode::PreconditionFailed)
     },
 };

@@ -11,6 +11,8 @@ use crate::app::App;
 use crate::auth::service::event;
 use crate::auth::TenantId;
 use crate::clock::rfc3339;
+use crate::customers::errors::CustomerCode;
+use crate::http::HttpCode;
 use crate::http::{ApiError, FieldError};
 use crate::store::{Condition, StoreError, TxOp};
 use crate::validate::{self, Errors};
@@ -23,7 +25,7 @@ pub const MAX_ADDRESSES: usize = 50;
 
 fn gone() -> ApiError {
     ApiError::unauthorized("the account is disabled or no longer exists")
-        .with_code("account_unavailable")
+        .with_code(HttpCode::AccountUnavailable)
 }
 
 /// The signed-in customer, while the account is active (a disabled or erased account's access
@@ -270,8 +272,8 @@ async fn change_book<T>(
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::conflict(
-        "conflict",
+    Err(ApiError::new(
+        HttpCode::Conflict,
         "the address book is being changed by another request; retry",
     ))
 }
@@ -348,8 +350,8 @@ pub async fn create_address(
     errors.finish()?;
     change_book(app, tenant, customer_id, |stored, addresses| {
         if addresses.len() >= MAX_ADDRESSES {
-            return Err(ApiError::unprocessable(
-                "too_many_addresses",
+            return Err(ApiError::new(
+                CustomerCode::TooManyAddresses,
                 format!("a customer keeps at most {MAX_ADDRESSES} addresses"),
             ));
         }

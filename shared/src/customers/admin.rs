@@ -7,6 +7,8 @@ use crate::auth::service::event;
 use crate::auth::sessions::{self, Session};
 use crate::auth::TenantId;
 use crate::clock::rfc3339;
+use crate::customers::errors::CustomerCode;
+use crate::http::HttpCode;
 use crate::http::{cursor, ApiError, FieldError};
 use crate::store::{key_projection, StoreError, TxOp};
 use crate::validate::{self, Errors};
@@ -185,7 +187,10 @@ pub struct CustomerAdminChange {
 }
 
 fn erased() -> ApiError {
-    ApiError::conflict("customer_erased", "this customer's data was erased")
+    ApiError::new(
+        CustomerCode::CustomerErased,
+        "this customer's data was erased",
+    )
 }
 
 pub async fn change(
@@ -326,8 +331,8 @@ pub async fn change(
                 "a group does not exist in this company",
             )]))
         }
-        Err(StoreError::Conflict) => Err(ApiError::conflict(
-            "conflict",
+        Err(StoreError::Conflict) => Err(ApiError::new(
+            HttpCode::Conflict,
             "the customer is being changed by another request; retry",
         )),
         Err(e) => Err(e.into()),
@@ -472,7 +477,7 @@ async fn anonymise(
 }
 
 fn changed_meanwhile() -> ApiError {
-    ApiError::conflict("conflict", "the customer changed meanwhile; retry")
+    ApiError::new(HttpCode::Conflict, "the customer changed meanwhile; retry")
 }
 
 /// Deletes what the erasure transaction could not hold, then marks the erasure complete.

@@ -3,6 +3,8 @@
 use super::admin::{self, CustomerAdminChange, CustomerExport, CustomerFilter};
 use super::model::Customer;
 use crate::auth::routes::staff;
+use crate::customers::errors::CustomerCode;
+use crate::http::HttpCode;
 use crate::http::{
     Access, ApiResponse, AwsAccess, Ctx, HandlerFuture, ListPage, Method, Route, RouteDoc,
 };
@@ -65,7 +67,7 @@ pub static GET_CUSTOMER: Route = Route {
     doc: || {
         RouteDoc::new()
             .response::<Customer>(200, "The customer")
-            .errors(&[404])
+            .error(HttpCode::NotFound)
     },
 };
 
@@ -93,7 +95,10 @@ pub static PATCH_CUSTOMER: Route = Route {
         RouteDoc::new()
             .request::<CustomerAdminChange>()
             .response::<Customer>(200, "The changed customer")
-            .errors(&[404, 409, 412])
+            .error(HttpCode::NotFound)
+            .error(CustomerCode::CustomerErased)
+            .error(CustomerCode::EmailTaken)
+            .error(HttpCode::PreconditionFailed)
     },
 };
 
@@ -119,7 +124,7 @@ pub static EXPORT_CUSTOMER: Route = Route {
     doc: || {
         RouteDoc::new()
             .response::<CustomerExport>(200, "The customer's data")
-            .errors(&[404])
+            .error(HttpCode::NotFound)
     },
 };
 
@@ -143,6 +148,6 @@ pub static ERASE_CUSTOMER: Route = Route {
     doc: || {
         RouteDoc::new()
             .empty_response(204, "Erased; the id remains with status `erased`")
-            .errors(&[404, 409])
+            .error(HttpCode::NotFound)
     },
 };

@@ -6,6 +6,7 @@ use super::emails;
 use super::model::{Account, Customer, CustomerStatus, StoredCustomer};
 use super::store;
 use crate::app::App;
+use crate::auth::errors::AuthCode;
 use crate::auth::passwords;
 use crate::auth::service::{
     advance_session, event, invalid_refresh, issue_for, new_signed_in_session, session_for_refresh,
@@ -15,6 +16,8 @@ use crate::auth::sessions::{self, RefreshToken, Session, SessionView};
 use crate::auth::throttle::{self, SignIn, Subject};
 use crate::auth::TenantId;
 use crate::clock::rfc3339;
+use crate::customers::errors::CustomerCode;
+use crate::http::HttpCode;
 use crate::http::{ApiError, FieldError};
 use crate::settings::groups::Security;
 use crate::store::{StoreError, TxOp};
@@ -251,8 +254,8 @@ pub async fn register(
 }
 
 pub(crate) fn email_taken() -> ApiError {
-    ApiError::conflict(
-        "email_taken",
+    ApiError::new(
+        CustomerCode::EmailTaken,
         "an account with this email already exists; sign in or reset the password",
     )
 }
@@ -265,8 +268,7 @@ pub struct TokenInput {
 
 pub(super) fn invalid_token() -> ApiError {
     ApiError::new(
-        400,
-        "invalid_token",
+        CustomerCode::InvalidToken,
         "the token is invalid, used or expired",
     )
 }
@@ -296,8 +298,8 @@ pub async fn verify_email(app: &App, tenant: &TenantId, input: TokenInput) -> Re
     {
         Ok(()) => Ok(()),
         Err(e) if e.failed_at(0) => Err(invalid_token()),
-        Err(e) if e.failed_at(1) => Err(ApiError::conflict(
-            "conflict",
+        Err(e) if e.failed_at(1) => Err(ApiError::new(
+            HttpCode::Conflict,
             "the account changed meanwhile; retry",
         )),
         Err(e) => Err(e.into()),
@@ -315,7 +317,7 @@ pub struct CustomerLogin {
 }
 
 fn invalid_credentials() -> ApiError {
-    ApiError::unauthorized("the email or password is wrong").with_code("invalid_credentials")
+    ApiError::unauthorized("the email or password is wrong").with_code(AuthCode::InvalidCredentials)
 }
 
 pub async fn login(
@@ -574,8 +576,8 @@ pub async fn confirm_reset(
     {
         Ok(()) => Ok(()),
         Err(e) if e.failed_at(0) => Err(invalid_token()),
-        Err(e) if e.failed_at(1) => Err(ApiError::conflict(
-            "conflict",
+        Err(e) if e.failed_at(1) => Err(ApiError::new(
+            HttpCode::Conflict,
             "the account changed meanwhile; retry",
         )),
         Err(e) => Err(e.into()),
@@ -678,7 +680,7 @@ pub async fn change_password(
         .await
         .map_err(|e| {
             if e.failed_at(0) {
-                ApiError::conflict("conflict", "the account changed meanwhile; retry")
+                ApiError::new(HttpCode::Conflict, "the account changed meanwhile; retry")
             } else {
                 e.into()
             }

@@ -16,6 +16,8 @@ use crate::auth::service::event;
 use crate::auth::throttle::{self, Subject};
 use crate::auth::TenantId;
 use crate::clock::rfc3339;
+use crate::customers::errors::CustomerCode;
+use crate::http::HttpCode;
 use crate::http::{ApiError, FieldError};
 use crate::store::StoreError;
 use crate::validate::{self, Errors};
@@ -35,14 +37,14 @@ pub struct EmailChangeRequest {
 }
 
 fn email_taken() -> ApiError {
-    ApiError::conflict(
-        "email_taken",
+    ApiError::new(
+        CustomerCode::EmailTaken,
         "another account of this shop uses this email",
     )
 }
 
 fn changed_meanwhile() -> ApiError {
-    ApiError::conflict("conflict", "the account changed meanwhile; retry")
+    ApiError::new(HttpCode::Conflict, "the account changed meanwhile; retry")
 }
 
 /// Mails a confirmation token to the new address; a later request replaces this one.

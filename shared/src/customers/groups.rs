@@ -5,7 +5,9 @@ use super::store;
 use crate::auth::routes::staff;
 use crate::auth::service::event;
 use crate::clock::rfc3339;
+use crate::customers::errors::CustomerCode;
 use crate::http::cursor::Window;
+use crate::http::HttpCode;
 use crate::http::{
     Access, ApiError, ApiResponse, AwsAccess, Ctx, HandlerFuture, Method, Route, RouteDoc,
 };
@@ -151,7 +153,7 @@ pub static GET_GROUP: Route = Route {
     doc: || {
         RouteDoc::new()
             .response::<CustomerGroup>(200, "The group")
-            .errors(&[404])
+            .error(HttpCode::NotFound)
     },
 };
 
@@ -217,7 +219,8 @@ pub static PATCH_GROUP: Route = Route {
         RouteDoc::new()
             .request::<CustomerGroupChange>()
             .response::<CustomerGroup>(200, "The changed group")
-            .errors(&[404, 412])
+            .error(HttpCode::NotFound)
+            .error(HttpCode::PreconditionFailed)
     },
 };
 
@@ -232,8 +235,8 @@ fn delete(ctx: Ctx) -> HandlerFuture {
             return Err(ApiError::precondition_failed());
         }
         let in_use = || {
-            ApiError::conflict(
-                "group_in_use",
+            ApiError::new(
+                CustomerCode::GroupInUse,
                 "customers still belong to this group; take them out first",
             )
         };
@@ -276,6 +279,8 @@ pub static DELETE_GROUP: Route = Route {
     doc: || {
         RouteDoc::new()
             .empty_response(204, "Deleted")
-            .errors(&[404, 409, 412])
+            .error(HttpCode::NotFound)
+            .error(CustomerCode::GroupInUse)
+            .error(HttpCode::PreconditionFailed)
     },
 };

@@ -10,6 +10,7 @@ pub mod admin_routes;
 pub mod auth;
 pub mod email_change;
 pub mod emails;
+pub mod errors;
 pub mod events;
 pub mod groups;
 pub mod model;

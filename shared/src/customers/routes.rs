@@ -7,10 +7,13 @@ use super::auth::{
 };
 use super::email_change::{self, EmailChangeRequest};
 use super::model::{Account, AddressView};
+use crate::auth::errors::AuthCode;
 use crate::auth::routes::storefront;
 use crate::auth::service::{Origin, Tokens};
 use crate::auth::sessions::SessionView;
 use crate::auth::{CustomerSession, Principal, TenantId};
+use crate::customers::errors::CustomerCode;
+use crate::http::HttpCode;
 use crate::http::{
     Access, ApiError, ApiResponse, AwsAccess, Ctx, HandlerFuture, ListPage, Method, Route, RouteDoc,
 };
@@ -78,7 +81,8 @@ pub static REGISTER: Route = Route {
         RouteDoc::new()
             .request::<NewCustomer>()
             .response::<SignedIn>(201, "The account and its tokens")
-            .errors(&[409, 429])
+            .error(CustomerCode::EmailTaken)
+            .error(HttpCode::TooManyRequests)
     },
 };
 
@@ -102,6 +106,7 @@ pub static VERIFY_EMAIL: Route = Route {
     handler: verify_email,
     doc: || {
         RouteDoc::new()
+            .error(CustomerCode::InvalidToken)
             .request::<TokenInput>()
             .empty_response(204, "Confirmed")
     },
@@ -127,9 +132,10 @@ pub static LOGIN: Route = Route {
     handler: login,
     doc: || {
         RouteDoc::new()
+            .error(AuthCode::InvalidCredentials)
             .request::<CustomerLogin>()
             .response::<SignedIn>(200, "The account and its tokens")
-            .errors(&[429])
+            .error(HttpCode::TooManyRequests)
     },
 };
 
@@ -153,6 +159,8 @@ pub static REFRESH: Route = Route {
     handler: refresh,
     doc: || {
         RouteDoc::new()
+            .error(AuthCode::InvalidRefreshToken)
+            .error(AuthCode::RefreshTokenReused)
             .request::<CustomerRefresh>()
             .response::<Tokens>(200, "New access and refresh tokens")
     },
@@ -200,7 +208,7 @@ pub static PASSWORD_RESET: Route = Route {
         RouteDoc::new()
             .request::<CustomerResetRequest>()
             .empty_response(202, "Accepted")
-            .errors(&[429])
+            .error(HttpCode::TooManyRequests)
     },
 };
 
@@ -224,6 +232,7 @@ pub static PASSWORD_RESET_CONFIRM: Route = Route {
     handler: password_reset_confirm,
     doc: || {
         RouteDoc::new()
+            .error(CustomerCode::InvalidToken)
             .request::<CustomerResetConfirm>()
             .empty_response(204, "The password is changed")
     },
@@ -275,7 +284,7 @@ pub static PATCH_ME: Route = Route {
         RouteDoc::new()
             .request::<AccountChange>()
             .response::<Account>(200, "The changed account")
-            .errors(&[412])
+            .error(HttpCode::PreconditionFailed)
     },
 };
 
@@ -302,7 +311,7 @@ pub static CHANGE_PASSWORD: Route = Route {
         RouteDoc::new()
             .request::<CustomerPasswordChange>()
             .empty_response(204, "Changed")
-            .errors(&[409, 429])
+            .error(HttpCode::TooManyRequests)
     },
 };
 
@@ -335,7 +344,8 @@ pub static CHANGE_EMAIL: Route = Route {
             )
             .request::<EmailChangeRequest>()
             .empty_response(202, "The confirmation email is on its way")
-            .errors(&[409, 429])
+            .error(CustomerCode::EmailTaken)
+            .error(HttpCode::TooManyRequests)
     },
 };
 
@@ -367,7 +377,8 @@ pub static CONFIRM_EMAIL: Route = Route {
             )
             .request::<TokenInput>()
             .response::<Account>(200, "The account with its new email")
-            .errors(&[409])
+            .error(CustomerCode::EmailTaken)
+            .error(CustomerCode::InvalidToken)
     },
 };
 
@@ -414,7 +425,11 @@ pub static REVOKE_SESSION: Route = Route {
     tag: TAG,
     aws: AwsAccess::WRITE,
     handler: revoke_session,
-    doc: || RouteDoc::new().empty_response(204, "Ended").errors(&[404]),
+    doc: || {
+        RouteDoc::new()
+            .empty_response(204, "Ended")
+            .error(HttpCode::NotFound)
+    },
 };
 
 // Addresses ---------------------------------------------------------------------------------------
@@ -465,7 +480,7 @@ pub static CREATE_ADDRESS: Route = Route {
         RouteDoc::new()
             .request::<NewAddress>()
             .response::<AddressView>(201, "The address")
-            .errors(&[409])
+            .error(CustomerCode::TooManyAddresses)
     },
 };
 
@@ -489,7 +504,7 @@ pub static GET_ADDRESS: Route = Route {
     doc: || {
         RouteDoc::new()
             .response::<AddressView>(200, "The address")
-            .errors(&[404])
+            .error(HttpCode::NotFound)
     },
 };
 
@@ -524,7 +539,8 @@ pub static PATCH_ADDRESS: Route = Route {
         RouteDoc::new()
             .request::<AddressChange>()
             .response::<AddressView>(200, "The changed address")
-            .errors(&[404, 409, 412])
+            .error(HttpCode::NotFound)
+            .error(HttpCode::PreconditionFailed)
     },
 };
 
@@ -550,7 +566,8 @@ pub static DELETE_ADDRESS: Route = Route {
     doc: || {
         RouteDoc::new()
             .empty_response(204, "Removed")
-            .errors(&[404, 409, 412])
+            .error(HttpCode::NotFound)
+            .error(HttpCode::PreconditionFailed)
     },
 };
 

@@ -3,6 +3,7 @@
 //! the tenant, a fingerprint of the query (route and filters), and where the page stopped.
 
 use super::ApiError;
+use crate::http::HttpCode;
 use crate::store::Item;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -96,8 +97,12 @@ pub fn seal(key: &[u8; 32], tenant: &str, query: &str, last_key: &Item) -> Strin
 /// Opens a cursor, refusing (400 `invalid_cursor`) one that was altered, made for another
 /// tenant, or made for another query.
 pub fn open(key: &[u8; 32], tenant: &str, query: &str, cursor: &str) -> Result<Item, ApiError> {
-    let invalid =
-        || ApiError::bad_request("invalid_cursor", "the cursor is not valid for this list");
+    let invalid = || {
+        ApiError::new(
+            HttpCode::InvalidCursor,
+            "the cursor is not valid for this list",
+        )
+    };
     let (payload, tag) = cursor.split_once('.').ok_or_else(invalid)?;
     let payload = URL_SAFE_NO_PAD.decode(payload).map_err(|_| invalid())?;
     let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| invalid())?;

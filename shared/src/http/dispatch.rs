@@ -7,6 +7,7 @@ use super::route::{Matched, Router};
 use super::{ApiError, ApiRequest, ApiResponse, Ctx, MAX_BODY_BYTES};
 use crate::app::App;
 use crate::auth;
+use crate::http::HttpCode;
 use crate::observe::{self, Counters};
 use futures::FutureExt;
 use std::panic::AssertUnwindSafe;
@@ -86,15 +87,14 @@ async fn handle(
                 allow.push("HEAD");
             }
             let error = ApiError::new(
-                405,
-                "method_not_allowed",
+                HttpCode::MethodNotAllowed,
                 "this path does not accept that method",
             )
             .with_header("allow", allow.join(", "));
             return (error.into_response(request_id), None, None);
         }
         Matched::NotFound => {
-            let error = ApiError::new(404, "route_not_found", "no route matches this path");
+            let error = ApiError::new(HttpCode::RouteNotFound, "no route matches this path");
             return (error.into_response(request_id), None, None);
         }
     };
@@ -137,8 +137,10 @@ fn refuse_admin_origin(app: &App, req: &ApiRequest) -> Option<ApiError> {
     let origin = req.header("origin")?;
     let admin = req.path == "/admin" || req.path.starts_with("/admin/");
     (admin && !app.config.admin_origin_allowed(origin)).then(|| {
-        ApiError::forbidden("this origin is not allowed to call the admin API")
-            .with_code(auth::ORIGIN_NOT_ALLOWED)
+        ApiError::new(
+            HttpCode::OriginNotAllowed,
+            "this origin is not allowed to call the admin API",
+        )
     })
 }
 
@@ -148,7 +150,7 @@ fn refused_origin(response: &ApiResponse) -> bool {
         && serde_json::from_slice::<serde_json::Value>(&response.body)
             .ok()
             .and_then(|body| body.get("code").cloned())
-            .is_some_and(|code| code == auth::ORIGIN_NOT_ALLOWED)
+            .is_some_and(|code| code == HttpCode::OriginNotAllowed.code().name)
 }
 
 /// Runs a handler with panics contained: a panic becomes a 500, never a hung connection.
@@ -173,8 +175,7 @@ pub(crate) async fn run_handler(
 fn check_body(has_body: bool, req: &ApiRequest) -> Result<(), ApiError> {
     if req.body.len() > MAX_BODY_BYTES {
         return Err(ApiError::new(
-            413,
-            "body_too_large",
+            HttpCode::BodyTooLarge,
             format!("the body is larger than {MAX_BODY_BYTES} bytes"),
         ));
     }
@@ -190,8 +191,7 @@ fn check_body(has_body: bool, req: &ApiRequest) -> Result<(), ApiError> {
             && !(media.starts_with("application/") && media.ends_with("+json"))
         {
             return Err(ApiError::new(
-                415,
-                "unsupported_media_type",
+                HttpCode::UnsupportedMediaType,
                 "send the body as application/json",
             ));
         }

@@ -1,5 +1,6 @@
 //! API errors as RFC 9457 problem details, with a stable machine-readable `code`.
 
+use super::codes::{ErrorCode, HttpCode};
 use super::ApiResponse;
 use crate::blobs::BlobError;
 use crate::mail::MailError;
@@ -41,7 +42,8 @@ pub struct Problem {
     pub title: String,
     pub status: u16,
     pub detail: String,
-    /// Stable, machine-readable error code.
+    /// Stable, machine-readable error code (one of `ErrorCode`).
+    #[schema(schema_with = error_code_ref)]
     pub code: String,
     /// The request's id, as in the `x-request-id` response header.
     pub request_id: String,
@@ -49,11 +51,15 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
 }
 
+fn error_code_ref() -> utoipa::openapi::Ref {
+    utoipa::openapi::Ref::from_schema_name("ErrorCode")
+}
+
 /// An error a handler returns; the HTTP layer renders it as problem+json.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     pub status: u16,
-    pub code: String,
+    pub code: ErrorCode,
     pub detail: String,
     pub errors: Vec<FieldError>,
     /// Extra response headers (`Retry-After`, `Allow`, `WWW-Authenticate`).
@@ -88,19 +94,22 @@ fn title(status: u16) -> &'static str {
 }
 
 impl ApiError {
-    pub fn new(status: u16, code: impl Into<String>, detail: impl Into<String>) -> Self {
+    /// An error with this code (which decides the status) and a human-readable detail.
+    pub fn new(code: impl Into<ErrorCode>, detail: impl Into<String>) -> Self {
+        let code = code.into();
         ApiError {
-            status,
-            code: code.into(),
+            status: code.status,
+            code,
             detail: detail.into(),
             errors: Vec::new(),
             headers: Vec::new(),
         }
     }
 
-    /// Replaces the machine-readable code (keeping status and detail).
-    pub fn with_code(mut self, code: &str) -> Self {
-        self.code = code.to_owned();
+    /// Replaces the code, and with it the status, keeping the detail and headers.
+    pub fn with_code(mut self, code: impl Into<ErrorCode>) -> Self {
+        self.code = code.into();
+        self.status = self.code.status;
         self
     }
 
@@ -109,50 +118,32 @@ impl ApiError {
         self
     }
 
-    pub fn bad_request(code: &str, detail: impl Into<String>) -> Self {
-        Self::new(400, code, detail)
-    }
-
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        Self::new(401, "unauthenticated", detail).with_header("www-authenticate", "Bearer")
-    }
-
-    pub fn forbidden(detail: impl Into<String>) -> Self {
-        Self::new(403, "forbidden", detail)
+        Self::new(HttpCode::Unauthenticated, detail).with_header("www-authenticate", "Bearer")
     }
 
     /// Also the answer for another tenant's resource: never reveal that it exists.
     pub fn not_found(what: &str) -> Self {
-        Self::new(404, "not_found", format!("{what} not found"))
-    }
-
-    pub fn conflict(code: &str, detail: impl Into<String>) -> Self {
-        Self::new(409, code, detail)
+        Self::new(HttpCode::NotFound, format!("{what} not found"))
     }
 
     pub fn precondition_failed() -> Self {
         Self::new(
-            412,
-            "precondition_failed",
+            HttpCode::PreconditionFailed,
             "the resource has changed since the version named in If-Match",
         )
     }
 
-    pub fn unprocessable(code: &str, detail: impl Into<String>) -> Self {
-        Self::new(422, code, detail)
-    }
-
     /// Input that parsed but is not valid: every offending field is listed.
     pub fn validation(errors: Vec<FieldError>) -> Self {
-        let mut e = Self::new(422, "validation_failed", "the request has invalid fields");
+        let mut e = Self::new(HttpCode::ValidationFailed, "the request has invalid fields");
         e.errors = errors;
         e
     }
 
     pub fn too_many_requests(retry_after_secs: u64) -> Self {
         Self::new(
-            429,
-            "too_many_requests",
+            HttpCode::TooManyRequests,
             "too many attempts; try again later",
         )
         .with_header("retry-after", retry_after_secs.to_string())
@@ -160,16 +151,14 @@ impl ApiError {
 
     pub fn internal() -> Self {
         Self::new(
-            500,
-            "internal_error",
+            HttpCode::InternalError,
             "the server failed to handle the request",
         )
     }
 
     pub fn unavailable() -> Self {
         Self::new(
-            503,
-            "service_unavailable",
+            HttpCode::ServiceUnavailable,
             "a backing service is unavailable; retry shortly",
         )
         .with_header("retry-after", "1")
@@ -177,11 +166,11 @@ impl ApiError {
 
     pub fn to_problem(&self, request_id: &str) -> Problem {
         Problem {
-            kind: format!("/problems/{}", self.code),
+            kind: format!("/problems/{}", self.code.name),
             title: title(self.status).to_owned(),
             status: self.status,
             detail: self.detail.clone(),
-            code: self.code.clone(),
+            code: self.code.name.to_owned(),
             request_id: request_id.to_owned(),
             errors: self.errors.clone(),
         }
@@ -205,11 +194,12 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::ConditionFailed | StoreError::TransactionCancelled { .. } => {
-                ApiError::conflict("conflict", "the resource was changed by another request")
-            }
-            StoreError::Conflict => ApiError::conflict(
-                "concurrent_update",
+            StoreError::ConditionFailed | StoreError::TransactionCancelled { .. } => ApiError::new(
+                HttpCode::Conflict,
+                "the resource was changed by another request",
+            ),
+            StoreError::Conflict => ApiError::new(
+                HttpCode::ConcurrentUpdate,
                 "another request changed the same data at the same time; retry",
             ),
             StoreError::Invalid(message) => {

@@ -10,6 +10,7 @@
 use super::dispatch::run_handler;
 use super::route::Handler;
 use super::{ApiError, ApiResponse, Ctx};
+use crate::http::HttpCode;
 use crate::secrets::Secret;
 use crate::store::{attr, Condition, Item, Key, StoreError, Update};
 use serde_json::{json, Value};
@@ -51,8 +52,8 @@ pub(crate) async fn run(ctx: Ctx, handler: Handler) -> Result<ApiResponse, ApiEr
         return run_handler(ctx, handler).await;
     };
     if !valid(&idempotency_key) {
-        return Err(ApiError::bad_request(
-            "invalid_idempotency_key",
+        return Err(ApiError::new(
+            HttpCode::InvalidIdempotencyKey,
             "Idempotency-Key is 1 to 255 visible ASCII characters",
         ));
     }
@@ -86,11 +87,11 @@ pub(crate) async fn run(ctx: Ctx, handler: Handler) -> Result<ApiResponse, ApiEr
         Err(StoreError::ConditionFailed) => {
             let existing =
                 app.table.get(&key).await?.ok_or_else(|| {
-                    ApiError::conflict("request_in_progress", "retry the request")
+                    ApiError::new(HttpCode::RequestInProgress, "retry the request")
                 })?;
             if existing.get("fingerprint").and_then(Value::as_str) != Some(fingerprint.as_str()) {
-                return Err(ApiError::unprocessable(
-                    "idempotency_key_reused",
+                return Err(ApiError::new(
+                    HttpCode::IdempotencyKeyReused,
                     "this Idempotency-Key was used with a different request",
                 ));
             }
@@ -106,8 +107,8 @@ pub(crate) async fn run(ctx: Ctx, handler: Handler) -> Result<ApiResponse, ApiEr
                 .and_then(Value::as_u64)
                 .unwrap_or(0);
             if locked_until > now {
-                return Err(ApiError::conflict(
-                    "request_in_progress",
+                return Err(ApiError::new(
+                    HttpCode::RequestInProgress,
                     "a request with this Idempotency-Key is still being processed",
                 ));
             }
@@ -122,8 +123,8 @@ pub(crate) async fn run(ctx: Ctx, handler: Handler) -> Result<ApiResponse, ApiEr
                 )
                 .await
                 .map_err(|_| {
-                    ApiError::conflict(
-                        "request_in_progress",
+                    ApiError::new(
+                        HttpCode::RequestInProgress,
                         "a request with this Idempotency-Key is still being processed",
                     )
                 })?;

@@ -2,6 +2,7 @@
 //! through lambda_http, or the sandbox's server), route declarations, the dispatch pipeline
 //! every request goes through, problem+json errors, cursors, idempotency and ETags.
 
+pub mod codes;
 pub mod cors;
 pub mod cursor;
 pub mod dispatch;
@@ -11,6 +12,7 @@ pub mod lambda;
 pub mod openapi;
 pub mod route;
 
+pub use codes::{ErrorCode, HttpCode};
 pub use error::{ApiError, FieldError, Problem};
 pub use route::{
     Access, AwsAccess, BlobAccess, Ctx, HandlerFuture, Method, Route, RouteDoc, TableAccess,
@@ -47,8 +49,8 @@ impl ApiRequest {
     /// answers 422 naming the field.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
         if self.body.is_empty() {
-            return Err(ApiError::bad_request(
-                "missing_body",
+            return Err(ApiError::new(
+                HttpCode::MissingBody,
                 "a JSON body is required",
             ));
         }
@@ -61,8 +63,8 @@ impl ApiRequest {
                 // syntax error further on; a body that is not JSON at all is malformed (400),
                 // whatever its first field says. Only failed parses pay for this second pass.
                 if let Err(syntax) = serde_json::from_slice::<serde::de::IgnoredAny>(&self.body) {
-                    return Err(ApiError::bad_request(
-                        "malformed_json",
+                    return Err(ApiError::new(
+                        HttpCode::MalformedJson,
                         format!("the body is not valid JSON: {syntax}"),
                     ));
                 }
@@ -76,15 +78,18 @@ impl ApiRequest {
                             inner.to_string(),
                         )])
                     }
-                    _ => ApiError::bad_request(
-                        "malformed_json",
+                    _ => ApiError::new(
+                        HttpCode::MalformedJson,
                         format!("the body is not valid JSON: {inner}"),
                     ),
                 });
             }
         };
         de.end().map_err(|e| {
-            ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
+            ApiError::new(
+                HttpCode::MalformedJson,
+                format!("the body is not valid JSON: {e}"),
+            )
         })?;
         Ok(value)
     }
@@ -101,7 +106,10 @@ impl ApiRequest {
         match self.header("if-match") {
             None => Ok(None),
             Some(value) => parse_etag(value).map(Some).ok_or_else(|| {
-                ApiError::bad_request("invalid_if_match", "If-Match must be an ETag from this API")
+                ApiError::new(
+                    HttpCode::InvalidIfMatch,
+                    "If-Match must be an ETag from this API",
+                )
             }),
         }
     }

@@ -1,10 +1,12 @@
 //! The OpenAPI 3.1 document, generated from the route declarations.
 
-use super::route::{Access, Route};
+use super::codes::{ErrorCode, HttpCode};
+use super::route::{Access, Route, TableAccess};
 use super::{FieldError, Problem};
 use utoipa::openapi::extensions::ExtensionsBuilder;
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, Type};
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
 };
@@ -29,34 +31,144 @@ fn method(route: &Route) -> HttpMethod {
     }
 }
 
-fn problem_response(status: u16) -> RefOr<utoipa::openapi::Response> {
+fn status_description(status: u16) -> &'static str {
+    match status {
+        400 => "Malformed request",
+        401 => "Missing or invalid credentials",
+        403 => "The credentials lack the permission or scope",
+        404 => "Not found (also another tenant's resource)",
+        409 => "Conflict",
+        412 => "If-Match names an older version",
+        413 => "Body too large",
+        415 => "Body is not JSON",
+        422 => "Invalid fields or a broken business rule",
+        429 => "Too many attempts",
+        500 => "The server failed",
+        503 => "A backing service is unavailable",
+        _ => "Error",
+    }
+}
+
+/// The problem answer for one status: its `code` is one of `codes`, each described.
+fn problem_response(status: u16, codes: &[ErrorCode]) -> RefOr<utoipa::openapi::Response> {
+    let mut description = format!("{}. `code` is one of:", status_description(status));
+    for code in codes {
+        description.push_str(&format!("\n- `{}`: {}", code.name, code.description));
+    }
+    let code_schema = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(codes.iter().map(|c| c.name)));
+    let schema = AllOfBuilder::new()
+        .item(Ref::from_schema_name("Problem"))
+        .item(ObjectBuilder::new().property("code", code_schema));
     ResponseBuilder::new()
-        .description(match status {
-            400 => "Malformed request",
-            401 => "Missing or invalid credentials",
-            403 => "The credentials lack the permission or scope",
-            404 => "Not found (also another tenant's resource)",
-            409 => "Conflict",
-            412 => "If-Match names an older version",
-            413 => "Body too large",
-            415 => "Body is not JSON",
-            422 => "Invalid fields or a broken business rule",
-            429 => "Too many attempts",
-            _ => "Error",
-        })
+        .description(description)
         .content(
             "application/problem+json",
-            ContentBuilder::new()
-                .schema(Some(Ref::from_schema_name("Problem")))
-                .build(),
+            ContentBuilder::new().schema(Some(schema)).build(),
         )
         .build()
         .into()
 }
 
-/// Builds the document for the given routes.
-pub fn document(routes: &[&'static Route]) -> OpenApi {
+/// Every error code a route can answer: the ones its declaration lists and the ones its shape
+/// implies (a body, a query, path parameters, credentials, idempotent replay, table writes).
+/// The test client checks every error answer against this list.
+pub fn route_codes(route: &Route) -> Vec<ErrorCode> {
+    let doc = (route.doc)();
+    let mut codes = doc.errors.clone();
+    codes.extend([HttpCode::InternalError, HttpCode::ServiceUnavailable].map(ErrorCode::from));
+    // A route that can answer 412 reads `If-Match`, which may be malformed.
+    if codes.contains(&HttpCode::PreconditionFailed.into()) {
+        codes.push(HttpCode::InvalidIfMatch.into());
+    }
+    if route.method.has_body() {
+        codes.extend([HttpCode::BodyTooLarge, HttpCode::UnsupportedMediaType].map(ErrorCode::from));
+    }
+    if doc.request.is_some() {
+        codes.extend(
+            [
+                HttpCode::MalformedJson,
+                HttpCode::MissingBody,
+                HttpCode::ValidationFailed,
+            ]
+            .map(ErrorCode::from),
+        );
+    }
+    if !doc.query.is_empty() {
+        codes.push(HttpCode::ValidationFailed.into());
+    }
+    if doc.query.iter().any(|(name, _, _)| *name == "cursor") {
+        codes.push(HttpCode::InvalidCursor.into());
+    }
+    if !route.path_params().is_empty() {
+        codes.push(HttpCode::NotFound.into());
+    }
+    if route.aws.table == TableAccess::ReadWrite {
+        codes.extend([HttpCode::Conflict, HttpCode::ConcurrentUpdate].map(ErrorCode::from));
+    }
+    if route.replays_idempotently() {
+        codes.extend(
+            [
+                HttpCode::InvalidIdempotencyKey,
+                HttpCode::RequestInProgress,
+                HttpCode::IdempotencyKeyReused,
+            ]
+            .map(ErrorCode::from),
+        );
+    }
+    if route.path.starts_with("/admin/") {
+        codes.push(HttpCode::OriginNotAllowed.into());
+    }
+    let store_key = [
+        HttpCode::ApiKeyRequired,
+        HttpCode::InvalidApiKey,
+        HttpCode::MissingScope,
+        HttpCode::OriginNotAllowed,
+    ];
+    match route.access {
+        Access::Public => {}
+        Access::Staff(_) => codes
+            .extend([HttpCode::Unauthenticated, HttpCode::MissingPermission].map(ErrorCode::from)),
+        Access::StaffSelf => codes.push(HttpCode::Unauthenticated.into()),
+        Access::StoreKey(_) => codes.extend(store_key.map(ErrorCode::from)),
+        Access::StoreCustomer(_) => {
+            codes.extend(store_key.map(ErrorCode::from));
+            codes.extend(
+                [HttpCode::Unauthenticated, HttpCode::AccountUnavailable].map(ErrorCode::from),
+            );
+        }
+    }
+    codes.sort_by_key(|c| (c.status, c.name));
+    codes.dedup_by_key(|c| c.name);
+    codes
+}
+
+/// The `ErrorCode` schema: every code the API answers, each with its status and meaning.
+fn error_code_schema(codes: &[ErrorCode]) -> Schema {
+    let mut codes = codes.to_vec();
+    codes.sort_by_key(|c| (c.status, c.name));
+    codes.dedup_by_key(|c| c.name);
+    let mut description = String::from(
+        "Stable, machine-readable error code; clients switch on it. Each answers one status:",
+    );
+    for code in &codes {
+        description.push_str(&format!(
+            "\n- `{}` ({}): {}",
+            code.name, code.status, code.description
+        ));
+    }
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(codes.iter().map(|c| c.name)))
+        .description(Some(description))
+        .into()
+}
+
+/// Builds the document for the given routes, whose error codes are among `codes`.
+pub fn document(routes: &[&'static Route], codes: &[ErrorCode]) -> OpenApi {
     let mut schemas: Vec<(String, RefOr<Schema>)> = Vec::new();
+    schemas.push(("ErrorCode".to_owned(), error_code_schema(codes).into()));
     schemas.push((Problem::name().into_owned(), Problem::schema()));
     schemas.push((FieldError::name().into_owned(), FieldError::schema()));
     let mut paths = utoipa::openapi::Paths::new();
@@ -119,33 +231,21 @@ pub fn document(routes: &[&'static Route]) -> OpenApi {
             }
             op = op.response(status.to_string(), response.build());
         }
-        let mut errors: Vec<u16> = doc.errors.clone();
-        if route.method.has_body() {
-            errors.extend([400, 413, 415, 422]);
-        }
-        if !doc.query.is_empty() {
-            // A malformed or foreign cursor (400) or a bad query value (422).
-            errors.extend([400, 422]);
-        }
         let mut extensions = ExtensionsBuilder::new();
         match route.access {
             Access::Public => {}
             Access::Staff(permission) => {
-                errors.extend([401, 403]);
                 op = op.security(SecurityRequirement::new(STAFF, Vec::<String>::new()));
                 extensions = extensions.add("x-permission", permission);
             }
             Access::StaffSelf => {
-                errors.push(401);
                 op = op.security(SecurityRequirement::new(STAFF, Vec::<String>::new()));
             }
             Access::StoreKey(scope) => {
-                errors.extend([401, 403]);
                 op = op.security(SecurityRequirement::new(STORE_KEY, Vec::<String>::new()));
                 extensions = extensions.add("x-scope", scope);
             }
             Access::StoreCustomer(scope) => {
-                errors.extend([401, 403]);
                 op = op.securities(Some([SecurityRequirement::new(
                     STORE_KEY,
                     Vec::<String>::new(),
@@ -154,10 +254,10 @@ pub fn document(routes: &[&'static Route]) -> OpenApi {
                 extensions = extensions.add("x-scope", scope);
             }
         }
-        errors.sort_unstable();
-        errors.dedup();
-        for status in errors {
-            op = op.response(status.to_string(), problem_response(status));
+        let codes = route_codes(route);
+        for group in codes.chunk_by(|a, b| a.status == b.status) {
+            let status = group[0].status;
+            op = op.response(status.to_string(), problem_response(status, group));
         }
         op = op.extensions(Some(extensions.build()));
         paths.add_path_operation(route.path, vec![method(route)], op.build());

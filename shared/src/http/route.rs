@@ -2,7 +2,7 @@
 //! needs to know about it. The sandbox, the OpenAPI document, the Lambda binaries, the infra
 //! template and the sample events are all derived from these declarations.
 
-use super::{ApiError, ApiRequest, ApiResponse};
+use super::{ApiError, ApiRequest, ApiResponse, ErrorCode};
 pub use crate::access::{AwsAccess, BlobAccess, TableAccess};
 use crate::app::App;
 use crate::identity::Principal;
@@ -169,8 +169,9 @@ pub struct RouteDoc {
     pub responses: Vec<(u16, &'static str, Option<SchemaDoc>)>,
     /// Query parameters: name, description, required.
     pub query: Vec<(&'static str, &'static str, bool)>,
-    /// Error statuses this route answers besides the ones every route may answer.
-    pub errors: Vec<u16>,
+    /// Error codes this route answers besides those its shape implies (see
+    /// [`openapi::route_codes`](super::openapi::route_codes)).
+    pub errors: Vec<ErrorCode>,
 }
 
 impl RouteDoc {
@@ -205,8 +206,9 @@ impl RouteDoc {
         self.query.push((name, description, required));
         self
     }
-    pub fn errors(mut self, statuses: &[u16]) -> Self {
-        self.errors.extend_from_slice(statuses);
+    /// An error code the route answers besides those its shape implies.
+    pub fn error(mut self, code: impl Into<ErrorCode>) -> Self {
+        self.errors.push(code.into());
         self
     }
 }

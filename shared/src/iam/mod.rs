@@ -1,5 +1,6 @@
 //! Identity and access: the permission catalog and the roles that grant permissions to staff.
 
+pub mod errors;
 pub mod events;
 pub mod model;
 pub mod permissions;

@@ -2,13 +2,16 @@
 
 use super::model::{Permission, Role};
 use super::{permissions, store};
+use crate::auth::errors::AuthCode;
 use crate::auth::routes::{caller_permissions, escalation, staff};
 use crate::clock::rfc3339;
 use crate::events::{outbox_put, DomainEvent};
+use crate::http::HttpCode;
 use crate::http::{
     Access, ApiError, ApiResponse, AwsAccess, Ctx, FieldError, HandlerFuture, ListPage, Method,
     Route, RouteDoc,
 };
+use crate::iam::errors::IamCode;
 use crate::store::Condition;
 use crate::validate::{self, Errors};
 use serde::Deserialize;
@@ -95,7 +98,7 @@ pub static GET_ROLE: Route = Route {
     doc: || {
         RouteDoc::new()
             .response::<Role>(200, "The role")
-            .errors(&[404])
+            .error(HttpCode::NotFound)
     },
 };
 
@@ -198,6 +201,7 @@ pub static CREATE_ROLE: Route = Route {
     handler: create,
     doc: || {
         RouteDoc::new()
+            .error(AuthCode::PermissionEscalation)
             .request::<NewRole>()
             .response::<Role>(201, "The new role")
     },
@@ -212,7 +216,10 @@ pub struct RolePatch {
 }
 
 fn system_role() -> ApiError {
-    ApiError::conflict("system_role", "system roles cannot be changed or deleted")
+    ApiError::new(
+        IamCode::SystemRole,
+        "system roles cannot be changed or deleted",
+    )
 }
 
 fn patch(ctx: Ctx) -> HandlerFuture {
@@ -285,7 +292,7 @@ pub static PATCH_ROLE: Route = Route {
             .description("Holders of the role get the new permissions when their access token is next refreshed.")
             .request::<RolePatch>()
             .response::<Role>(200, "The changed role")
-            .errors(&[404, 409, 412])
+            .error(HttpCode::NotFound).error(IamCode::SystemRole).error(AuthCode::PermissionEscalation).error(HttpCode::PreconditionFailed)
     },
 };
 
@@ -315,8 +322,8 @@ fn delete(ctx: Ctx) -> HandlerFuture {
             Err(e) if e.failed_at(0) => {
                 let current = store::get(ctx.app.table.as_ref(), tenant, &role.id).await?;
                 match current {
-                    Some(r) if r.assigned_users > 0 => Err(ApiError::conflict(
-                        "role_in_use",
+                    Some(r) if r.assigned_users > 0 => Err(ApiError::new(
+                        IamCode::RoleInUse,
                         "staff users hold this role; give them another role first",
                     )),
                     Some(_) => Err(ApiError::precondition_failed()),
@@ -340,6 +347,9 @@ pub static DELETE_ROLE: Route = Route {
     doc: || {
         RouteDoc::new()
             .empty_response(204, "The role is deleted")
-            .errors(&[404, 409, 412])
+            .error(HttpCode::NotFound)
+            .error(IamCode::SystemRole)
+            .error(IamCode::RoleInUse)
+            .error(HttpCode::PreconditionFailed)
     },
 };

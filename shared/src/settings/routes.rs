@@ -5,6 +5,7 @@ use super::service::{self, GroupView};
 use super::store::{self, Change};
 use crate::auth::routes::staff;
 use crate::http::cursor::Window;
+use crate::http::HttpCode;
 use crate::http::{
     Access, ApiError, ApiResponse, AwsAccess, Ctx, HandlerFuture, Method, Route, RouteDoc,
 };
@@ -79,7 +80,7 @@ pub static GET_SETTINGS: Route = Route {
                 "Groups: general, security, payments, notifications, shipping, tax, checkout.",
             )
             .response::<GroupView>(200, "The group")
-            .errors(&[404])
+            .error(HttpCode::NotFound)
     },
 };
 
@@ -115,7 +116,7 @@ pub static PATCH_SETTINGS: Route = Route {
             )
             .request::<super::groups::GroupValues>()
             .response::<GroupView>(200, "The changed group")
-            .errors(&[404, 409, 412])
+            .error(HttpCode::NotFound).error(HttpCode::PreconditionFailed)
     },
 };
 
@@ -151,7 +152,7 @@ pub static SETTINGS_HISTORY: Route = Route {
             .query("limit", "Page size, 1 to 100 (default 20)", false)
             .query("cursor", "The next_cursor of the previous page", false)
             .page::<Change>("A page of changes")
-            .errors(&[404])
+            .error(HttpCode::NotFound)
     },
 };
 

@@ -7,6 +7,7 @@ use crate::app::App;
 use crate::auth::TenantId;
 use crate::clock::rfc3339;
 use crate::events::{outbox_put, DomainEvent};
+use crate::http::HttpCode;
 use crate::http::{ApiError, FieldError};
 use crate::store::StoreError;
 use serde::Serialize;
@@ -348,8 +349,8 @@ pub async fn patch(
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::conflict(
-        "concurrent_update",
+    Err(ApiError::new(
+        HttpCode::ConcurrentUpdate,
         "the group keeps changing; retry",
     ))
 }

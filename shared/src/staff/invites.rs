@@ -13,6 +13,7 @@ use super::invite_store::{self, Guard, StoredInvite};
 use super::model::{StaffStatus, StaffUser, StoredStaffUser};
 use super::{service, store as staff_store};
 use crate::app::App;
+use crate::auth::errors::AuthCode;
 use crate::auth::routes::staff;
 use crate::auth::service::{new_signed_in_session, Origin, Tokens};
 use crate::auth::throttle::Rate;
@@ -20,12 +21,14 @@ use crate::auth::{passwords, TenantId};
 use crate::clock::rfc3339;
 use crate::events::email::EmailRequest;
 use crate::events::{outbox_put, DomainEvent};
+use crate::http::HttpCode;
 use crate::http::{
     Access, ApiError, ApiResponse, AwsAccess, Ctx, FieldError, HandlerFuture, ListPage, Method,
     Route, RouteDoc,
 };
 use crate::mail::untrusted::quoted_name;
 use crate::secrets::MissingSecret;
+use crate::staff::errors::StaffCode;
 use crate::store::{StoreError, TxOp};
 use crate::validate::{self, Errors};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -65,16 +68,15 @@ pub struct NewInvite {
 }
 
 fn invite_pending() -> ApiError {
-    ApiError::conflict(
-        "invite_pending",
+    ApiError::new(
+        StaffCode::InvitePending,
         "an invitation to this address is pending; revoke it or wait until it expires",
     )
 }
 
 fn too_many_invites() -> ApiError {
     ApiError::new(
-        422,
-        "too_many_invites",
+        StaffCode::TooManyInvites,
         format!(
             "a company has at most {MAX_PENDING} pending invitations; revoke unused ones or wait until they expire"
         ),
@@ -134,8 +136,8 @@ fn create(ctx: Ctx) -> HandlerFuture {
             .await?
             .is_some()
         {
-            return Err(ApiError::conflict(
-                "already_staff",
+            return Err(ApiError::new(
+                StaffCode::AlreadyStaff,
                 "this email already belongs to a staff user",
             ));
         }
@@ -226,8 +228,8 @@ async fn store_invite(
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::conflict(
-        "concurrent_update",
+    Err(ApiError::new(
+        HttpCode::ConcurrentUpdate,
         "other invitations were created at the same time; retry",
     ))
 }
@@ -304,7 +306,11 @@ pub static CREATE_INVITE: Route = Route {
             )
             .request::<NewInvite>()
             .response::<Invite>(201, "The invitation")
-            .errors(&[409, 429])
+            .error(StaffCode::AlreadyStaff)
+            .error(StaffCode::InvitePending)
+            .error(StaffCode::TooManyInvites)
+            .error(AuthCode::PermissionEscalation)
+            .error(HttpCode::TooManyRequests)
     },
 };
 
@@ -380,7 +386,7 @@ pub static DELETE_INVITE: Route = Route {
     doc: || {
         RouteDoc::new()
             .empty_response(204, "The invitation no longer works")
-            .errors(&[404])
+            .error(HttpCode::NotFound)
     },
 };
 
@@ -401,8 +407,7 @@ pub struct Joined {
 
 fn invalid_invite() -> ApiError {
     ApiError::new(
-        404,
-        "invalid_invite",
+        StaffCode::InvalidInvite,
         "the invitation is invalid, used or expired",
     )
 }
@@ -487,8 +492,8 @@ fn accept(ctx: Ctx) -> HandlerFuture {
             Ok(()) => {}
             Err(e) if e.failed_at(0) => return Err(invalid_invite()),
             Err(e) if e.failed_at(1 + staff_store::EMAIL_OP) => {
-                return Err(ApiError::conflict(
-                    "already_staff",
+                return Err(ApiError::new(
+                    StaffCode::AlreadyStaff,
                     "this email already belongs to a staff user",
                 ))
             }
@@ -527,6 +532,8 @@ pub static ACCEPT_INVITE: Route = Route {
         RouteDoc::new()
             .request::<AcceptInvite>()
             .response::<Joined>(201, "The new staff user and their tokens")
-            .errors(&[404, 409])
+            .error(HttpCode::NotFound)
+            .error(StaffCode::AlreadyStaff)
+            .error(StaffCode::InvalidInvite)
     },
 };

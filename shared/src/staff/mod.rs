@@ -1,5 +1,6 @@
 //! Staff users of a company: their accounts, roles and status, and invitations to join.
 
+pub mod errors;
 pub mod events;
 pub mod invite_store;
 pub mod invites;

@@ -2,13 +2,16 @@
 
 use super::model::{StaffStatus, StaffUser, StoredStaffUser};
 use super::{service, store};
+use crate::auth::errors::AuthCode;
 use crate::auth::routes::{caller_permissions, staff};
 use crate::clock::rfc3339;
 use crate::events::{outbox_put, DomainEvent};
 use crate::http::cursor::Window;
+use crate::http::HttpCode;
 use crate::http::{
     Access, ApiError, ApiResponse, AwsAccess, Ctx, HandlerFuture, Method, Route, RouteDoc,
 };
+use crate::staff::errors::StaffCode;
 use crate::validate::{self, Errors};
 use serde::Deserialize;
 use serde_json::json;
@@ -68,7 +71,7 @@ pub static GET_STAFF: Route = Route {
     doc: || {
         RouteDoc::new()
             .response::<StaffUser>(200, "The staff user")
-            .errors(&[404])
+            .error(HttpCode::NotFound)
     },
 };
 
@@ -163,7 +166,10 @@ pub static PATCH_STAFF: Route = Route {
             )
             .request::<StaffPatch>()
             .response::<StaffUser>(200, "The changed user")
-            .errors(&[404, 409, 412])
+            .error(HttpCode::NotFound)
+            .error(StaffCode::LastOwner)
+            .error(AuthCode::PermissionEscalation)
+            .error(HttpCode::PreconditionFailed)
     },
 };
 
@@ -214,6 +220,9 @@ pub static DELETE_STAFF: Route = Route {
                 "Their sessions stop refreshing at once. The last active owner cannot be removed.",
             )
             .empty_response(204, "The user is removed")
-            .errors(&[404, 409, 412])
+            .error(HttpCode::NotFound)
+            .error(StaffCode::LastOwner)
+            .error(AuthCode::PermissionEscalation)
+            .error(HttpCode::PreconditionFailed)
     },
 };

@@ -6,6 +6,7 @@ use super::store;
 use crate::auth::TenantId;
 use crate::http::{ApiError, FieldError};
 use crate::iam::{self, model::Role};
+use crate::staff::errors::StaffCode;
 use crate::store::{StoreError, Table, TxOp};
 
 /// What a user contributes to each role's counts: (assigned, active) per role id.
@@ -80,8 +81,8 @@ pub async fn ensure_can_manage(
 /// Maps a failed staff transaction whose role counter operations start at `first_count_op`.
 pub fn staff_change_error(e: StoreError, first_count_op: usize, count_ops: usize) -> ApiError {
     if (first_count_op..first_count_op + count_ops).any(|i| e.failed_at(i)) {
-        return ApiError::conflict(
-            "last_owner",
+        return ApiError::new(
+            StaffCode::LastOwner,
             "the company must keep at least one active owner",
         );
     }

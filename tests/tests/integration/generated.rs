@@ -1,6 +1,7 @@
 //! The function binaries, the infra template and the sample events are derived from the route
 //! table; this fails when any of them drifts from it.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 fn root() -> &'static Path {
@@ -453,11 +454,13 @@ fn the_gateway_checks_staff_tokens_on_every_protected_route_and_no_other() {
 }
 
 /// Every path parameter a handler reads (`ctx.param("...")` in its function) is declared in its
-/// route's path: a misspelt or undeclared name would read an empty string, not fail.
+/// route's path: a misspelt or undeclared name would read an empty string, not fail. And a
+/// handler that reads `If-Match` documents the codes that header can answer.
 #[test]
 fn every_path_parameter_a_handler_reads_is_declared() {
     let src = root().join("shared/src");
     let mut checked = 0;
+    let mut if_match_readers = 0;
     for (path, route) in shared::routes::named() {
         // `catalog::images::ATTACH_IMAGE` is declared in shared/src/catalog/images.rs.
         let mut parts: Vec<&str> = path.split("::").collect();
@@ -482,6 +485,16 @@ fn every_path_parameter_a_handler_reads_is_declared() {
             .map(|i| start + i)
             .unwrap_or(text.len());
         let body = &text[start..body_end];
+        // A handler that reads If-Match documents 412 and a malformed If-Match.
+        if body.contains(".if_match()") {
+            let codes = shared::http::openapi::route_codes(route);
+            assert!(
+                codes.iter().any(|c| c.name == "precondition_failed")
+                    && codes.iter().any(|c| c.name == "invalid_if_match"),
+                "{path} reads If-Match but does not document precondition_failed"
+            );
+            if_match_readers += 1;
+        }
         let declared = route.path_params();
         for read in body.split("param(\"").skip(1) {
             let name = read.split('"').next().unwrap();
@@ -494,8 +507,8 @@ fn every_path_parameter_a_handler_reads_is_declared() {
         }
     }
     assert!(
-        checked >= 30,
-        "only {checked} reads found: is the scan still right?"
+        checked >= 30 && if_match_readers >= 20,
+        "only {checked} reads and {if_match_readers} If-Match readers found: is the scan still right?"
     );
 }
 
@@ -556,4 +569,111 @@ fn every_event_kind_is_catalogued_once() {
         }
     }
     assert_eq!(declared, catalog.len());
+}
+
+/// Every error code is declared with one status and a meaning, is in the catalog
+/// (`routes::error_codes`) and so in the OpenAPI document's `ErrorCode` schema, and is
+/// documented on at least one route (except the router's own answers).
+#[test]
+fn every_error_code_is_catalogued_with_one_status_and_documented_by_a_route() {
+    let catalog: Vec<shared::http::ErrorCode> = shared::routes::error_codes()
+        .iter()
+        .flat_map(|(_, codes)| codes.iter().copied())
+        .collect();
+    let mut by_name: BTreeMap<&str, u16> = BTreeMap::new();
+    for code in &catalog {
+        assert!(
+            !code.name.is_empty()
+                && code
+                    .name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '_'),
+            "{}",
+            code.name
+        );
+        assert!((400..600).contains(&code.status), "{}", code.name);
+        assert!(
+            code.description.ends_with('.'),
+            "{}: {}",
+            code.name,
+            code.description
+        );
+        let status = by_name.entry(code.name).or_insert(code.status);
+        assert_eq!(*status, code.status, "{} answers two statuses", code.name);
+    }
+
+    let documented: BTreeSet<&str> = shared::routes::ALL
+        .iter()
+        .flat_map(|route| shared::http::openapi::route_codes(route))
+        .map(|code| code.name)
+        .collect();
+    for name in by_name.keys() {
+        assert!(
+            documented.contains(name) || ["route_not_found", "method_not_allowed"].contains(name),
+            "no route documents `{name}`"
+        );
+    }
+    for name in &documented {
+        assert!(
+            by_name.contains_key(name),
+            "`{name}` is not in routes::error_codes"
+        );
+    }
+
+    let document = serde_json::to_value(shared::routes::openapi_document()).unwrap();
+    let schema: BTreeSet<&str> = document["components"]["schemas"]["ErrorCode"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(schema, by_name.keys().copied().collect::<BTreeSet<_>>());
+    assert_eq!(
+        document["components"]["schemas"]["Problem"]["properties"]["code"]["$ref"],
+        "#/components/schemas/ErrorCode"
+    );
+}
+
+/// Each operation's error responses list the codes it can answer, so a client can switch on
+/// them: creating a product can answer `sku_taken`; listing products cannot.
+#[test]
+fn each_route_documents_the_codes_it_answers() {
+    let document = serde_json::to_value(shared::routes::openapi_document()).unwrap();
+    let codes = |path: &str, method: &str, status: &str| -> Vec<String> {
+        let response = &document["paths"][path][method]["responses"][status];
+        response["content"]["application/problem+json"]["schema"]["allOf"][1]["properties"]["code"]
+            ["enum"]
+            .as_array()
+            .map(|codes| {
+                codes
+                    .iter()
+                    .map(|c| c.as_str().unwrap().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let create = codes("/admin/products", "post", "409");
+    for code in [
+        "sku_taken",
+        "handle_taken",
+        "conflict",
+        "request_in_progress",
+    ] {
+        assert!(create.contains(&code.to_owned()), "{code}: {create:?}");
+    }
+    assert!(codes("/admin/products", "get", "409").is_empty());
+    assert_eq!(codes("/admin/products", "get", "400"), ["invalid_cursor"]);
+    assert_eq!(
+        codes("/store/products", "get", "401"),
+        ["api_key_required", "invalid_api_key"]
+    );
+    assert_eq!(
+        codes("/admin/auth/login", "post", "401"),
+        ["invalid_credentials"]
+    );
+    let description = document["paths"]["/admin/products"]["post"]["responses"]["409"]
+        ["description"]
+        .as_str()
+        .unwrap();
+    assert!(description.contains("`sku_taken`: Another variant of the company has this SKU."));
 }
