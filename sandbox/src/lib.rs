@@ -175,7 +175,7 @@ impl Sandbox {
         }
         let state = Shared {
             app: app.clone(),
-            router: Arc::new(Router::new(shared::routes::ALL)),
+            router: Arc::new(shared::routes::router(shared::routes::ALL)),
             blobs: embedded.as_ref().map(|e| e.blobs.clone()),
         };
         let service = axum::Router::new()

@@ -128,7 +128,7 @@ const COLOURS: [(&str, [u8; 3]); 5] = [
 pub async fn demo(app: Arc<App>, blobs: Option<Arc<LocalBlobs>>) -> anyhow::Result<Seeded> {
     let mut client = Client {
         app,
-        router: Router::new(shared::routes::ALL),
+        router: shared::routes::router(shared::routes::ALL),
         token: None,
     };
     let (status, registered) = client

@@ -8,6 +8,7 @@ pub mod access;
 pub mod api_keys;
 pub mod app;
 pub mod auth;
+pub mod authentication;
 pub mod aws;
 pub mod blobs;
 pub mod catalog;

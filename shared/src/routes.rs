@@ -19,6 +19,19 @@ fn openapi(_ctx: Ctx) -> HandlerFuture {
     })
 }
 
+/// A router for these routes, authenticating requests as `authentication` says.
+pub fn router(routes: &[&'static Route]) -> crate::http::route::Router {
+    crate::http::route::Router::new(routes, crate::authentication::authenticate)
+}
+
+/// The `main` of a route's function: serves that one route.
+pub async fn serve(
+    route: &'static Route,
+    adapters: crate::app::AwsAdapters,
+) -> Result<(), lambda_http::Error> {
+    crate::http::lambda::serve(router(&[route]), adapters).await
+}
+
 /// The OpenAPI document of every route.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
     let codes: Vec<ErrorCode> = error_codes()
@@ -44,19 +57,19 @@ macro_rules! route_table {
 route_table!(
     system::routes::HEALTH,
     routes::OPENAPI,
-    auth::routes::REGISTER,
-    auth::routes::LOGIN,
-    auth::routes::REFRESH,
-    auth::routes::LOGOUT,
-    auth::routes::LOGOUT_ALL,
-    auth::routes::ME,
-    auth::routes::JWKS,
-    auth::routes::OPENID_CONFIGURATION,
-    auth::routes::PASSWORD_RESET,
-    auth::routes::PASSWORD_RESET_CONFIRM,
-    auth::routes::CHANGE_PASSWORD,
-    auth::routes::LIST_SESSIONS,
-    auth::routes::REVOKE_SESSION,
+    staff::auth_routes::REGISTER,
+    staff::auth_routes::LOGIN,
+    staff::auth_routes::REFRESH,
+    staff::auth_routes::LOGOUT,
+    staff::auth_routes::LOGOUT_ALL,
+    staff::auth_routes::ME,
+    staff::auth_routes::JWKS,
+    staff::auth_routes::OPENID_CONFIGURATION,
+    staff::auth_routes::PASSWORD_RESET,
+    staff::auth_routes::PASSWORD_RESET_CONFIRM,
+    staff::auth_routes::CHANGE_PASSWORD,
+    staff::auth_routes::LIST_SESSIONS,
+    staff::auth_routes::REVOKE_SESSION,
     companies::routes::GET_COMPANY,
     companies::routes::PATCH_COMPANY,
     iam::routes::LIST_PERMISSIONS,
@@ -153,7 +166,7 @@ route_table!(
 pub fn event_kinds() -> Vec<(&'static str, &'static [crate::events::kinds::Kind])> {
     vec![
         ("companies", crate::companies::events::CompanyEvent::ALL),
-        ("auth", crate::auth::events::AuthEvent::ALL),
+        ("auth", crate::staff::auth_events::AuthEvent::ALL),
         ("iam", crate::iam::events::RoleEvent::ALL),
         ("staff", crate::staff::events::StaffEvent::ALL),
         ("settings", crate::settings::events::SettingsEvent::ALL),

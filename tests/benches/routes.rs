@@ -115,7 +115,7 @@ fn fixture() -> &'static Fixture {
         let mut fixture = Fixture {
             runtime,
             app: opened.app,
-            router: Router::new(shared::routes::ALL),
+            router: shared::routes::router(shared::routes::ALL),
             key: String::new(),
             staff: String::new(),
             handle: String::new(),

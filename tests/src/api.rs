@@ -121,7 +121,7 @@ impl Api {
         .unwrap();
         Api {
             app: opened.app,
-            router: Router::new(shared::routes::ALL),
+            router: shared::routes::router(shared::routes::ALL),
             clock,
             backend: "embedded",
             outbox: opened.outbox,
@@ -165,7 +165,7 @@ impl Api {
         });
         Some(Api {
             app,
-            router: Router::new(shared::routes::ALL),
+            router: shared::routes::router(shared::routes::ALL),
             clock,
             backend: "dynamodb",
             outbox,
@@ -206,7 +206,7 @@ impl Api {
         });
         Some(Api {
             app,
-            router: Router::new(shared::routes::ALL),
+            router: shared::routes::router(shared::routes::ALL),
             clock,
             backend: "s3",
             outbox,

@@ -98,7 +98,7 @@ fn binary_source(function: &Function) -> String {
     match function {
         // The OpenAPI function serves the generated document instead of building it.
         Function::Route(route) if std::ptr::eq(*route, &shared::routes::OPENAPI) => format!(
-            "{header}//! `{} {}`: {}\n\n#[tokio::main]\nasync fn main() -> Result<(), lambda_http::Error> {{\n    shared::system::routes::publish_openapi(include_str!(\"../../../{OPENAPI_DOCUMENT}\"));\n    let route = &shared::system::routes::OPENAPI_PUBLISHED;\n    let adapters = {};\n    shared::http::lambda::serve(route, adapters).await\n}}\n",
+            "{header}//! `{} {}`: {}\n\n#[tokio::main]\nasync fn main() -> Result<(), lambda_http::Error> {{\n    shared::system::routes::publish_openapi(include_str!(\"../../../{OPENAPI_DOCUMENT}\"));\n    let route = &shared::system::routes::OPENAPI_PUBLISHED;\n    let adapters = {};\n    shared::routes::serve(route, adapters).await\n}}\n",
             route.method.as_str(),
             route.path,
             route.summary,
@@ -110,7 +110,7 @@ fn binary_source(function: &Function) -> String {
             )
         ),
         Function::Route(route) => format!(
-            "{header}//! `{} {}`: {}\n\n#[tokio::main]\nasync fn main() -> Result<(), lambda_http::Error> {{\n    let route = &shared::{};\n    let adapters = {};\n    shared::http::lambda::serve(route, adapters).await\n}}\n",
+            "{header}//! `{} {}`: {}\n\n#[tokio::main]\nasync fn main() -> Result<(), lambda_http::Error> {{\n    let route = &shared::{};\n    let adapters = {};\n    shared::routes::serve(route, adapters).await\n}}\n",
             route.method.as_str(),
             route.path,
             route.summary,

@@ -3,7 +3,7 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    let route = &shared::auth::routes::PASSWORD_RESET_CONFIRM;
+    let route = &shared::staff::auth_routes::PASSWORD_RESET_CONFIRM;
     let adapters = shared::app::AwsAdapters::TABLE;
-    shared::http::lambda::serve(route, adapters).await
+    shared::routes::serve(route, adapters).await
 }

@@ -5,5 +5,5 @@
 async fn main() -> Result<(), lambda_http::Error> {
     let route = &shared::customers::admin_routes::LIST_CUSTOMERS;
     let adapters = shared::app::AwsAdapters::TABLE.with_secrets();
-    shared::http::lambda::serve(route, adapters).await
+    shared::routes::serve(route, adapters).await
 }

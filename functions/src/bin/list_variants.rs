@@ -5,5 +5,5 @@
 async fn main() -> Result<(), lambda_http::Error> {
     let route = &shared::catalog::variant_routes::LIST_VARIANTS;
     let adapters = shared::app::AwsAdapters::TABLE;
-    shared::http::lambda::serve(route, adapters).await
+    shared::routes::serve(route, adapters).await
 }

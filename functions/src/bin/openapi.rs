@@ -6,5 +6,5 @@ async fn main() -> Result<(), lambda_http::Error> {
     shared::system::routes::publish_openapi(include_str!("../../../docs/openapi.json"));
     let route = &shared::system::routes::OPENAPI_PUBLISHED;
     let adapters = shared::app::AwsAdapters::TABLE;
-    shared::http::lambda::serve(route, adapters).await
+    shared::routes::serve(route, adapters).await
 }

@@ -3,7 +3,7 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    let route = &shared::auth::routes::OPENID_CONFIGURATION;
+    let route = &shared::staff::auth_routes::OPENID_CONFIGURATION;
     let adapters = shared::app::AwsAdapters::TABLE;
-    shared::http::lambda::serve(route, adapters).await
+    shared::routes::serve(route, adapters).await
 }

@@ -3,7 +3,7 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    let route = &shared::auth::routes::REFRESH;
+    let route = &shared::staff::auth_routes::REFRESH;
     let adapters = shared::app::AwsAdapters::TABLE.with_secrets();
-    shared::http::lambda::serve(route, adapters).await
+    shared::routes::serve(route, adapters).await
 }

@@ -5,5 +5,5 @@
 async fn main() -> Result<(), lambda_http::Error> {
     let route = &shared::catalog::store_routes::PRODUCT_PAGE;
     let adapters = shared::app::AwsAdapters::TABLE.with_blobs();
-    shared::http::lambda::serve(route, adapters).await
+    shared::routes::serve(route, adapters).await
 }

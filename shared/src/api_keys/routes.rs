@@ -4,7 +4,7 @@ use super::model::{ApiKey, RevealedApiKey};
 use super::service::{self, ApiKeyChange, NewApiKey};
 use super::store;
 use crate::api_keys::errors::ApiKeyCode;
-use crate::auth::routes::staff;
+use crate::auth::caller::staff;
 use crate::http::cursor::Window;
 use crate::http::HttpCode;
 use crate::http::{Access, ApiResponse, AwsAccess, Ctx, HandlerFuture, Method, Route, RouteDoc};

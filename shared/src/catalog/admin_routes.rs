@@ -7,7 +7,7 @@ use super::service::{self, NewProduct, ProductChange};
 use super::store::{self, Order};
 use super::taxonomy;
 use crate::app::App;
-use crate::auth::routes::staff;
+use crate::auth::caller::staff;
 use crate::catalog::errors::CatalogCode;
 use crate::http::HttpCode;
 use crate::http::{

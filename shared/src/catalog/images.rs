@@ -9,7 +9,7 @@ use super::model::{Image, Product};
 use super::service::{self, Applied};
 use super::store;
 use crate::app::App;
-use crate::auth::routes::staff;
+use crate::auth::caller::staff;
 use crate::auth::TenantId;
 use crate::blobs::UploadSpec;
 use crate::catalog::errors::CatalogCode;

@@ -10,10 +10,10 @@ use super::model::{DescriptionFormat, Money, Product, ProductOption, ProductStat
 use super::store;
 use super::taxonomy::{self, Taxonomy};
 use crate::app::App;
-use crate::auth::service::event;
 use crate::auth::TenantId;
 use crate::catalog::errors::CatalogCode;
 use crate::clock::rfc3339;
+use crate::events::event;
 use crate::http::HttpCode;
 use crate::http::{ApiError, FieldError};
 use crate::settings::groups::{General, Group};

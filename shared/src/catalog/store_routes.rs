@@ -7,7 +7,7 @@ use super::model::{Money, ProductOption, ProductStatus, Seo};
 use super::store::{self, Order};
 use super::taxonomy::{self, CategoryNode};
 use super::text::render_description;
-use crate::auth::routes::storefront;
+use crate::auth::caller::storefront;
 use crate::http::HttpCode;
 use crate::http::{
     Access, ApiError, ApiResponse, AwsAccess, BlobAccess, Ctx, FieldError, HandlerFuture, ListPage,

@@ -5,10 +5,10 @@
 use super::model::{AttributeDefinition, AttributeType, Category, Seo};
 use super::store;
 use crate::app::App;
-use crate::auth::service::event;
 use crate::auth::TenantId;
 use crate::catalog::errors::CatalogCode;
 use crate::clock::rfc3339;
+use crate::events::event;
 use crate::http::HttpCode;
 use crate::http::{ApiError, FieldError};
 use crate::store::{StoreError, TxOp};

@@ -2,7 +2,7 @@
 
 use super::model::{AttributeDefinition, Category};
 use super::taxonomy::{self, AttributeChange, CategoryChange, NewAttribute, NewCategory};
-use crate::auth::routes::staff;
+use crate::auth::caller::staff;
 use crate::catalog::errors::CatalogCode;
 use crate::http::HttpCode;
 use crate::http::{

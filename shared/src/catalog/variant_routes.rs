@@ -4,7 +4,7 @@ use super::images::with_urls;
 use super::model::{Product, Variant};
 use super::service::{self, NewOption, NewVariant, OptionChange, VariantChange};
 use super::store;
-use crate::auth::routes::staff;
+use crate::auth::caller::staff;
 use crate::catalog::errors::CatalogCode;
 use crate::http::HttpCode;
 use crate::http::{

@@ -2,10 +2,10 @@
 
 use super::model::Company;
 use super::store;
-use crate::auth::routes::staff;
-use crate::auth::service::{validate_company, NewCompany};
+use crate::auth::caller::staff;
 use crate::clock::rfc3339;
 use crate::companies::errors::CompanyCode;
+use crate::companies::model::{validate_company, NewCompany};
 use crate::events::{outbox_put, DomainEvent};
 use crate::http::HttpCode;
 use crate::http::{

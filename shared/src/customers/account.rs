@@ -8,10 +8,10 @@
 use super::model::{Account, Address, AddressView, CustomerStatus, StoredCustomer};
 use super::{postal, store};
 use crate::app::App;
-use crate::auth::service::event;
 use crate::auth::TenantId;
 use crate::clock::rfc3339;
 use crate::customers::errors::CustomerCode;
+use crate::events::event;
 use crate::http::HttpCode;
 use crate::http::{ApiError, FieldError};
 use crate::store::{Condition, StoreError, TxOp};

@@ -3,11 +3,11 @@
 use super::model::{Address, Customer, CustomerGroup, CustomerStatus, Erasure, StoredCustomer};
 use super::store::{self, Listing};
 use crate::app::App;
-use crate::auth::service::event;
 use crate::auth::sessions::{self, Session};
 use crate::auth::TenantId;
 use crate::clock::rfc3339;
 use crate::customers::errors::CustomerCode;
+use crate::events::event;
 use crate::http::HttpCode;
 use crate::http::{cursor, ApiError, FieldError};
 use crate::store::{key_projection, StoreError, TxOp};

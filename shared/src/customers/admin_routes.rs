@@ -2,7 +2,7 @@
 
 use super::admin::{self, CustomerAdminChange, CustomerExport, CustomerFilter};
 use super::model::Customer;
-use crate::auth::routes::staff;
+use crate::auth::caller::staff;
 use crate::customers::errors::CustomerCode;
 use crate::http::HttpCode;
 use crate::http::{

@@ -8,15 +8,16 @@ use super::store;
 use crate::app::App;
 use crate::auth::errors::AuthCode;
 use crate::auth::passwords;
-use crate::auth::service::{
-    advance_session, event, invalid_refresh, issue_for, new_signed_in_session, session_for_refresh,
+use crate::auth::sessions::{self, RefreshToken, Session, SessionView};
+use crate::auth::signin::{
+    advance_session, invalid_refresh, issue_for, new_signed_in_session, session_for_refresh,
     Origin, RefreshSubject, Tokens,
 };
-use crate::auth::sessions::{self, RefreshToken, Session, SessionView};
 use crate::auth::throttle::{self, SignIn, Subject};
 use crate::auth::TenantId;
 use crate::clock::rfc3339;
 use crate::customers::errors::CustomerCode;
+use crate::events::event;
 use crate::http::HttpCode;
 use crate::http::{ApiError, FieldError};
 use crate::settings::groups::Security;

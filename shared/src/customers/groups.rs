@@ -2,10 +2,10 @@
 
 use super::model::CustomerGroup;
 use super::store;
-use crate::auth::routes::staff;
-use crate::auth::service::event;
+use crate::auth::caller::staff;
 use crate::clock::rfc3339;
 use crate::customers::errors::CustomerCode;
+use crate::events::event;
 use crate::http::cursor::Window;
 use crate::http::HttpCode;
 use crate::http::{

@@ -7,10 +7,10 @@ use super::auth::{
 };
 use super::email_change::{self, EmailChangeRequest};
 use super::model::{Account, AddressView};
+use crate::auth::caller::storefront;
 use crate::auth::errors::AuthCode;
-use crate::auth::routes::storefront;
-use crate::auth::service::{Origin, Tokens};
 use crate::auth::sessions::SessionView;
+use crate::auth::signin::{Origin, Tokens};
 use crate::auth::{CustomerSession, Principal, TenantId};
 use crate::customers::errors::CustomerCode;
 use crate::http::HttpCode;
@@ -572,11 +572,7 @@ pub static DELETE_ADDRESS: Route = Route {
 };
 
 fn jwks(ctx: Ctx) -> HandlerFuture {
-    Box::pin(async move {
-        Ok(crate::auth::routes::jwks_response(
-            ctx.app.config.customer_tokens(),
-        ))
-    })
+    Box::pin(async move { Ok(crate::auth::jwks_response(ctx.app.config.customer_tokens())) })
 }
 
 pub static JWKS: Route = Route {
@@ -588,5 +584,5 @@ pub static JWKS: Route = Route {
     tag: TAG,
     aws: AwsAccess::NONE,
     handler: jwks,
-    doc: || RouteDoc::new().response::<crate::auth::routes::Jwks>(200, "A JSON Web Key Set"),
+    doc: || RouteDoc::new().response::<crate::auth::Jwks>(200, "A JSON Web Key Set"),
 };

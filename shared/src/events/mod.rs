@@ -13,6 +13,7 @@ pub mod kinds;
 pub mod store;
 pub mod stream;
 
+use crate::app::App;
 use crate::identity::TenantId;
 use crate::store::{Item, TxOp};
 use serde::{Deserialize, Serialize};
@@ -98,6 +99,18 @@ impl DomainEvent {
     pub(crate) fn tenant(&self) -> TenantId {
         TenantId::trusted(self.tenant_id.clone())
     }
+}
+
+/// The outbox operation of one domain event, written in the same transaction as the change.
+pub fn event(
+    app: &App,
+    tenant: &TenantId,
+    kind: impl Into<kinds::Kind>,
+    actor: Option<&str>,
+    data: serde_json::Value,
+) -> TxOp {
+    let event = DomainEvent::new(app, tenant, kind, actor.map(str::to_owned), data);
+    outbox_put(&event, app.clock.epoch_seconds())
 }
 
 /// The transaction operation that records `event` in the outbox; add it to the transaction of

@@ -6,7 +6,6 @@ use super::idempotency;
 use super::route::{Matched, Router};
 use super::{ApiError, ApiRequest, ApiResponse, Ctx, MAX_BODY_BYTES};
 use crate::app::App;
-use crate::auth;
 use crate::http::HttpCode;
 use crate::observe::{self, Counters};
 use futures::FutureExt;
@@ -103,7 +102,7 @@ async fn handle(
         route.declared(),
         Box::pin(async {
             check_body(route.method.has_body(), &req)?;
-            let principal = auth::authenticate(app, route.access, &req, &params).await?;
+            let principal = (router.authenticate)(app, route.access, &req, &params).await?;
             let tenant = principal.tenant().map(|t| t.to_string());
             let ctx = Ctx {
                 app: app.clone(),

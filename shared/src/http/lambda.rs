@@ -2,7 +2,7 @@
 //! the same dispatch pipeline the sandbox uses.
 
 use super::dispatch::dispatch;
-use super::route::{Route, Router};
+use super::route::Router;
 use super::{ApiRequest, ApiResponse};
 use crate::app::App;
 use bytes::Bytes;
@@ -68,14 +68,15 @@ pub async fn handle_event(
     to_lambda(dispatch(app, router, from_lambda(event)).await)
 }
 
-/// The `main` of a route's function: builds the app once per container, then serves the route.
+/// The `main` of a route's function (through `routes::serve`): builds the app once per
+/// container, then serves the router's one route.
 pub async fn serve(
-    route: &'static Route,
+    router: Router,
     adapters: crate::app::AwsAdapters,
 ) -> Result<(), lambda_http::Error> {
     crate::observe::init_logging();
     let app = App::from_env(adapters).await?;
-    let router = Arc::new(Router::new(&[route]));
+    let router = Arc::new(router);
     lambda_http::run(lambda_http::service_fn(move |event| {
         let app = app.clone();
         let router = router.clone();

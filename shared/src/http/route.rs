@@ -287,9 +287,22 @@ impl Route {
     }
 }
 
-/// Matches a method and path to a declared route.
+/// How the pipeline learns who is calling, from the app, the route's access rule, the request
+/// and its path parameters. The composition root supplies it (`authentication::authenticate`):
+/// it reads what credentials mean in the domain (keys, members, roles, settings), which the
+/// platform below does not know.
+pub type Authenticate =
+    for<'a> fn(
+        &'a App,
+        Access,
+        &'a ApiRequest,
+        &'a [(String, String)],
+    ) -> Pin<Box<dyn Future<Output = Result<Principal, ApiError>> + Send + 'a>>;
+
+/// Matches a method and path to a declared route, and authenticates requests for it.
 pub struct Router {
     paths: matchit::Router<Vec<&'static Route>>,
+    pub authenticate: Authenticate,
 }
 
 pub enum Matched {
@@ -300,7 +313,7 @@ pub enum Matched {
 }
 
 impl Router {
-    pub fn new(routes: &[&'static Route]) -> Self {
+    pub fn new(routes: &[&'static Route], authenticate: Authenticate) -> Self {
         let mut by_path: Vec<(&'static str, Vec<&'static Route>)> = Vec::new();
         // Preflights are answered before routing; their catch-all path matches nothing here.
         for route in routes.iter().filter(|r| r.method != Method::Options) {
@@ -315,7 +328,10 @@ impl Router {
                 .insert(path, list)
                 .unwrap_or_else(|e| panic!("route path {path} conflicts: {e}"));
         }
-        Router { paths }
+        Router {
+            paths,
+            authenticate,
+        }
     }
 
     pub fn find(&self, method: &str, path: &str) -> Matched {

@@ -153,3 +153,19 @@ pub fn system_roles() -> Vec<(&'static str, &'static str, &'static str, Vec<Stri
         ),
     ]
 }
+
+/// The permissions a user's roles grant.
+pub fn granted(roles: &[crate::iam::model::Role], role_ids: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for role in roles.iter().filter(|r| role_ids.contains(&r.id)) {
+        for p in &role.permissions {
+            if !out.contains(p) {
+                out.push(p.clone());
+            }
+        }
+    }
+    if out.iter().any(|p| p == ALL_PERMISSIONS) {
+        return vec![ALL_PERMISSIONS.to_owned()];
+    }
+    out
+}

@@ -2,8 +2,8 @@
 
 use super::model::{Permission, Role};
 use super::{permissions, store};
+use crate::auth::caller::{caller_permissions, escalation, staff};
 use crate::auth::errors::AuthCode;
-use crate::auth::routes::{caller_permissions, escalation, staff};
 use crate::clock::rfc3339;
 use crate::events::{outbox_put, DomainEvent};
 use crate::http::HttpCode;

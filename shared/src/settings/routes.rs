@@ -3,7 +3,7 @@
 use super::groups::Group;
 use super::service::{self, GroupView};
 use super::store::{self, Change};
-use crate::auth::routes::staff;
+use crate::auth::caller::staff;
 use crate::http::cursor::Window;
 use crate::http::HttpCode;
 use crate::http::{
@@ -158,7 +158,7 @@ pub static SETTINGS_HISTORY: Route = Route {
 
 fn store_info(ctx: Ctx) -> HandlerFuture {
     Box::pin(async move {
-        let tenant = crate::auth::routes::storefront(&ctx)?;
+        let tenant = crate::auth::caller::storefront(&ctx)?;
         let info = service::storefront_info(&ctx.app, tenant).await?;
         Ok(ApiResponse::json(200, &info))
     })

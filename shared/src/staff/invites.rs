@@ -13,9 +13,9 @@ use super::invite_store::{self, Guard, StoredInvite};
 use super::model::{StaffStatus, StaffUser, StoredStaffUser};
 use super::{service, store as staff_store};
 use crate::app::App;
+use crate::auth::caller::staff;
 use crate::auth::errors::AuthCode;
-use crate::auth::routes::staff;
-use crate::auth::service::{new_signed_in_session, Origin, Tokens};
+use crate::auth::signin::{new_signed_in_session, Origin, Tokens};
 use crate::auth::throttle::Rate;
 use crate::auth::{passwords, TenantId};
 use crate::clock::rfc3339;
@@ -125,12 +125,12 @@ fn create(ctx: Ctx) -> HandlerFuture {
             }
         }
         errors.finish()?;
-        let caller = crate::auth::routes::caller_permissions(&ctx);
+        let caller = crate::auth::caller::caller_permissions(&ctx);
         if !roles
             .iter()
             .all(|r| crate::iam::permissions::covers(caller, &r.permissions))
         {
-            return Err(crate::auth::routes::escalation());
+            return Err(crate::auth::caller::escalation());
         }
         if staff_store::by_email(table, tenant, &email)
             .await?
@@ -415,7 +415,7 @@ fn invalid_invite() -> ApiError {
 fn accept(ctx: Ctx) -> HandlerFuture {
     Box::pin(async move {
         let input: AcceptInvite = ctx.req.json()?;
-        let signing = crate::auth::service::signing_key(&ctx.app)?;
+        let signing = crate::auth::signin::signing_key(&ctx.app)?;
         let parts: Vec<&str> = input.token.split('.').collect();
         let [tenant, invite_id, secret] = parts.as_slice() else {
             return Err(invalid_invite());
@@ -500,13 +500,12 @@ fn accept(ctx: Ctx) -> HandlerFuture {
             Err(e) => return Err(e.into()),
         }
         let roles = crate::iam::store::get_many(table, &tenant, &user.user.role_ids).await?;
-        let tokens = crate::auth::service::tokens_for(
+        let tokens = crate::auth::signin::tokens_for(
             &ctx.app,
             &signing,
             &tenant,
             &session,
-            &roles,
-            &user.user.role_ids,
+            crate::iam::permissions::granted(&roles, &user.user.role_ids),
             &policy,
         );
         Ok(ApiResponse::created(

@@ -1,5 +1,8 @@
 //! Staff users of a company: their accounts, roles and status, and invitations to join.
 
+pub mod auth;
+pub mod auth_events;
+pub mod auth_routes;
 pub mod errors;
 pub mod events;
 pub mod invite_store;
@@ -7,4 +10,5 @@ pub mod invites;
 pub mod model;
 pub mod routes;
 pub mod service;
+pub mod standing;
 pub mod store;

@@ -2,8 +2,8 @@
 
 use super::model::{StaffStatus, StaffUser, StoredStaffUser};
 use super::{service, store};
+use crate::auth::caller::{caller_permissions, staff};
 use crate::auth::errors::AuthCode;
-use crate::auth::routes::{caller_permissions, staff};
 use crate::clock::rfc3339;
 use crate::events::{outbox_put, DomainEvent};
 use crate::http::cursor::Window;

@@ -74,7 +74,7 @@ pub async fn ensure_can_manage(
     {
         Ok(())
     } else {
-        Err(crate::auth::routes::escalation())
+        Err(crate::auth::caller::escalation())
     }
 }
 

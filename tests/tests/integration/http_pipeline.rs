@@ -6,7 +6,6 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use shared::events::{outbox_put, DomainEvent};
 use shared::http::dispatch::dispatch;
-use shared::http::route::Router;
 use shared::http::{
     Access, ApiRequest, ApiResponse, AwsAccess, Ctx, HandlerFuture, Method, Route, RouteDoc,
 };
@@ -293,7 +292,7 @@ async fn widgets_written(f: &commerce_tests::AppFixture) -> usize {
 #[tokio::test]
 async fn bad_bodies_are_refused_and_write_nothing() {
     let f = embedded_app();
-    let router = Router::new(&[&CREATE_WIDGET, &BOOM]);
+    let router = shared::routes::router(&[&CREATE_WIDGET, &BOOM]);
     let json = Some("application/json");
     let cases: Vec<(ApiRequest, u16, &str)> = vec![
         (
@@ -372,7 +371,7 @@ async fn bad_bodies_are_refused_and_write_nothing() {
 #[tokio::test]
 async fn a_panicking_handler_answers_500_and_the_next_request_is_served() {
     let f = embedded_app();
-    let router = Router::new(&[&CREATE_WIDGET, &BOOM]);
+    let router = shared::routes::router(&[&CREATE_WIDGET, &BOOM]);
     let response = dispatch(&f.app, &router, request("GET", "/boom", None, b"")).await;
     assert_eq!(response.status, 500);
     assert_eq!(problem(&response)["code"], "internal_error");
@@ -492,7 +491,7 @@ static UPLOADS_WITH_BLOB_READ: Route = Route {
 #[tokio::test]
 async fn a_route_cannot_reach_past_its_declared_access() {
     let f = embedded_app();
-    let router = Router::new(&[
+    let router = shared::routes::router(&[
         &WRITES_WITH_READ_ACCESS,
         &WRITES_WITH_WRITE_ACCESS,
         &UPLOADS_WITHOUT_BLOBS,
@@ -573,7 +572,7 @@ static USES_A_DECLARED_SECRET: Route = Route {
 #[tokio::test]
 async fn a_route_derives_keys_only_from_the_secrets_it_declares() {
     let f = embedded_app();
-    let router = Router::new(&[&USES_AN_UNDECLARED_SECRET, &USES_A_DECLARED_SECRET]);
+    let router = shared::routes::router(&[&USES_AN_UNDECLARED_SECRET, &USES_A_DECLARED_SECRET]);
     let refused = dispatch(&f.app, &router, request("GET", "/notes/secret", None, b"")).await;
     assert_eq!(refused.status, 500);
     assert_eq!(problem(&refused)["code"], "internal_error");

@@ -3,7 +3,6 @@
 //! the dispatcher.
 
 use commerce_tests::embedded_app;
-use shared::http::route::Router;
 use shared::queue::{names, Receive};
 use std::path::Path;
 
@@ -21,7 +20,7 @@ async fn every_route_event_reaches_its_route() {
     for route in shared::routes::ALL {
         let request = lambda_http::request::from_str(&event(route.name))
             .unwrap_or_else(|e| panic!("events/{}.json: {e}", route.name));
-        let router = Router::new(&[route]);
+        let router = shared::routes::router(&[route]);
         let response = shared::http::lambda::handle_event(&fixture.app, &router, request).await;
         let body = String::from_utf8_lossy(response.body().as_ref()).into_owned();
         let code = serde_json::from_str::<serde_json::Value>(&body)
@@ -41,7 +40,7 @@ async fn every_route_event_reaches_its_route() {
 async fn health_event_answers_ok_through_lambda_http() {
     let fixture = embedded_app();
     let request = lambda_http::request::from_str(&event("health")).unwrap();
-    let router = Router::new(&[&shared::system::routes::HEALTH]);
+    let router = shared::routes::router(&[&shared::system::routes::HEALTH]);
     let response = shared::http::lambda::handle_event(&fixture.app, &router, request).await;
     assert_eq!(response.status(), 200);
     let body: serde_json::Value = serde_json::from_slice(response.body().as_ref()).unwrap();
@@ -54,7 +53,7 @@ async fn health_event_answers_ok_through_lambda_http() {
 #[tokio::test]
 async fn the_openapi_function_serves_the_document_of_the_route_table() {
     let fixture = embedded_app();
-    let router = Router::new(&[&shared::system::routes::OPENAPI_PUBLISHED]);
+    let router = shared::routes::router(&[&shared::system::routes::OPENAPI_PUBLISHED]);
     let call = || async {
         let request = lambda_http::request::from_str(&event("openapi")).unwrap();
         shared::http::lambda::handle_event(&fixture.app, &router, request).await

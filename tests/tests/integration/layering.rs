@@ -1,10 +1,7 @@
 //! The shared crate's modules import in one direction: foundations, then ports and their
 //! adapters, then the application, then the platform (auth, http, events), then the domain
 //! modules, then the route table. This reads every `crate::<module>` reference in `shared/src`
-//! (tests excluded) and fails on a reference to a higher layer that is not a known exception, or
-//! on a cycle among the rest. Known exceptions are the references that still break the rule:
-//! each is listed with why it is there, and the test also fails when one is gone, so the list
-//! only shrinks.
+//! (tests excluded) and fails on a reference to a higher layer, or on a cycle among modules.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -42,40 +39,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "workers",
         ],
     ),
-    ("composition", &["routes"]),
-];
-
-/// References that still go up a layer or close a cycle, each to be removed: `(from, to, why)`.
-/// They all come from one place: authentication (`auth`), which the dispatcher calls, reads the
-/// domain modules that hold what a credential means (keys, members, roles, settings), and the
-/// staff sign-in flows live beside it.
-const KNOWN_EXCEPTIONS: &[(&str, &str, &str)] = &[
-    (
-        "auth",
-        "api_keys",
-        "storefront requests are authenticated by their API key",
-    ),
-    (
-        "auth",
-        "settings",
-        "authentication applies security settings and storefront origins",
-    ),
-    (
-        "auth",
-        "companies",
-        "staff sign-in looks the company up by handle",
-    ),
-    (
-        "auth",
-        "staff",
-        "staff sign-in and standing read the member",
-    ),
-    (
-        "auth",
-        "iam",
-        "staff tokens and standing carry the member's permissions",
-    ),
-    ("http", "auth", "the dispatcher authenticates each request"),
+    ("composition", &["authentication", "routes"]),
 ];
 
 fn module_of(src: &Path, file: &Path) -> String {
@@ -156,36 +120,15 @@ fn modules_import_only_their_layer_and_below() {
             }
         }
     }
-    let known: BTreeSet<(String, String)> = KNOWN_EXCEPTIONS
-        .iter()
-        .map(|(f, t, _)| (f.to_string(), t.to_string()))
-        .collect();
-    let new: Vec<_> = upward.difference(&known).collect();
     assert!(
-        new.is_empty(),
-        "these modules import a higher layer: {new:?} (see docs/architecture.md, Layers)"
-    );
-    let present: BTreeSet<(String, String)> = graph
-        .iter()
-        .flat_map(|(from, targets)| targets.iter().map(move |to| (from.clone(), to.clone())))
-        .collect();
-    let gone: Vec<_> = known.difference(&present).collect();
-    assert!(
-        gone.is_empty(),
-        "these exceptions no longer exist; remove them from KNOWN_EXCEPTIONS: {gone:?}"
+        upward.is_empty(),
+        "these modules import a higher layer: {upward:?} (see docs/architecture.md, Layers)"
     );
 
-    // Without the known exceptions, the graph has no cycle (within a layer either).
+    // Nor is there a cycle (within a layer either).
     let mut remaining: BTreeMap<&str, BTreeSet<&str>> = graph
         .iter()
-        .map(|(from, targets)| {
-            let kept = targets
-                .iter()
-                .filter(|to| !known.contains(&(from.clone(), (*to).clone())))
-                .map(String::as_str)
-                .collect();
-            (from.as_str(), kept)
-        })
+        .map(|(from, targets)| (from.as_str(), targets.iter().map(String::as_str).collect()))
         .collect();
     // Repeatedly remove modules nothing left depends on; what stays is in a cycle.
     loop {

@@ -1,99 +1,40 @@
-//! Staff authentication: company sign-up, log-in, refresh with rotation and reuse detection,
-//! log-out. Every change writes its domain event in the same transaction.
+//! Staff sign-in: company sign-up, log-in, refresh with rotation and reuse detection, log-out,
+//! who am I, password reset and change, and the caller's sessions. Every change writes its domain
+//! event in the same transaction. The session and token machinery is shared with customers
+//! (`auth::signin`).
 
-use super::passwords;
-use super::sessions::{self, RefreshToken, Session};
-use super::throttle::{self, SignIn, Subject};
-use super::tokens::{Audience, Claims, MAX_TTL_SECS};
-use super::TenantId;
+use super::auth_events::AuthEvent;
 use crate::app::App;
 use crate::auth::errors::AuthCode;
+use crate::auth::passwords;
+use crate::auth::policy::Security;
+use crate::auth::sessions::{self, RefreshToken, Session};
+use crate::auth::signin::{
+    advance_session, invalid_refresh, issue_for, new_session, now_ms, session_for_refresh,
+    signing_key, Origin, RefreshSubject, Tokens,
+};
+use crate::auth::throttle::{self, SignIn, Subject};
 use crate::clock::rfc3339;
 use crate::companies::errors::CompanyCode;
+use crate::companies::model::{validate_company, NewCompany};
 use crate::companies::{self, model::Company};
-use crate::events::{outbox_put, DomainEvent};
+use crate::events::{event, outbox_put, DomainEvent};
 use crate::http::HttpCode;
 use crate::http::{ApiError, FieldError};
+use crate::iam::permissions::granted;
 use crate::iam::{self, model::Role, permissions};
-use crate::settings::{self, groups::Security};
+use crate::identity::TenantId;
+use crate::settings;
 use crate::staff::model::{StaffStatus, StaffUser, StoredStaffUser};
 use crate::staff::{self};
 use crate::store::{StoreError, TxOp};
+use crate::tokens::Audience;
 use crate::validate::{self, Errors};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
-
-/// Access and refresh tokens, as every route that signs someone in answers.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Tokens {
-    pub access_token: String,
-    pub refresh_token: String,
-    /// Always `Bearer`.
-    pub token_type: &'static str,
-    /// Seconds until the access token expires.
-    pub expires_in: i64,
-}
-
-/// Where a sign-in comes from, recorded on the session.
-#[derive(Debug, Clone, Default)]
-pub struct Origin {
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-}
-
-fn now_ms(app: &App) -> i64 {
-    app.clock.epoch_millis()
-}
-
-/// The refresh-token key, and proof that this function can sign: checked before anything is
-/// written, so a function deployed without the signing seed fails cleanly instead of half-way.
-pub fn signing_key(app: &App) -> Result<[u8; 32], ApiError> {
-    app.config.staff_signer()?;
-    Ok(app.config.staff_refresh_key()?)
-}
-
-fn new_session(app: &App, user_id: &str, origin: &Origin, policy: &Security) -> Session {
-    let now = app.clock.now();
-    let epoch = now.unix_timestamp();
-    let nonce: [u8; 16] = rand::random();
-    Session {
-        id: app.ids.new_id("ses"),
-        user_id: user_id.to_owned(),
-        generation: 0,
-        nonce: hex::encode(nonce),
-        created_at: rfc3339(now),
-        created_ms: now_ms(app),
-        last_used_at: rfc3339(now),
-        idle_expires_epoch: epoch + policy.refresh_idle_ttl_seconds,
-        expires_epoch: epoch + policy.refresh_absolute_ttl_seconds,
-        user_agent: origin
-            .user_agent
-            .clone()
-            .map(|ua| ua.chars().take(256).collect()),
-        ip: origin.ip.clone(),
-        revoked: false,
-        version: 1,
-    }
-}
-
-/// The permissions a user's roles grant.
-pub fn granted(roles: &[Role], role_ids: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for role in roles.iter().filter(|r| role_ids.contains(&r.id)) {
-        for p in &role.permissions {
-            if !out.contains(p) {
-                out.push(p.clone());
-            }
-        }
-    }
-    if out.iter().any(|p| p == permissions::ALL_PERMISSIONS) {
-        return vec![permissions::ALL_PERMISSIONS.to_owned()];
-    }
-    out
-}
 
 fn issue(
     app: &App,
@@ -116,105 +57,8 @@ fn issue(
     )
 }
 
-/// Access and refresh tokens of a session for one audience: staff (`admin`) or customers
-/// (`store`), each signed with its own keys.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn issue_for(
-    app: &App,
-    audience: Audience,
-    key: &[u8; 32],
-    tenant: &TenantId,
-    session: &Session,
-    generation: u64,
-    granted: Vec<String>,
-    policy: &Security,
-) -> Tokens {
-    let now = app.clock.epoch_seconds();
-    let ttl = policy.access_token_ttl_seconds.clamp(60, MAX_TTL_SECS);
-    let keys = match audience {
-        Audience::Admin => app.config.staff_tokens(),
-        Audience::Store => app.config.customer_tokens(),
-    };
-    let claims = Claims {
-        iss: keys.issuer().to_owned(),
-        aud: audience.as_str().into(),
-        sub: session.user_id.clone(),
-        tid: tenant.to_string(),
-        sid: session.id.clone(),
-        iat: now,
-        exp: now + ttl,
-        jti: app.ids.ulid(),
-        perm: granted,
-    };
-    Tokens {
-        access_token: keys.issue(&claims),
-        refresh_token: RefreshToken::issue(key, tenant, session, generation),
-        token_type: "Bearer",
-        expires_in: ttl,
-    }
-}
-
-pub(crate) fn event(
-    app: &App,
-    tenant: &TenantId,
-    kind: impl Into<crate::events::kinds::Kind>,
-    actor: Option<&str>,
-    data: serde_json::Value,
-) -> TxOp {
-    let event = DomainEvent::new(app, tenant, kind, actor.map(str::to_owned), data);
-    outbox_put(&event, app.clock.epoch_seconds())
-}
-
-/// A fresh session for a user who just proved who they are, and the operation that stores it.
-pub fn new_signed_in_session(
-    app: &App,
-    tenant: &TenantId,
-    user_id: &str,
-    origin: &Origin,
-    policy: &Security,
-) -> (Session, TxOp) {
-    let session = new_session(app, user_id, origin, policy);
-    let op = sessions::create_op(tenant, &session);
-    (session, op)
-}
-
-/// Tokens for a new session of a user holding `role_ids`.
-pub fn tokens_for(
-    app: &App,
-    key: &[u8; 32],
-    tenant: &TenantId,
-    session: &Session,
-    roles: &[Role],
-    role_ids: &[String],
-    policy: &Security,
-) -> Tokens {
-    issue(
-        app,
-        key,
-        tenant,
-        session,
-        0,
-        granted(roles, role_ids),
-        policy,
-    )
-}
-
 // ---------------------------------------------------------------------------------------------
 // Sign-up
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewCompany {
-    pub name: String,
-    /// Lower-case letters, digits and hyphens; unique across the platform.
-    pub handle: String,
-    /// ISO 3166-1 alpha-2, e.g. `DE`.
-    pub country: String,
-    /// ISO 4217, e.g. `EUR`.
-    pub currency: String,
-    /// IANA time zone, e.g. `Europe/Berlin`.
-    pub timezone: String,
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -237,32 +81,6 @@ pub struct Registered {
     pub user: StaffUser,
     #[serde(flatten)]
     pub tokens: Tokens,
-}
-
-/// Handles that would confuse people or routes.
-const RESERVED_HANDLES: [&str; 8] = [
-    "admin", "api", "www", "store", "app", "support", "help", "status",
-];
-
-pub fn validate_company(errors: &mut Errors, prefix: &str, c: &NewCompany) {
-    errors.check(validate::text(&format!("{prefix}name"), &c.name, 100));
-    errors.check(validate::handle(&format!("{prefix}handle"), &c.handle));
-    if RESERVED_HANDLES.contains(&c.handle.as_str()) {
-        errors.push(FieldError::new(
-            format!("{prefix}handle"),
-            "reserved",
-            "this handle is reserved",
-        ));
-    }
-    errors.check(validate::country(&format!("{prefix}country"), &c.country));
-    errors.check(validate::currency(
-        &format!("{prefix}currency"),
-        &c.currency,
-    ));
-    errors.check(validate::timezone(
-        &format!("{prefix}timezone"),
-        &c.timezone,
-    ));
 }
 
 pub async fn register(
@@ -451,7 +269,7 @@ pub async fn login(app: &App, input: Login, origin: &Origin) -> Result<Tokens, A
                 .transact(vec![event(
                     app,
                     tenant,
-                    crate::auth::events::AuthEvent::LoginFailed,
+                    AuthEvent::LoginFailed,
                     user.as_ref().map(|u| u.user.id.as_str()),
                     json!({"email": email, "ip": origin.ip, "user_id": user.as_ref().map(|u| &u.user.id)}),
                 )])
@@ -470,7 +288,7 @@ pub async fn login(app: &App, input: Login, origin: &Origin) -> Result<Tokens, A
             event(
                 app,
                 &tenant,
-                crate::auth::events::AuthEvent::LoggedIn,
+                AuthEvent::LoggedIn,
                 Some(&user.user.id),
                 json!({"user_id": user.user.id, "session_id": session.id, "ip": origin.ip}),
             ),
@@ -493,144 +311,13 @@ pub struct Refresh {
     pub refresh_token: String,
 }
 
-pub(crate) fn invalid_refresh() -> ApiError {
-    ApiError::unauthorized("the refresh token is invalid, expired or revoked")
-        .with_code(AuthCode::InvalidRefreshToken)
-}
-
-/// How a refresh token's subject is named in the events of its session: `user_id` for staff,
-/// `customer_id` for customers.
-pub(crate) struct RefreshSubject {
-    pub field: &'static str,
-    pub reuse_event: crate::events::kinds::Kind,
-}
-
-/// The session a refresh token names, checked: authentic, live and at its current generation.
-/// An older generation means a rotated token came back, so whoever holds the newer one may be a
-/// thief: the whole session is revoked before the refusal.
-pub(crate) async fn session_for_refresh(
-    app: &App,
-    tenant: &TenantId,
-    key: &[u8; 32],
-    token: &RefreshToken,
-    subject: &RefreshSubject,
-) -> Result<Session, ApiError> {
-    let session = sessions::get(
-        app.table.as_ref(),
-        tenant,
-        &token.user_id,
-        &token.session_id,
-    )
-    .await?
-    .filter(|s| token.authentic(key, s))
-    .ok_or_else(invalid_refresh)?;
-    let now = app.clock.epoch_seconds();
-    if session.expires_epoch <= now || session.idle_expires_epoch <= now {
-        return Err(invalid_refresh());
-    }
-    if token.generation < session.generation {
-        // Revoked already (by an earlier reuse, or a log-out): the answer still names the reuse.
-        if session.revoked {
-            return Err(refresh_token_reused());
-        }
-        return Err(revoke_reused(app, tenant, &session, subject).await);
-    }
-    if session.revoked || token.generation > session.generation {
-        return Err(invalid_refresh());
-    }
-    Ok(session)
-}
-
-fn refresh_token_reused() -> ApiError {
-    ApiError::unauthorized("this refresh token was already used; the session is revoked")
-        .with_code(AuthCode::RefreshTokenReused)
-}
-
-/// Revokes a session whose rotated token came back, with the reuse event, and answers the
-/// refusal. Only the revocation that finds the session live records the event, so a token
-/// replayed many times at once leaves one event.
-async fn revoke_reused(
-    app: &App,
-    tenant: &TenantId,
-    session: &Session,
-    subject: &RefreshSubject,
-) -> ApiError {
-    for attempt in 0..crate::store::ATTEMPTS {
-        let result = app
-            .table
-            .transact(vec![
-                sessions::revoke_live_op(tenant, &session.user_id, &session.id),
-                event(
-                    app,
-                    tenant,
-                    subject.reuse_event,
-                    Some(&session.user_id),
-                    json!({subject.field: session.user_id, "session_id": session.id}),
-                ),
-            ])
-            .await;
-        match result {
-            Ok(()) => return refresh_token_reused(),
-            Err(e) if e.failed_at(0) => return refresh_token_reused(),
-            // Another request is writing the session (often another copy of this token).
-            Err(StoreError::Conflict) => crate::store::back_off(attempt).await,
-            Err(e) => return e.into(),
-        }
-    }
-    StoreError::Conflict.into()
-}
-
-/// Moves a refreshed session on to its next generation. When that fails, a concurrent refresh
-/// with the same token may have got there first: the session is read again, and if its generation
-/// moved past the token's, this request presented a token already used, exactly as a replay
-/// after the fact would, and the session is revoked. Whoever lost the race cannot tell an honest
-/// duplicate from a thief racing the owner.
-pub(crate) async fn advance_session(
-    app: &App,
-    tenant: &TenantId,
-    session: &Session,
-    policy: &Security,
-    subject: &RefreshSubject,
-) -> Result<(), ApiError> {
-    for attempt in 0..crate::store::ATTEMPTS {
-        let result = sessions::advance(
-            app.table.as_ref(),
-            tenant,
-            session,
-            &rfc3339(app.clock.now()),
-            app.clock.epoch_seconds() + policy.refresh_idle_ttl_seconds,
-        )
-        .await;
-        match result {
-            Ok(()) => return Ok(()),
-            Err(StoreError::ConditionFailed | StoreError::Conflict) => {}
-            Err(e) => return Err(e.into()),
-        }
-        let now = sessions::get(app.table.as_ref(), tenant, &session.user_id, &session.id)
-            .await?
-            .ok_or_else(invalid_refresh)?;
-        if now.generation > session.generation {
-            if now.revoked {
-                return Err(refresh_token_reused());
-            }
-            return Err(revoke_reused(app, tenant, &now, subject).await);
-        }
-        if now.revoked || now.version != session.version {
-            return Err(invalid_refresh());
-        }
-        // Nothing moved: the write met another one in flight (a transaction on the session).
-        crate::store::back_off(attempt).await;
-    }
-    Err(StoreError::Conflict.into())
-}
-
 pub async fn refresh(app: &App, input: Refresh) -> Result<Tokens, ApiError> {
     let key = signing_key(app)?;
     let token = RefreshToken::parse(&input.refresh_token, "usr").ok_or_else(invalid_refresh)?;
     let tenant = TenantId::trusted(token.tenant.clone());
     let subject = RefreshSubject {
         field: "user_id",
-        reuse_event: crate::auth::events::AuthEvent::RefreshTokenReused.kind(),
+        reuse_event: AuthEvent::RefreshTokenReused.kind(),
     };
     let session = session_for_refresh(app, &tenant, &key, &token, &subject).await?;
     let user = staff::store::get(app.table.as_ref(), &tenant, &session.user_id)
@@ -659,7 +346,7 @@ async fn end_session(
     tenant: &TenantId,
     user_id: &str,
     session_id: &str,
-    kind: crate::auth::events::AuthEvent,
+    kind: AuthEvent,
 ) -> Result<bool, ApiError> {
     let result = app
         .table
@@ -688,15 +375,9 @@ pub async fn logout(
     user_id: &str,
     session_id: &str,
 ) -> Result<(), ApiError> {
-    end_session(
-        app,
-        tenant,
-        user_id,
-        session_id,
-        crate::auth::events::AuthEvent::LoggedOut,
-    )
-    .await
-    .map(|_| ())
+    end_session(app, tenant, user_id, session_id, AuthEvent::LoggedOut)
+        .await
+        .map(|_| ())
 }
 
 /// Ends every session of the user, including the calling one.
@@ -715,7 +396,7 @@ pub async fn logout_all(app: &App, tenant: &TenantId, user_id: &str) -> Result<(
             event(
                 app,
                 tenant,
-                crate::auth::events::AuthEvent::LoggedOutEverywhere,
+                AuthEvent::LoggedOutEverywhere,
                 Some(user_id),
                 json!({"user_id": user_id}),
             ),
@@ -862,7 +543,7 @@ pub async fn request_reset(
             event(
                 app,
                 &tenant,
-                crate::auth::events::AuthEvent::PasswordResetRequested,
+                AuthEvent::PasswordResetRequested,
                 None,
                 json!({"user_id": user.user.id, "ip": origin.ip}),
             ),
@@ -947,7 +628,7 @@ pub async fn confirm_reset(app: &App, input: ResetConfirm) -> Result<(), ApiErro
             event(
                 app,
                 &tenant,
-                crate::auth::events::AuthEvent::PasswordReset,
+                AuthEvent::PasswordReset,
                 Some(&user_id),
                 json!({"user_id": user_id}),
             ),
@@ -1023,7 +704,7 @@ pub async fn change_password(
             event(
                 app,
                 tenant,
-                crate::auth::events::AuthEvent::PasswordChanged,
+                AuthEvent::PasswordChanged,
                 Some(user_id),
                 json!({"user_id": user_id}),
             ),
@@ -1076,15 +757,7 @@ pub async fn revoke_session(
     user_id: &str,
     session_id: &str,
 ) -> Result<(), ApiError> {
-    if end_session(
-        app,
-        tenant,
-        user_id,
-        session_id,
-        crate::auth::events::AuthEvent::SessionRevoked,
-    )
-    .await?
-    {
+    if end_session(app, tenant, user_id, session_id, AuthEvent::SessionRevoked).await? {
         Ok(())
     } else {
         Err(ApiError::not_found("session"))

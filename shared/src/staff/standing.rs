@@ -15,11 +15,11 @@
 //! The permissions that count are those of the member's current roles, not the token's `perm`
 //! claim, which only says what the roles granted when it was issued.
 
-use super::sessions::{self, Session};
-use super::TenantId;
 use crate::app::App;
+use crate::auth::sessions::{self, Session};
 use crate::http::ApiError;
 use crate::iam::model::Role;
+use crate::identity::TenantId;
 use crate::staff::model::{StaffStatus, StoredStaffUser};
 use crate::store::{self, attr, Key};
 use crate::ttl_cache::TtlCache;
@@ -131,7 +131,7 @@ pub async fn current_permissions(
             .map(store::from_item)
             .collect::<Result<_, _>>()?;
     }
-    let permissions = super::service::granted(&roles, &user.user.role_ids);
+    let permissions = crate::iam::permissions::granted(&roles, &user.user.role_ids);
     app.cache::<Cache>().roles.put(user_key, now_ms, held);
     app.cache::<Cache>()
         .checked

@@ -1,59 +1,16 @@
-//! Staff authentication routes.
+//! Staff sign-in routes: sign-up, log-in, refresh, log-out, who am I, the staff token keys,
+//! password reset and change, and the caller's sessions.
 
-use super::service::{self, Login, Me, Origin, Refresh, Registered, Registration, Tokens};
-use super::tokens::Jwk;
+use super::auth::{self as service, Login, Me, Refresh, Registered, Registration};
+use crate::auth::caller::{origin, staff};
 use crate::auth::errors::AuthCode;
-use crate::auth::{Principal, TenantId};
+use crate::auth::signin::Tokens;
+use crate::auth::{jwks_response, Jwks};
 use crate::companies::errors::CompanyCode;
 use crate::http::HttpCode;
-use crate::http::{
-    Access, ApiError, ApiResponse, AwsAccess, Ctx, HandlerFuture, Method, Route, RouteDoc,
-};
+use crate::http::{Access, ApiResponse, AwsAccess, Ctx, HandlerFuture, Method, Route, RouteDoc};
 use serde::Serialize;
 use utoipa::ToSchema;
-
-fn origin(ctx: &Ctx) -> Origin {
-    Origin {
-        ip: ctx.req.source_ip.clone(),
-        user_agent: ctx.req.header("user-agent").map(str::to_owned),
-    }
-}
-
-/// The staff caller of a route with staff access (the pipeline guarantees it).
-pub(crate) fn staff(ctx: &Ctx) -> Result<(&TenantId, &str, &str), ApiError> {
-    match &ctx.principal {
-        Principal::Staff {
-            tenant,
-            user_id,
-            session_id,
-            ..
-        } => Ok((tenant, user_id, session_id)),
-        _ => Err(ApiError::unauthorized("a staff access token is required")),
-    }
-}
-
-/// The tenant of a storefront route's caller (the pipeline guarantees one).
-pub(crate) fn storefront(ctx: &Ctx) -> Result<&TenantId, ApiError> {
-    match &ctx.principal {
-        Principal::Storefront { tenant, .. } => Ok(tenant),
-        _ => Err(ApiError::unauthorized("a storefront API key is required")),
-    }
-}
-
-/// What the staff caller may do: nobody grants, through roles, more than they hold.
-pub(crate) fn caller_permissions(ctx: &Ctx) -> &[String] {
-    match &ctx.principal {
-        Principal::Staff { permissions, .. } => permissions,
-        _ => &[],
-    }
-}
-
-pub(crate) fn escalation() -> ApiError {
-    ApiError::new(
-        AuthCode::PermissionEscalation,
-        "you cannot grant or manage permissions you do not hold",
-    )
-}
 
 fn register(ctx: Ctx) -> HandlerFuture {
     Box::pin(async move {
@@ -199,18 +156,6 @@ pub static ME: Route = Route {
     handler: me,
     doc: || RouteDoc::new().response::<Me>(200, "The current user"),
 };
-
-#[derive(Serialize, ToSchema)]
-pub struct Jwks {
-    pub keys: Vec<Jwk>,
-}
-
-/// A key set, cacheable for five minutes (publish a new key at least that long before signing
-/// with it).
-pub(crate) fn jwks_response(keys: &super::tokens::TokenKeys) -> ApiResponse {
-    ApiResponse::json(200, &Jwks { keys: keys.jwks() })
-        .header("cache-control", "public, max-age=300")
-}
 
 fn jwks(ctx: Ctx) -> HandlerFuture {
     Box::pin(async move { Ok(jwks_response(ctx.app.config.staff_tokens())) })
@@ -366,7 +311,7 @@ pub static LIST_SESSIONS: Route = Route {
     tag: "auth",
     aws: AwsAccess::READ,
     handler: list_sessions,
-    doc: || RouteDoc::new().page::<super::sessions::SessionView>("Live sessions"),
+    doc: || RouteDoc::new().page::<crate::auth::sessions::SessionView>("Live sessions"),
 };
 
 fn revoke_session(ctx: Ctx) -> HandlerFuture {
