@@ -116,9 +116,8 @@ async fn check_origin(app: &App, tenant: &TenantId, req: &ApiRequest) -> Result<
     let Some(origin) = req.header("origin") else {
         return Ok(());
     };
-    let security: crate::settings::groups::Security =
-        crate::settings::service::typed(app, tenant, crate::settings::groups::Group::Security)
-            .await?;
+    let security =
+        crate::settings::service::typed::<crate::settings::groups::Security>(app, tenant).await?;
     if security.allowed_origins.is_empty()
         || security
             .allowed_origins

@@ -10,7 +10,7 @@ use crate::events::email::EmailRequest;
 use crate::events::{outbox_put, DomainEvent};
 use crate::http::ApiError;
 use crate::secrets::MissingSecret;
-use crate::settings::groups::{General, Group};
+use crate::settings::groups::General;
 use crate::store::TxOp;
 
 /// The storefront pages customer emails link to, below `general.storefront_url`.
@@ -20,7 +20,7 @@ pub const CONFIRM_EMAIL_PAGE: &str = "/account/confirm-email";
 
 /// The company's storefront address, when it set one (read through the settings cache).
 pub async fn storefront_url(app: &App, tenant: &TenantId) -> Result<Option<String>, ApiError> {
-    let general: General = crate::settings::service::typed(app, tenant, Group::General).await?;
+    let general: General = crate::settings::service::typed::<General>(app, tenant).await?;
     Ok(general.storefront_url)
 }
 

@@ -97,6 +97,30 @@ impl Group {
     }
 }
 
+/// A group's typed values: reading settings names the type, and the type names its group, so the
+/// two cannot disagree (`settings::service::typed::<General>(app, tenant)`).
+pub trait SettingsGroup: serde::de::DeserializeOwned + Serialize + Default + Validate {
+    const GROUP: Group;
+}
+
+macro_rules! settings_groups {
+    ($($group:ident => $ty:ty),* $(,)?) => {
+        $(impl SettingsGroup for $ty {
+            const GROUP: Group = Group::$group;
+        })*
+    };
+}
+
+settings_groups! {
+    General => General,
+    Security => Security,
+    Payments => Payments,
+    Notifications => Notifications,
+    Shipping => Shipping,
+    Tax => Tax,
+    Checkout => Checkout,
+}
+
 /// The values of one group, as the OpenAPI document describes them (the group is named by the
 /// path). In a PATCH every field is optional, and secrets take a string or null.
 #[derive(Debug, Clone, Serialize, ToSchema)]

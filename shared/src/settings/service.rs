@@ -1,6 +1,6 @@
 //! Reading and changing settings groups.
 
-use super::groups::Group;
+use super::groups::{Group, SettingsGroup};
 use super::secrets;
 use super::store::{self, Change, FieldChange, StoredGroup};
 use crate::app::App;
@@ -99,13 +99,9 @@ fn now_ms(app: &App) -> i64 {
 
 /// A group's values as its typed struct, for the modules that act on settings; read through the
 /// per-container cache (see [`super::cache`] for how stale it may be).
-pub async fn typed<T: serde::de::DeserializeOwned>(
-    app: &App,
-    tenant: &TenantId,
-    group: Group,
-) -> Result<T, ApiError> {
-    let values = cached_values(app, tenant, &[group]).await?.remove(0);
-    parse(group, values)
+pub async fn typed<T: SettingsGroup>(app: &App, tenant: &TenantId) -> Result<T, ApiError> {
+    let values = cached_values(app, tenant, &[T::GROUP]).await?.remove(0);
+    parse(T::GROUP, values)
 }
 
 fn parse<T: serde::de::DeserializeOwned>(group: Group, values: Value) -> Result<T, ApiError> {
@@ -404,10 +400,12 @@ async fn cached_values(
 /// from the cache: a stricter policy or a shorter token lifetime applies to the very next request,
 /// whichever function serves it.
 pub async fn security(app: &App, tenant: &TenantId) -> Result<super::groups::Security, ApiError> {
-    parse(
-        Group::Security,
-        read(app, tenant, Group::Security).await?.values,
-    )
+    fresh(app, tenant).await
+}
+
+/// A group's values read from the table (one store call), bypassing the cache.
+pub async fn fresh<T: SettingsGroup>(app: &App, tenant: &TenantId) -> Result<T, ApiError> {
+    parse(T::GROUP, read(app, tenant, T::GROUP).await?.values)
 }
 
 /// The general settings a new company starts from: the name, currency and time zone it gave at

@@ -1,0 +1,328 @@
+//! Product rules: creating, changing and deleting products, their options and variants.
+//!
+//! Every change reads the product, applies itself to a copy and writes it back conditioned on
+//! the version read, in one transaction with the handle and SKU guards it moves, the listing
+//! entries and the domain events. A change that loses a race to another re-reads and applies
+//! again (unless the caller pinned a version with If-Match: then 412).
+
+use super::listing::Summary;
+use super::model::{DescriptionFormat, Money, Product, ProductOption, ProductStatus, Seo, Variant};
+use super::store;
+use super::taxonomy::{self, Taxonomy};
+use crate::app::App;
+use crate::auth::TenantId;
+use crate::catalog::errors::CatalogCode;
+use crate::clock::rfc3339;
+use crate::events::event;
+use crate::http::HttpCode;
+use crate::http::{ApiError, FieldError};
+use crate::settings::groups::General;
+use crate::store::{Condition, StoreError, TxOp};
+use crate::validate::{self, Errors};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use utoipa::ToSchema;
+
+pub const MAX_OPTIONS: usize = 3;
+pub const MAX_OPTION_VALUES: usize = 100;
+pub const MAX_VARIANTS: usize = 100;
+pub const MAX_TAGS: usize = 50;
+pub const MAX_CATEGORIES_PER_PRODUCT: usize = 20;
+pub const MAX_DESCRIPTION: usize = 100_000;
+
+/// The events a change emits: (type, data).
+pub type Events = Vec<(super::events::CatalogEvent, Value)>;
+/// An operation that commits with a change, and what its failing condition means.
+pub type Extra = (TxOp, fn() -> ApiError);
+/// Where a guard put sits in a transaction, what its failure means, and its SKU if it is one.
+type GuardMeaning = (usize, ApiError, Option<String>);
+
+/// What an applied change produced: the product after it, its events and the answer.
+pub struct Applied<T> {
+    pub product: Product,
+    pub events: Events,
+    pub answer: T,
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found("product")
+}
+
+fn handle_taken() -> ApiError {
+    ApiError::new(CatalogCode::HandleTaken, "another product has this handle")
+}
+
+fn sku_taken(sku: &str) -> ApiError {
+    ApiError::new(
+        CatalogCode::SkuTaken,
+        format!("another variant has the SKU `{sku}`"),
+    )
+}
+
+/// The guard operations that move a product's handle and SKUs from `before` to `after`, and
+/// for each guard put, what its failure means.
+fn guard_ops(
+    tenant: &TenantId,
+    before: Option<&Product>,
+    after: Option<&Product>,
+) -> (Vec<TxOp>, Vec<GuardMeaning>) {
+    let mut ops = Vec::new();
+    let mut meanings = Vec::new();
+    let old_handle = before.map(|p| p.handle.as_str());
+    let new_handle = after.map(|p| p.handle.as_str());
+    if old_handle != new_handle {
+        if let Some(product) = after {
+            meanings.push((ops.len(), handle_taken(), None));
+            ops.push(store::guard_put(
+                store::handle_key(tenant, &product.handle),
+                "product_handle",
+                &[("product_id", &product.id)],
+            ));
+        }
+        if let Some(old) = old_handle {
+            ops.push(store::delete(store::handle_key(tenant, old)));
+        }
+    }
+    let skus = |p: Option<&Product>| -> BTreeMap<String, (String, String)> {
+        p.into_iter()
+            .flat_map(|p| {
+                p.variants.iter().filter_map(|v| {
+                    v.sku
+                        .as_ref()
+                        .map(|s| (s.to_uppercase(), (s.clone(), v.id.clone())))
+                })
+            })
+            .collect()
+    };
+    let (old, new) = (skus(before), skus(after));
+    for (upper, (sku, variant)) in &new {
+        if !old.contains_key(upper) {
+            let product = after.map(|p| p.id.as_str()).unwrap_or_default();
+            meanings.push((ops.len(), sku_taken(sku), Some(sku.clone())));
+            ops.push(store::guard_put(
+                store::sku_key(tenant, sku),
+                "sku",
+                &[
+                    ("product_id", product),
+                    ("variant_id", variant),
+                    ("sku", sku),
+                ],
+            ));
+        }
+    }
+    for (upper, (sku, _)) in &old {
+        if !new.contains_key(upper) {
+            ops.push(store::delete(store::sku_key(tenant, sku)));
+        }
+    }
+    (ops, meanings)
+}
+
+/// A SKU that two of the product's variants share, compared without case.
+fn repeated_sku(product: &Product) -> Option<String> {
+    let mut seen = HashSet::new();
+    product
+        .variants
+        .iter()
+        .filter_map(|v| v.sku.as_ref())
+        .find(|sku| !seen.insert(sku.to_uppercase()))
+        .cloned()
+}
+
+/// Removes a SKU guard whose product or variant no longer holds the SKU (left by an interrupted
+/// delete); `true` when one was removed, so the change may try again.
+async fn clear_stale_sku(app: &App, tenant: &TenantId, sku: &str) -> Result<bool, ApiError> {
+    let key = store::sku_key(tenant, sku);
+    let Some(guard) = app.table.get(&key).await? else {
+        return Ok(true);
+    };
+    let field = |name: &str| guard.get(name).and_then(Value::as_str).unwrap_or_default();
+    let holder = store::product(app.table.as_ref(), tenant, field("product_id")).await?;
+    let held = holder.is_some_and(|p| {
+        p.variants.iter().any(|v| {
+            v.id == field("variant_id")
+                && v.sku.as_ref().is_some_and(|s| s.eq_ignore_ascii_case(sku))
+        })
+    });
+    if held {
+        return Ok(false);
+    }
+    // Only the stale guard read above may go: a concurrent change may have released it and
+    // another product claimed the SKU since, and that claim must stand.
+    let still_stale = Condition::All(vec![
+        Condition::Equals {
+            attr: "product_id".into(),
+            value: field("product_id").into(),
+        },
+        Condition::Equals {
+            attr: "variant_id".into(),
+            value: field("variant_id").into(),
+        },
+    ]);
+    match app.table.delete(&key, Some(still_stale)).await {
+        // Gone or taken over meanwhile: the caller's next attempt looks again.
+        Ok(_) | Err(StoreError::ConditionFailed) => Ok(true),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Writes a product change: `before` is what was read (`None` for a new product).
+async fn save(
+    app: &App,
+    tenant: &TenantId,
+    actor: &str,
+    before: Option<&Product>,
+    after: &Product,
+    events: &Events,
+    extra: &[Extra],
+) -> Result<(), SaveError> {
+    // SKUs are unique without regard to case, within a product too: its guards are keyed by the
+    // upper-cased SKU, so two of its variants could otherwise share one guard.
+    if let Some(sku) = repeated_sku(after) {
+        return Err(SaveError::Api(sku_taken(&sku)));
+    }
+    let mut ops = vec![store::product_put(
+        tenant,
+        after,
+        before.map_or(0, |p| p.version),
+    )];
+    let mut extra_meanings = Vec::new();
+    for (op, meaning) in extra {
+        extra_meanings.push((ops.len(), *meaning));
+        ops.push(op.clone());
+    }
+    let (guards, meanings) = guard_ops(tenant, before, Some(after));
+    let offset = ops.len();
+    ops.extend(guards);
+    ops.extend(store::entry_ops(
+        tenant,
+        before.map(Summary::of).as_ref(),
+        Some(&Summary::of(after)),
+    ));
+    for (kind, data) in events {
+        ops.push(event(app, tenant, *kind, Some(actor), data.clone()));
+    }
+    if ops.len() > crate::store::MAX_TRANSACTION_OPS {
+        return Err(SaveError::Api(ApiError::new(
+            CatalogCode::ChangeTooLarge,
+            "this change touches too many SKUs at once; change fewer variants per request",
+        )));
+    }
+    match app.table.transact(ops).await {
+        Ok(()) => Ok(()),
+        Err(e) if e.failed_at(0) => Err(SaveError::Stale),
+        Err(StoreError::Conflict) => Err(SaveError::Stale),
+        Err(e) => {
+            for (index, meaning) in extra_meanings {
+                if e.failed_at(index) {
+                    return Err(SaveError::Api(meaning()));
+                }
+            }
+            for (index, error, sku) in meanings {
+                if e.failed_at(index + offset) {
+                    return Err(match sku {
+                        Some(sku) => SaveError::Sku(sku, error),
+                        None => SaveError::Api(error),
+                    });
+                }
+            }
+            Err(SaveError::Api(e.into()))
+        }
+    }
+}
+
+enum SaveError {
+    /// Another change won: read again.
+    Stale,
+    /// A SKU guard is held; it may be stale.
+    Sku(String, ApiError),
+    Api(ApiError),
+}
+
+/// Applies a change to a product from a fresh read, retrying when it loses a race; answers the
+/// change's own answer and the product as saved. A change that changes nothing writes nothing.
+pub async fn change<T>(
+    app: &App,
+    tenant: &TenantId,
+    actor: &str,
+    id: &str,
+    if_match: Option<u64>,
+    apply: impl Fn(&Product, &Context) -> Result<Applied<T>, ApiError>,
+) -> Result<(T, Product), ApiError> {
+    change_with(app, tenant, actor, id, if_match, &[], apply).await
+}
+
+/// [`change`], with operations that must commit with it (and what their failure means).
+pub async fn change_with<T>(
+    app: &App,
+    tenant: &TenantId,
+    actor: &str,
+    id: &str,
+    if_match: Option<u64>,
+    extra: &[Extra],
+    apply: impl Fn(&Product, &Context) -> Result<Applied<T>, ApiError>,
+) -> Result<(T, Product), ApiError> {
+    let context = Context::load(app, tenant).await?;
+    for attempt in 0..crate::store::ATTEMPTS {
+        if attempt > 0 {
+            crate::store::back_off(attempt).await;
+        }
+        let before = store::product(app.table.as_ref(), tenant, id)
+            .await?
+            .ok_or_else(not_found)?;
+        if if_match.is_some_and(|v| v != before.version) {
+            return Err(ApiError::precondition_failed());
+        }
+        let Applied {
+            mut product,
+            events,
+            answer,
+        } = apply(&before, &context)?;
+        if product == before && events.is_empty() {
+            return Ok((answer, before));
+        }
+        product.version = before.version + 1;
+        product.updated_at = context.now.clone();
+        match save(app, tenant, actor, Some(&before), &product, &events, extra).await {
+            Ok(()) => return Ok((answer, product)),
+            Err(SaveError::Stale) if if_match.is_none() => continue,
+            Err(SaveError::Stale) => return Err(ApiError::precondition_failed()),
+            Err(SaveError::Sku(sku, error)) => {
+                if !clear_stale_sku(app, tenant, &sku).await? {
+                    return Err(error);
+                }
+            }
+            Err(SaveError::Api(error)) => return Err(error),
+        }
+    }
+    Err(ApiError::new(
+        HttpCode::Conflict,
+        "the product is being changed by other requests; retry",
+    ))
+}
+
+/// What validation needs besides the product: the company's currency and taxonomy.
+pub struct Context {
+    pub currency: String,
+    pub taxonomy: std::sync::Arc<Taxonomy>,
+    pub now: String,
+}
+
+impl Context {
+    pub async fn load(app: &App, tenant: &TenantId) -> Result<Self, ApiError> {
+        let general: General = crate::settings::service::typed::<General>(app, tenant).await?;
+        Ok(Context {
+            currency: general.default_currency,
+            taxonomy: taxonomy::read(app, tenant).await.map(std::sync::Arc::new)?,
+            now: rfc3339(app.clock.now()),
+        })
+    }
+}
+
+mod products;
+pub use products::*;
+mod options;
+pub use options::*;
+mod variants;
+pub use variants::*;
