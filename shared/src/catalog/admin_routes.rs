@@ -196,7 +196,7 @@ async fn answer(ctx: &Ctx, product: Product, status: u16) -> Result<ApiResponse,
 fn get(ctx: Ctx) -> HandlerFuture {
     Box::pin(async move {
         let (tenant, _, _) = staff(&ctx)?;
-        let product = store::product(ctx.app.table.as_ref(), tenant, ctx.param("id"))
+        let product = store::product(ctx.app.table.as_ref(), tenant, &super::product_id(&ctx)?)
             .await?
             .ok_or_else(|| ApiError::not_found("product"))?;
         answer(&ctx, product, 200).await
@@ -230,7 +230,7 @@ fn patch(ctx: Ctx) -> HandlerFuture {
             &ctx.app,
             tenant,
             user,
-            ctx.param("id"),
+            &super::product_id(&ctx)?,
             input,
             ctx.req.if_match()?,
         )
@@ -264,7 +264,14 @@ pub static PATCH_PRODUCT: Route = Route {
 fn delete(ctx: Ctx) -> HandlerFuture {
     Box::pin(async move {
         let (tenant, user, _) = staff(&ctx)?;
-        service::delete(&ctx.app, tenant, user, ctx.param("id"), ctx.req.if_match()?).await?;
+        service::delete(
+            &ctx.app,
+            tenant,
+            user,
+            &super::product_id(&ctx)?,
+            ctx.req.if_match()?,
+        )
+        .await?;
         Ok(ApiResponse::no_content())
     })
 }

@@ -18,6 +18,7 @@ use crate::http::{
     Access, ApiError, ApiResponse, AwsAccess, BlobAccess, Ctx, FieldError, HandlerFuture, Method,
     Route, RouteDoc,
 };
+use crate::ids::ProductId;
 use crate::store::{attr, Condition, Item, TxOp};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -83,12 +84,12 @@ fn upload(ctx: Ctx) -> HandlerFuture {
         if !errors.is_empty() {
             return Err(ApiError::validation(errors));
         }
-        let product_id = ctx.param("id");
-        store::product(ctx.app.table.as_ref(), tenant, product_id)
+        let product_id = super::product_id(&ctx)?;
+        store::product(ctx.app.table.as_ref(), tenant, &product_id)
             .await?
             .ok_or_else(|| ApiError::not_found("product"))?;
         let id = ctx.app.ids.new_id("upl");
-        let object_key = store::upload_object_key(tenant, product_id, &id);
+        let object_key = store::upload_object_key(tenant, product_id.as_str(), &id);
         let presigned = ctx
             .app
             .blobs
@@ -108,7 +109,7 @@ fn upload(ctx: Ctx) -> HandlerFuture {
         item.insert(attr::SK.into(), key.sk.into());
         item.insert(attr::ENTITY.into(), "image_upload".into());
         item.insert(attr::VERSION.into(), 1.into());
-        item.insert("product_id".into(), product_id.into());
+        item.insert("product_id".into(), product_id.as_str().into());
         item.insert("object_key".into(), object_key.into());
         item.insert("content_type".into(), input.content_type.into());
         item.insert("size".into(), input.size.into());
@@ -196,7 +197,7 @@ async fn attach(
     app: &App,
     tenant: &TenantId,
     actor: &str,
-    product_id: &str,
+    product_id: &ProductId,
     input: AttachImage,
 ) -> Result<Image, ApiError> {
     check_alt(&input.alt)?;
@@ -204,7 +205,7 @@ async fn attach(
         .table
         .get(&store::upload_key(tenant, &input.upload_id))
         .await?
-        .filter(|u| u.get("product_id").and_then(Value::as_str) == Some(product_id))
+        .filter(|u| u.get("product_id").and_then(Value::as_str) == Some(product_id.as_str()))
         .ok_or_else(|| not_uploaded("no such upload for this product"))?;
     let text = |name: &str| {
         upload
@@ -216,7 +217,7 @@ async fn attach(
     let (upload_object, content_type) = (text("object_key"), text("content_type"));
     let size = upload.get("size").and_then(Value::as_u64).unwrap_or(0);
     let image_id = app.ids.new_id("img");
-    let object_key = store::image_object_key(tenant, product_id, &image_id);
+    let object_key = store::image_object_key(tenant, product_id.as_str(), &image_id);
     // Checked after the copy, not before: the upload URL still works, and bytes sent to it
     // between a check and a copy would go live unchecked.
     if !app
@@ -288,7 +289,7 @@ async fn add_image(
     app: &App,
     tenant: &TenantId,
     actor: &str,
-    product_id: &str,
+    product_id: &ProductId,
     input: &AttachImage,
     image: Image,
 ) -> Result<Image, ApiError> {
@@ -345,7 +346,7 @@ fn attach_route(ctx: Ctx) -> HandlerFuture {
     Box::pin(async move {
         let (tenant, user, _) = staff(&ctx)?;
         let input: AttachImage = ctx.req.json()?;
-        let product_id = ctx.param("id").to_owned();
+        let product_id = super::product_id(&ctx)?;
         let image = attach(&ctx.app, tenant, user, &product_id, input).await?;
         Ok(ApiResponse::created(
             &format!("/admin/products/{product_id}/images/{}", image.id),
@@ -387,7 +388,7 @@ fn patch(ctx: Ctx) -> HandlerFuture {
             &ctx.app,
             tenant,
             user,
-            ctx.param("id"),
+            &super::product_id(&ctx)?,
             ctx.req.if_match()?,
             |before, _| {
                 let mut p = before.clone();
@@ -446,7 +447,7 @@ fn delete(ctx: Ctx) -> HandlerFuture {
             &ctx.app,
             tenant,
             user,
-            ctx.param("id"),
+            &super::product_id(&ctx)?,
             ctx.req.if_match()?,
             |before, _| {
                 let mut p = before.clone();

@@ -61,7 +61,7 @@ impl Summary {
         let range = p.price_range();
         let first = p.images.iter().min_by_key(|i| i.position);
         Summary {
-            id: p.id.clone(),
+            id: p.id.to_string(),
             handle: p.handle.clone(),
             title: p.title.clone(),
             status: p.status,

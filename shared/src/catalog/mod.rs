@@ -21,3 +21,16 @@ pub mod taxonomy;
 pub mod taxonomy_routes;
 pub mod text;
 pub mod variant_routes;
+
+use crate::http::{ApiError, Ctx};
+use crate::ids::{ProductId, VariantId};
+
+/// The product a route's `{id}` names; an id that is not a product id names nothing (404).
+pub(crate) fn product_id(ctx: &Ctx) -> Result<ProductId, ApiError> {
+    ProductId::parse(ctx.param("id")).ok_or_else(|| ApiError::not_found("product"))
+}
+
+/// The variant a route's `{variant_id}` names; anything else names nothing (404).
+pub(crate) fn variant_id(ctx: &Ctx) -> Result<VariantId, ApiError> {
+    VariantId::parse(ctx.param("variant_id")).ok_or_else(|| ApiError::not_found("variant"))
+}

@@ -1,5 +1,6 @@
 //! Catalog records.
 
+use crate::ids::{ProductId, VariantId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -50,7 +51,8 @@ pub struct ProductOption {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Variant {
     /// `var_<ULID>`
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: VariantId,
     /// Unique within the company.
     pub sku: Option<String>,
     pub barcode: Option<String>,
@@ -92,7 +94,8 @@ pub struct Image {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Product {
     /// `prod_<ULID>`
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: ProductId,
     /// Unique within the company; the storefront's address of the product.
     pub handle: String,
     pub title: String,

@@ -21,6 +21,7 @@
 use super::listing::Summary;
 use super::model::{AttributeDefinition, Category, Product};
 use crate::auth::TenantId;
+use crate::ids::ProductId;
 use crate::store::{self, attr, Condition, Index, Item, Key, Query, SortKey, StoreError, Table};
 use crate::store::{TxOp, Update};
 use serde_json::Value;
@@ -124,7 +125,7 @@ pub fn product_put(tenant: &TenantId, product: &Product, expected: u64) -> TxOp 
         image.url.clear();
     }
     TxOp::Put {
-        item: store::to_item(&product_key(tenant, &product.id), PRODUCT, &stored),
+        item: store::to_item(&product_key(tenant, product.id.as_str()), PRODUCT, &stored),
         condition: Some(if expected == 0 {
             Condition::NotExists
         } else {
@@ -135,7 +136,7 @@ pub fn product_put(tenant: &TenantId, product: &Product, expected: u64) -> TxOp 
 
 pub fn product_delete(tenant: &TenantId, product: &Product) -> TxOp {
     TxOp::Delete {
-        key: product_key(tenant, &product.id),
+        key: product_key(tenant, product.id.as_str()),
         condition: Some(Condition::VersionIs(product.version)),
     }
 }
@@ -143,13 +144,10 @@ pub fn product_delete(tenant: &TenantId, product: &Product) -> TxOp {
 pub async fn product(
     table: &dyn Table,
     tenant: &TenantId,
-    id: &str,
+    id: &ProductId,
 ) -> Result<Option<Product>, StoreError> {
-    if !crate::ids::is_id(id, "prod") {
-        return Ok(None);
-    }
     table
-        .get(&product_key(tenant, id))
+        .get(&product_key(tenant, id.as_str()))
         .await?
         .map(store::from_item)
         .transpose()
@@ -167,8 +165,12 @@ pub async fn product_by_handle(
     let Some(guard) = table.get(&handle_key(tenant, handle)).await? else {
         return Ok(None);
     };
-    match guard.get("product_id").and_then(Value::as_str) {
-        Some(id) => product(table, tenant, id).await,
+    match guard
+        .get("product_id")
+        .and_then(Value::as_str)
+        .and_then(ProductId::parse)
+    {
+        Some(id) => product(table, tenant, &id).await,
         None => Ok(None),
     }
 }

@@ -282,7 +282,7 @@ fn product_page(ctx: Ctx) -> HandlerFuture {
                 .into_iter()
                 .map(|v| StoreVariant {
                     available: v.price.is_some(),
-                    id: v.id,
+                    id: v.id.into(),
                     sku: v.sku,
                     price: v.price,
                     compare_at_price: v.compare_at_price,
@@ -316,7 +316,7 @@ fn product_page(ctx: Ctx) -> HandlerFuture {
                     title: c.title.clone(),
                 })
                 .collect(),
-            id: product.id,
+            id: product.id.into(),
             handle: product.handle,
             title: product.title,
             vendor: product.vendor,

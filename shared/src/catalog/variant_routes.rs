@@ -28,7 +28,7 @@ fn add_option(ctx: Ctx) -> HandlerFuture {
             &ctx.app,
             tenant,
             user,
-            ctx.param("id"),
+            &super::product_id(&ctx)?,
             input,
             ctx.req.if_match()?,
         )
@@ -68,7 +68,7 @@ fn patch_option(ctx: Ctx) -> HandlerFuture {
             &ctx.app,
             tenant,
             user,
-            ctx.param("id"),
+            &super::product_id(&ctx)?,
             ctx.param("option_id"),
             input,
             ctx.req.if_match()?,
@@ -108,7 +108,7 @@ fn delete_option(ctx: Ctx) -> HandlerFuture {
             &ctx.app,
             tenant,
             user,
-            ctx.param("id"),
+            &super::product_id(&ctx)?,
             ctx.param("option_id"),
             ctx.req.if_match()?,
         )
@@ -138,7 +138,7 @@ pub static DELETE_OPTION: Route = Route {
 fn list_variants(ctx: Ctx) -> HandlerFuture {
     Box::pin(async move {
         let (tenant, _, _) = staff(&ctx)?;
-        let product = store::product(ctx.app.table.as_ref(), tenant, ctx.param("id"))
+        let product = store::product(ctx.app.table.as_ref(), tenant, &super::product_id(&ctx)?)
             .await?
             .ok_or_else(|| ApiError::not_found("product"))?;
         let mut data = product.variants;
@@ -173,7 +173,7 @@ fn create_variant(ctx: Ctx) -> HandlerFuture {
     Box::pin(async move {
         let (tenant, user, _) = staff(&ctx)?;
         let input: NewVariant = ctx.req.json()?;
-        let product_id = ctx.param("id").to_owned();
+        let product_id = super::product_id(&ctx)?;
         let variant = service::create_variant(
             &ctx.app,
             tenant,
@@ -220,8 +220,8 @@ fn patch_variant(ctx: Ctx) -> HandlerFuture {
             &ctx.app,
             tenant,
             user,
-            ctx.param("id"),
-            ctx.param("variant_id"),
+            &super::product_id(&ctx)?,
+            &super::variant_id(&ctx)?,
             input,
             ctx.req.if_match()?,
         )
@@ -257,8 +257,8 @@ fn delete_variant(ctx: Ctx) -> HandlerFuture {
             &ctx.app,
             tenant,
             user,
-            ctx.param("id"),
-            ctx.param("variant_id"),
+            &super::product_id(&ctx)?,
+            &super::variant_id(&ctx)?,
             ctx.req.if_match()?,
         )
         .await?;
@@ -290,7 +290,7 @@ fn generate(ctx: Ctx) -> HandlerFuture {
             &ctx.app,
             tenant,
             user,
-            ctx.param("id"),
+            &super::product_id(&ctx)?,
             ctx.req.if_match()?,
         )
         .await?;

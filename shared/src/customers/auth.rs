@@ -198,7 +198,7 @@ pub async fn register(
     let now = rfc3339(app.clock.now());
     let stored = StoredCustomer {
         customer: Customer {
-            id: app.ids.new_id("cus"),
+            id: crate::ids::CustomerId::generate(app.ids.as_ref()),
             email: Some(email.clone()),
             first_name: input.first_name.trim().to_owned(),
             last_name: input.last_name.trim().to_owned(),

@@ -1,5 +1,6 @@
 //! Customer records and the views of them each API shows.
 
+use crate::ids::CustomerId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -28,7 +29,8 @@ pub enum Erasure {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Customer {
     /// `cus_<ULID>`
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: CustomerId,
     /// `null` once erased.
     pub email: Option<String>,
     pub first_name: String,
@@ -98,7 +100,7 @@ pub struct Account {
 impl From<&Customer> for Account {
     fn from(c: &Customer) -> Self {
         Account {
-            id: c.id.clone(),
+            id: c.id.to_string(),
             email: c.email.clone().unwrap_or_default(),
             first_name: c.first_name.clone(),
             last_name: c.last_name.clone(),

@@ -16,6 +16,7 @@ use crate::clock::rfc3339;
 use crate::events::event;
 use crate::http::HttpCode;
 use crate::http::{ApiError, FieldError};
+use crate::ids::{ProductId, VariantId};
 use crate::settings::groups::General;
 use crate::store::{Condition, StoreError, TxOp};
 use crate::validate::{self, Errors};
@@ -77,7 +78,7 @@ fn guard_ops(
             ops.push(store::guard_put(
                 store::handle_key(tenant, &product.handle),
                 "product_handle",
-                &[("product_id", &product.id)],
+                &[("product_id", product.id.as_str())],
             ));
         }
         if let Some(old) = old_handle {
@@ -90,7 +91,7 @@ fn guard_ops(
                 p.variants.iter().filter_map(|v| {
                     v.sku
                         .as_ref()
-                        .map(|s| (s.to_uppercase(), (s.clone(), v.id.clone())))
+                        .map(|s| (s.to_uppercase(), (s.clone(), v.id.to_string())))
                 })
             })
             .collect()
@@ -138,7 +139,10 @@ async fn clear_stale_sku(app: &App, tenant: &TenantId, sku: &str) -> Result<bool
         return Ok(true);
     };
     let field = |name: &str| guard.get(name).and_then(Value::as_str).unwrap_or_default();
-    let holder = store::product(app.table.as_ref(), tenant, field("product_id")).await?;
+    let holder = match ProductId::parse(field("product_id")) {
+        Some(id) => store::product(app.table.as_ref(), tenant, &id).await?,
+        None => None,
+    };
     let held = holder.is_some_and(|p| {
         p.variants.iter().any(|v| {
             v.id == field("variant_id")
@@ -246,7 +250,7 @@ pub async fn change<T>(
     app: &App,
     tenant: &TenantId,
     actor: &str,
-    id: &str,
+    id: &ProductId,
     if_match: Option<u64>,
     apply: impl Fn(&Product, &Context) -> Result<Applied<T>, ApiError>,
 ) -> Result<(T, Product), ApiError> {
@@ -258,7 +262,7 @@ pub async fn change_with<T>(
     app: &App,
     tenant: &TenantId,
     actor: &str,
-    id: &str,
+    id: &ProductId,
     if_match: Option<u64>,
     extra: &[Extra],
     apply: impl Fn(&Product, &Context) -> Result<Applied<T>, ApiError>,

@@ -100,7 +100,7 @@ pub async fn add_option(
     app: &App,
     tenant: &TenantId,
     actor: &str,
-    id: &str,
+    id: &ProductId,
     input: NewOption,
     if_match: Option<u64>,
 ) -> Result<Product, ApiError> {
@@ -148,7 +148,7 @@ pub async fn change_option(
     app: &App,
     tenant: &TenantId,
     actor: &str,
-    id: &str,
+    id: &ProductId,
     option_id: &str,
     input: OptionChange,
     if_match: Option<u64>,
@@ -209,7 +209,7 @@ pub async fn delete_option(
     app: &App,
     tenant: &TenantId,
     actor: &str,
-    id: &str,
+    id: &ProductId,
     option_id: &str,
     if_match: Option<u64>,
 ) -> Result<Product, ApiError> {

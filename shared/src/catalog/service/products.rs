@@ -180,7 +180,7 @@ pub async fn create(
         })
         .collect();
     let product = tidy(Product {
-        id: app.ids.new_id("prod"),
+        id: ProductId::generate(app.ids.as_ref()),
         handle,
         title: input.title,
         description: input.description,
@@ -227,7 +227,7 @@ pub async fn update(
     app: &App,
     tenant: &TenantId,
     actor: &str,
-    id: &str,
+    id: &ProductId,
     input: ProductChange,
     if_match: Option<u64>,
 ) -> Result<Product, ApiError> {
@@ -290,7 +290,7 @@ pub async fn delete(
     app: &App,
     tenant: &TenantId,
     actor: &str,
-    id: &str,
+    id: &ProductId,
     if_match: Option<u64>,
 ) -> Result<(), ApiError> {
     let product = store::product(app.table.as_ref(), tenant, id)

@@ -131,7 +131,7 @@ pub(super) fn tidy_variant(mut v: Variant) -> Variant {
 }
 
 /// Puts a variant at a position and numbers the others around it.
-pub(super) fn place(variants: &mut Vec<Variant>, id: &str, position: Option<u32>) {
+pub(super) fn place(variants: &mut Vec<Variant>, id: &VariantId, position: Option<u32>) {
     variants.sort_by_key(|v| (v.position, v.created_at.clone()));
     if let Some(position) = position {
         if let Some(from) = variants.iter().position(|v| v.id == id) {
@@ -153,11 +153,11 @@ pub async fn create_variant(
     app: &App,
     tenant: &TenantId,
     actor: &str,
-    id: &str,
+    id: &ProductId,
     input: NewVariant,
     if_match: Option<u64>,
 ) -> Result<Variant, ApiError> {
-    let variant_id = app.ids.new_id("var");
+    let variant_id = VariantId::generate(app.ids.as_ref());
     change(app, tenant, actor, id, if_match, |before, context| {
         let mut p = before.clone();
         let variant = tidy_variant(Variant {
@@ -206,8 +206,8 @@ pub async fn change_variant(
     app: &App,
     tenant: &TenantId,
     actor: &str,
-    id: &str,
-    variant_id: &str,
+    id: &ProductId,
+    variant_id: &VariantId,
     input: VariantChange,
     if_match: Option<u64>,
 ) -> Result<Variant, ApiError> {
@@ -286,8 +286,8 @@ pub async fn delete_variant(
     app: &App,
     tenant: &TenantId,
     actor: &str,
-    id: &str,
-    variant_id: &str,
+    id: &ProductId,
+    variant_id: &VariantId,
     if_match: Option<u64>,
 ) -> Result<(), ApiError> {
     change(app, tenant, actor, id, None, |before, _| {
@@ -322,10 +322,12 @@ pub async fn generate_variants(
     app: &App,
     tenant: &TenantId,
     actor: &str,
-    id: &str,
+    id: &ProductId,
     if_match: Option<u64>,
 ) -> Result<Vec<Variant>, ApiError> {
-    let ids: Vec<String> = (0..MAX_VARIANTS).map(|_| app.ids.new_id("var")).collect();
+    let ids: Vec<VariantId> = (0..MAX_VARIANTS)
+        .map(|_| VariantId::generate(app.ids.as_ref()))
+        .collect();
     change(app, tenant, actor, id, if_match, |before, context| {
         let mut p = before.clone();
         if p.options.is_empty() {
