@@ -1,15 +1,14 @@
 //! API key rules: creation, scope changes, rotation, revocation, and authenticating a request.
 
 use super::cache::Resolved;
+use super::errors::ApiKeyError;
 use super::model::{scope_exists, ApiKey, KeyStatus, RevealedApiKey, StoredApiKey};
 use super::store;
-use crate::api_keys::errors::ApiKeyCode;
 use crate::app::App;
 use crate::auth::TenantId;
 use crate::clock::rfc3339;
 use crate::events::{outbox_put, DomainEvent};
-use crate::http::HttpCode;
-use crate::http::{ApiError, ApiRequest, FieldError};
+use crate::http::{ApiRequest, FieldError};
 use crate::store::{StoreError, TxOp};
 use crate::validate::{self, Errors};
 use rand::distributions::{Alphanumeric, DistString};
@@ -99,6 +98,13 @@ fn check_scopes(errors: &mut Errors, scopes: &[String]) {
     }
 }
 
+/// The field errors found, as this module's error.
+fn invalid_if_any(errors: Errors) -> Result<(), ApiKeyError> {
+    errors
+        .into_vec()
+        .map_or(Ok(()), |e| Err(ApiKeyError::Invalid(e)))
+}
+
 fn normalized(scopes: Vec<String>) -> Vec<String> {
     let mut scopes = scopes;
     scopes.sort();
@@ -117,17 +123,14 @@ pub async fn create(
     tenant: &TenantId,
     actor: &str,
     input: NewApiKey,
-) -> Result<RevealedApiKey, ApiError> {
+) -> Result<RevealedApiKey, ApiKeyError> {
     let mut errors = Errors::new();
     errors.check(validate::text("name", &input.name, 100));
     check_scopes(&mut errors, &input.scopes);
-    errors.finish()?;
+    invalid_if_any(errors)?;
     let (existing, _) = store::page(app.table.as_ref(), tenant, MAX_KEYS as u32, None).await?;
     if existing.len() >= MAX_KEYS {
-        return Err(ApiError::new(
-            ApiKeyCode::TooManyKeys,
-            format!("a company holds at most {MAX_KEYS} API keys; delete unused ones"),
-        ));
+        return Err(ApiKeyError::TooManyKeys { max: MAX_KEYS });
     }
     let secret = new_secret();
     let (prefix, last_four) = masked(&secret);
@@ -166,21 +169,17 @@ pub async fn create(
     })
 }
 
-pub async fn load(app: &App, tenant: &TenantId, id: &str) -> Result<StoredApiKey, ApiError> {
+pub async fn load(app: &App, tenant: &TenantId, id: &str) -> Result<StoredApiKey, ApiKeyError> {
     store::get(app.table.as_ref(), tenant, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("API key"))
+        .ok_or(ApiKeyError::NotFound)
 }
 
-fn check_version(stored: &StoredApiKey, if_match: Option<u64>) -> Result<(), ApiError> {
+fn check_version(stored: &StoredApiKey, if_match: Option<u64>) -> Result<(), ApiKeyError> {
     match if_match {
-        Some(v) if v != stored.key.version => Err(ApiError::precondition_failed()),
+        Some(v) if v != stored.key.version => Err(ApiKeyError::Stale),
         _ => Ok(()),
     }
-}
-
-fn revoked() -> ApiError {
-    ApiError::new(ApiKeyCode::KeyRevoked, "this API key is revoked")
 }
 
 /// Writes a changed key (and its lookup change) from the version that was read.
@@ -192,7 +191,7 @@ async fn save(
     lookup: Vec<TxOp>,
     kind: super::events::ApiKeyEvent,
     actor: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), ApiKeyError> {
     let mut ops = vec![store::replace_op(tenant, after, before.key.version)];
     ops.extend(lookup);
     ops.push(event(app, tenant, kind, actor, &after.key));
@@ -201,11 +200,8 @@ async fn save(
             app.cache::<super::cache::Cache>().invalidate(&before.hash);
             Ok(())
         }
-        Err(e) if e.failed_at(0) => Err(ApiError::precondition_failed()),
-        Err(StoreError::Conflict) => Err(ApiError::new(
-            HttpCode::Conflict,
-            "the key is being changed by another request; retry",
-        )),
+        Err(e) if e.failed_at(0) => Err(ApiKeyError::Stale),
+        Err(StoreError::Conflict) => Err(ApiKeyError::Busy),
         Err(e) => Err(e.into()),
     }
 }
@@ -217,7 +213,7 @@ pub async fn change(
     id: &str,
     input: ApiKeyChange,
     if_match: Option<u64>,
-) -> Result<ApiKey, ApiError> {
+) -> Result<ApiKey, ApiKeyError> {
     let before = load(app, tenant, id).await?;
     check_version(&before, if_match)?;
     let mut errors = Errors::new();
@@ -227,9 +223,9 @@ pub async fn change(
     if let Some(scopes) = &input.scopes {
         check_scopes(&mut errors, scopes);
     }
-    errors.finish()?;
+    invalid_if_any(errors)?;
     if before.key.status == KeyStatus::Revoked {
-        return Err(revoked());
+        return Err(ApiKeyError::Revoked);
     }
     let mut after = before.clone();
     if let Some(name) = input.name {
@@ -262,11 +258,11 @@ pub async fn rotate(
     actor: &str,
     id: &str,
     if_match: Option<u64>,
-) -> Result<RevealedApiKey, ApiError> {
+) -> Result<RevealedApiKey, ApiKeyError> {
     let before = load(app, tenant, id).await?;
     check_version(&before, if_match)?;
     if before.key.status == KeyStatus::Revoked {
-        return Err(revoked());
+        return Err(ApiKeyError::Revoked);
     }
     let secret = new_secret();
     let (prefix, last_four) = masked(&secret);
@@ -305,7 +301,7 @@ pub async fn revoke(
     actor: &str,
     id: &str,
     if_match: Option<u64>,
-) -> Result<(), ApiError> {
+) -> Result<(), ApiKeyError> {
     let before = load(app, tenant, id).await?;
     check_version(&before, if_match)?;
     if before.key.status == KeyStatus::Revoked {
@@ -336,21 +332,14 @@ pub async fn authenticate(
     app: &App,
     req: &ApiRequest,
     scope: &str,
-) -> Result<(TenantId, String), ApiError> {
+) -> Result<(TenantId, String), ApiKeyError> {
     let secret = req
         .header("x-api-key")
         .map(str::trim)
         .filter(|k| !k.is_empty())
-        .ok_or_else(|| {
-            ApiError::unauthorized("a storefront API key is required in X-Api-Key")
-                .with_code(HttpCode::ApiKeyRequired)
-        })?;
-    let invalid = || {
-        ApiError::unauthorized("the API key is invalid or revoked")
-            .with_code(HttpCode::InvalidApiKey)
-    };
+        .ok_or(ApiKeyError::KeyRequired)?;
     if !well_formed(secret) {
-        return Err(invalid());
+        return Err(ApiKeyError::InvalidKey);
     }
     let digest = hash(secret);
     let now_ms = app.clock.epoch_millis();
@@ -367,12 +356,9 @@ pub async fn authenticate(
         tenant,
         key_id,
         scopes,
-    } = resolved.ok_or_else(invalid)?;
+    } = resolved.ok_or(ApiKeyError::InvalidKey)?;
     if !scopes.iter().any(|s| s == scope) {
-        return Err(ApiError::new(
-            HttpCode::MissingScope,
-            format!("this API key lacks the `{scope}` scope"),
-        ));
+        return Err(ApiKeyError::MissingScope(scope.to_owned()));
     }
     let tenant = TenantId::trusted(tenant);
     if app
