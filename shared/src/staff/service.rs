@@ -4,9 +4,8 @@
 use super::model::{StaffStatus, StoredStaffUser};
 use super::store;
 use crate::auth::TenantId;
-use crate::http::{ApiError, FieldError};
 use crate::iam::{self, model::Role};
-use crate::staff::errors::StaffCode;
+use crate::staff::errors::StaffError;
 use crate::store::{StoreError, Table, TxOp};
 
 /// What a user contributes to each role's counts: (assigned, active) per role id.
@@ -29,7 +28,7 @@ pub async fn role_count_ops(
     tenant: &TenantId,
     before: Option<&StoredStaffUser>,
     after: Option<&StoredStaffUser>,
-) -> Result<Vec<TxOp>, ApiError> {
+) -> Result<Vec<TxOp>, StaffError> {
     let mut deltas: Vec<(String, i64, i64)> = Vec::new();
     for (sign, entries) in [(-1, contribution(before)), (1, contribution(after))] {
         for (id, assigned, active) in entries {
@@ -48,11 +47,7 @@ pub async fn role_count_ops(
     let mut ops = Vec::with_capacity(deltas.len());
     for (i, (id, assigned, active)) in deltas.into_iter().enumerate() {
         let Some(role) = roles.iter().find(|r| r.id == id) else {
-            return Err(ApiError::validation(vec![FieldError::new(
-                format!("role_ids[{i}]"),
-                "unknown_role",
-                format!("no role `{id}` in this company"),
-            )]));
+            return Err(StaffError::UnknownRole { index: i, id });
         };
         ops.push(iam::store::count_op(tenant, role, assigned, active));
     }
@@ -66,7 +61,7 @@ pub async fn ensure_can_manage(
     tenant: &TenantId,
     caller: &[String],
     role_ids: &[String],
-) -> Result<(), ApiError> {
+) -> Result<(), StaffError> {
     let roles = iam::store::get_many(table, tenant, role_ids).await?;
     if roles
         .iter()
@@ -74,20 +69,17 @@ pub async fn ensure_can_manage(
     {
         Ok(())
     } else {
-        Err(crate::auth::caller::escalation())
+        Err(StaffError::Escalation)
     }
 }
 
 /// Maps a failed staff transaction whose role counter operations start at `first_count_op`.
-pub fn staff_change_error(e: StoreError, first_count_op: usize, count_ops: usize) -> ApiError {
+pub fn staff_change_error(e: StoreError, first_count_op: usize, count_ops: usize) -> StaffError {
     if (first_count_op..first_count_op + count_ops).any(|i| e.failed_at(i)) {
-        return ApiError::new(
-            StaffCode::LastOwner,
-            "the company must keep at least one active owner",
-        );
+        return StaffError::LastOwner;
     }
     if e.failed_at(0) {
-        return ApiError::precondition_failed();
+        return StaffError::Stale;
     }
     e.into()
 }
@@ -99,7 +91,7 @@ pub async fn save(
     before: &StoredStaffUser,
     after: &StoredStaffUser,
     extra: Vec<TxOp>,
-) -> Result<(), ApiError> {
+) -> Result<(), StaffError> {
     let counts = role_count_ops(table, tenant, Some(before), Some(after)).await?;
     let count_len = counts.len();
     let mut ops = vec![store::replace_op(tenant, after, before.user.version)];
