@@ -3,6 +3,7 @@
 //! [`service::read`].
 
 pub mod cache;
+pub mod errors;
 pub mod events;
 pub mod groups;
 pub mod routes;

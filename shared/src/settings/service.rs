@@ -1,5 +1,6 @@
 //! Reading and changing settings groups.
 
+use super::errors::SettingsError;
 use super::groups::{Group, SettingsGroup};
 use super::secrets;
 use super::store::{self, Change, FieldChange, StoredGroup};
@@ -7,8 +8,6 @@ use crate::app::App;
 use crate::auth::TenantId;
 use crate::clock::rfc3339;
 use crate::events::{outbox_put, DomainEvent};
-use crate::http::HttpCode;
-use crate::http::{ApiError, FieldError};
 use crate::store::StoreError;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
@@ -80,7 +79,7 @@ fn view(group: Group, stored: Option<&StoredGroup>) -> GroupView {
     }
 }
 
-pub async fn read_all(app: &App, tenant: &TenantId) -> Result<Vec<GroupView>, ApiError> {
+pub async fn read_all(app: &App, tenant: &TenantId) -> Result<Vec<GroupView>, SettingsError> {
     let saved = store::all(app.table.as_ref(), tenant).await?;
     Ok(Group::ALL
         .into_iter()
@@ -88,7 +87,7 @@ pub async fn read_all(app: &App, tenant: &TenantId) -> Result<Vec<GroupView>, Ap
         .collect())
 }
 
-pub async fn read(app: &App, tenant: &TenantId, group: Group) -> Result<GroupView, ApiError> {
+pub async fn read(app: &App, tenant: &TenantId, group: Group) -> Result<GroupView, SettingsError> {
     let saved = store::get(app.table.as_ref(), tenant, group.name()).await?;
     Ok(view(group, saved.as_ref()))
 }
@@ -99,15 +98,17 @@ fn now_ms(app: &App) -> i64 {
 
 /// A group's values as its typed struct, for the modules that act on settings; read through the
 /// per-container cache (see [`super::cache`] for how stale it may be).
-pub async fn typed<T: SettingsGroup>(app: &App, tenant: &TenantId) -> Result<T, ApiError> {
+pub async fn typed<T: SettingsGroup>(app: &App, tenant: &TenantId) -> Result<T, SettingsError> {
     let values = cached_values(app, tenant, &[T::GROUP]).await?.remove(0);
     parse(T::GROUP, values)
 }
 
-fn parse<T: serde::de::DeserializeOwned>(group: Group, values: Value) -> Result<T, ApiError> {
+fn parse<T: serde::de::DeserializeOwned>(group: Group, values: Value) -> Result<T, SettingsError> {
     serde_json::from_value(values).map_err(|e| {
         tracing::error!(error = %e, group = group.name(), "stored settings do not parse");
-        ApiError::internal()
+        SettingsError::Unreadable {
+            group: group.name(),
+        }
     })
 }
 
@@ -124,7 +125,7 @@ fn apply_secrets(
     patch: &mut Value,
     values: &mut Value,
     secrets_map: &mut Map<String, Value>,
-) -> Result<(), ApiError> {
+) -> Result<(), SettingsError> {
     for path in group.secrets() {
         let (parent, field) = path.rsplit_once('.').unwrap_or(("", path));
         let container = if parent.is_empty() {
@@ -155,11 +156,10 @@ fn apply_secrets(
                 json!({"configured": true, "last4": secrets::last4(&secret)})
             }
             _ => {
-                return Err(ApiError::validation(vec![FieldError::new(
-                    *path,
-                    "invalid",
+                return Err(SettingsError::field(
+                    path,
                     "a secret is a string of 1 to 500 characters, or null to remove it",
-                )]))
+                ))
             }
         };
         set_path(values, path, masked);
@@ -241,13 +241,12 @@ pub async fn patch(
     group: Group,
     patch: Value,
     if_match: Option<u64>,
-) -> Result<GroupView, ApiError> {
+) -> Result<GroupView, SettingsError> {
     if !patch.is_object() {
-        return Err(ApiError::validation(vec![FieldError::new(
+        return Err(SettingsError::field(
             "",
-            "invalid",
             "the body is a JSON object of fields to change",
-        )]));
+        ));
     }
     for attempt in 0..crate::store::ATTEMPTS {
         if attempt > 0 {
@@ -256,7 +255,7 @@ pub async fn patch(
         let stored = store::get(app.table.as_ref(), tenant, group.name()).await?;
         let current = view(group, stored.as_ref());
         if if_match.is_some_and(|v| v != current.version) {
-            return Err(ApiError::precondition_failed());
+            return Err(SettingsError::Stale);
         }
         let mut secrets_map = stored
             .as_ref()
@@ -278,7 +277,7 @@ pub async fn patch(
             values.pointer(&format!("/{}/configured", path.replace('.', "/")))
                 == Some(&Value::Bool(true))
         });
-        group.check(&values).map_err(ApiError::validation)?;
+        group.check(&values).map_err(SettingsError::Invalid)?;
         let mut changes = diff(&current.values, &values);
         let before_secrets = stored
             .as_ref()
@@ -337,7 +336,7 @@ pub async fn patch(
             }
             Err(e) if e.failed_at(0) || matches!(e, StoreError::Conflict) => {
                 if if_match.is_some() {
-                    return Err(ApiError::precondition_failed());
+                    return Err(SettingsError::Stale);
                 }
                 // Someone saved the group meanwhile: apply the patch to what they saved.
                 continue;
@@ -345,10 +344,7 @@ pub async fn patch(
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::new(
-        HttpCode::ConcurrentUpdate,
-        "the group keeps changing; retry",
-    ))
+    Err(SettingsError::KeepsChanging)
 }
 
 /// The values of several groups with at most one store call: from the cache when every one is
@@ -357,7 +353,7 @@ async fn cached_values(
     app: &App,
     tenant: &TenantId,
     groups: &[Group],
-) -> Result<Vec<Value>, ApiError> {
+) -> Result<Vec<Value>, SettingsError> {
     let now = now_ms(app);
     let cached: Vec<Option<Value>> = groups
         .iter()
@@ -399,12 +395,15 @@ async fn cached_values(
 /// The security settings that sign-in and passwords follow. Read fresh (one store call), not
 /// from the cache: a stricter policy or a shorter token lifetime applies to the very next request,
 /// whichever function serves it.
-pub async fn security(app: &App, tenant: &TenantId) -> Result<super::groups::Security, ApiError> {
+pub async fn security(
+    app: &App,
+    tenant: &TenantId,
+) -> Result<super::groups::Security, SettingsError> {
     fresh(app, tenant).await
 }
 
 /// A group's values read from the table (one store call), bypassing the cache.
-pub async fn fresh<T: SettingsGroup>(app: &App, tenant: &TenantId) -> Result<T, ApiError> {
+pub async fn fresh<T: SettingsGroup>(app: &App, tenant: &TenantId) -> Result<T, SettingsError> {
     parse(T::GROUP, read(app, tenant, T::GROUP).await?.values)
 }
 
@@ -461,10 +460,15 @@ pub struct StorefrontInfo {
     pub prices_include_tax: bool,
 }
 
-pub async fn storefront_info(app: &App, tenant: &TenantId) -> Result<StorefrontInfo, ApiError> {
+pub async fn storefront_info(
+    app: &App,
+    tenant: &TenantId,
+) -> Result<StorefrontInfo, SettingsError> {
     let values = cached_values(app, tenant, &[Group::General, Group::Checkout, Group::Tax]).await?;
     let [general, checkout, tax]: [Value; 3] =
-        values.try_into().map_err(|_| ApiError::internal())?;
+        values.try_into().map_err(|_| SettingsError::Unreadable {
+            group: "storefront",
+        })?;
     let general: super::groups::General = parse(Group::General, general)?;
     let checkout: super::groups::Checkout = parse(Group::Checkout, checkout)?;
     let tax: super::groups::Tax = parse(Group::Tax, tax)?;
