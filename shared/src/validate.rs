@@ -29,6 +29,15 @@ impl Errors {
         (!self.0.is_empty()).then_some(self.0)
     }
 
+    /// The fields found invalid, for a service that answers with its own error type.
+    pub fn into_result(self) -> Result<(), Vec<FieldError>> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(self.0)
+        }
+    }
+
     pub fn finish(self) -> Result<(), ApiError> {
         if self.0.is_empty() {
             Ok(())

@@ -35,3 +35,104 @@ crate::error_codes! {
         TooManyAttributes = "too_many_attributes", 422,
     }
 }
+
+/// What the taxonomy rules (categories and attribute definitions) refuse. The taxonomy service
+/// returns these; the route layer answers each with its code (`From<TaxonomyError> for ApiError`).
+#[derive(Debug, thiserror::Error)]
+pub enum TaxonomyError {
+    #[error("the request has invalid fields")]
+    Invalid(Vec<crate::http::FieldError>),
+    /// `category` or `attribute`.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("the taxonomy has changed since the version named in If-Match")]
+    Stale,
+    #[error("the categories or attributes changed meanwhile; retry")]
+    ChangedMeanwhile,
+    #[error("another category has this handle")]
+    HandleTaken,
+    #[error("another attribute has this key")]
+    KeyTaken,
+    #[error("a company keeps at most {max} categories")]
+    TooManyCategories { max: usize },
+    #[error("a company defines at most {max} attributes")]
+    TooManyAttributes { max: usize },
+    #[error("this category has children; move them, or delete with ?cascade=true")]
+    HasChildren,
+    #[error("delete at most {max} categories at once; delete deeper ones first")]
+    SubtreeTooLarge { max: usize },
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+impl From<TaxonomyError> for crate::http::ApiError {
+    fn from(error: TaxonomyError) -> Self {
+        use crate::http::{ApiError, HttpCode};
+        let detail = error.to_string();
+        match error {
+            TaxonomyError::Invalid(errors) => ApiError::validation(errors),
+            TaxonomyError::NotFound(what) => ApiError::not_found(what),
+            TaxonomyError::Stale => ApiError::precondition_failed(),
+            TaxonomyError::ChangedMeanwhile => ApiError::new(HttpCode::Conflict, detail),
+            TaxonomyError::HandleTaken => ApiError::new(CatalogCode::HandleTaken, detail),
+            TaxonomyError::KeyTaken => ApiError::new(CatalogCode::KeyTaken, detail),
+            TaxonomyError::TooManyCategories { .. } => {
+                ApiError::new(CatalogCode::TooManyCategories, detail)
+            }
+            TaxonomyError::TooManyAttributes { .. } => {
+                ApiError::new(CatalogCode::TooManyAttributes, detail)
+            }
+            TaxonomyError::HasChildren => ApiError::new(CatalogCode::CategoryHasChildren, detail),
+            TaxonomyError::SubtreeTooLarge { .. } => {
+                ApiError::new(CatalogCode::SubtreeTooLarge, detail)
+            }
+            TaxonomyError::Store(e) => e.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::ApiError;
+
+    #[test]
+    fn each_taxonomy_refusal_answers_its_code_and_status() {
+        let answer = |e: TaxonomyError| {
+            let e = ApiError::from(e);
+            (e.status, e.code.name, e.detail)
+        };
+        assert_eq!(
+            answer(TaxonomyError::NotFound("category")),
+            (404, "not_found", "category not found".into())
+        );
+        assert_eq!(answer(TaxonomyError::Stale).1, "precondition_failed");
+        assert_eq!(answer(TaxonomyError::ChangedMeanwhile).0, 409);
+        assert_eq!(answer(TaxonomyError::HandleTaken).1, "handle_taken");
+        assert_eq!(answer(TaxonomyError::KeyTaken).1, "key_taken");
+        assert_eq!(
+            answer(TaxonomyError::TooManyCategories { max: 500 }),
+            (
+                422,
+                "too_many_categories",
+                "a company keeps at most 500 categories".into()
+            )
+        );
+        assert_eq!(
+            answer(TaxonomyError::TooManyAttributes { max: 200 }).1,
+            "too_many_attributes"
+        );
+        assert_eq!(
+            answer(TaxonomyError::HasChildren).1,
+            "category_has_children"
+        );
+        assert_eq!(
+            answer(TaxonomyError::SubtreeTooLarge { max: 45 }),
+            (
+                422,
+                "subtree_too_large",
+                "delete at most 45 categories at once; delete deeper ones first".into()
+            )
+        );
+    }
+}

@@ -73,8 +73,8 @@ pub(super) fn check_attribute(errors: &mut Errors, a: &AttributeDefinition) {
     }
 }
 
-pub(super) fn key_taken() -> ApiError {
-    ApiError::new(CatalogCode::KeyTaken, "another attribute has this key")
+pub(super) fn key_taken() -> TaxonomyError {
+    TaxonomyError::KeyTaken
 }
 
 pub(super) fn attribute_event(
@@ -92,7 +92,7 @@ pub async fn create_attribute(
     tenant: &TenantId,
     actor: &str,
     input: NewAttribute,
-) -> Result<AttributeDefinition, ApiError> {
+) -> Result<AttributeDefinition, TaxonomyError> {
     let now = rfc3339(app.clock.now());
     let definition = AttributeDefinition {
         id: app.ids.new_id("attr"),
@@ -108,13 +108,12 @@ pub async fn create_attribute(
     };
     let mut errors = Errors::new();
     check_attribute(&mut errors, &definition);
-    errors.finish()?;
+    errors.into_result().map_err(TaxonomyError::Invalid)?;
     let taxonomy = read(app, tenant).await?;
     if taxonomy.attributes.len() >= MAX_ATTRIBUTES {
-        return Err(ApiError::new(
-            CatalogCode::TooManyAttributes,
-            format!("a company defines at most {MAX_ATTRIBUTES} attributes"),
-        ));
+        return Err(TaxonomyError::TooManyAttributes {
+            max: MAX_ATTRIBUTES,
+        });
     }
     let ops = vec![
         store::attribute_put(tenant, &definition, 0),
@@ -142,16 +141,16 @@ pub async fn change_attribute(
     id: &str,
     input: AttributeChange,
     if_match: Option<u64>,
-) -> Result<AttributeDefinition, ApiError> {
+) -> Result<AttributeDefinition, TaxonomyError> {
     let taxonomy = read(app, tenant).await?;
     let before = taxonomy
         .attributes
         .iter()
         .find(|a| a.id == id)
         .cloned()
-        .ok_or_else(|| ApiError::not_found("attribute"))?;
+        .ok_or(TaxonomyError::NotFound("attribute"))?;
     if if_match.is_some_and(|v| v != before.version) {
-        return Err(ApiError::precondition_failed());
+        return Err(TaxonomyError::Stale);
     }
     let mut after = before.clone();
     if let Some(v) = input.label {
@@ -168,7 +167,7 @@ pub async fn change_attribute(
     }
     let mut errors = Errors::new();
     check_attribute(&mut errors, &after);
-    errors.finish()?;
+    errors.into_result().map_err(TaxonomyError::Invalid)?;
     after.version += 1;
     after.updated_at = rfc3339(app.clock.now());
     let ops = vec![
@@ -192,16 +191,16 @@ pub async fn delete_attribute(
     actor: &str,
     id: &str,
     if_match: Option<u64>,
-) -> Result<(), ApiError> {
+) -> Result<(), TaxonomyError> {
     let taxonomy = read(app, tenant).await?;
     let definition = taxonomy
         .attributes
         .iter()
         .find(|a| a.id == id)
         .cloned()
-        .ok_or_else(|| ApiError::not_found("attribute"))?;
+        .ok_or(TaxonomyError::NotFound("attribute"))?;
     if if_match.is_some_and(|v| v != definition.version) {
-        return Err(ApiError::precondition_failed());
+        return Err(TaxonomyError::Stale);
     }
     let ops = vec![
         TxOp::Delete {

@@ -68,8 +68,8 @@ pub(super) fn check_category(errors: &mut Errors, taxonomy: &Taxonomy, c: &Categ
     }
 }
 
-pub(super) fn handle_taken() -> ApiError {
-    ApiError::new(CatalogCode::HandleTaken, "another category has this handle")
+pub(super) fn handle_taken() -> TaxonomyError {
+    TaxonomyError::HandleTaken
 }
 
 pub(super) fn category_event(
@@ -87,7 +87,7 @@ pub async fn create_category(
     tenant: &TenantId,
     actor: &str,
     input: NewCategory,
-) -> Result<Category, ApiError> {
+) -> Result<Category, TaxonomyError> {
     let taxonomy = read(app, tenant).await?;
     let now = rfc3339(app.clock.now());
     let handle = input
@@ -108,12 +108,11 @@ pub async fn create_category(
     };
     let mut errors = Errors::new();
     check_category(&mut errors, &taxonomy, &category);
-    errors.finish()?;
+    errors.into_result().map_err(TaxonomyError::Invalid)?;
     if taxonomy.categories.len() >= MAX_CATEGORIES {
-        return Err(ApiError::new(
-            CatalogCode::TooManyCategories,
-            format!("a company keeps at most {MAX_CATEGORIES} categories"),
-        ));
+        return Err(TaxonomyError::TooManyCategories {
+            max: MAX_CATEGORIES,
+        });
     }
     let ops = vec![
         store::category_put(tenant, &category, 0),
@@ -141,14 +140,14 @@ pub async fn change_category(
     id: &str,
     input: CategoryChange,
     if_match: Option<u64>,
-) -> Result<Category, ApiError> {
+) -> Result<Category, TaxonomyError> {
     let taxonomy = read(app, tenant).await?;
     let before = taxonomy
         .category(id)
         .cloned()
-        .ok_or_else(|| ApiError::not_found("category"))?;
+        .ok_or(TaxonomyError::NotFound("category"))?;
     if if_match.is_some_and(|v| v != before.version) {
-        return Err(ApiError::precondition_failed());
+        return Err(TaxonomyError::Stale);
     }
     let mut after = before.clone();
     if let Some(v) = input.title {
@@ -171,7 +170,7 @@ pub async fn change_category(
     }
     let mut errors = Errors::new();
     check_category(&mut errors, &taxonomy, &after);
-    errors.finish()?;
+    errors.into_result().map_err(TaxonomyError::Invalid)?;
     after.version += 1;
     after.updated_at = rfc3339(app.clock.now());
     let mut ops = vec![store::category_put(tenant, &after, before.version)];
@@ -207,27 +206,21 @@ pub async fn delete_category(
     id: &str,
     cascade: bool,
     if_match: Option<u64>,
-) -> Result<(), ApiError> {
+) -> Result<(), TaxonomyError> {
     let taxonomy = read(app, tenant).await?;
     let category = taxonomy
         .category(id)
         .cloned()
-        .ok_or_else(|| ApiError::not_found("category"))?;
+        .ok_or(TaxonomyError::NotFound("category"))?;
     if if_match.is_some_and(|v| v != category.version) {
-        return Err(ApiError::precondition_failed());
+        return Err(TaxonomyError::Stale);
     }
     let subtree = taxonomy.subtree(id);
     if subtree.len() > 1 && !cascade {
-        return Err(ApiError::new(
-            CatalogCode::CategoryHasChildren,
-            "this category has children; move them, or delete with ?cascade=true",
-        ));
+        return Err(TaxonomyError::HasChildren);
     }
     if subtree.len() > MAX_CASCADE {
-        return Err(ApiError::new(
-            CatalogCode::SubtreeTooLarge,
-            format!("delete at most {MAX_CASCADE} categories at once; delete deeper ones first"),
-        ));
+        return Err(TaxonomyError::SubtreeTooLarge { max: MAX_CASCADE });
     }
     let mut ops = Vec::new();
     let mut deleted = Vec::new();

@@ -6,11 +6,10 @@ use super::model::{AttributeDefinition, AttributeType, Category, Seo};
 use super::store;
 use crate::app::App;
 use crate::auth::TenantId;
-use crate::catalog::errors::CatalogCode;
+use crate::catalog::errors::TaxonomyError;
 use crate::clock::rfc3339;
 use crate::events::event;
-use crate::http::HttpCode;
-use crate::http::{ApiError, FieldError};
+use crate::http::FieldError;
 use crate::store::{StoreError, TxOp};
 use crate::ttl_cache::TtlCache;
 use crate::validate::{self, Errors};
@@ -139,7 +138,7 @@ impl Default for Cache {
 }
 
 /// The taxonomy as recently read (one query on a miss).
-pub async fn cached(app: &App, tenant: &TenantId) -> Result<Arc<Taxonomy>, ApiError> {
+pub async fn cached(app: &App, tenant: &TenantId) -> Result<Arc<Taxonomy>, TaxonomyError> {
     let now = app.clock.epoch_millis();
     if let Some(found) = app.cache::<Cache>().entries.get(&tenant.to_string(), now) {
         return Ok(found);
@@ -152,7 +151,7 @@ pub async fn cached(app: &App, tenant: &TenantId) -> Result<Arc<Taxonomy>, ApiEr
 }
 
 /// The taxonomy as stored now (for changes, which must start from the latest).
-pub async fn read(app: &App, tenant: &TenantId) -> Result<Taxonomy, ApiError> {
+pub async fn read(app: &App, tenant: &TenantId) -> Result<Taxonomy, TaxonomyError> {
     let (categories, attributes, version) = store::taxonomy(app.table.as_ref(), tenant).await?;
     Ok(Taxonomy {
         categories,
@@ -169,8 +168,8 @@ async fn commit(
     taxonomy: &Taxonomy,
     mut ops: Vec<TxOp>,
     guard_index: Option<usize>,
-    guard_error: impl Fn() -> ApiError,
-) -> Result<(), ApiError> {
+    guard_error: impl Fn() -> TaxonomyError,
+) -> Result<(), TaxonomyError> {
     ops.insert(0, store::taxonomy_bump(tenant, taxonomy.version));
     let result = app.table.transact(ops).await;
     app.cache::<Cache>().entries.invalidate(&tenant.to_string());
@@ -178,17 +177,14 @@ async fn commit(
         Ok(()) => Ok(()),
         Err(e) if guard_index.is_some_and(|i| e.failed_at(i + 1)) => Err(guard_error()),
         Err(e) if e.failed_at(0) => Err(changed_meanwhile()),
-        Err(StoreError::TransactionCancelled { .. }) => Err(ApiError::precondition_failed()),
+        Err(StoreError::TransactionCancelled { .. }) => Err(TaxonomyError::Stale),
         Err(StoreError::Conflict) => Err(changed_meanwhile()),
         Err(e) => Err(e.into()),
     }
 }
 
-fn changed_meanwhile() -> ApiError {
-    ApiError::new(
-        HttpCode::Conflict,
-        "the categories or attributes changed meanwhile; retry",
-    )
+fn changed_meanwhile() -> TaxonomyError {
+    TaxonomyError::ChangedMeanwhile
 }
 
 fn check_seo(errors: &mut Errors, seo: &Seo) {
