@@ -6,6 +6,7 @@
 //! [`crate::identity`].
 
 pub mod caller;
+pub mod credentials;
 pub mod errors;
 pub mod passwords;
 pub mod policy;

@@ -6,6 +6,7 @@ use super::emails;
 use super::model::{Account, Customer, CustomerStatus, StoredCustomer};
 use super::store;
 use crate::app::App;
+use crate::auth::credentials::{self, SignInCheck};
 use crate::auth::errors::AuthCode;
 use crate::auth::passwords;
 use crate::auth::sessions::{self, RefreshToken, Session, SessionView};
@@ -13,7 +14,7 @@ use crate::auth::signin::{
     advance_session, invalid_refresh, issue_for, new_signed_in_session, session_for_refresh,
     Origin, RefreshSubject, Tokens,
 };
-use crate::auth::throttle::{self, SignIn, Subject};
+use crate::auth::throttle::{self, Subject};
 use crate::auth::TenantId;
 use crate::clock::rfc3339;
 use crate::customers::errors::CustomerCode;
@@ -24,11 +25,8 @@ use crate::settings::groups::Security;
 use crate::store::{StoreError, TxOp};
 use crate::tokens::Audience;
 use crate::validate::{self, Errors};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 /// How long an email verification link works.
@@ -72,14 +70,13 @@ fn issue(
     )
 }
 
-fn digest(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
-}
-
 /// A new token `<tenant>.<secret>` and the hash of its secret, which names it in the table.
 pub(super) fn new_token(tenant: &TenantId) -> (String, String) {
-    let secret = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
-    (format!("{tenant}.{secret}"), digest(&secret))
+    let secret = credentials::new_secret();
+    (
+        format!("{tenant}.{secret}"),
+        credentials::secret_digest(&secret),
+    )
 }
 
 /// What a token is bound to. A reset token: the account's credentials, so that any new password
@@ -102,12 +99,12 @@ fn one_time_token(
     holder: Option<&StoredCustomer>,
     expires_epoch: i64,
 ) -> (String, TxOp) {
-    let secret = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+    let secret = credentials::new_secret();
     let stamp = holder.map(|c| token_stamp(purpose, c));
     let op = store::token_put_op(
         tenant,
         purpose,
-        &digest(&secret),
+        &credentials::secret_digest(&secret),
         holder.map(|c| c.customer.id.as_str()).zip(stamp.as_deref()),
         expires_epoch,
     );
@@ -139,7 +136,8 @@ async fn token_customer(
 /// The secret's hash of a token issued for this tenant, or `None` when it cannot be one.
 pub(super) fn token_hash(tenant: &TenantId, token: &str) -> Option<String> {
     let (token_tenant, secret) = token.trim().split_once('.')?;
-    (token_tenant == tenant.as_str() && (20..=100).contains(&secret.len())).then(|| digest(secret))
+    (token_tenant == tenant.as_str() && (20..=100).contains(&secret.len()))
+        .then(|| credentials::secret_digest(secret))
 }
 
 fn check_name(errors: &mut Errors, field: &str, value: &str) {
@@ -329,28 +327,17 @@ pub async fn login(
 ) -> Result<SignedIn, ApiError> {
     let key = signing_key(app)?;
     let email = validate::normalize_email(&input.email);
-    if input.password.len() > 4 * passwords::MAX_LENGTH || email.len() > 320 {
+    if credentials::implausible(&input.password) || email.len() > 320 {
         return Err(invalid_credentials());
     }
     let source = throttle::reserve_source(app, "customer-login", origin.ip.as_deref()).await?;
     let account = Subject::tenant_account(tenant, "customer-login", &email);
-    let attempt = SignIn::begin(app, source, &account).await?;
-    let customer = store::by_email_evenly(app.table.as_ref(), tenant, &email).await?;
-    let verified = match customer.as_ref().and_then(|c| c.password_hash.as_deref()) {
-        Some(hash) => passwords::verify(&input.password, hash),
-        None => {
-            passwords::verify_nothing(&input.password);
-            false
-        }
-    };
-    let customer = match customer {
-        Some(c) if verified && c.customer.status == CustomerStatus::Active => c,
-        _ => {
-            attempt.failed(app).await?;
-            return Err(invalid_credentials());
-        }
-    };
-    attempt.succeeded(app).await?;
+    let lookup = async { Ok(store::by_email_evenly(app.table.as_ref(), tenant, &email).await?) };
+    let customer =
+        match credentials::check_sign_in(app, source, &account, &input.password, lookup).await? {
+            SignInCheck::Passed(customer) => customer,
+            SignInCheck::Failed(_) => return Err(invalid_credentials()),
+        };
     let policy = crate::settings::service::security(app, tenant).await?;
     let (session, op) = new_signed_in_session(app, tenant, &customer.customer.id, origin, &policy);
     app.table.transact(vec![op]).await?;
@@ -406,15 +393,7 @@ pub async fn end_session(
     customer_id: &str,
     session_id: &str,
 ) -> Result<bool, ApiError> {
-    match app
-        .table
-        .transact(vec![sessions::revoke_op(tenant, customer_id, session_id)])
-        .await
-    {
-        Ok(()) => Ok(true),
-        Err(e) if e.failed_at(0) => Ok(false),
-        Err(e) => Err(e.into()),
-    }
+    credentials::end_session(app, tenant, customer_id, session_id, Vec::new()).await
 }
 
 /// The customer's live sessions.
@@ -424,27 +403,13 @@ pub async fn list_sessions(
     customer: &StoredCustomer,
     current: &str,
 ) -> Result<Vec<SessionView>, ApiError> {
-    let now = app.clock.epoch_seconds();
-    Ok(
-        sessions::list(app.table.as_ref(), tenant, &customer.customer.id)
-            .await?
-            .into_iter()
-            .filter(|s| {
-                !s.revoked
-                    && s.created_ms > customer.sessions_valid_after_ms
-                    && s.idle_expires_epoch > now
-                    && s.expires_epoch > now
-            })
-            .map(|s| SessionView {
-                current: s.id == current,
-                id: s.id,
-                created_at: s.created_at,
-                last_used_at: s.last_used_at,
-                user_agent: s.user_agent,
-                ip: s.ip,
-            })
-            .collect(),
-    )
+    let all = sessions::list(app.table.as_ref(), tenant, &customer.customer.id).await?;
+    Ok(credentials::live_sessions(
+        all,
+        customer.sessions_valid_after_ms,
+        app.clock.epoch_seconds(),
+        current,
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -467,13 +432,12 @@ pub async fn request_reset(
     if email.len() > 320 {
         return Ok(());
     }
-    if let Some(ip) = &origin.ip {
-        throttle::count(app, &Subject::source("customer-password-reset", ip)).await?;
-    }
-    // Every request counts, so a mailbox cannot be flooded with reset emails.
-    throttle::count(
+    let account = Subject::tenant_account(tenant, "customer-password-reset", &email);
+    credentials::count_email_request(
         app,
-        &Subject::tenant_account(tenant, "customer-password-reset", &email),
+        "customer-password-reset",
+        origin.ip.as_deref(),
+        &account,
     )
     .await?;
     let customer = store::by_email_evenly(app.table.as_ref(), tenant, &email)
@@ -596,26 +560,15 @@ pub(super) async fn check_current_password(
     field: &str,
 ) -> Result<(), ApiError> {
     let account = Subject::tenant_account(tenant, "customer-password-change", &stored.customer.id);
-    // The attempt takes its slot before the password is checked, so parallel guesses cannot all
-    // pass a check made before any of them failed.
-    let attempt = throttle::reserve(app, &account).await?;
-    let correct = password.len() <= 4 * passwords::MAX_LENGTH
-        && stored
-            .password_hash
-            .as_deref()
-            .is_some_and(|h| passwords::verify(password, h));
-    if !correct {
-        throttle::failed(app, attempt).await?;
-        return Err(ApiError::validation(vec![FieldError::new(
+    if credentials::confirm_password(app, &account, stored, password).await? {
+        Ok(())
+    } else {
+        Err(ApiError::validation(vec![FieldError::new(
             field,
             "incorrect",
             "the current password is wrong",
-        )]));
+        )]))
     }
-    // A right answer gives its slot back but keeps earlier wrong ones: re-asking a signed-in
-    // customer is no sign-in, and succeeding once should not buy a fresh set of guesses.
-    throttle::release(app, attempt).await?;
-    Ok(())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -660,12 +613,8 @@ pub async fn change_password(
     }
     errors.finish()?;
     let changed = with_new_password(app, stored, &input.new_password);
-    // The calling session is re-dated past the cut-off so that it alone survives.
-    let keep = TxOp::Update {
-        key: sessions::key(tenant, id, session_id),
-        update: crate::store::Update::new().set("created_ms", app.clock.epoch_millis() + 1),
-        condition: Some(crate::store::Condition::Exists),
-    };
+    let keep =
+        credentials::keep_session_op(tenant, id, session_id, changed.sessions_valid_after_ms);
     app.table
         .transact(vec![
             store::replace_op(tenant, &changed, stored.customer.version),

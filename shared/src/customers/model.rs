@@ -70,6 +70,16 @@ pub struct StoredCustomer {
     pub email_change: Option<EmailChange>,
 }
 
+impl crate::auth::credentials::PasswordAccount for StoredCustomer {
+    fn password_hash(&self) -> Option<&str> {
+        self.password_hash.as_deref()
+    }
+
+    fn may_sign_in(&self) -> bool {
+        self.customer.status == CustomerStatus::Active
+    }
+}
+
 /// A requested email change: the new address and the token that confirms it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EmailChange {

@@ -33,3 +33,13 @@ pub struct StoredStaffUser {
     #[serde(default)]
     pub sessions_valid_after_ms: i64,
 }
+
+impl crate::auth::credentials::PasswordAccount for StoredStaffUser {
+    fn password_hash(&self) -> Option<&str> {
+        Some(&self.password_hash)
+    }
+
+    fn may_sign_in(&self) -> bool {
+        self.user.status == StaffStatus::Active
+    }
+}

@@ -712,6 +712,33 @@ async fn changing_the_password_ends_other_sessions(api: Api) {
     assert_eq!(own_refresh.status, 200, "{:?}", own_refresh.body);
 }
 
+/// Re-asking a signed-in user for their password counts wrong answers toward a lockout, and a
+/// right answer does not wipe the wrong ones before it: a stolen access token gets five guesses
+/// in all, not five between each success.
+async fn wrong_current_passwords_lock_the_change_out(api: Api) {
+    let c = register(&api, "acme").await;
+    let change = |current: &str, new: &str| {
+        api.send(
+            api.post("/admin/me/password")
+                .token(&c.token)
+                .json(json!({"current_password": current, "new_password": new})),
+        )
+    };
+    for _ in 0..4 {
+        let wrong = change("nope-nope-nope-1", NEW_PASSWORD).await;
+        assert_eq!(
+            (wrong.status, wrong.body["errors"][0]["code"].as_str()),
+            (422, Some("incorrect"))
+        );
+    }
+    assert_eq!(change(PASSWORD, NEW_PASSWORD).await.status, 204);
+    // The fifth wrong answer is the last: changes are locked out, the right password included.
+    assert_eq!(change("nope-nope-nope-1", PASSWORD).await.status, 422);
+    let locked = change(NEW_PASSWORD, PASSWORD).await;
+    assert_eq!((locked.status, locked.code()), (429, "too_many_requests"));
+    assert!(locked.header("retry-after").is_some());
+}
+
 async fn sessions_can_be_revoked_one_by_one(api: Api) {
     let c = register(&api, "acme").await;
     let b = register(&api, "bravo").await;
@@ -1420,6 +1447,7 @@ api_cases!(
     reset_requests_cost_the_same_for_known_and_unknown_emails,
     changing_the_password_ends_other_sessions,
     sessions_can_be_revoked_one_by_one,
+    wrong_current_passwords_lock_the_change_out,
     one_invitation_is_pending_per_address,
     pending_invitations_are_capped_per_company,
     invitations_are_throttled_per_company,

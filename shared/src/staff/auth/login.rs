@@ -20,7 +20,7 @@ pub async fn login(app: &App, input: Login, origin: &Origin) -> Result<Tokens, A
     let key = signing_key(app)?;
     let handle = input.company.trim().to_lowercase();
     let email = validate::normalize_email(&input.email);
-    if input.password.len() > 4 * passwords::MAX_LENGTH || email.len() > 320 || handle.len() > 64 {
+    if credentials::implausible(&input.password) || email.len() > 320 || handle.len() > 64 {
         return Err(invalid_credentials());
     }
     let source = throttle::reserve_source(app, "login", origin.ip.as_deref()).await?;
@@ -32,40 +32,38 @@ pub async fn login(app: &App, input: Login, origin: &Origin) -> Result<Tokens, A
         "login",
         &email,
     );
-    let attempt = SignIn::begin(app, source, &account).await?;
-    let user = match &tenant {
-        Some(tenant) => staff::store::by_email_evenly(app.table.as_ref(), tenant, &email).await?,
-        None => None,
-    };
-    let verified = match &user {
-        Some(user) => passwords::verify(&input.password, &user.password_hash),
-        None => {
-            passwords::verify_nothing(&input.password);
-            false
+    let lookup = async {
+        match &tenant {
+            Some(tenant) => {
+                Ok(staff::store::by_email_evenly(app.table.as_ref(), tenant, &email).await?)
+            }
+            None => Ok(None),
         }
     };
-    let active = user
-        .as_ref()
-        .is_some_and(|u| u.user.status == StaffStatus::Active);
-    let (Some(tenant), Some(user), true, true) = (&tenant, &user, verified, active) else {
-        attempt.failed(app).await?;
-        if let Some(tenant) = &tenant {
-            // Failures against a real company are part of its audit trail, whether or not the
-            // email is known, so the write does not tell either.
-            app.table
-                .transact(vec![event(
-                    app,
-                    tenant,
-                    AuthEvent::LoginFailed,
-                    user.as_ref().map(|u| u.user.id.as_str()),
-                    json!({"email": email, "ip": origin.ip, "user_id": user.as_ref().map(|u| &u.user.id)}),
-                )])
-                .await?;
+    let checked =
+        credentials::check_sign_in(app, source, &account, &input.password, lookup).await?;
+    let (tenant, user) = match (tenant, checked) {
+        (Some(tenant), SignInCheck::Passed(user)) => (tenant, user),
+        (tenant, SignInCheck::Failed(user)) => {
+            if let Some(tenant) = &tenant {
+                // Failures against a real company are part of its audit trail, whether or not
+                // the email is known, so the write does not tell either.
+                let user_id = user.as_ref().map(|u| u.user.id.as_str());
+                app.table
+                    .transact(vec![event(
+                        app,
+                        tenant,
+                        AuthEvent::LoginFailed,
+                        user_id,
+                        json!({"email": email, "ip": origin.ip, "user_id": user_id}),
+                    )])
+                    .await?;
+            }
+            return Err(invalid_credentials());
         }
-        return Err(invalid_credentials());
+        // No company, no account: the lookup found nobody, so the check cannot pass.
+        (None, SignInCheck::Passed(_)) => return Err(invalid_credentials()),
     };
-    let (tenant, user) = (tenant.clone(), user.clone());
-    attempt.succeeded(app).await?;
     let roles = iam::store::get_many(app.table.as_ref(), &tenant, &user.user.role_ids).await?;
     let policy = settings::service::security(app, &tenant).await?;
     let session = new_session(app, &user.user.id, origin, &policy);
@@ -135,24 +133,14 @@ pub(super) async fn end_session(
     session_id: &str,
     kind: AuthEvent,
 ) -> Result<bool, ApiError> {
-    let result = app
-        .table
-        .transact(vec![
-            sessions::revoke_op(tenant, user_id, session_id),
-            event(
-                app,
-                tenant,
-                kind,
-                Some(user_id),
-                json!({"user_id": user_id, "session_id": session_id}),
-            ),
-        ])
-        .await;
-    match result {
-        Ok(()) => Ok(true),
-        Err(e) if e.failed_at(0) => Ok(false),
-        Err(e) => Err(e.into()),
-    }
+    let recorded = event(
+        app,
+        tenant,
+        kind,
+        Some(user_id),
+        json!({"user_id": user_id, "session_id": session_id}),
+    );
+    credentials::end_session(app, tenant, user_id, session_id, vec![recorded]).await
 }
 
 /// Ends the session of the calling token (already gone, e.g. expired: nothing to do).

@@ -5,6 +5,7 @@
 
 use super::auth_events::AuthEvent;
 use crate::app::App;
+use crate::auth::credentials::{self, SignInCheck};
 use crate::auth::errors::AuthCode;
 use crate::auth::passwords;
 use crate::auth::policy::Security;
@@ -13,7 +14,7 @@ use crate::auth::signin::{
     advance_session, invalid_refresh, issue_for, new_session, now_ms, session_for_refresh,
     signing_key, Origin, RefreshSubject, Tokens,
 };
-use crate::auth::throttle::{self, SignIn, Subject};
+use crate::auth::throttle::{self, Subject};
 use crate::clock::rfc3339;
 use crate::companies::errors::CompanyCode;
 use crate::companies::model::{validate_company, NewCompany};
@@ -30,8 +31,6 @@ use crate::staff::{self};
 use crate::store::{StoreError, TxOp};
 use crate::tokens::Audience;
 use crate::validate::{self, Errors};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;

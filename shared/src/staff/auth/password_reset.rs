@@ -10,8 +10,7 @@ use super::*;
 pub const RESET_LIFETIME_SECS: i64 = 3600;
 
 pub(super) fn reset_key(tenant: &TenantId, secret: &str) -> crate::store::Key {
-    use sha2::Digest;
-    let digest = hex::encode(sha2::Sha256::digest(secret.as_bytes()));
+    let digest = credentials::secret_digest(secret);
     crate::store::Key::new(format!("T#{tenant}#RESET#{digest}"), "RESET")
 }
 
@@ -59,23 +58,19 @@ pub async fn request_reset(
     if email.len() > 320 || handle.len() > 64 {
         return Ok(());
     }
-    if let Some(ip) = &origin.ip {
-        throttle::count(app, &Subject::source("password-reset", ip)).await?;
-    }
     let tenant = companies::store::tenant_for_handle(app.table.as_ref(), &handle).await?;
     let account = Subject::account(
         tenant.as_ref().map_or(handle.as_str(), |t| t.as_str()),
         "password-reset",
         &email,
     );
-    // Every request counts, so a mailbox cannot be flooded with reset emails.
-    throttle::count(app, &account).await?;
+    credentials::count_email_request(app, "password-reset", origin.ip.as_deref(), &account).await?;
     // Handles are public (registration tells a taken one), so an unknown company may show.
     let Some(tenant) = tenant else { return Ok(()) };
     let user = staff::store::by_email_evenly(app.table.as_ref(), &tenant, &email)
         .await?
         .filter(|u| u.user.status == StaffStatus::Active);
-    let secret = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+    let secret = credentials::new_secret();
     let now = app.clock.epoch_seconds();
     let key = reset_key(&tenant, &secret);
     let Some(user) = user else {
@@ -232,16 +227,13 @@ pub async fn change_password(
     session_id: &str,
     input: PasswordChange,
 ) -> Result<(), ApiError> {
-    let account = Subject::tenant_account(tenant, "password-change", user_id);
-    let attempt = throttle::reserve(app, &account).await?;
     let user = staff::store::get(app.table.as_ref(), tenant, user_id)
         .await?
         .ok_or_else(|| ApiError::unauthorized("the user no longer exists"))?;
-    if !passwords::verify(&input.current_password, &user.password_hash) {
-        throttle::failed(app, attempt).await?;
+    let account = Subject::tenant_account(tenant, "password-change", user_id);
+    if !credentials::confirm_password(app, &account, &user, &input.current_password).await? {
         return Err(wrong_current_password());
     }
-    throttle::forget(app, attempt).await?;
     let policy = settings::service::security(app, tenant).await?;
     let mut errors = Errors::new();
     errors.check(passwords::check_policy(
@@ -259,12 +251,8 @@ pub async fn change_password(
     }
     errors.finish()?;
     let changed = with_new_password(app, &user, &input.new_password);
-    // The calling session is re-dated past the cut-off so that it alone survives.
-    let keep = crate::store::TxOp::Update {
-        key: sessions::key(tenant, user_id, session_id),
-        update: crate::store::Update::new().set("created_ms", now_ms(app) + 1),
-        condition: Some(crate::store::Condition::Exists),
-    };
+    let keep =
+        credentials::keep_session_op(tenant, user_id, session_id, changed.sessions_valid_after_ms);
     app.table
         .transact(vec![
             staff::store::replace_op(tenant, &changed, user.user.version),
@@ -297,25 +285,13 @@ pub async fn list_sessions(
     let user = staff::store::get(app.table.as_ref(), tenant, user_id)
         .await?
         .ok_or_else(|| ApiError::unauthorized("the user no longer exists"))?;
-    let now = app.clock.epoch_seconds();
-    Ok(sessions::list(app.table.as_ref(), tenant, user_id)
-        .await?
-        .into_iter()
-        .filter(|s| {
-            !s.revoked
-                && s.created_ms > user.sessions_valid_after_ms
-                && s.idle_expires_epoch > now
-                && s.expires_epoch > now
-        })
-        .map(|s| sessions::SessionView {
-            current: s.id == current,
-            id: s.id,
-            created_at: s.created_at,
-            last_used_at: s.last_used_at,
-            user_agent: s.user_agent,
-            ip: s.ip,
-        })
-        .collect())
+    let all = sessions::list(app.table.as_ref(), tenant, user_id).await?;
+    Ok(credentials::live_sessions(
+        all,
+        user.sessions_valid_after_ms,
+        app.clock.epoch_seconds(),
+        current,
+    ))
 }
 
 /// Ends one of the caller's sessions.
