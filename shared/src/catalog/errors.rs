@@ -91,6 +91,86 @@ impl From<TaxonomyError> for crate::http::ApiError {
     }
 }
 
+/// What the product rules (products, options, variants, images) refuse. The product service
+/// returns these; the route layer answers each with its code (`From<ProductError> for ApiError`).
+#[derive(Debug, thiserror::Error)]
+pub enum ProductError {
+    #[error("the request has invalid fields")]
+    Invalid(Vec<crate::http::FieldError>),
+    /// `product`, `variant`, `option` or `image`.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("the resource has changed since the version named in If-Match")]
+    Stale,
+    #[error("the product is being changed by other requests; retry")]
+    Busy,
+    #[error("the product could not be created; retry")]
+    CreateRaced,
+    #[error("another product has this handle")]
+    HandleTaken,
+    #[error("another variant has the SKU `{0}`")]
+    SkuTaken(String),
+    #[error("another variant already has these option values")]
+    DuplicateCombination,
+    #[error("without this option some variants would be the same; delete them first")]
+    VariantsWouldCollide,
+    #[error("a variant uses `{0}`; change or delete it first")]
+    ValueInUse(String),
+    #[error("add options with values before generating variants")]
+    NoOptions,
+    #[error("a product has at most {max} options")]
+    TooManyOptions { max: usize },
+    #[error("a product has at most {max} variants")]
+    TooManyVariants { max: usize },
+    #[error("the options make more than {max} combinations, the most a product has")]
+    TooManyCombinations { max: usize },
+    #[error("a product has at most {max} images")]
+    TooManyImages { max: usize },
+    #[error("this change touches too many SKUs at once; change fewer variants per request")]
+    ChangeTooLarge,
+    #[error(transparent)]
+    Taxonomy(#[from] TaxonomyError),
+    #[error(transparent)]
+    Settings(#[from] crate::settings::errors::SettingsError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+impl From<Vec<crate::http::FieldError>> for ProductError {
+    fn from(errors: Vec<crate::http::FieldError>) -> Self {
+        ProductError::Invalid(errors)
+    }
+}
+
+impl From<ProductError> for crate::http::ApiError {
+    fn from(error: ProductError) -> Self {
+        use crate::http::{ApiError, HttpCode};
+        let detail = error.to_string();
+        let code: crate::http::codes::ErrorCode = match error {
+            ProductError::Invalid(errors) => return ApiError::validation(errors),
+            ProductError::NotFound(what) => return ApiError::not_found(what),
+            ProductError::Taxonomy(e) => return e.into(),
+            ProductError::Settings(e) => return e.into(),
+            ProductError::Store(e) => return e.into(),
+            ProductError::Stale => HttpCode::PreconditionFailed.into(),
+            ProductError::Busy | ProductError::CreateRaced => HttpCode::Conflict.into(),
+            ProductError::HandleTaken => CatalogCode::HandleTaken.into(),
+            ProductError::SkuTaken(_) => CatalogCode::SkuTaken.into(),
+            ProductError::DuplicateCombination => CatalogCode::DuplicateCombination.into(),
+            ProductError::VariantsWouldCollide => CatalogCode::VariantsWouldCollide.into(),
+            ProductError::ValueInUse(_) => CatalogCode::ValueInUse.into(),
+            ProductError::NoOptions => CatalogCode::NoOptions.into(),
+            ProductError::TooManyOptions { .. } => CatalogCode::TooManyOptions.into(),
+            ProductError::TooManyVariants { .. } | ProductError::TooManyCombinations { .. } => {
+                CatalogCode::TooManyVariants.into()
+            }
+            ProductError::TooManyImages { .. } => CatalogCode::TooManyImages.into(),
+            ProductError::ChangeTooLarge => CatalogCode::ChangeTooLarge.into(),
+        };
+        ApiError::new(code, detail)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,6 +213,56 @@ mod tests {
                 "subtree_too_large",
                 "delete at most 45 categories at once; delete deeper ones first".into()
             )
+        );
+    }
+
+    #[test]
+    fn each_product_refusal_answers_its_code_and_status() {
+        let answer = |e: ProductError| {
+            let e = ApiError::from(e);
+            (e.status, e.code.name, e.detail)
+        };
+        assert_eq!(
+            answer(ProductError::NotFound("variant")),
+            (404, "not_found", "variant not found".into())
+        );
+        assert_eq!(answer(ProductError::Stale).0, 412);
+        assert_eq!(answer(ProductError::Busy).1, "conflict");
+        assert_eq!(answer(ProductError::CreateRaced).0, 409);
+        assert_eq!(
+            answer(ProductError::SkuTaken("TEE-1".into())),
+            (
+                409,
+                "sku_taken",
+                "another variant has the SKU `TEE-1`".into()
+            )
+        );
+        assert_eq!(answer(ProductError::HandleTaken).1, "handle_taken");
+        assert_eq!(
+            answer(ProductError::ValueInUse("Red".into())).2,
+            "a variant uses `Red`; change or delete it first"
+        );
+        assert_eq!(
+            answer(ProductError::TooManyCombinations { max: 100 }),
+            (
+                422,
+                "too_many_variants",
+                "the options make more than 100 combinations, the most a product has".into()
+            )
+        );
+        assert_eq!(
+            answer(ProductError::TooManyImages { max: 50 }).1,
+            "too_many_images"
+        );
+        assert_eq!(answer(ProductError::ChangeTooLarge).0, 422);
+        let invalid = ApiError::from(ProductError::from(vec![crate::http::FieldError::new(
+            "title",
+            "required",
+            "give a title",
+        )]));
+        assert_eq!(
+            (invalid.status, invalid.code.name),
+            (422, "validation_failed")
         );
     }
 }

@@ -12,7 +12,7 @@ use crate::app::App;
 use crate::auth::caller::staff;
 use crate::auth::TenantId;
 use crate::blobs::UploadSpec;
-use crate::catalog::errors::CatalogCode;
+use crate::catalog::errors::{CatalogCode, ProductError};
 use crate::http::HttpCode;
 use crate::http::{
     Access, ApiError, ApiResponse, AwsAccess, BlobAccess, Ctx, FieldError, HandlerFuture, Method,
@@ -300,7 +300,13 @@ async fn add_image(
             key: upload_key,
             condition: Some(Condition::Exists),
         },
-        || not_uploaded("this upload was attached already"),
+        || {
+            ProductError::Invalid(vec![FieldError::new(
+                "upload_id",
+                "not_uploaded",
+                "this upload was attached already",
+            )])
+        },
     )];
     let (image, _) = service::change_with(
         app,
@@ -312,10 +318,7 @@ async fn add_image(
         |before, _| {
             let mut p = before.clone();
             if p.images.len() >= MAX_IMAGES {
-                return Err(ApiError::new(
-                    CatalogCode::TooManyImages,
-                    format!("a product has at most {MAX_IMAGES} images"),
-                ));
+                return Err(ProductError::TooManyImages { max: MAX_IMAGES });
             }
             p.images.push(image.clone());
             reorder(&mut p.images, &image.id, input.position);
@@ -396,7 +399,7 @@ fn patch(ctx: Ctx) -> HandlerFuture {
                     .images
                     .iter_mut()
                     .find(|i| i.id == image_id)
-                    .ok_or_else(|| ApiError::not_found("image"))?;
+                    .ok_or(ProductError::NotFound("image"))?;
                 if let Some(alt) = &input.alt {
                     image.alt = alt.trim().to_owned();
                 }
@@ -454,7 +457,7 @@ fn delete(ctx: Ctx) -> HandlerFuture {
                 let image = p
                     .image(&image_id)
                     .cloned()
-                    .ok_or_else(|| ApiError::not_found("image"))?;
+                    .ok_or(ProductError::NotFound("image"))?;
                 p.images.retain(|i| i.id != image_id);
                 reorder(&mut p.images, &image_id, None);
                 for v in &mut p.variants {

@@ -11,11 +11,10 @@ use super::store;
 use super::taxonomy::{self, Taxonomy};
 use crate::app::App;
 use crate::auth::TenantId;
-use crate::catalog::errors::CatalogCode;
+use crate::catalog::errors::ProductError;
 use crate::clock::rfc3339;
 use crate::events::event;
-use crate::http::HttpCode;
-use crate::http::{ApiError, FieldError};
+use crate::http::FieldError;
 use crate::ids::{ProductId, VariantId};
 use crate::settings::groups::General;
 use crate::store::{Condition, StoreError, TxOp};
@@ -35,9 +34,9 @@ pub const MAX_DESCRIPTION: usize = 100_000;
 /// The events a change emits: (type, data).
 pub type Events = Vec<(super::events::CatalogEvent, Value)>;
 /// An operation that commits with a change, and what its failing condition means.
-pub type Extra = (TxOp, fn() -> ApiError);
+pub type Extra = (TxOp, fn() -> ProductError);
 /// Where a guard put sits in a transaction, what its failure means, and its SKU if it is one.
-type GuardMeaning = (usize, ApiError, Option<String>);
+type GuardMeaning = (usize, ProductError, Option<String>);
 
 /// What an applied change produced: the product after it, its events and the answer.
 pub struct Applied<T> {
@@ -46,19 +45,8 @@ pub struct Applied<T> {
     pub answer: T,
 }
 
-fn not_found() -> ApiError {
-    ApiError::not_found("product")
-}
-
-fn handle_taken() -> ApiError {
-    ApiError::new(CatalogCode::HandleTaken, "another product has this handle")
-}
-
-fn sku_taken(sku: &str) -> ApiError {
-    ApiError::new(
-        CatalogCode::SkuTaken,
-        format!("another variant has the SKU `{sku}`"),
-    )
+fn not_found() -> ProductError {
+    ProductError::NotFound("product")
 }
 
 /// The guard operations that move a product's handle and SKUs from `before` to `after`, and
@@ -74,7 +62,7 @@ fn guard_ops(
     let new_handle = after.map(|p| p.handle.as_str());
     if old_handle != new_handle {
         if let Some(product) = after {
-            meanings.push((ops.len(), handle_taken(), None));
+            meanings.push((ops.len(), ProductError::HandleTaken, None));
             ops.push(store::guard_put(
                 store::handle_key(tenant, &product.handle),
                 "product_handle",
@@ -100,7 +88,11 @@ fn guard_ops(
     for (upper, (sku, variant)) in &new {
         if !old.contains_key(upper) {
             let product = after.map(|p| p.id.as_str()).unwrap_or_default();
-            meanings.push((ops.len(), sku_taken(sku), Some(sku.clone())));
+            meanings.push((
+                ops.len(),
+                ProductError::SkuTaken(sku.clone()),
+                Some(sku.clone()),
+            ));
             ops.push(store::guard_put(
                 store::sku_key(tenant, sku),
                 "sku",
@@ -133,7 +125,7 @@ fn repeated_sku(product: &Product) -> Option<String> {
 
 /// Removes a SKU guard whose product or variant no longer holds the SKU (left by an interrupted
 /// delete); `true` when one was removed, so the change may try again.
-async fn clear_stale_sku(app: &App, tenant: &TenantId, sku: &str) -> Result<bool, ApiError> {
+async fn clear_stale_sku(app: &App, tenant: &TenantId, sku: &str) -> Result<bool, ProductError> {
     let key = store::sku_key(tenant, sku);
     let Some(guard) = app.table.get(&key).await? else {
         return Ok(true);
@@ -184,7 +176,7 @@ async fn save(
     // SKUs are unique without regard to case, within a product too: its guards are keyed by the
     // upper-cased SKU, so two of its variants could otherwise share one guard.
     if let Some(sku) = repeated_sku(after) {
-        return Err(SaveError::Api(sku_taken(&sku)));
+        return Err(SaveError::Refused(ProductError::SkuTaken(sku)));
     }
     let mut ops = vec![store::product_put(
         tenant,
@@ -208,10 +200,7 @@ async fn save(
         ops.push(event(app, tenant, *kind, Some(actor), data.clone()));
     }
     if ops.len() > crate::store::MAX_TRANSACTION_OPS {
-        return Err(SaveError::Api(ApiError::new(
-            CatalogCode::ChangeTooLarge,
-            "this change touches too many SKUs at once; change fewer variants per request",
-        )));
+        return Err(SaveError::Refused(ProductError::ChangeTooLarge));
     }
     match app.table.transact(ops).await {
         Ok(()) => Ok(()),
@@ -220,18 +209,18 @@ async fn save(
         Err(e) => {
             for (index, meaning) in extra_meanings {
                 if e.failed_at(index) {
-                    return Err(SaveError::Api(meaning()));
+                    return Err(SaveError::Refused(meaning()));
                 }
             }
             for (index, error, sku) in meanings {
                 if e.failed_at(index + offset) {
                     return Err(match sku {
                         Some(sku) => SaveError::Sku(sku, error),
-                        None => SaveError::Api(error),
+                        None => SaveError::Refused(error),
                     });
                 }
             }
-            Err(SaveError::Api(e.into()))
+            Err(SaveError::Refused(e.into()))
         }
     }
 }
@@ -240,8 +229,8 @@ enum SaveError {
     /// Another change won: read again.
     Stale,
     /// A SKU guard is held; it may be stale.
-    Sku(String, ApiError),
-    Api(ApiError),
+    Sku(String, ProductError),
+    Refused(ProductError),
 }
 
 /// Applies a change to a product from a fresh read, retrying when it loses a race; answers the
@@ -252,8 +241,8 @@ pub async fn change<T>(
     actor: &str,
     id: &ProductId,
     if_match: Option<u64>,
-    apply: impl Fn(&Product, &Context) -> Result<Applied<T>, ApiError>,
-) -> Result<(T, Product), ApiError> {
+    apply: impl Fn(&Product, &Context) -> Result<Applied<T>, ProductError>,
+) -> Result<(T, Product), ProductError> {
     change_with(app, tenant, actor, id, if_match, &[], apply).await
 }
 
@@ -265,8 +254,8 @@ pub async fn change_with<T>(
     id: &ProductId,
     if_match: Option<u64>,
     extra: &[Extra],
-    apply: impl Fn(&Product, &Context) -> Result<Applied<T>, ApiError>,
-) -> Result<(T, Product), ApiError> {
+    apply: impl Fn(&Product, &Context) -> Result<Applied<T>, ProductError>,
+) -> Result<(T, Product), ProductError> {
     let context = Context::load(app, tenant).await?;
     for attempt in 0..crate::store::ATTEMPTS {
         if attempt > 0 {
@@ -276,7 +265,7 @@ pub async fn change_with<T>(
             .await?
             .ok_or_else(not_found)?;
         if if_match.is_some_and(|v| v != before.version) {
-            return Err(ApiError::precondition_failed());
+            return Err(ProductError::Stale);
         }
         let Applied {
             mut product,
@@ -291,19 +280,16 @@ pub async fn change_with<T>(
         match save(app, tenant, actor, Some(&before), &product, &events, extra).await {
             Ok(()) => return Ok((answer, product)),
             Err(SaveError::Stale) if if_match.is_none() => continue,
-            Err(SaveError::Stale) => return Err(ApiError::precondition_failed()),
+            Err(SaveError::Stale) => return Err(ProductError::Stale),
             Err(SaveError::Sku(sku, error)) => {
                 if !clear_stale_sku(app, tenant, &sku).await? {
                     return Err(error);
                 }
             }
-            Err(SaveError::Api(error)) => return Err(error),
+            Err(SaveError::Refused(error)) => return Err(error),
         }
     }
-    Err(ApiError::new(
-        HttpCode::Conflict,
-        "the product is being changed by other requests; retry",
-    ))
+    Err(ProductError::Busy)
 }
 
 /// What validation needs besides the product: the company's currency and taxonomy.
@@ -314,7 +300,7 @@ pub struct Context {
 }
 
 impl Context {
-    pub async fn load(app: &App, tenant: &TenantId) -> Result<Self, ApiError> {
+    pub async fn load(app: &App, tenant: &TenantId) -> Result<Self, ProductError> {
         let general: General = crate::settings::service::typed::<General>(app, tenant).await?;
         Ok(Context {
             currency: general.default_currency,

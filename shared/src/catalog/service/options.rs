@@ -57,12 +57,9 @@ pub(super) fn check_options(errors: &mut Errors, options: &[ProductOption]) {
 }
 
 /// Checks every variant against the options: one value of each option, each combination once.
-pub(super) fn check_variants(errors: &mut Errors, p: &Product) -> Result<(), ApiError> {
+pub(super) fn check_variants(errors: &mut Errors, p: &Product) -> Result<(), ProductError> {
     if p.variants.len() > MAX_VARIANTS {
-        return Err(ApiError::new(
-            CatalogCode::TooManyVariants,
-            format!("a product has at most {MAX_VARIANTS} variants"),
-        ));
+        return Err(ProductError::TooManyVariants { max: MAX_VARIANTS });
     }
     let mut combinations = HashSet::new();
     for v in &p.variants {
@@ -87,10 +84,7 @@ pub(super) fn check_variants(errors: &mut Errors, p: &Product) -> Result<(), Api
             }
         }
         if !combinations.insert(&v.options) {
-            return Err(ApiError::new(
-                CatalogCode::DuplicateCombination,
-                "another variant already has these option values",
-            ));
+            return Err(ProductError::DuplicateCombination);
         }
     }
     Ok(())
@@ -103,15 +97,12 @@ pub async fn add_option(
     id: &ProductId,
     input: NewOption,
     if_match: Option<u64>,
-) -> Result<Product, ApiError> {
+) -> Result<Product, ProductError> {
     let option_id = app.ids.new_id("opt");
     change(app, tenant, actor, id, if_match, |before, _| {
         let mut p = before.clone();
         if p.options.len() >= MAX_OPTIONS {
-            return Err(ApiError::new(
-                CatalogCode::TooManyOptions,
-                format!("a product has at most {MAX_OPTIONS} options"),
-            ));
+            return Err(ProductError::TooManyOptions { max: MAX_OPTIONS });
         }
         let option = ProductOption {
             id: option_id.clone(),
@@ -129,7 +120,7 @@ pub async fn add_option(
         check_options(&mut errors, &p.options);
         // Field errors first: a duplicate is only worth telling about once the fields are right.
         let duplicate = check_variants(&mut errors, &p);
-        errors.finish()?;
+        errors.into_result()?;
         duplicate?;
         Ok(Applied {
             events: vec![(
@@ -152,14 +143,14 @@ pub async fn change_option(
     option_id: &str,
     input: OptionChange,
     if_match: Option<u64>,
-) -> Result<Product, ApiError> {
+) -> Result<Product, ProductError> {
     change(app, tenant, actor, id, if_match, |before, _| {
         let mut p = before.clone();
         let index = p
             .options
             .iter()
             .position(|o| o.id == option_id)
-            .ok_or_else(|| ApiError::not_found("option"))?;
+            .ok_or(ProductError::NotFound("option"))?;
         let old_name = p.options[index].name.clone();
         if let Some(name) = &input.name {
             let name = name.trim().to_owned();
@@ -179,10 +170,7 @@ pub async fn change_option(
                 .filter_map(|v| v.options.get(name))
                 .find(|used| !values.contains(used))
             {
-                return Err(ApiError::new(
-                    CatalogCode::ValueInUse,
-                    format!("a variant uses `{used}`; change or delete it first"),
-                ));
+                return Err(ProductError::ValueInUse(used.to_string()));
             }
             p.options[index].values = values;
         }
@@ -190,7 +178,7 @@ pub async fn change_option(
         check_options(&mut errors, &p.options);
         // Field errors first: a duplicate is only worth telling about once the fields are right.
         let duplicate = check_variants(&mut errors, &p);
-        errors.finish()?;
+        errors.into_result()?;
         duplicate?;
         Ok(Applied {
             events: vec![(
@@ -212,26 +200,21 @@ pub async fn delete_option(
     id: &ProductId,
     option_id: &str,
     if_match: Option<u64>,
-) -> Result<Product, ApiError> {
+) -> Result<Product, ProductError> {
     change(app, tenant, actor, id, if_match, |before, _| {
         let mut p = before.clone();
         let index = p
             .options
             .iter()
             .position(|o| o.id == option_id)
-            .ok_or_else(|| ApiError::not_found("option"))?;
+            .ok_or(ProductError::NotFound("option"))?;
         let removed = p.options.remove(index);
         for v in &mut p.variants {
             v.options.remove(&removed.name);
         }
         let mut errors = Errors::new();
-        check_variants(&mut errors, &p).map_err(|_| {
-            ApiError::new(
-                CatalogCode::VariantsWouldCollide,
-                "without this option some variants would be the same; delete them first",
-            )
-        })?;
-        errors.finish()?;
+        check_variants(&mut errors, &p).map_err(|_| ProductError::VariantsWouldCollide)?;
+        errors.into_result()?;
         Ok(Applied {
             events: vec![(
                 crate::catalog::events::CatalogEvent::ProductUpdated,

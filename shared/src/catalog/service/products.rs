@@ -163,7 +163,7 @@ pub async fn create(
     tenant: &TenantId,
     actor: &str,
     input: NewProduct,
-) -> Result<Product, ApiError> {
+) -> Result<Product, ProductError> {
     let context = Context::load(app, tenant).await?;
     let now = context.now.clone();
     let handle = input
@@ -208,18 +208,15 @@ pub async fn create(
             "the title gives no handle; name one",
         ));
     }
-    errors.finish()?;
+    errors.into_result()?;
     let events: Events = vec![(
         crate::catalog::events::CatalogEvent::ProductCreated,
         json!({"product": product}),
     )];
     match save(app, tenant, actor, None, &product, &events, &[]).await {
         Ok(()) => Ok(product),
-        Err(SaveError::Api(e)) => Err(e),
-        Err(SaveError::Stale) | Err(SaveError::Sku(..)) => Err(ApiError::new(
-            HttpCode::Conflict,
-            "the product could not be created; retry",
-        )),
+        Err(SaveError::Refused(e)) => Err(e),
+        Err(SaveError::Stale) | Err(SaveError::Sku(..)) => Err(ProductError::CreateRaced),
     }
 }
 
@@ -230,7 +227,7 @@ pub async fn update(
     id: &ProductId,
     input: ProductChange,
     if_match: Option<u64>,
-) -> Result<Product, ApiError> {
+) -> Result<Product, ProductError> {
     change(app, tenant, actor, id, if_match, |before, context| {
         let mut p = before.clone();
         if let Some(v) = &input.title {
@@ -269,7 +266,7 @@ pub async fn update(
         let p = tidy(p);
         let mut errors = Errors::new();
         check_product(&mut errors, context, &p, Some(before));
-        errors.finish()?;
+        errors.into_result()?;
         let events = vec![(
             crate::catalog::events::CatalogEvent::ProductUpdated,
             product_event(before),
@@ -292,12 +289,12 @@ pub async fn delete(
     actor: &str,
     id: &ProductId,
     if_match: Option<u64>,
-) -> Result<(), ApiError> {
+) -> Result<(), ProductError> {
     let product = store::product(app.table.as_ref(), tenant, id)
         .await?
         .ok_or_else(not_found)?;
     if if_match.is_some_and(|v| v != product.version) {
-        return Err(ApiError::precondition_failed());
+        return Err(ProductError::Stale);
     }
     let mut ops = vec![store::product_delete(tenant, &product)];
     ops.extend(store::entry_ops(tenant, Some(&Summary::of(&product)), None));
@@ -318,7 +315,7 @@ pub async fn delete(
     ops.extend(guards);
     match app.table.transact(ops).await {
         Ok(()) => {}
-        Err(e) if e.failed_at(0) => return Err(ApiError::precondition_failed()),
+        Err(e) if e.failed_at(0) => return Err(ProductError::Stale),
         Err(e) => return Err(e.into()),
     }
     // SKU guards beyond one transaction; any left by a crash here are taken over when their SKU

@@ -156,7 +156,7 @@ pub async fn create_variant(
     id: &ProductId,
     input: NewVariant,
     if_match: Option<u64>,
-) -> Result<Variant, ApiError> {
+) -> Result<Variant, ProductError> {
     let variant_id = VariantId::generate(app.ids.as_ref());
     change(app, tenant, actor, id, if_match, |before, context| {
         let mut p = before.clone();
@@ -181,7 +181,7 @@ pub async fn create_variant(
         place(&mut p.variants, &variant_id, input.position);
         // Field errors first: a duplicate is only worth telling about once the fields are right.
         let duplicate = check_variants(&mut errors, &p);
-        errors.finish()?;
+        errors.into_result()?;
         duplicate?;
         let answer = p
             .variants
@@ -210,7 +210,7 @@ pub async fn change_variant(
     variant_id: &VariantId,
     input: VariantChange,
     if_match: Option<u64>,
-) -> Result<Variant, ApiError> {
+) -> Result<Variant, ProductError> {
     change(app, tenant, actor, id, None, |before, context| {
         let mut p = before.clone();
         let current = p
@@ -218,9 +218,9 @@ pub async fn change_variant(
             .iter()
             .find(|v| v.id == variant_id)
             .cloned()
-            .ok_or_else(|| ApiError::not_found("variant"))?;
+            .ok_or(ProductError::NotFound("variant"))?;
         if if_match.is_some_and(|v| v != current.version) {
-            return Err(ApiError::precondition_failed());
+            return Err(ProductError::Stale);
         }
         let mut v = current.clone();
         if let Some(x) = &input.sku {
@@ -261,7 +261,7 @@ pub async fn change_variant(
         place(&mut p.variants, variant_id, input.position);
         // Field errors first: a duplicate is only worth telling about once the fields are right.
         let duplicate = check_variants(&mut errors, &p);
-        errors.finish()?;
+        errors.into_result()?;
         duplicate?;
         let answer = p
             .variants
@@ -289,7 +289,7 @@ pub async fn delete_variant(
     id: &ProductId,
     variant_id: &VariantId,
     if_match: Option<u64>,
-) -> Result<(), ApiError> {
+) -> Result<(), ProductError> {
     change(app, tenant, actor, id, None, |before, _| {
         let mut p = before.clone();
         let current = p
@@ -297,9 +297,9 @@ pub async fn delete_variant(
             .iter()
             .find(|v| v.id == variant_id)
             .cloned()
-            .ok_or_else(|| ApiError::not_found("variant"))?;
+            .ok_or(ProductError::NotFound("variant"))?;
         if if_match.is_some_and(|v| v != current.version) {
-            return Err(ApiError::precondition_failed());
+            return Err(ProductError::Stale);
         }
         p.variants.retain(|v| v.id != variant_id);
         place(&mut p.variants, variant_id, None);
@@ -324,17 +324,14 @@ pub async fn generate_variants(
     actor: &str,
     id: &ProductId,
     if_match: Option<u64>,
-) -> Result<Vec<Variant>, ApiError> {
+) -> Result<Vec<Variant>, ProductError> {
     let ids: Vec<VariantId> = (0..MAX_VARIANTS)
         .map(|_| VariantId::generate(app.ids.as_ref()))
         .collect();
     change(app, tenant, actor, id, if_match, |before, context| {
         let mut p = before.clone();
         if p.options.is_empty() {
-            return Err(ApiError::new(
-                CatalogCode::NoOptions,
-                "add options with values before generating variants",
-            ));
+            return Err(ProductError::NoOptions);
         }
         let mut combinations: Vec<BTreeMap<String, String>> = vec![BTreeMap::new()];
         for option in &p.options {
@@ -348,12 +345,7 @@ pub async fn generate_variants(
             }
             combinations = next;
             if combinations.len() > MAX_VARIANTS {
-                return Err(ApiError::new(
-                    CatalogCode::TooManyVariants,
-                    format!(
-                        "the options make more than {MAX_VARIANTS} combinations, the most a product has"
-                    ),
-                ));
+                return Err(ProductError::TooManyCombinations { max: MAX_VARIANTS });
             }
         }
         let existing: HashSet<&BTreeMap<String, String>> =
@@ -364,10 +356,7 @@ pub async fn generate_variants(
             .cloned()
             .collect();
         if p.variants.len() + missing.len() > MAX_VARIANTS {
-            return Err(ApiError::new(
-                CatalogCode::TooManyVariants,
-                format!("a product has at most {MAX_VARIANTS} variants"),
-            ));
+            return Err(ProductError::TooManyVariants { max: MAX_VARIANTS });
         }
         let mut created = Vec::new();
         for (options, id) in missing.into_iter().zip(&ids) {
@@ -392,7 +381,7 @@ pub async fn generate_variants(
         let mut errors = Errors::new();
         // Field errors first: a duplicate is only worth telling about once the fields are right.
         let duplicate = check_variants(&mut errors, &p);
-        errors.finish()?;
+        errors.into_result()?;
         duplicate?;
         let events = if created.is_empty() {
             Vec::new()
