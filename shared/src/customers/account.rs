@@ -10,10 +10,9 @@ use super::{postal, store};
 use crate::app::App;
 use crate::auth::TenantId;
 use crate::clock::rfc3339;
-use crate::customers::errors::CustomerCode;
+use crate::customers::errors::CustomerError;
 use crate::events::event;
-use crate::http::HttpCode;
-use crate::http::{ApiError, FieldError};
+use crate::http::FieldError;
 use crate::store::{Condition, StoreError, TxOp};
 use crate::validate::{self, Errors};
 use serde::Deserialize;
@@ -23,9 +22,8 @@ use utoipa::ToSchema;
 /// Addresses one customer may keep.
 pub const MAX_ADDRESSES: usize = 50;
 
-fn gone() -> ApiError {
-    ApiError::unauthorized("the account is disabled or no longer exists")
-        .with_code(HttpCode::AccountUnavailable)
+fn gone() -> CustomerError {
+    CustomerError::Unavailable
 }
 
 /// The signed-in customer, while the account is active (a disabled or erased account's access
@@ -34,7 +32,7 @@ pub async fn load_active(
     app: &App,
     tenant: &TenantId,
     customer_id: &str,
-) -> Result<StoredCustomer, ApiError> {
+) -> Result<StoredCustomer, CustomerError> {
     store::get(app.table.as_ref(), tenant, customer_id)
         .await?
         .filter(|c| c.customer.status == CustomerStatus::Active)
@@ -103,16 +101,16 @@ pub async fn change(
     customer_id: &str,
     input: AccountChange,
     if_match: Option<u64>,
-) -> Result<Account, ApiError> {
+) -> Result<Account, CustomerError> {
     let mut errors = Errors::new();
     optional_text(&mut errors, "first_name", input.first_name.as_deref(), 100);
     optional_text(&mut errors, "last_name", input.last_name.as_deref(), 100);
     let phone = input.phone.clone().map(|p| clean(Some(p)));
     check_phone(&mut errors, "phone", phone.clone().flatten().as_deref());
-    errors.finish()?;
+    errors.into_result()?;
     let stored = load_active(app, tenant, customer_id).await?;
     if if_match.is_some_and(|v| v != stored.customer.version) {
-        return Err(ApiError::precondition_failed());
+        return Err(CustomerError::Stale);
     }
     let mut changed = stored.clone();
     let c = &mut changed.customer;
@@ -145,7 +143,7 @@ pub async fn change(
         .await
     {
         Ok(()) => Ok(Account::from(&changed.customer)),
-        Err(e) if e.failed_at(0) => Err(ApiError::precondition_failed()),
+        Err(e) if e.failed_at(0) => Err(CustomerError::Stale),
         Err(e) => Err(e.into()),
     }
 }
@@ -226,8 +224,8 @@ fn normalized(mut a: Address) -> Address {
     a
 }
 
-fn not_found() -> ApiError {
-    ApiError::not_found("address")
+fn not_found() -> CustomerError {
+    CustomerError::NotFound("address")
 }
 
 /// What one change to an address book writes: the changed profile (always, as the book's lock),
@@ -244,8 +242,8 @@ async fn change_book<T>(
     app: &App,
     tenant: &TenantId,
     customer_id: &str,
-    apply: impl Fn(&StoredCustomer, &[Address]) -> Result<BookChange<T>, ApiError>,
-) -> Result<T, ApiError> {
+    apply: impl Fn(&StoredCustomer, &[Address]) -> Result<BookChange<T>, CustomerError>,
+) -> Result<T, CustomerError> {
     for attempt in 0..crate::store::ATTEMPTS {
         if attempt > 0 {
             crate::store::back_off(attempt).await;
@@ -272,10 +270,7 @@ async fn change_book<T>(
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::new(
-        HttpCode::Conflict,
-        "the address book is being changed by another request; retry",
-    ))
+    Err(CustomerError::BookBusy)
 }
 
 fn address_event(
@@ -298,7 +293,7 @@ pub async fn list_addresses(
     app: &App,
     tenant: &TenantId,
     customer_id: &str,
-) -> Result<Vec<AddressView>, ApiError> {
+) -> Result<Vec<AddressView>, CustomerError> {
     let (stored, addresses) = store::with_addresses(app.table.as_ref(), tenant, customer_id)
         .await?
         .filter(|(c, _)| c.customer.status == CustomerStatus::Active)
@@ -314,7 +309,7 @@ pub async fn get_address(
     tenant: &TenantId,
     customer_id: &str,
     id: &str,
-) -> Result<AddressView, ApiError> {
+) -> Result<AddressView, CustomerError> {
     list_addresses(app, tenant, customer_id)
         .await?
         .into_iter()
@@ -327,7 +322,7 @@ pub async fn create_address(
     tenant: &TenantId,
     customer_id: &str,
     input: NewAddress,
-) -> Result<AddressView, ApiError> {
+) -> Result<AddressView, CustomerError> {
     let now = rfc3339(app.clock.now());
     let address = normalized(Address {
         id: app.ids.new_id("addr"),
@@ -347,13 +342,10 @@ pub async fn create_address(
     });
     let mut errors = Errors::new();
     check_address(&mut errors, &address);
-    errors.finish()?;
+    errors.into_result()?;
     change_book(app, tenant, customer_id, |stored, addresses| {
         if addresses.len() >= MAX_ADDRESSES {
-            return Err(ApiError::new(
-                CustomerCode::TooManyAddresses,
-                format!("a customer keeps at most {MAX_ADDRESSES} addresses"),
-            ));
+            return Err(CustomerError::TooManyAddresses { max: MAX_ADDRESSES });
         }
         let mut profile = stored.clone();
         let c = &mut profile.customer;
@@ -410,7 +402,7 @@ pub async fn change_address(
     id: &str,
     input: AddressChange,
     if_match: Option<u64>,
-) -> Result<AddressView, ApiError> {
+) -> Result<AddressView, CustomerError> {
     let now = rfc3339(app.clock.now());
     change_book(app, tenant, customer_id, |stored, addresses| {
         let current = addresses
@@ -418,12 +410,12 @@ pub async fn change_address(
             .find(|a| a.id == id)
             .ok_or_else(not_found)?;
         if if_match.is_some_and(|v| v != current.version) {
-            return Err(ApiError::precondition_failed());
+            return Err(CustomerError::Stale);
         }
         let mut address = apply_change(current, &input);
         let mut errors = Errors::new();
         check_address(&mut errors, &address);
-        errors.finish()?;
+        errors.into_result()?;
         address.version = current.version + 1;
         address.updated_at = now.clone();
         let mut profile = stored.clone();
@@ -465,14 +457,14 @@ pub async fn delete_address(
     customer_id: &str,
     id: &str,
     if_match: Option<u64>,
-) -> Result<(), ApiError> {
+) -> Result<(), CustomerError> {
     change_book(app, tenant, customer_id, |stored, addresses| {
         let current = addresses
             .iter()
             .find(|a| a.id == id)
             .ok_or_else(not_found)?;
         if if_match.is_some_and(|v| v != current.version) {
-            return Err(ApiError::precondition_failed());
+            return Err(CustomerError::Stale);
         }
         let mut profile = stored.clone();
         let c = &mut profile.customer;

@@ -6,9 +6,8 @@ use crate::app::App;
 use crate::auth::sessions::{self, Session};
 use crate::auth::TenantId;
 use crate::clock::rfc3339;
-use crate::customers::errors::CustomerCode;
+use crate::customers::errors::CustomerError;
 use crate::events::event;
-use crate::http::HttpCode;
 use crate::http::{cursor, ApiError, FieldError};
 use crate::store::{key_projection, StoreError, TxOp};
 use crate::validate::{self, Errors};
@@ -55,6 +54,8 @@ fn instant(errors: &mut Errors, field: &str, value: &Option<String>) -> Option<S
     }
 }
 
+/// One page of customers. A listing speaks the API's paging (limits, sealed cursors), so it
+/// answers HTTP errors directly.
 pub async fn list(
     app: &App,
     tenant: &TenantId,
@@ -159,10 +160,10 @@ pub async fn list(
     }
 }
 
-pub async fn load(app: &App, tenant: &TenantId, id: &str) -> Result<StoredCustomer, ApiError> {
+pub async fn load(app: &App, tenant: &TenantId, id: &str) -> Result<StoredCustomer, CustomerError> {
     store::get(app.table.as_ref(), tenant, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("customer"))
+        .ok_or(CustomerError::NotFound("customer"))
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
@@ -186,11 +187,8 @@ pub struct CustomerAdminChange {
     pub accepts_marketing: Option<bool>,
 }
 
-fn erased() -> ApiError {
-    ApiError::new(
-        CustomerCode::CustomerErased,
-        "this customer's data was erased",
-    )
+fn erased() -> CustomerError {
+    CustomerError::Erased
 }
 
 pub async fn change(
@@ -200,10 +198,10 @@ pub async fn change(
     id: &str,
     input: CustomerAdminChange,
     if_match: Option<u64>,
-) -> Result<Customer, ApiError> {
+) -> Result<Customer, CustomerError> {
     let stored = load(app, tenant, id).await?;
     if if_match.is_some_and(|v| v != stored.customer.version) {
-        return Err(ApiError::precondition_failed());
+        return Err(CustomerError::Stale);
     }
     let mut errors = Errors::new();
     for (field, value) in [
@@ -259,7 +257,7 @@ pub async fn change(
             }
         }
     }
-    errors.finish()?;
+    errors.into_result()?;
     if stored.customer.status == CustomerStatus::Erased {
         return Err(erased());
     }
@@ -323,18 +321,15 @@ pub async fn change(
     ));
     match app.table.transact(all).await {
         Ok(()) => Ok(changed.customer),
-        Err(e) if e.failed_at(0) => Err(ApiError::precondition_failed()),
+        Err(e) if e.failed_at(0) => Err(CustomerError::Stale),
         Err(e) if (1..=group_ops).any(|i| e.failed_at(i)) => {
-            Err(ApiError::validation(vec![FieldError::new(
+            Err(CustomerError::Invalid(vec![FieldError::new(
                 "group_ids",
                 "unknown_group",
                 "a group does not exist in this company",
             )]))
         }
-        Err(StoreError::Conflict) => Err(ApiError::new(
-            HttpCode::Conflict,
-            "the customer is being changed by another request; retry",
-        )),
+        Err(StoreError::Conflict) => Err(CustomerError::Busy),
         Err(e) => Err(e.into()),
     }
 }
@@ -374,10 +369,14 @@ impl From<Session> for ExportedSession {
     }
 }
 
-pub async fn export(app: &App, tenant: &TenantId, id: &str) -> Result<CustomerExport, ApiError> {
+pub async fn export(
+    app: &App,
+    tenant: &TenantId,
+    id: &str,
+) -> Result<CustomerExport, CustomerError> {
     let (stored, addresses) = store::with_addresses(app.table.as_ref(), tenant, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("customer"))?;
+        .ok_or(CustomerError::NotFound("customer"))?;
     let mut groups = Vec::new();
     for g in &stored.customer.group_ids {
         if let Some(group) = store::group_get(app.table.as_ref(), tenant, g).await? {
@@ -403,10 +402,15 @@ pub async fn export(app: &App, tenant: &TenantId, id: &str) -> Result<CustomerEx
 /// have more of them than a transaction holds. When that stops halfway (the store fails, the
 /// function times out), the profile still says `pending`, and erasing again deletes what is left
 /// before marking the erasure `complete`. Erasing a complete erasure again changes nothing.
-pub async fn erase(app: &App, tenant: &TenantId, actor: &str, id: &str) -> Result<(), ApiError> {
+pub async fn erase(
+    app: &App,
+    tenant: &TenantId,
+    actor: &str,
+    id: &str,
+) -> Result<(), CustomerError> {
     let (stored, addresses) = store::with_addresses(app.table.as_ref(), tenant, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("customer"))?;
+        .ok_or(CustomerError::NotFound("customer"))?;
     let erased = match (stored.customer.status, stored.customer.erasure) {
         (CustomerStatus::Erased, Some(Erasure::Complete)) => return Ok(()),
         (CustomerStatus::Erased, _) => stored,
@@ -423,7 +427,7 @@ async fn anonymise(
     actor: &str,
     stored: &StoredCustomer,
     addresses: &[Address],
-) -> Result<StoredCustomer, ApiError> {
+) -> Result<StoredCustomer, CustomerError> {
     let now = rfc3339(app.clock.now());
     let c = &stored.customer;
     let id = &c.id;
@@ -476,8 +480,8 @@ async fn anonymise(
     }
 }
 
-fn changed_meanwhile() -> ApiError {
-    ApiError::new(HttpCode::Conflict, "the customer changed meanwhile; retry")
+fn changed_meanwhile() -> CustomerError {
+    CustomerError::ChangedMeanwhile
 }
 
 /// Deletes what the erasure transaction could not hold, then marks the erasure complete.
@@ -486,7 +490,7 @@ async fn finish_erasure(
     tenant: &TenantId,
     actor: &str,
     erased: &StoredCustomer,
-) -> Result<(), ApiError> {
+) -> Result<(), CustomerError> {
     let id = &erased.customer.id;
     // The sessions are void already (the cut-off moved); their records hold IPs and browsers.
     // A listing reads one page, so list again until nothing is left.
