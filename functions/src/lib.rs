@@ -519,6 +519,66 @@ mod store_get_category;
 
 #[cfg(test)]
 #[allow(dead_code)]
+#[path = "bin/list_locations.rs"]
+mod list_locations;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/create_location.rs"]
+mod create_location;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/get_location.rs"]
+mod get_location;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/patch_location.rs"]
+mod patch_location;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/delete_location.rs"]
+mod delete_location;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/list_stock_levels.rs"]
+mod list_stock_levels;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/get_variant_stock.rs"]
+mod get_variant_stock;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/adjust_stock.rs"]
+mod adjust_stock;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/set_stock_level.rs"]
+mod set_stock_level;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/transfer_stock.rs"]
+mod transfer_stock;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/list_stock_movements.rs"]
+mod list_stock_movements;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/list_reservations.rs"]
+mod list_reservations;
+
+#[cfg(test)]
+#[allow(dead_code)]
 #[path = "bin/cors_preflight.rs"]
 mod cors_preflight;
 
@@ -526,6 +586,11 @@ mod cors_preflight;
 #[allow(dead_code)]
 #[path = "bin/notifications_worker.rs"]
 mod notifications_worker;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/reservation_expiry_worker.rs"]
+mod reservation_expiry_worker;
 
 #[cfg(test)]
 #[allow(dead_code)]

@@ -166,7 +166,7 @@ impl Sandbox {
                 (app, None)
             }
         };
-        for worker in shared::workers::ALL {
+        for worker in shared::routes::WORKERS {
             tasks.push(tokio::spawn(shared::workers::run_polling(
                 app.clone(),
                 worker,

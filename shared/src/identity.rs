@@ -14,6 +14,12 @@ impl TenantId {
         TenantId(id.into())
     }
 
+    /// A tenant a test signed up through the API (the `test-support` feature only).
+    #[cfg(feature = "test-support")]
+    pub fn for_tests(id: impl Into<String>) -> Self {
+        TenantId(id.into())
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -141,7 +141,13 @@ typed_ids! {
     VariantId = "var",
     /// A customer of a company: `cus_<ULID>`.
     CustomerId = "cus",
+    /// A stock location: `loc_<ULID>`.
+    LocationId = "loc",
 }
+
+/// The most units one stock figure (on hand, a reservation, an adjustment, safety stock) may hold:
+/// far beyond any shop's stock, and small enough that sums never overflow.
+pub const MAX_STOCK_UNITS: i64 = 1_000_000_000;
 
 #[cfg(test)]
 mod tests {

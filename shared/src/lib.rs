@@ -21,6 +21,7 @@ pub mod http;
 pub mod iam;
 pub mod identity;
 pub mod ids;
+pub mod inventory;
 pub mod mail;
 pub mod observe;
 pub mod queue;

@@ -158,8 +158,36 @@ route_table!(
     catalog::store_routes::PRODUCT_PAGE,
     catalog::store_routes::CATEGORIES,
     catalog::store_routes::CATEGORY,
+    inventory::routes::LIST_LOCATIONS,
+    inventory::routes::CREATE_LOCATION,
+    inventory::routes::GET_LOCATION,
+    inventory::routes::PATCH_LOCATION,
+    inventory::routes::DELETE_LOCATION,
+    inventory::routes::LIST_LEVELS,
+    inventory::routes::VARIANT_LEVELS,
+    inventory::routes::ADJUST,
+    inventory::routes::SET_LEVEL,
+    inventory::routes::TRANSFER,
+    inventory::routes::MOVEMENTS,
+    inventory::routes::RESERVATIONS,
     http::cors::PREFLIGHT,
 );
+
+/// Declares the worker list, so generated code can name each static.
+macro_rules! worker_table {
+    ($( $first:ident $(:: $rest:ident)* ),* $(,)?) => {
+        /// Every queue worker, for the sandbox, the infra template and the drift test. A module
+        /// adds its worker here.
+        pub static WORKERS: &[&crate::workers::Worker] = &[$( &crate::$first $(::$rest)* ),*];
+
+        /// Every worker with the path of its static within this crate (for generated binaries).
+        pub fn named_workers() -> Vec<(&'static str, &'static crate::workers::Worker)> {
+            vec![$( (concat!(stringify!($first) $(, "::", stringify!($rest))*), &crate::$first $(::$rest)*) ),*]
+        }
+    };
+}
+
+worker_table!(workers::notifications::WORKER, inventory::expiry::WORKER);
 
 /// Every event kind, by the module that emits it: the catalog `docs/events.md` is generated from
 /// (webhooks will publish it). A module adds its enum here.
@@ -173,6 +201,7 @@ pub fn event_kinds() -> Vec<(&'static str, &'static [crate::events::kinds::Kind]
         ("api_keys", crate::api_keys::events::ApiKeyEvent::ALL),
         ("customers", crate::customers::events::CustomerEvent::ALL),
         ("catalog", crate::catalog::events::CatalogEvent::ALL),
+        ("inventory", crate::inventory::events::InventoryEvent::ALL),
         ("events", crate::events::email::EmailEvent::ALL),
     ]
 }
@@ -189,5 +218,6 @@ pub fn error_codes() -> Vec<(&'static str, &'static [ErrorCode])> {
         ("api_keys", crate::api_keys::errors::ApiKeyCode::ALL),
         ("customers", crate::customers::errors::CustomerCode::ALL),
         ("catalog", crate::catalog::errors::CatalogCode::ALL),
+        ("inventory", crate::inventory::errors::InventoryCode::ALL),
     ]
 }

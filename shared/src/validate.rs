@@ -238,6 +238,16 @@ pub fn timezone(field: &str, value: &str) -> Result<(), FieldError> {
     }
 }
 
+/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`) in a partial change:
+/// `#[serde(default, deserialize_with = "validate::double_option")]`.
+pub fn double_option<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

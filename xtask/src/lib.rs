@@ -46,7 +46,7 @@ pub fn functions() -> Vec<Function> {
         .iter()
         .map(|r| Function::Route(r))
         .collect();
-    all.extend(shared::workers::ALL.iter().map(|w| Function::Worker(w)));
+    all.extend(shared::routes::WORKERS.iter().map(|w| Function::Worker(w)));
     all.push(Function::Dispatcher);
     all
 }
@@ -65,13 +65,13 @@ fn route_path(route: &'static Route) -> &'static str {
 }
 
 fn worker_path(worker: &'static Worker) -> String {
-    for (path, candidate) in shared::workers::named() {
+    for (path, candidate) in shared::routes::named_workers() {
         if std::ptr::eq(candidate, worker) {
             return path.to_owned();
         }
     }
     panic!(
-        "worker {} is not named in shared::workers::named()",
+        "worker {} is not named in shared::routes::named_workers()",
         worker.name
     );
 }
@@ -126,7 +126,7 @@ fn binary_source(function: &Function) -> String {
             "{header}//! Consumes the `{}` queue.\n\n#[tokio::main]\nasync fn main() -> Result<(), lambda_runtime::Error> {{\n    let worker = &shared::{};\n    let adapters = {};\n    shared::workers::serve(worker, adapters).await\n}}\n",
             worker.queue,
             worker_path(worker),
-            adapters(false, false, worker.sends_mail, !worker.secrets.is_empty())
+            adapters(false, worker.defers, worker.sends_mail, !worker.secrets.is_empty())
         ),
         Function::Dispatcher => format!(
             "{header}//! Moves outbox events from the table's stream to their queues.\n\n#[tokio::main]\nasync fn main() -> Result<(), lambda_runtime::Error> {{\n    shared::events::stream::serve().await\n}}\n"
@@ -228,18 +228,21 @@ fn events_document() -> String {
          \"occurred_at\": \"2026-11-26T09:00:00Z\", \"actor\": \"usr_01J...\", \"data\": {}}\n\
          ```\n\n\
          `actor` is the user, customer or API key that caused it, when known. What `data` holds\n\
-         depends on the type:\n",
+         depends on the type; \"consumed from\" names the queues whose workers act on it (the\n\
+         dispatcher sends each event to the queues its type declares).\n",
     );
     for (module, kinds) in shared::routes::event_kinds() {
         out.push_str(&format!(
-            "\n## `{module}`\n\n| type | what happened | `data` |\n|---|---|---|\n"
+            "\n## `{module}`\n\n| type | what happened | `data` | consumed from |\n|---|---|---|---|\n"
         ));
         for kind in kinds {
+            let queues: Vec<String> = kind.queues.iter().map(|q| format!("`{q}`")).collect();
             out.push_str(&format!(
-                "| `{}` | {} | {} |\n",
+                "| `{}` | {} | {} | {} |\n",
                 kind.name,
                 kind.description.trim(),
-                kind.data
+                kind.data,
+                queues.join(", ")
             ));
         }
     }

@@ -504,6 +504,12 @@ fn function(function: &Function, code_uri: &str) -> String {
                     "        - Statement:\n            - Effect: Allow\n              Action: [ses:SendEmail, ses:SendRawEmail]\n              Resource: \"*\"\n".into(),
                 );
             }
+            if worker.defers {
+                policies.push(format!(
+                    "        - SQSSendMessagePolicy:\n            QueueName: !GetAtt {}.QueueName\n",
+                    queue_id(worker.queue)
+                ));
+            }
             properties.push_str(&format!(
                 "      Description: \"Consumes the {} queue\"\n      Timeout: {}\n",
                 worker.queue,
@@ -741,7 +747,7 @@ impl Stack<'_> {
 /// The root template: parameters, the shared resources, the queue workers and the stream
 /// dispatcher, and one nested stack per module of routes.
 pub fn render_root(functions: &[Function], stacks: &[Stack]) -> String {
-    let longest_worker = shared::workers::ALL
+    let longest_worker = shared::routes::WORKERS
         .iter()
         .map(|w| w.timeout.as_secs())
         .max()

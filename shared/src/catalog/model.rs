@@ -67,9 +67,22 @@ pub struct Variant {
     /// One of the product's images.
     pub image_id: Option<String>,
     pub position: u32,
+    /// Whether stock is counted (false: always available, never reserved).
+    #[serde(default = "counted")]
+    pub track_inventory: bool,
+    /// Whether it may be sold beyond the stock on hand.
+    #[serde(default)]
+    pub allow_backorder: bool,
+    /// Units kept back at every location: available = on hand − reserved − safety stock.
+    #[serde(default)]
+    pub safety_stock: i64,
     pub created_at: String,
     pub updated_at: String,
     pub version: u64,
+}
+
+fn counted() -> bool {
+    true
 }
 
 /// An image of a product, uploaded straight to the file store.

@@ -12,6 +12,7 @@
 //! | category handle guard | `T#<t>#CATEGORY_HANDLE#<handle>` | `HANDLE` |
 //! | attribute key guard | `T#<t>#ATTRIBUTE_KEY#<key>` | `KEY` |
 //! | pending image upload | `T#<t>#UPLOAD#<upload id>` | `UPLOAD` |
+//! | variant lookup (the product holding a variant) | `T#<t>#VARIANT#<variant id>` | `VARIANT` |
 //!
 //! | object | key |
 //! |---|---|
@@ -33,6 +34,52 @@ pub const ATTRIBUTE: &str = "attribute_definition";
 
 pub fn product_key(tenant: &TenantId, id: &str) -> Key {
     Key::new(format!("T#{tenant}#PRODUCT#{id}"), "PRODUCT")
+}
+
+pub fn variant_key(tenant: &TenantId, variant_id: &str) -> Key {
+    Key::new(format!("T#{tenant}#VARIANT#{variant_id}"), "VARIANT")
+}
+
+/// Records which product holds a new variant. Written before the product change that adds the
+/// variant, outside its transaction (a product change may add 100 variants): a lookup left by a
+/// change that then failed names a product without that variant, and readers check.
+pub fn variant_lookup_put(tenant: &TenantId, variant_id: &str, product_id: &ProductId) -> TxOp {
+    let key = variant_key(tenant, variant_id);
+    let mut item = Item::new();
+    item.insert(attr::PK.into(), key.pk.into());
+    item.insert(attr::SK.into(), key.sk.into());
+    item.insert(attr::ENTITY.into(), "variant_lookup".into());
+    item.insert(attr::VERSION.into(), 1.into());
+    item.insert("product_id".into(), product_id.as_str().into());
+    TxOp::Put {
+        item,
+        condition: None,
+    }
+}
+
+/// The products that the lookups of these variants name (absent lookups are left out).
+pub async fn variant_products(
+    table: &dyn Table,
+    tenant: &TenantId,
+    variant_ids: &[&str],
+) -> Result<Vec<(String, ProductId)>, StoreError> {
+    let keys: Vec<Key> = variant_ids.iter().map(|v| variant_key(tenant, v)).collect();
+    let mut found = Vec::new();
+    for item in table.batch_get(&keys).await? {
+        let variant = item
+            .get(attr::PK)
+            .and_then(Value::as_str)
+            .and_then(|pk| pk.rsplit_once("#VARIANT#"))
+            .map(|(_, id)| id.to_owned());
+        let product = item
+            .get("product_id")
+            .and_then(Value::as_str)
+            .and_then(ProductId::parse);
+        if let (Some(variant), Some(product)) = (variant, product) {
+            found.push((variant, product));
+        }
+    }
+    Ok(found)
 }
 
 pub fn handle_key(tenant: &TenantId, handle: &str) -> Key {
@@ -151,6 +198,27 @@ pub async fn product(
         .await?
         .map(store::from_item)
         .transpose()
+}
+
+/// Several products by id, in one batched read (absent ones are left out).
+pub async fn products(
+    table: &dyn Table,
+    tenant: &TenantId,
+    ids: &[&ProductId],
+) -> Result<Vec<Product>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let keys: Vec<Key> = ids
+        .iter()
+        .map(|id| product_key(tenant, id.as_str()))
+        .collect();
+    table
+        .batch_get(&keys)
+        .await?
+        .into_iter()
+        .map(store::from_item)
+        .collect()
 }
 
 /// The product a handle names (the storefront's product page: two reads).

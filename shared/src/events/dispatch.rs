@@ -6,23 +6,22 @@ use crate::store::embedded::EmbeddedDb;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The queues that consume an event type. Only queues with a consumer are listed, so nothing
-/// accumulates unread; modules add their types here as they add consumers.
-pub fn queues_for(kind: &str) -> &'static [&'static str] {
+/// The queues of an outbox item written before items recorded their queues (each kind now
+/// declares its queues, `events::kinds`): only email requests had a consumer then.
+pub fn legacy_queues(kind: &str) -> &'static [&'static str] {
     match kind {
         super::email::EMAIL_REQUESTED => &[names::NOTIFICATIONS],
         _ => &[],
     }
 }
 
-/// Sends one event to every queue that consumes it.
+/// Sends one event to every queue that consumes it (the queues its kind declares).
 pub async fn send(queue: &dyn Queue, event: &DomainEvent) -> Result<(), QueueError> {
-    let targets = queues_for(&event.kind);
-    if targets.is_empty() {
+    if event.queues.is_empty() {
         return Ok(());
     }
     let body = serde_json::to_string(event).expect("events serialise");
-    for target in targets {
+    for target in &event.queues {
         queue.send(target, &body, Duration::ZERO).await?;
     }
     Ok(())

@@ -13,7 +13,7 @@ crate::event_kinds! {
     /// Email events.
     pub enum EmailEvent {
         /// A module asked for an email to be sent (its subject and bodies sealed).
-        Requested = "notification.email_requested", data: "`to`, `from`, `reply_to`, `sealed` (subject, text and HTML, encrypted)",
+        Requested = "notification.email_requested", data: "`to`, `from`, `reply_to`, `sealed` (subject, text and HTML, encrypted)", queues: [crate::queue::names::NOTIFICATIONS],
     }
 }
 

@@ -2,7 +2,9 @@
 //! the name (`<resource>.<past-tense verb>`, what consumers and webhooks see), what happened and
 //! what the event's `data` holds. Events are made only from these ([`Kind`]), so a kind cannot
 //! be misspelt at a call site, and the catalog of every kind (`routes::event_kinds`,
-//! `docs/events.md`) cannot miss one.
+//! `docs/events.md`) cannot miss one. A kind also names the queues that consume it: the outbox
+//! records them with each event and the dispatcher sends it there, so a module that adds a
+//! consumer declares it beside its kinds and no platform code changes.
 
 /// One event kind, as a module's enum declares it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,6 +14,9 @@ pub struct Kind {
     pub description: &'static str,
     /// The fields of the event's `data`.
     pub data: &'static str,
+    /// The queues whose workers consume it (none: it stays in the outbox for its retention,
+    /// for webhooks and audit to read).
+    pub queues: &'static [&'static str],
 }
 
 /// Declares a module's event kinds: an enum whose variants convert into [`Kind`].
@@ -22,6 +27,8 @@ pub struct Kind {
 ///     pub enum CatalogEvent {
 ///         /// A product was created.
 ///         ProductCreated = "product.created", data: "`product`: the product",
+///         /// Consumed by the workers of one queue.
+///         StockReserved = "stock.reserved", data: "`holder`", queues: [names::CART_EXPIRY],
 ///     }
 /// }
 /// ```
@@ -30,7 +37,11 @@ macro_rules! event_kinds {
     (
         $(#[doc = $enum_doc:literal])*
         pub enum $name:ident {
-            $( #[doc = $doc:literal] $variant:ident = $kind:literal, data: $data:literal, )*
+            $(
+                #[doc = $doc:literal]
+                $variant:ident = $kind:literal, data: $data:literal
+                $(, queues: [$($queue:path),* $(,)?])? ,
+            )*
         }
     ) => {
         $(#[doc = $enum_doc])*
@@ -42,7 +53,12 @@ macro_rules! event_kinds {
         impl $name {
             /// Every kind of this module, in declaration order.
             pub const ALL: &'static [$crate::events::kinds::Kind] = &[
-                $( $crate::events::kinds::Kind { name: $kind, description: $doc, data: $data }, )*
+                $( $crate::events::kinds::Kind {
+                    name: $kind,
+                    description: $doc,
+                    data: $data,
+                    queues: &[$($($queue),*)?],
+                }, )*
             ];
 
             pub const fn kind(self) -> $crate::events::kinds::Kind {

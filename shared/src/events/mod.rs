@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The envelope every event travels in, on queues and (later) to webhook endpoints.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DomainEvent {
     /// `evt_<ULID>`: unique, and what consumers deduplicate on.
     pub id: String,
@@ -34,6 +34,23 @@ pub struct DomainEvent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<String>,
     pub data: Value,
+    /// The queues it goes to, as its kind declares: recorded beside the event in the outbox,
+    /// not part of what consumers see.
+    #[serde(skip)]
+    pub queues: Vec<String>,
+}
+
+/// Two events are the same event whatever queues they are routed to: the queues travel beside an
+/// event, not in it.
+impl PartialEq for DomainEvent {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+            && self.kind == other.kind
+            && self.tenant_id == other.tenant_id
+            && self.occurred_at == other.occurred_at
+            && self.actor == other.actor
+            && self.data == other.data
+    }
 }
 
 impl DomainEvent {
@@ -50,7 +67,7 @@ impl DomainEvent {
             kind.name != email::EMAIL_REQUESTED,
             "email events are made with DomainEvent::email, which seals them"
         );
-        Self::with_id(app, app.ids.new_id("evt"), tenant, kind.name, actor, data)
+        Self::with_id(app, app.ids.new_id("evt"), tenant, kind, actor, data)
     }
 
     /// A `notification.email_requested` event. Emails may carry one-time tokens: their content
@@ -71,7 +88,7 @@ impl DomainEvent {
             app,
             id,
             tenant,
-            email::EMAIL_REQUESTED,
+            email::EmailEvent::Requested.kind(),
             actor,
             data,
         ))
@@ -81,13 +98,14 @@ impl DomainEvent {
         app: &crate::app::App,
         id: String,
         tenant: &TenantId,
-        kind: &str,
+        kind: kinds::Kind,
         actor: Option<String>,
         data: Value,
     ) -> Self {
         DomainEvent {
             id,
-            kind: kind.to_owned(),
+            kind: kind.name.to_owned(),
+            queues: kind.queues.iter().map(|q| (*q).to_owned()).collect(),
             tenant_id: tenant.to_string(),
             occurred_at: crate::clock::rfc3339(app.clock.now()),
             actor,
@@ -132,7 +150,21 @@ pub fn from_item(item: &Item) -> Option<DomainEvent> {
         .cloned()
         .map(serde_json::from_value::<DomainEvent>);
     match parsed {
-        Some(Ok(event)) => Some(event),
+        Some(Ok(mut event)) => {
+            event.queues = match item.get(store::QUEUES).and_then(Value::as_array) {
+                Some(queues) => queues
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect(),
+                // Written before events recorded their queues.
+                None => dispatch::legacy_queues(&event.kind)
+                    .iter()
+                    .map(|q| (*q).to_owned())
+                    .collect(),
+            };
+            Some(event)
+        }
         _ => {
             tracing::error!(pk = ?item.get("pk"), sk = ?item.get("sk"), "unreadable outbox item skipped");
             None

@@ -8,6 +8,9 @@ pub const ENTITY: &str = "event";
 /// Outbox items outlive dispatch so that a late retry of the dispatcher still finds them.
 pub const RETENTION_SECS: i64 = 7 * 24 * 3600;
 
+/// The queues an outbox item goes to (absent: none).
+pub const QUEUES: &str = "queues";
+
 pub fn outbox_item(event: &DomainEvent, now_epoch: i64) -> Item {
     let mut item = Item::new();
     item.insert(
@@ -22,5 +25,8 @@ pub fn outbox_item(event: &DomainEvent, now_epoch: i64) -> Item {
         "event".into(),
         serde_json::to_value(event).expect("events serialise"),
     );
+    if !event.queues.is_empty() {
+        item.insert(QUEUES.into(), event.queues.clone().into());
+    }
     item
 }

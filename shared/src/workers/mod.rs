@@ -34,17 +34,12 @@ pub struct Worker {
     pub timeout: Duration,
     /// Whether it sends email (only such workers link the mail service and may call it).
     pub sends_mail: bool,
+    /// Whether it sends messages back to its own queue, delayed (to act on them later than SQS
+    /// can delay a message); only such workers link the queue client and may send.
+    pub defers: bool,
     /// The secrets it uses (the function is given these and no others).
     pub secrets: &'static [crate::secrets::Secret],
     pub handle: fn(Arc<App>, String) -> WorkerFuture,
-}
-
-/// Every queue worker, for the sandbox, the infra template and the drift test.
-pub static ALL: &[&Worker] = &[&notifications::WORKER];
-
-/// Every worker with the path of its static within this crate (for generated binaries).
-pub fn named() -> Vec<(&'static str, &'static Worker)> {
-    vec![("workers::notifications::WORKER", &notifications::WORKER)]
 }
 
 async fn process(app: &Arc<App>, worker: &Worker, message_id: &str, body: String) -> bool {

@@ -30,6 +30,7 @@ pub static WORKER: Worker = Worker {
     queue: crate::queue::names::NOTIFICATIONS,
     timeout: Duration::from_secs(30),
     sends_mail: true,
+    defers: false,
     secrets: &[Secret::EmailContent],
     handle,
 };

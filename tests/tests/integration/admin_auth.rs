@@ -820,12 +820,7 @@ async fn every_admin_route_enforces_its_access_rule() {
             .collect::<Vec<_>>()
             .join("/");
         let call = |token: Option<&str>| {
-            let mut call = match route.method.as_str() {
-                "GET" => api.get(&path),
-                "POST" => api.post(&path),
-                "PATCH" => api.patch(&path),
-                _ => api.delete(&path),
-            };
+            let mut call = api.call_method(route.method.as_str(), &path);
             if route.method.has_body() {
                 call = call.json(json!({}));
             }

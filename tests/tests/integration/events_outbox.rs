@@ -18,6 +18,7 @@ fn email_event(tenant: &str, n: u32) -> DomainEvent {
         occurred_at: "2026-11-25T09:00:00Z".into(),
         actor: None,
         data: json!({"to": ["a@example.com"], "subject": format!("Reset {n}"), "text": "Use the link."}),
+        queues: vec![shared::queue::names::NOTIFICATIONS.into()],
     }
 }
 
@@ -125,7 +126,51 @@ async fn an_event_committed_before_a_crash_is_dispatched_after_restart() {
         .unwrap();
     assert_eq!(queued.len(), 1);
     let delivered: DomainEvent = serde_json::from_str(&queued[0].body).unwrap();
+    // The queues travel beside the event, not in it.
+    assert!(delivered.queues.is_empty());
     assert_eq!(delivered, event);
+}
+
+#[tokio::test]
+async fn events_go_to_the_queues_their_kind_declares_and_old_items_still_arrive() {
+    let f = embedded_app();
+    let now = f.clock.epoch_seconds();
+    // An item written before events recorded their queues: an email request reached the
+    // notifications queue then, and still does.
+    let legacy = email_event("co_1", 4);
+    let mut item = shared::events::store::outbox_item(&legacy, now);
+    assert_eq!(item["queues"], json!(["notifications"]));
+    item.remove("queues");
+    // An event whose kind no worker consumes stays in the outbox.
+    let unconsumed = DomainEvent {
+        queues: Vec::new(),
+        kind: "widget.created".into(),
+        ..email_event("co_1", 5)
+    };
+    f.app
+        .table
+        .transact(vec![
+            TxOp::Put {
+                item,
+                condition: Some(Condition::NotExists),
+            },
+            outbox_put(&unconsumed, now),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        dispatch_pending(&f.db, f.app.queue.as_ref()).await.unwrap(),
+        2
+    );
+    let queued = f
+        .app
+        .queue
+        .receive(names::NOTIFICATIONS, Receive::default())
+        .await
+        .unwrap();
+    assert_eq!(queued.len(), 1);
+    let delivered: DomainEvent = serde_json::from_str(&queued[0].body).unwrap();
+    assert_eq!(delivered.id, legacy.id);
 }
 
 #[tokio::test]
@@ -200,6 +245,8 @@ async fn the_aws_sandbox_dispatches_events_from_the_table_stream() {
     let email = email_event("co_1", 7);
     let mut other = email_event("co_1", 8);
     other.kind = "product.created".into();
+    // No worker consumes product events yet.
+    other.queues = Vec::new();
     use shared::store::Table;
     table
         .transact(vec![change("co_1", "a"), outbox_put(&email, now)])

@@ -42,7 +42,7 @@ fn every_route_and_worker_has_a_binary_a_function_and_an_event() {
     let names = shared::routes::ALL
         .iter()
         .map(|r| r.name)
-        .chain(shared::workers::ALL.iter().map(|w| w.name))
+        .chain(shared::routes::WORKERS.iter().map(|w| w.name))
         .chain([xtask::DISPATCHER]);
     for name in names {
         assert!(
@@ -54,7 +54,7 @@ fn every_route_and_worker_has_a_binary_a_function_and_an_event() {
             "{name}"
         );
     }
-    for name in shared::workers::ALL
+    for name in shared::routes::WORKERS
         .iter()
         .map(|w| w.name)
         .chain([xtask::DISPATCHER])

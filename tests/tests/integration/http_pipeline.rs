@@ -209,6 +209,7 @@ fn create_widget(ctx: Ctx) -> HandlerFuture {
             occurred_at: "2026-11-25T09:00:00Z".into(),
             actor: None,
             data: json!({"name": input.name}),
+            queues: Vec::new(),
         };
         ctx.app
             .table

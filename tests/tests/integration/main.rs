@@ -10,6 +10,7 @@ mod catalog;
 mod events_outbox;
 mod generated;
 mod http_pipeline;
+mod inventory;
 mod lambda_events;
 mod layering;
 mod queue_conformance;

@@ -202,6 +202,7 @@ async fn save(
     if ops.len() > crate::store::MAX_TRANSACTION_OPS {
         return Err(SaveError::Refused(ProductError::ChangeTooLarge));
     }
+    register_new_variants(app, tenant, before, after).await?;
     match app.table.transact(ops).await {
         Ok(()) => Ok(()),
         Err(e) if e.failed_at(0) => Err(SaveError::Stale),
@@ -223,6 +224,73 @@ async fn save(
             Err(SaveError::Refused(e.into()))
         }
     }
+}
+
+/// Writes the variant lookups of the variants `after` adds (see [`store::variant_lookup_put`]).
+async fn register_new_variants(
+    app: &App,
+    tenant: &TenantId,
+    before: Option<&Product>,
+    after: &Product,
+) -> Result<(), SaveError> {
+    let known: HashSet<&VariantId> = before
+        .map(|p| p.variants.iter().map(|v| &v.id).collect())
+        .unwrap_or_default();
+    let puts: Vec<TxOp> = after
+        .variants
+        .iter()
+        .filter(|v| !known.contains(&v.id))
+        .map(|v| store::variant_lookup_put(tenant, v.id.as_str(), &after.id))
+        .collect();
+    for chunk in puts.chunks(crate::store::MAX_TRANSACTION_OPS) {
+        app.table
+            .transact(chunk.to_vec())
+            .await
+            .map_err(|e| SaveError::Refused(e.into()))?;
+    }
+    Ok(())
+}
+
+/// A variant and the product holding it, found by the variant's id alone.
+pub async fn find_variant(
+    app: &App,
+    tenant: &TenantId,
+    variant_id: &VariantId,
+) -> Result<Option<(Product, Variant)>, ProductError> {
+    Ok(find_variants(app, tenant, std::slice::from_ref(variant_id))
+        .await?
+        .into_iter()
+        .next()
+        .map(|(_, product, variant)| (product, variant)))
+}
+
+/// Variants and their products, found by the variants' ids alone (two batched reads); unknown
+/// ids are left out.
+pub async fn find_variants(
+    app: &App,
+    tenant: &TenantId,
+    variant_ids: &[VariantId],
+) -> Result<Vec<(VariantId, Product, Variant)>, ProductError> {
+    let ids: Vec<&str> = variant_ids.iter().map(|v| v.as_str()).collect();
+    let owners = store::variant_products(app.table.as_ref(), tenant, &ids).await?;
+    let mut product_ids: Vec<&ProductId> = owners.iter().map(|(_, p)| p).collect();
+    product_ids.sort_by_key(|p| p.as_str());
+    product_ids.dedup();
+    let products = store::products(app.table.as_ref(), tenant, &product_ids).await?;
+    let mut found = Vec::new();
+    for id in variant_ids {
+        let holder = owners
+            .iter()
+            .find(|(v, _)| v == id.as_str())
+            .map(|(_, p)| p);
+        let product = holder.and_then(|p| products.iter().find(|x| x.id == *p));
+        if let Some(product) = product {
+            if let Some(variant) = product.variants.iter().find(|v| v.id == *id) {
+                found.push((id.clone(), product.clone(), variant.clone()));
+            }
+        }
+    }
+    Ok(found)
 }
 
 enum SaveError {

@@ -16,6 +16,12 @@ pub struct NewVariant {
     pub options: BTreeMap<String, String>,
     pub image_id: Option<String>,
     pub position: Option<u32>,
+    /// Default true.
+    pub track_inventory: Option<bool>,
+    /// Default false.
+    pub allow_backorder: Option<bool>,
+    /// Default 0.
+    pub safety_stock: Option<i64>,
 }
 
 /// A partial change; `null` removes an optional field.
@@ -45,6 +51,9 @@ pub struct VariantChange {
     #[schema(value_type = Option<String>)]
     pub image_id: Option<Option<String>>,
     pub position: Option<u32>,
+    pub track_inventory: Option<bool>,
+    pub allow_backorder: Option<bool>,
+    pub safety_stock: Option<i64>,
 }
 
 pub(super) fn check_money(errors: &mut Errors, field: &str, money: &Option<Money>, currency: &str) {
@@ -110,6 +119,13 @@ pub(super) fn check_variant(errors: &mut Errors, context: &Context, p: &Product,
             "from 0 to 1,000,000",
         ));
     }
+    if !(0..=crate::ids::MAX_STOCK_UNITS).contains(&v.safety_stock) {
+        errors.push(FieldError::new(
+            "safety_stock",
+            "out_of_range",
+            format!("from 0 to {}", crate::ids::MAX_STOCK_UNITS),
+        ));
+    }
     if let Some(image) = &v.image_id {
         if p.image(image).is_none() {
             errors.push(FieldError::new(
@@ -171,6 +187,9 @@ pub async fn create_variant(
             options: input.options.clone(),
             image_id: input.image_id.clone(),
             position: u32::MAX,
+            track_inventory: input.track_inventory.unwrap_or(true),
+            allow_backorder: input.allow_backorder.unwrap_or(false),
+            safety_stock: input.safety_stock.unwrap_or(0),
             created_at: context.now.clone(),
             updated_at: context.now.clone(),
             version: 1,
@@ -246,6 +265,15 @@ pub async fn change_variant(
         }
         if let Some(x) = &input.image_id {
             v.image_id = x.clone();
+        }
+        if let Some(x) = input.track_inventory {
+            v.track_inventory = x;
+        }
+        if let Some(x) = input.allow_backorder {
+            v.allow_backorder = x;
+        }
+        if let Some(x) = input.safety_stock {
+            v.safety_stock = x;
         }
         let mut v = tidy_variant(v);
         v.version += 1;
@@ -371,6 +399,9 @@ pub async fn generate_variants(
                 options,
                 image_id: None,
                 position: (p.variants.len()) as u32,
+                track_inventory: true,
+                allow_backorder: false,
+                safety_stock: 0,
                 created_at: context.now.clone(),
                 updated_at: context.now.clone(),
                 version: 1,

@@ -31,14 +31,7 @@ pub struct CategoryChange {
     pub seo: Option<Seo>,
 }
 
-/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
-pub fn double_option<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-where
-    T: Deserialize<'de>,
-    D: serde::Deserializer<'de>,
-{
-    Option::<T>::deserialize(deserializer).map(Some)
-}
+pub use crate::validate::double_option;
 
 pub(super) fn check_category(errors: &mut Errors, taxonomy: &Taxonomy, c: &Category) {
     errors.check(validate::text("title", &c.title, 200));

@@ -65,7 +65,7 @@ impl Validate for General {
             }
         }
         if let Some(a) = &self.address {
-            address(errors, "address", a);
+            check_address(errors, "address", a);
         }
         errors.check(validate::currency(
             "default_currency",

@@ -170,7 +170,8 @@ pub struct Address {
     pub country: String,
 }
 
-fn address(errors: &mut Errors, prefix: &str, a: &Address) {
+/// Checks a postal address; `prefix` names it in field errors.
+pub fn check_address(errors: &mut Errors, prefix: &str, a: &Address) {
     errors.check(validate::text(&format!("{prefix}.line1"), &a.line1, 200));
     if let Some(line2) = &a.line2 {
         errors.check(validate::text(&format!("{prefix}.line2"), line2, 200));

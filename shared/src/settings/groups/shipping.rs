@@ -40,7 +40,7 @@ impl Default for Shipping {
 impl Validate for Shipping {
     fn validate(&self, errors: &mut Errors) {
         if let Some(a) = &self.origin {
-            address(errors, "origin", a);
+            check_address(errors, "origin", a);
         }
         let p = &self.default_package;
         for (name, value) in [

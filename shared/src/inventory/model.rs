@@ -1,0 +1,133 @@
+//! Stock locations, stock levels, movements and reservations, as stored and as the API shows
+//! them.
+
+use crate::ids::{LocationId, ProductId, VariantId};
+use crate::settings::groups::Address;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A place that holds stock: a warehouse, a shop, a supplier shipping direct.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Location {
+    /// `loc_<ULID>`
+    #[schema(value_type = String)]
+    pub id: LocationId,
+    pub name: String,
+    pub address: Option<Address>,
+    /// An inactive location takes no new stock and no reservations.
+    pub active: bool,
+    /// Whether online orders are reserved from it.
+    pub fulfils_online_orders: bool,
+    /// Higher first: reservations take from the highest-priority location that can cover a line.
+    pub priority: i64,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: u64,
+}
+
+/// How a stored location's state reads: `open`, or `closing` while a delete checks that it
+/// holds nothing (writes that add stock check for `open`).
+pub const OPEN: &str = "open";
+pub const CLOSING: &str = "closing";
+
+/// Why units on hand changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    Received,
+    Correction,
+    Damaged,
+    Shrinkage,
+    Returned,
+    TransferIn,
+    TransferOut,
+    /// A count set the level (`PUT /admin/inventory/levels`).
+    Count,
+    /// Reserved units left with an order.
+    Sold,
+}
+
+impl Reason {
+    /// The reasons an adjustment may give (counts, sales and transfers have their own routes).
+    pub const ADJUSTMENT: [Reason; 7] = [
+        Reason::Received,
+        Reason::Correction,
+        Reason::Damaged,
+        Reason::Shrinkage,
+        Reason::Returned,
+        Reason::TransferIn,
+        Reason::TransferOut,
+    ];
+}
+
+/// The stock of one variant at one location, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredLevel {
+    pub variant_id: VariantId,
+    pub product_id: ProductId,
+    pub location_id: LocationId,
+    pub on_hand: i64,
+    /// Units reserved by holders, expired or not.
+    pub reserved: i64,
+    /// `on_hand - reserved`, kept beside them so that a reservation can be conditioned on it.
+    pub unreserved: i64,
+    #[serde(default)]
+    pub incoming: i64,
+    pub updated_at: String,
+    /// Counts changes of `on_hand` (reservations leave it alone); `If-Match` of a count.
+    #[serde(default)]
+    pub version: u64,
+}
+
+/// The stock of one variant at one location, as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StockLevel {
+    #[schema(value_type = String)]
+    pub variant_id: VariantId,
+    #[schema(value_type = String)]
+    pub product_id: ProductId,
+    #[schema(value_type = String)]
+    pub location_id: LocationId,
+    pub on_hand: i64,
+    /// Units held by live reservations (expired ones no longer count).
+    pub reserved: i64,
+    /// `on_hand - reserved - safety_stock`, never below 0.
+    pub available: i64,
+    pub incoming: i64,
+    pub updated_at: String,
+    /// The level's version: send it as `If-Match` to set the count.
+    pub version: u64,
+}
+
+/// One change of units on hand.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Movement {
+    /// `mov_<ULID>`: ordered by time.
+    pub id: String,
+    #[schema(value_type = String)]
+    pub variant_id: VariantId,
+    #[schema(value_type = String)]
+    pub location_id: LocationId,
+    pub delta: i64,
+    pub reason: Reason,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Units on hand at the location after the change.
+    pub on_hand_after: i64,
+    /// Who made it: a staff user, or the holder whose reservation was sold.
+    pub actor: String,
+    pub created_at: String,
+}
+
+/// Units of one variant held at one location for a holder (a cart, an order).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ReservationLine {
+    pub holder: String,
+    #[schema(value_type = String)]
+    pub variant_id: VariantId,
+    #[schema(value_type = String)]
+    pub location_id: LocationId,
+    pub quantity: i64,
+    pub expires_at: String,
+    pub expires_epoch: i64,
+}

@@ -1,0 +1,646 @@
+//! Reservations: units held for a holder (a cart, an order) until they are sold, given up or
+//! expire. Carts and checkout call these operations; staff see who holds what.
+//!
+//! - [`reserve`] makes a holder's reservations exactly the lines given (adding, growing,
+//!   shrinking and removing lines as needed) in one transaction: every line holds or none does.
+//!   Each new unit is taken from the highest-priority active location that fulfils online orders
+//!   and has it; a line may be split across locations, one reservation line per location.
+//!   A level gives units only while `unreserved ≥ units + safety stock` holds at write time (a
+//!   condition, not a read), so concurrent reservations cannot oversell. A variant that does not
+//!   track inventory is never reserved; one that allows backorder takes what is there and puts
+//!   the rest on its first location.
+//! - [`release`] gives a holder's units back; [`commit`] turns them into sales: the units leave
+//!   stock, each with a `sold` movement.
+//! - Reservations expire. An expired line stops counting in what staff see at once; its units go
+//!   back to the level when the expiry worker releases the holder, or sooner when a reservation
+//!   short of stock sweeps expired lines of the same variant. A commit of an expired holder whose
+//!   lines are still there succeeds: its units were never given to anyone else.
+
+use super::errors::InventoryError;
+use super::events::InventoryEvent;
+use super::model::{Movement, Reason, ReservationLine, StoredLevel};
+use super::store::{self, Guard, Holding, LevelOf};
+use crate::app::App;
+use crate::catalog::model::Variant;
+use crate::clock::rfc3339;
+use crate::events::event;
+use crate::identity::TenantId;
+use crate::ids::{LocationId, ProductId, VariantId};
+use crate::store::{StoreError, TxOp};
+use serde_json::json;
+use std::collections::{BTreeMap, HashMap};
+
+/// Variants one reservation holds.
+pub const MAX_LINES: usize = 30;
+
+/// Units of a variant a holder wants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub variant_id: VariantId,
+    pub quantity: i64,
+}
+
+/// Holders are named by their owner's id (`cart_…`, `ord_…`).
+pub fn valid_holder(holder: &str) -> bool {
+    (1..=100).contains(&holder.len())
+        && holder
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+fn check(holder: &str, lines: &[Line]) -> Result<BTreeMap<VariantId, i64>, InventoryError> {
+    if !valid_holder(holder) {
+        return Err(InventoryError::field(
+            "holder",
+            "invalid",
+            "1 to 100 letters, digits, '_' or '-'",
+        ));
+    }
+    let mut wanted: BTreeMap<VariantId, i64> = BTreeMap::new();
+    for (i, line) in lines.iter().enumerate() {
+        if !(1..=super::stock::MAX_DELTA).contains(&line.quantity) {
+            return Err(InventoryError::field(
+                &format!("lines[{i}].quantity"),
+                "out_of_range",
+                format!("a whole number from 1 to {}", super::stock::MAX_DELTA),
+            ));
+        }
+        *wanted.entry(line.variant_id.clone()).or_insert(0) += line.quantity;
+    }
+    if wanted.len() > MAX_LINES {
+        return Err(InventoryError::TooManyLines { max: MAX_LINES });
+    }
+    Ok(wanted)
+}
+
+/// What a reserve read: the holder's lines, the variants, the eligible locations and levels.
+struct Reading {
+    holding: Holding,
+    variants: HashMap<VariantId, (ProductId, Variant)>,
+    /// Active, open locations that fulfil online orders, highest priority first.
+    eligible: Vec<LocationId>,
+    levels: HashMap<(LocationId, VariantId), StoredLevel>,
+}
+
+async fn read(
+    app: &App,
+    tenant: &TenantId,
+    holder: &str,
+    wanted: &BTreeMap<VariantId, i64>,
+) -> Result<Reading, InventoryError> {
+    let holding = store::holding(app.table.as_ref(), tenant, holder).await?;
+    let mut ids: Vec<VariantId> = wanted.keys().cloned().collect();
+    for line in &holding.lines {
+        if !ids.contains(&line.variant_id) {
+            ids.push(line.variant_id.clone());
+        }
+    }
+    let variants: HashMap<VariantId, (ProductId, Variant)> =
+        crate::catalog::service::find_variants(app, tenant, &ids)
+            .await?
+            .into_iter()
+            .map(|(id, product, variant)| (id, (product.id, variant)))
+            .collect();
+    for (i, id) in wanted.keys().enumerate() {
+        if !variants.contains_key(id) {
+            return Err(InventoryError::field(
+                &format!("lines[{i}].variant_id"),
+                "unknown_variant",
+                format!("no such variant: {id}"),
+            ));
+        }
+    }
+    let mut locations: Vec<_> = store::all_locations(app.table.as_ref(), tenant)
+        .await?
+        .into_iter()
+        .filter(|(l, open)| *open && l.active && l.fulfils_online_orders)
+        .map(|(l, _)| l)
+        .collect();
+    locations.sort_by(|a, b| b.priority.cmp(&a.priority).then(a.id.cmp(&b.id)));
+    let eligible: Vec<LocationId> = locations.into_iter().map(|l| l.id).collect();
+    let mut pairs: Vec<(&LocationId, &VariantId)> = Vec::new();
+    for id in wanted.keys() {
+        if variants.get(id).is_some_and(|(_, v)| v.track_inventory) {
+            pairs.extend(eligible.iter().map(|l| (l, id)));
+        }
+    }
+    for line in &holding.lines {
+        let pair = (&line.location_id, &line.variant_id);
+        if !pairs.contains(&pair) {
+            pairs.push(pair);
+        }
+    }
+    let levels = store::levels(app.table.as_ref(), tenant, &pairs)
+        .await?
+        .into_iter()
+        .map(|l| ((l.location_id.clone(), l.variant_id.clone()), l))
+        .collect();
+    Ok(Reading {
+        holding,
+        variants,
+        eligible,
+        levels,
+    })
+}
+
+/// Where a variant's units should be held: location → units, or the units it lacks.
+fn allocate(
+    reading: &Reading,
+    variant: &Variant,
+    wanted: i64,
+    held: &BTreeMap<LocationId, i64>,
+) -> Result<BTreeMap<LocationId, i64>, i64> {
+    let mut target = held.clone();
+    let holding: i64 = held.values().sum();
+    if wanted <= holding {
+        // Give back from the least preferred locations first: ineligible ones, then the lowest
+        // priority.
+        let rank = |l: &LocationId| {
+            reading
+                .eligible
+                .iter()
+                .position(|e| e == l)
+                .unwrap_or(usize::MAX)
+        };
+        let mut order: Vec<LocationId> = target.keys().cloned().collect();
+        order.sort_by_key(|l| std::cmp::Reverse(rank(l)));
+        let mut surplus = holding - wanted;
+        for location in order {
+            if surplus == 0 {
+                break;
+            }
+            let units = target.get_mut(&location).expect("held");
+            let give = surplus.min(*units);
+            *units -= give;
+            surplus -= give;
+        }
+        target.retain(|_, units| *units > 0);
+        return Ok(target);
+    }
+    let mut need = wanted - holding;
+    for location in &reading.eligible {
+        let unreserved = reading
+            .levels
+            .get(&(location.clone(), variant.id.clone()))
+            .map_or(0, |l| l.unreserved);
+        let take = need.min((unreserved - variant.safety_stock).max(0));
+        if take > 0 {
+            *target.entry(location.clone()).or_insert(0) += take;
+            need -= take;
+        }
+        if need == 0 {
+            return Ok(target);
+        }
+    }
+    match reading.eligible.first() {
+        Some(first) if variant.allow_backorder => {
+            *target.entry(first.clone()).or_insert(0) += need;
+            Ok(target)
+        }
+        _ => Err(need),
+    }
+}
+
+/// Makes `holder`'s reservations exactly `lines` (no lines: releases everything), expiring at
+/// `expires_epoch`; answers the lines held. All or nothing: a line that cannot be covered
+/// answers `insufficient_stock` and leaves every reservation as it was.
+pub async fn reserve(
+    app: &App,
+    tenant: &TenantId,
+    holder: &str,
+    lines: &[Line],
+    expires_epoch: i64,
+) -> Result<Vec<ReservationLine>, InventoryError> {
+    let wanted = check(holder, lines)?;
+    if expires_epoch <= app.clock.epoch_seconds() {
+        return Err(InventoryError::field(
+            "expires_at",
+            "in_the_past",
+            "a reservation expires in the future",
+        ));
+    }
+    let mut swept: Vec<VariantId> = Vec::new();
+    'attempts: for attempt in 0..crate::store::ATTEMPTS * 2 {
+        if attempt > 0 {
+            crate::store::back_off(attempt.min(crate::store::ATTEMPTS)).await;
+        }
+        let reading = read(app, tenant, holder, &wanted).await?;
+        let now = rfc3339(app.clock.now());
+        let expires_at = rfc3339(
+            time::OffsetDateTime::from_unix_timestamp(expires_epoch)
+                .map_err(|_| InventoryError::field("expires_at", "invalid", "out of range"))?,
+        );
+        let mut held: BTreeMap<VariantId, BTreeMap<LocationId, i64>> = BTreeMap::new();
+        for line in &reading.holding.lines {
+            held.entry(line.variant_id.clone())
+                .or_default()
+                .insert(line.location_id.clone(), line.quantity);
+        }
+        let mut ops = Vec::new();
+        let mut guarded = Vec::new();
+        let mut checks: Vec<LocationId> = Vec::new();
+        let mut result = Vec::new();
+        let mut all_variants: Vec<VariantId> = held.keys().cloned().collect();
+        for id in wanted.keys() {
+            if !all_variants.contains(id) {
+                all_variants.push(id.clone());
+            }
+        }
+        for id in &all_variants {
+            let before = held.get(id).cloned().unwrap_or_default();
+            let want = wanted.get(id).copied().unwrap_or(0);
+            let target = match reading.variants.get(id) {
+                // Untracked, or gone from the catalog: nothing is held for it.
+                Some((_, variant)) if !variant.track_inventory => BTreeMap::new(),
+                None => BTreeMap::new(),
+                Some((_, variant)) => match allocate(&reading, variant, want, &before) {
+                    Ok(target) => target,
+                    Err(_) if !swept.contains(id) => {
+                        swept.push(id.clone());
+                        if sweep_expired(app, tenant, id).await? > 0 {
+                            continue 'attempts;
+                        }
+                        match allocate(&reading, variant, want, &before) {
+                            Ok(target) => target,
+                            Err(short) => return Err(short_of(id, want, short)),
+                        }
+                    }
+                    Err(short) => return Err(short_of(id, want, short)),
+                },
+            };
+            let (product, variant) = match reading.variants.get(id) {
+                Some((product, variant)) => (product.clone(), Some(variant)),
+                None => (
+                    reading
+                        .levels
+                        .values()
+                        .find(|l| l.variant_id == *id)
+                        .map(|l| l.product_id.clone())
+                        .unwrap_or_else(empty_product),
+                    None,
+                ),
+            };
+            let mut locations: Vec<&LocationId> = before.keys().chain(target.keys()).collect();
+            locations.sort();
+            locations.dedup();
+            for location in locations {
+                let old = before.get(location).copied().unwrap_or(0);
+                let new = target.get(location).copied().unwrap_or(0);
+                let delta = new - old;
+                if delta != 0 {
+                    let backorder = variant.is_some_and(|v| v.allow_backorder);
+                    let safety = variant.map_or(0, |v| v.safety_stock);
+                    let guard = if delta > 0 && !backorder {
+                        Guard::Unreserved(delta + safety)
+                    } else {
+                        Guard::Nothing
+                    };
+                    guarded.push(ops.len());
+                    ops.push(store::level_change_op(
+                        tenant,
+                        LevelOf {
+                            variant: id,
+                            product: &product,
+                            location,
+                        },
+                        0,
+                        delta,
+                        &now,
+                        guard,
+                    ));
+                    if delta > 0 && !checks.contains(location) {
+                        checks.push(location.clone());
+                    }
+                }
+                let old_line = reading
+                    .holding
+                    .lines
+                    .iter()
+                    .find(|l| l.variant_id == *id && l.location_id == *location);
+                if new == 0 {
+                    if let Some(old_line) = old_line {
+                        ops.push(store::line_delete(tenant, old_line));
+                    }
+                } else {
+                    let line = ReservationLine {
+                        holder: holder.to_owned(),
+                        variant_id: id.clone(),
+                        location_id: location.clone(),
+                        quantity: new,
+                        expires_at: expires_at.clone(),
+                        expires_epoch,
+                    };
+                    ops.push(store::line_put(tenant, &line, old_line.map(|l| l.quantity)));
+                    result.push(line);
+                }
+            }
+        }
+        let check_from = ops.len();
+        for location in &checks {
+            ops.push(store::location_takes_stock(tenant, location));
+        }
+        match (result.is_empty(), reading.holding.version) {
+            (true, None) => return Ok(result),
+            (true, Some(version)) => {
+                ops.push(store::holder_delete(tenant, holder, version));
+                ops.push(released_event(
+                    app,
+                    tenant,
+                    holder,
+                    false,
+                    &reading.holding.lines,
+                ));
+            }
+            (false, version) => {
+                ops.push(store::holder_put(tenant, holder, expires_epoch, version));
+                ops.push(event(
+                    app,
+                    tenant,
+                    InventoryEvent::StockReserved,
+                    Some(holder),
+                    json!({
+                        "holder": holder,
+                        "expires_at": expires_at,
+                        "expires_epoch": expires_epoch,
+                        "lines": lines_json(&result),
+                    }),
+                ));
+            }
+        }
+        if ops.len() > crate::store::MAX_TRANSACTION_OPS {
+            return Err(InventoryError::TooManyLines { max: MAX_LINES });
+        }
+        match app.table.transact(ops).await {
+            Ok(()) => return Ok(result),
+            // A location closed, a level gave its units to someone else, or the holder changed
+            // meanwhile: read again.
+            Err(StoreError::TransactionCancelled { failed }) => {
+                tracing::debug!(?failed, ?guarded, check_from, "reservation raced; retrying");
+                continue;
+            }
+            Err(StoreError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(InventoryError::Busy)
+}
+
+fn short_of(variant: &VariantId, wanted: i64, short: i64) -> InventoryError {
+    InventoryError::InsufficientStock {
+        variant_id: variant.to_string(),
+        requested: wanted,
+        available: (wanted - short).max(0),
+    }
+}
+
+fn lines_json(lines: &[ReservationLine]) -> serde_json::Value {
+    lines
+        .iter()
+        .map(|l| json!({"variant_id": l.variant_id, "location_id": l.location_id, "quantity": l.quantity}))
+        .collect()
+}
+
+fn released_event(
+    app: &App,
+    tenant: &TenantId,
+    holder: &str,
+    expired: bool,
+    lines: &[ReservationLine],
+) -> TxOp {
+    event(
+        app,
+        tenant,
+        InventoryEvent::StockReleased,
+        Some(holder),
+        json!({"holder": holder, "expired": expired, "lines": lines_json(lines)}),
+    )
+}
+
+/// The operations that give a line's units back to its level and remove it.
+fn give_back(
+    tenant: &TenantId,
+    line: &ReservationLine,
+    product: &ProductId,
+    now: &str,
+) -> [TxOp; 2] {
+    [
+        store::line_delete(tenant, line),
+        store::level_change_op(
+            tenant,
+            LevelOf {
+                variant: &line.variant_id,
+                product,
+                location: &line.location_id,
+            },
+            0,
+            -line.quantity,
+            now,
+            Guard::Nothing,
+        ),
+    ]
+}
+
+/// The product of a level a line holds units at (levels record it).
+async fn products_of(
+    app: &App,
+    tenant: &TenantId,
+    lines: &[ReservationLine],
+) -> Result<HashMap<(LocationId, VariantId), StoredLevel>, InventoryError> {
+    let pairs: Vec<(&LocationId, &VariantId)> = lines
+        .iter()
+        .map(|l| (&l.location_id, &l.variant_id))
+        .collect();
+    Ok(store::levels(app.table.as_ref(), tenant, &pairs)
+        .await?
+        .into_iter()
+        .map(|l| ((l.location_id.clone(), l.variant_id.clone()), l))
+        .collect())
+}
+
+/// Gives back everything `holder` holds (nothing held: nothing to do); answers the lines
+/// released. With `only_expired`, only when the holder's reservation has expired.
+async fn release_holder(
+    app: &App,
+    tenant: &TenantId,
+    holder: &str,
+    only_expired: bool,
+) -> Result<Vec<ReservationLine>, InventoryError> {
+    for attempt in 0..crate::store::ATTEMPTS {
+        if attempt > 0 {
+            crate::store::back_off(attempt).await;
+        }
+        let holding = store::holding(app.table.as_ref(), tenant, holder).await?;
+        let Some(version) = holding.version else {
+            return Ok(Vec::new());
+        };
+        if only_expired && holding.expires_epoch > app.clock.epoch_seconds() {
+            return Ok(Vec::new());
+        }
+        let now = rfc3339(app.clock.now());
+        let levels = products_of(app, tenant, &holding.lines).await?;
+        let mut ops = Vec::new();
+        for line in &holding.lines {
+            let level = levels.get(&(line.location_id.clone(), line.variant_id.clone()));
+            let fallback;
+            let product = match level {
+                Some(level) => &level.product_id,
+                None => {
+                    fallback = empty_product();
+                    &fallback
+                }
+            };
+            ops.extend(give_back(tenant, line, product, &now));
+        }
+        ops.push(store::holder_delete(tenant, holder, version));
+        ops.push(released_event(
+            app,
+            tenant,
+            holder,
+            only_expired,
+            &holding.lines,
+        ));
+        match app.table.transact(ops).await {
+            Ok(()) => return Ok(holding.lines),
+            Err(StoreError::TransactionCancelled { .. }) | Err(StoreError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(InventoryError::Busy)
+}
+
+/// A level is always written with its product; a level that vanished (its location deleted
+/// with nothing in it) cannot hold reserved units, so this placeholder is never stored.
+fn empty_product() -> ProductId {
+    ProductId::parse("prod_00000000000000000000000000").expect("a valid id")
+}
+
+/// Gives back everything `holder` holds; answers the lines released (none: nothing was held).
+pub async fn release(
+    app: &App,
+    tenant: &TenantId,
+    holder: &str,
+) -> Result<Vec<ReservationLine>, InventoryError> {
+    release_holder(app, tenant, holder, false).await
+}
+
+/// Releases `holder` if its reservation has expired (the expiry worker's step).
+pub async fn release_expired(
+    app: &App,
+    tenant: &TenantId,
+    holder: &str,
+) -> Result<Vec<ReservationLine>, InventoryError> {
+    release_holder(app, tenant, holder, true).await
+}
+
+/// Turns everything `holder` holds into sales: each line's units leave stock with a `sold`
+/// movement, in one transaction. Answers the lines sold; 404 when the holder holds nothing.
+pub async fn commit(
+    app: &App,
+    tenant: &TenantId,
+    holder: &str,
+) -> Result<Vec<ReservationLine>, InventoryError> {
+    'attempts: for attempt in 0..crate::store::ATTEMPTS * 2 {
+        if attempt > 0 {
+            crate::store::back_off(attempt.min(crate::store::ATTEMPTS)).await;
+        }
+        let holding = store::holding(app.table.as_ref(), tenant, holder).await?;
+        let Some(version) = holding.version else {
+            return Err(InventoryError::NotFound("reservation"));
+        };
+        let now = rfc3339(app.clock.now());
+        let levels = products_of(app, tenant, &holding.lines).await?;
+        let mut ops = Vec::new();
+        for line in &holding.lines {
+            let Some(level) = levels.get(&(line.location_id.clone(), line.variant_id.clone()))
+            else {
+                // A line's level is written with it; not there means the line was swept away
+                // between the two reads: read again.
+                continue 'attempts;
+            };
+            let movement = Movement {
+                id: app.ids.new_id("mov"),
+                variant_id: line.variant_id.clone(),
+                location_id: line.location_id.clone(),
+                delta: -line.quantity,
+                reason: Reason::Sold,
+                note: None,
+                on_hand_after: level.on_hand - line.quantity,
+                actor: holder.to_owned(),
+                created_at: now.clone(),
+            };
+            ops.push(store::line_delete(tenant, line));
+            ops.push(store::level_change_op(
+                tenant,
+                LevelOf {
+                    variant: &line.variant_id,
+                    product: &level.product_id,
+                    location: &line.location_id,
+                },
+                -line.quantity,
+                -line.quantity,
+                &now,
+                Guard::Version(Some(level.version)),
+            ));
+            ops.push(store::movement_put(tenant, &movement));
+        }
+        ops.push(store::holder_delete(tenant, holder, version));
+        ops.push(event(
+            app,
+            tenant,
+            InventoryEvent::StockCommitted,
+            Some(holder),
+            json!({"holder": holder, "lines": lines_json(&holding.lines)}),
+        ));
+        match app.table.transact(ops).await {
+            Ok(()) => return Ok(holding.lines),
+            Err(StoreError::TransactionCancelled { .. }) | Err(StoreError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(InventoryError::Busy)
+}
+
+/// Releases the expired lines of a variant (oldest first, a page at a time) so that their units
+/// count again; answers how many units came back. Each holder's lines go in one transaction; a
+/// line that changed meanwhile is left for the next sweep.
+pub async fn sweep_expired(
+    app: &App,
+    tenant: &TenantId,
+    variant: &VariantId,
+) -> Result<i64, InventoryError> {
+    let now_epoch = app.clock.epoch_seconds();
+    let (lines, _) = store::reserved_lines(
+        app.table.as_ref(),
+        tenant,
+        variant,
+        Some(now_epoch),
+        50,
+        None,
+    )
+    .await?;
+    let levels = products_of(app, tenant, &lines).await?;
+    let now = rfc3339(app.clock.now());
+    let mut by_holder: BTreeMap<&str, Vec<&ReservationLine>> = BTreeMap::new();
+    for line in &lines {
+        by_holder.entry(&line.holder).or_default().push(line);
+    }
+    let mut returned = 0;
+    for (holder, lines) in by_holder {
+        let mut ops = Vec::new();
+        for line in &lines {
+            let Some(level) = levels.get(&(line.location_id.clone(), line.variant_id.clone()))
+            else {
+                continue;
+            };
+            ops.extend(give_back(tenant, line, &level.product_id, &now));
+        }
+        let owned: Vec<ReservationLine> = lines.iter().map(|l| (*l).clone()).collect();
+        ops.push(released_event(app, tenant, holder, true, &owned));
+        match app.table.transact(ops).await {
+            Ok(()) => returned += owned.iter().map(|l| l.quantity).sum::<i64>(),
+            Err(StoreError::TransactionCancelled { .. }) | Err(StoreError::Conflict) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(returned)
+}

@@ -1,0 +1,536 @@
+//! Stock levels: reading them, and changing units on hand by adjustment, count and transfer.
+//!
+//! Every change of units on hand writes its movement in the same transaction (who, when, the
+//! delta, why, and units on hand after it), conditioned on the level's version, so that the
+//! movement's `on_hand_after` is exact and the sum of a level's movements is its units on hand.
+//! Reservations move `reserved` without a version, so they never make an adjustment retry.
+
+use super::errors::InventoryError;
+use super::events::InventoryEvent;
+use super::model::{Location, Movement, Reason, StockLevel, StoredLevel};
+use super::store::{self, Guard, LevelOf};
+use crate::app::App;
+use crate::catalog::model::Variant;
+use crate::clock::rfc3339;
+use crate::events::event;
+use crate::identity::TenantId;
+use crate::ids::{LocationId, ProductId, VariantId, MAX_STOCK_UNITS};
+use crate::store::TxOp;
+use crate::validate::Errors;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::collections::HashMap;
+use utoipa::ToSchema;
+
+/// The largest change one adjustment or transfer makes.
+pub const MAX_DELTA: i64 = 1_000_000;
+const MAX_NOTE: usize = 500;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Adjustment {
+    pub variant_id: String,
+    pub location_id: String,
+    /// Units added (positive) or taken away (negative), at most 1,000,000 either way.
+    pub delta: i64,
+    /// `received`, `correction`, `damaged`, `shrinkage`, `returned`, `transfer_in` or
+    /// `transfer_out`.
+    pub reason: Reason,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LevelCount {
+    pub variant_id: String,
+    pub location_id: String,
+    /// The units counted.
+    pub on_hand: i64,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Transfer {
+    pub variant_id: String,
+    pub from_location_id: String,
+    pub to_location_id: String,
+    pub quantity: i64,
+    pub note: Option<String>,
+}
+
+/// A change's result: the level after it and the movement it wrote.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StockChange {
+    pub level: StockLevel,
+    pub movement: Movement,
+}
+
+/// A transfer's result: both levels after it and both movements.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransferResult {
+    pub from: StockChange,
+    pub to: StockChange,
+}
+
+/// The level as the API shows it: `reserved` without the units of expired reservations still
+/// stored, `available` less safety stock and never below 0.
+pub fn view(level: &StoredLevel, safety_stock: i64, expired: i64) -> StockLevel {
+    let reserved = (level.reserved - expired).max(0);
+    StockLevel {
+        variant_id: level.variant_id.clone(),
+        product_id: level.product_id.clone(),
+        location_id: level.location_id.clone(),
+        on_hand: level.on_hand,
+        reserved,
+        available: (level.on_hand - reserved - safety_stock).max(0),
+        incoming: level.incoming,
+        updated_at: level.updated_at.clone(),
+        version: level.version,
+    }
+}
+
+/// A level that was never written: nothing at the location.
+pub fn empty_level(
+    variant: &VariantId,
+    product: &ProductId,
+    location: &LocationId,
+    now: &str,
+) -> StoredLevel {
+    StoredLevel {
+        variant_id: variant.clone(),
+        product_id: product.clone(),
+        location_id: location.clone(),
+        on_hand: 0,
+        reserved: 0,
+        unreserved: 0,
+        incoming: 0,
+        updated_at: now.to_owned(),
+        version: 0,
+    }
+}
+
+/// The variant a request names, with the product holding it; unknown: a field error.
+pub async fn named_variant(
+    app: &App,
+    tenant: &TenantId,
+    raw: &str,
+    field: &str,
+) -> Result<(ProductId, Variant), InventoryError> {
+    let unknown = || InventoryError::field(field, "unknown_variant", "no such variant");
+    let id = VariantId::parse(raw).ok_or_else(unknown)?;
+    crate::catalog::service::find_variant(app, tenant, &id)
+        .await?
+        .map(|(product, variant)| (product.id, variant))
+        .ok_or_else(unknown)
+}
+
+/// The location a request names; unknown: a field error.
+pub async fn named_location(
+    app: &App,
+    tenant: &TenantId,
+    raw: &str,
+    field: &str,
+) -> Result<Location, InventoryError> {
+    let unknown = || InventoryError::field(field, "unknown_location", "no such location");
+    let id = LocationId::parse(raw).ok_or_else(unknown)?;
+    store::location(app.table.as_ref(), tenant, &id)
+        .await?
+        .ok_or_else(unknown)
+}
+
+fn check_note(errors: &mut Errors, note: &Option<String>) {
+    if note
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > MAX_NOTE || n.chars().any(char::is_control))
+    {
+        errors.push(crate::http::FieldError::new(
+            "note",
+            "invalid",
+            format!("at most {MAX_NOTE} characters, without control characters"),
+        ));
+    }
+}
+
+fn check_units(errors: &mut Errors, field: &str, value: i64, lo: i64, hi: i64) {
+    if !(lo..=hi).contains(&value) {
+        errors.push(crate::http::FieldError::new(
+            field,
+            "out_of_range",
+            format!("a whole number from {lo} to {hi}"),
+        ));
+    }
+}
+
+/// One change of units on hand at one location, as the transaction it needs.
+struct OnHandChange<'a> {
+    of: LevelOf<'a>,
+    before: &'a StoredLevel,
+    /// Whether the level was read from the table (else it is written for the first time).
+    exists: bool,
+    delta: i64,
+    reason: Reason,
+    note: Option<String>,
+    /// Whether the units may not drop below those reserved.
+    keep_reserved: bool,
+}
+
+impl OnHandChange<'_> {
+    /// The level's operation and the movement recording it.
+    fn ops(&self, app: &App, tenant: &TenantId, actor: &str, now: &str) -> (Vec<TxOp>, Movement) {
+        let guard = Guard::Version(self.exists.then_some(self.before.version));
+        let movement = Movement {
+            id: app.ids.new_id("mov"),
+            variant_id: self.of.variant.clone(),
+            location_id: self.of.location.clone(),
+            delta: self.delta,
+            reason: self.reason,
+            note: self.note.clone(),
+            on_hand_after: self.before.on_hand + self.delta,
+            actor: actor.to_owned(),
+            created_at: now.to_owned(),
+        };
+        let ops = vec![
+            store::level_change_op(tenant, self.of, self.delta, 0, now, guard),
+            store::movement_put(tenant, &movement),
+            event(
+                app,
+                tenant,
+                InventoryEvent::StockChanged,
+                Some(actor),
+                json!({
+                    "variant_id": movement.variant_id,
+                    "location_id": movement.location_id,
+                    "delta": movement.delta,
+                    "reason": movement.reason,
+                    "on_hand": movement.on_hand_after,
+                    "movement_id": movement.id,
+                }),
+            ),
+        ];
+        (ops, movement)
+    }
+
+    fn refused(&self) -> Option<InventoryError> {
+        let after = self.before.on_hand + self.delta;
+        if self.keep_reserved && self.delta < 0 && after < self.before.reserved {
+            return Some(InventoryError::InsufficientStock {
+                variant_id: self.of.variant.to_string(),
+                requested: -self.delta,
+                available: self.before.unreserved.max(0),
+            });
+        }
+        if !(-MAX_STOCK_UNITS..=MAX_STOCK_UNITS).contains(&after) {
+            return Some(InventoryError::field(
+                "delta",
+                "out_of_range",
+                format!("units on hand stay within ±{MAX_STOCK_UNITS}"),
+            ));
+        }
+        None
+    }
+
+    fn after(&self, now: &str) -> StoredLevel {
+        StoredLevel {
+            on_hand: self.before.on_hand + self.delta,
+            unreserved: self.before.unreserved + self.delta,
+            updated_at: now.to_owned(),
+            version: self.before.version + 1,
+            ..self.before.clone()
+        }
+    }
+}
+
+/// Reads a level fresh (and whether it exists), or the empty level when none was written.
+async fn current(
+    app: &App,
+    tenant: &TenantId,
+    variant: &VariantId,
+    product: &ProductId,
+    location: &LocationId,
+    now: &str,
+) -> Result<(StoredLevel, bool), InventoryError> {
+    Ok(
+        match store::level(app.table.as_ref(), tenant, location, variant).await? {
+            Some(level) => (level, true),
+            None => (empty_level(variant, product, location, now), false),
+        },
+    )
+}
+
+/// Where one on-hand change happens and why; its delta comes from the plan.
+struct Target<'a> {
+    location: &'a LocationId,
+    reason: Reason,
+    /// Whether the location must be open and active (it receives units).
+    receives: bool,
+}
+
+/// Runs on-hand changes (one, or a transfer's two) from fresh reads until none loses a race.
+/// `plan` turns the levels read into each target's delta; with `if_match`, a level not at that
+/// version answers 412 instead of a retry.
+#[allow(clippy::too_many_arguments)]
+async fn run_changes(
+    app: &App,
+    tenant: &TenantId,
+    actor: &str,
+    variant: &Variant,
+    product: &ProductId,
+    targets: &[Target<'_>],
+    note: &Option<String>,
+    if_match: Option<u64>,
+    plan: impl Fn(&[StoredLevel]) -> Result<Vec<i64>, InventoryError>,
+) -> Result<Vec<StockChange>, InventoryError> {
+    for attempt in 0..crate::store::ATTEMPTS {
+        if attempt > 0 {
+            crate::store::back_off(attempt).await;
+        }
+        let now = rfc3339(app.clock.now());
+        let mut befores = Vec::new();
+        for target in targets {
+            befores.push(current(app, tenant, &variant.id, product, target.location, &now).await?);
+        }
+        if if_match.is_some_and(|v| v != befores[0].0.version) {
+            return Err(InventoryError::Stale);
+        }
+        let levels: Vec<StoredLevel> = befores.iter().map(|(l, _)| l.clone()).collect();
+        let deltas = plan(&levels)?;
+        let mut ops = Vec::new();
+        let mut level_ops = Vec::new();
+        let mut checks = Vec::new();
+        let mut changes = Vec::new();
+        for ((target, (before, exists)), delta) in targets.iter().zip(&befores).zip(deltas) {
+            let change = OnHandChange {
+                of: LevelOf {
+                    variant: &variant.id,
+                    product,
+                    location: target.location,
+                },
+                before,
+                exists: *exists,
+                delta,
+                reason: target.reason,
+                note: note.clone(),
+                keep_reserved: !variant.allow_backorder,
+            };
+            if let Some(refusal) = change.refused() {
+                return Err(refusal);
+            }
+            let (change_ops, movement) = change.ops(app, tenant, actor, &now);
+            level_ops.push(ops.len());
+            ops.extend(change_ops);
+            if target.receives && delta > 0 {
+                checks.push(ops.len());
+                ops.push(store::location_takes_stock(tenant, target.location));
+            }
+            changes.push(StockChange {
+                level: view(&change.after(&now), variant.safety_stock, 0),
+                movement,
+            });
+        }
+        match app.table.transact(ops).await {
+            Ok(()) => return Ok(changes),
+            Err(e) if checks.iter().any(|i| e.failed_at(*i)) => {
+                return Err(InventoryError::LocationInactive)
+            }
+            Err(e) if level_ops.iter().any(|i| e.failed_at(*i)) && if_match.is_some() => {
+                return Err(InventoryError::Stale)
+            }
+            // Another change of the same level won: read again.
+            Err(e) if level_ops.iter().any(|i| e.failed_at(*i)) => continue,
+            Err(crate::store::StoreError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(InventoryError::Busy)
+}
+
+pub async fn adjust(
+    app: &App,
+    tenant: &TenantId,
+    actor: &str,
+    input: Adjustment,
+) -> Result<StockChange, InventoryError> {
+    let mut errors = Errors::new();
+    check_units(&mut errors, "delta", input.delta, -MAX_DELTA, MAX_DELTA);
+    if input.delta == 0 {
+        errors.push(crate::http::FieldError::new(
+            "delta",
+            "zero",
+            "an adjustment changes the units on hand",
+        ));
+    }
+    if !Reason::ADJUSTMENT.contains(&input.reason) {
+        errors.push(crate::http::FieldError::new(
+            "reason",
+            "invalid",
+            "one of received, correction, damaged, shrinkage, returned, transfer_in, transfer_out",
+        ));
+    }
+    check_note(&mut errors, &input.note);
+    errors.into_result()?;
+    let (product, variant) = named_variant(app, tenant, &input.variant_id, "variant_id").await?;
+    let location = named_location(app, tenant, &input.location_id, "location_id").await?;
+    let targets = [Target {
+        location: &location.id,
+        reason: input.reason,
+        receives: true,
+    }];
+    let mut changes = run_changes(
+        app,
+        tenant,
+        actor,
+        &variant,
+        &product,
+        &targets,
+        &input.note,
+        None,
+        |_| Ok(vec![input.delta]),
+    )
+    .await?;
+    Ok(changes.remove(0))
+}
+
+/// Sets the units on hand to a count (`if_match`: the level's version the count was made at).
+pub async fn count(
+    app: &App,
+    tenant: &TenantId,
+    actor: &str,
+    input: LevelCount,
+    if_match: Option<u64>,
+) -> Result<StockChange, InventoryError> {
+    let mut errors = Errors::new();
+    check_units(&mut errors, "on_hand", input.on_hand, 0, MAX_STOCK_UNITS);
+    check_note(&mut errors, &input.note);
+    errors.into_result()?;
+    let (product, variant) = named_variant(app, tenant, &input.variant_id, "variant_id").await?;
+    let location = named_location(app, tenant, &input.location_id, "location_id").await?;
+    let targets = [Target {
+        location: &location.id,
+        reason: Reason::Count,
+        receives: true,
+    }];
+    let mut changes = run_changes(
+        app,
+        tenant,
+        actor,
+        &variant,
+        &product,
+        &targets,
+        &input.note,
+        if_match,
+        |levels| match input.on_hand - levels[0].on_hand {
+            0 => Err(InventoryError::field(
+                "on_hand",
+                "unchanged",
+                "the level already holds this count",
+            )),
+            delta => Ok(vec![delta]),
+        },
+    )
+    .await?;
+    Ok(changes.remove(0))
+}
+
+pub async fn transfer(
+    app: &App,
+    tenant: &TenantId,
+    actor: &str,
+    input: Transfer,
+) -> Result<TransferResult, InventoryError> {
+    let mut errors = Errors::new();
+    check_units(&mut errors, "quantity", input.quantity, 1, MAX_DELTA);
+    if input.from_location_id == input.to_location_id {
+        errors.push(crate::http::FieldError::new(
+            "to_location_id",
+            "same_location",
+            "a transfer moves units between two different locations",
+        ));
+    }
+    check_note(&mut errors, &input.note);
+    errors.into_result()?;
+    let (product, variant) = named_variant(app, tenant, &input.variant_id, "variant_id").await?;
+    let from = named_location(app, tenant, &input.from_location_id, "from_location_id").await?;
+    let to = named_location(app, tenant, &input.to_location_id, "to_location_id").await?;
+    // Units leaving a location never dig into its reservations, backorder or not.
+    let strict = Variant {
+        allow_backorder: false,
+        ..variant.clone()
+    };
+    let targets = [
+        Target {
+            location: &from.id,
+            reason: Reason::TransferOut,
+            receives: false,
+        },
+        Target {
+            location: &to.id,
+            reason: Reason::TransferIn,
+            receives: true,
+        },
+    ];
+    let mut changes = run_changes(
+        app,
+        tenant,
+        actor,
+        &strict,
+        &product,
+        &targets,
+        &input.note,
+        None,
+        |_| Ok(vec![-input.quantity, input.quantity]),
+    )
+    .await?;
+    let to = changes.remove(1);
+    let from = changes.remove(0);
+    Ok(TransferResult { from, to })
+}
+
+/// Every location's level of a variant (zeros where none was written), with expired
+/// reservations no longer counted.
+pub async fn levels_of(
+    app: &App,
+    tenant: &TenantId,
+    variant: &VariantId,
+) -> Result<Vec<StockLevel>, InventoryError> {
+    let (product, variant) = crate::catalog::service::find_variant(app, tenant, variant)
+        .await?
+        .ok_or(InventoryError::NotFound("variant"))?;
+    let locations = store::all_locations(app.table.as_ref(), tenant).await?;
+    let pairs: Vec<(&LocationId, &VariantId)> = locations
+        .iter()
+        .map(|(l, _)| (&l.id, &variant.id))
+        .collect();
+    let stored = store::levels(app.table.as_ref(), tenant, &pairs).await?;
+    let expired = expired_by_location(app, tenant, &variant.id).await?;
+    let now = rfc3339(app.clock.now());
+    Ok(locations
+        .iter()
+        .map(|(location, _)| {
+            let level = stored
+                .iter()
+                .find(|l| l.location_id == location.id)
+                .cloned()
+                .unwrap_or_else(|| empty_level(&variant.id, &product.id, &location.id, &now));
+            let gone = expired.get(&location.id).copied().unwrap_or(0);
+            view(&level, variant.safety_stock, gone)
+        })
+        .collect())
+}
+
+/// Units of a variant held by reservations that have expired but not yet been released, by
+/// location.
+pub async fn expired_by_location(
+    app: &App,
+    tenant: &TenantId,
+    variant: &VariantId,
+) -> Result<HashMap<LocationId, i64>, InventoryError> {
+    let now = app.clock.epoch_seconds();
+    let (lines, _) =
+        store::reserved_lines(app.table.as_ref(), tenant, variant, Some(now), 1000, None).await?;
+    let mut by_location = HashMap::new();
+    for line in lines {
+        *by_location.entry(line.location_id).or_insert(0) += line.quantity;
+    }
+    Ok(by_location)
+}

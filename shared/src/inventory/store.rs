@@ -1,0 +1,605 @@
+//! Where stock lives.
+//!
+//! | item | pk | sk | gsi1 (pk / sk) |
+//! |---|---|---|---|
+//! | location | `T#<t>#LOCATIONS` | `LOC#<location id>` | |
+//! | stock level | `T#<t>#LOCSTOCK#<location id>` | `<variant id>` | `T#<t>#STOCK_LEVELS` / `<variant id>#<location id>` |
+//! | movement | `T#<t>#MOVES#<variant id>` | `<movement id>` | `T#<t>#MOVES#<variant id>#<location id>` / `<movement id>` |
+//! | reservation holder | `T#<t>#HOLD#<holder>` | `HOLDER` | |
+//! | reservation line | `T#<t>#HOLD#<holder>` | `LINE#<variant id>#<location id>` | `T#<t>#RESERVED#<variant id>` / `<expires epoch, 12 digits>#<holder>#<location id>` |
+//!
+//! A location's levels share its partition, so deleting a location reads them all strongly
+//! consistently. A holder's lines share its partition, so releasing reads them in one query.
+//! Reservation lines are indexed by variant and expiry, so a reservation short of stock finds
+//! the expired lines it may sweep, oldest first.
+
+use super::model::{Location, Movement, ReservationLine, StoredLevel, CLOSING, OPEN};
+use crate::identity::TenantId;
+use crate::ids::{LocationId, ProductId, VariantId};
+use crate::store::{self, attr, Comparison, Condition, Index, Item, Key, Query, SortKey};
+use crate::store::{StoreError, Table, TxOp, Update};
+use serde_json::Value;
+
+pub const LOCATION: &str = "location";
+pub const LEVEL: &str = "stock_level";
+pub const MOVEMENT: &str = "stock_movement";
+pub const HOLDER: &str = "reservation_holder";
+pub const LINE: &str = "reservation_line";
+
+const STATE: &str = "state";
+
+fn locations_partition(tenant: &TenantId) -> String {
+    format!("T#{tenant}#LOCATIONS")
+}
+
+pub fn location_key(tenant: &TenantId, id: &str) -> Key {
+    Key::new(locations_partition(tenant), format!("LOC#{id}"))
+}
+
+pub fn level_key(tenant: &TenantId, location: &str, variant: &str) -> Key {
+    Key::new(format!("T#{tenant}#LOCSTOCK#{location}"), variant)
+}
+
+fn levels_index(tenant: &TenantId) -> String {
+    format!("T#{tenant}#STOCK_LEVELS")
+}
+
+fn moves_partition(tenant: &TenantId, variant: &str) -> String {
+    format!("T#{tenant}#MOVES#{variant}")
+}
+
+fn holder_partition(tenant: &TenantId, holder: &str) -> String {
+    format!("T#{tenant}#HOLD#{holder}")
+}
+
+fn holder_key(tenant: &TenantId, holder: &str) -> Key {
+    Key::new(holder_partition(tenant, holder), "HOLDER")
+}
+
+fn line_key(tenant: &TenantId, holder: &str, variant: &str, location: &str) -> Key {
+    Key::new(
+        holder_partition(tenant, holder),
+        format!("LINE#{variant}#{location}"),
+    )
+}
+
+fn reserved_index(tenant: &TenantId, variant: &str) -> String {
+    format!("T#{tenant}#RESERVED#{variant}")
+}
+
+fn expiry_sort(expires_epoch: i64) -> String {
+    format!("{:012}", expires_epoch.max(0))
+}
+
+// Locations ----------------------------------------------------------------------------------
+
+/// Creates a location (open).
+pub fn location_create_op(tenant: &TenantId, location: &Location) -> TxOp {
+    let mut item = store::to_item(
+        &location_key(tenant, location.id.as_str()),
+        LOCATION,
+        location,
+    );
+    item.insert(STATE.into(), OPEN.into());
+    TxOp::Put {
+        item,
+        condition: Some(Condition::NotExists),
+    }
+}
+
+/// Replaces a location's fields from the version read, while it is open.
+pub fn location_update_op(tenant: &TenantId, location: &Location, expected: u64) -> TxOp {
+    let mut item = store::to_item(
+        &location_key(tenant, location.id.as_str()),
+        LOCATION,
+        location,
+    );
+    item.insert(STATE.into(), OPEN.into());
+    TxOp::Put {
+        item,
+        condition: Some(Condition::All(vec![Condition::VersionIs(expected), open()])),
+    }
+}
+
+fn open() -> Condition {
+    Condition::Equals {
+        attr: STATE.into(),
+        value: OPEN.into(),
+    }
+}
+
+/// Checks, within a transaction that adds stock or reservations, that the location is active
+/// and not being deleted.
+pub fn location_takes_stock(tenant: &TenantId, location: &LocationId) -> TxOp {
+    TxOp::Check {
+        key: location_key(tenant, location.as_str()),
+        condition: Condition::All(vec![
+            open(),
+            Condition::Equals {
+                attr: "active".into(),
+                value: true.into(),
+            },
+        ]),
+    }
+}
+
+/// Marks an open location as closing (from the version read), or opens a closing one again.
+pub async fn set_location_state(
+    table: &dyn Table,
+    tenant: &TenantId,
+    location: &LocationId,
+    expected: u64,
+    closing: bool,
+) -> Result<(), StoreError> {
+    let (from, to) = if closing {
+        (OPEN, CLOSING)
+    } else {
+        (CLOSING, OPEN)
+    };
+    table
+        .update(
+            &location_key(tenant, location.as_str()),
+            Update::new().set(STATE, to),
+            Some(Condition::All(vec![
+                Condition::VersionIs(expected),
+                Condition::Equals {
+                    attr: STATE.into(),
+                    value: from.into(),
+                },
+            ])),
+        )
+        .await
+        .map(|_| ())
+}
+
+/// Deletes a closing location.
+pub fn location_delete_op(tenant: &TenantId, location: &LocationId, expected: u64) -> TxOp {
+    TxOp::Delete {
+        key: location_key(tenant, location.as_str()),
+        condition: Some(Condition::All(vec![
+            Condition::VersionIs(expected),
+            Condition::Equals {
+                attr: STATE.into(),
+                value: CLOSING.into(),
+            },
+        ])),
+    }
+}
+
+pub async fn location(
+    table: &dyn Table,
+    tenant: &TenantId,
+    id: &LocationId,
+) -> Result<Option<Location>, StoreError> {
+    table
+        .get(&location_key(tenant, id.as_str()))
+        .await?
+        .map(store::from_item)
+        .transpose()
+}
+
+/// Every location of the company (at most [`super::locations::MAX_LOCATIONS`]), oldest first,
+/// each with whether it is open (not being deleted).
+pub async fn all_locations(
+    table: &dyn Table,
+    tenant: &TenantId,
+) -> Result<Vec<(Location, bool)>, StoreError> {
+    let page = table
+        .query(&Query::partition(Index::Table, locations_partition(tenant)).limit(1000))
+        .await?;
+    page.items
+        .into_iter()
+        .map(|item| {
+            let open = item.get(STATE).and_then(Value::as_str) == Some(OPEN);
+            Ok((store::from_item(item)?, open))
+        })
+        .collect()
+}
+
+pub async fn location_page(
+    table: &dyn Table,
+    tenant: &TenantId,
+    limit: u32,
+    after: Option<Item>,
+) -> Result<(Vec<Location>, Option<Item>), StoreError> {
+    let page = table
+        .query(
+            &Query::partition(Index::Table, locations_partition(tenant))
+                .limit(limit)
+                .after(after),
+        )
+        .await?;
+    let locations = page
+        .items
+        .into_iter()
+        .map(store::from_item)
+        .collect::<Result<_, _>>()?;
+    Ok((locations, page.last_key))
+}
+
+// Stock levels -------------------------------------------------------------------------------
+
+/// Which level a change touches.
+#[derive(Debug, Clone, Copy)]
+pub struct LevelOf<'a> {
+    pub variant: &'a VariantId,
+    pub product: &'a ProductId,
+    pub location: &'a LocationId,
+}
+
+/// What a level change asks of the level as it is.
+#[derive(Debug, Clone, Copy)]
+pub enum Guard {
+    /// The level is at this version (`None`: it does not exist yet).
+    Version(Option<u64>),
+    /// At least this many units are unreserved.
+    Unreserved(i64),
+    /// Nothing (a backorder, a release).
+    Nothing,
+}
+
+/// Moves a level's counts atomically: `on_hand` and `reserved` by the deltas, `unreserved` by
+/// their difference. A change of `on_hand` counts a new version. Creates the level if absent.
+pub fn level_change_op(
+    tenant: &TenantId,
+    of: LevelOf,
+    on_hand: i64,
+    reserved: i64,
+    now: &str,
+    guard: Guard,
+) -> TxOp {
+    let key = level_key(tenant, of.location.as_str(), of.variant.as_str());
+    let mut update = Update::new()
+        .set(attr::ENTITY, LEVEL)
+        .set("variant_id", of.variant.as_str())
+        .set("product_id", of.product.as_str())
+        .set("location_id", of.location.as_str())
+        .set(attr::GSI1PK, levels_index(tenant))
+        .set(
+            attr::GSI1SK,
+            format!("{}#{}", of.variant.as_str(), of.location.as_str()),
+        )
+        .set("updated_at", now)
+        .add("on_hand", on_hand)
+        .add("reserved", reserved)
+        .add("unreserved", on_hand - reserved);
+    // Adding zero still creates the attribute, so a level first made by a reservation has a
+    // version to condition on.
+    update = update.add(attr::VERSION, i64::from(on_hand != 0));
+    let condition = match guard {
+        Guard::Version(None) => Some(Condition::NotExists),
+        Guard::Version(Some(v)) => Some(Condition::VersionIs(v)),
+        Guard::Unreserved(min) => Some(Condition::Number {
+            attr: "unreserved".into(),
+            cmp: Comparison::Ge,
+            value: min,
+        }),
+        Guard::Nothing => None,
+    };
+    TxOp::Update {
+        key,
+        update,
+        condition,
+    }
+}
+
+/// Removes a level that holds nothing.
+pub fn level_delete_empty(tenant: &TenantId, location: &LocationId, variant: &VariantId) -> TxOp {
+    let zero = |name: &str| Condition::Number {
+        attr: name.into(),
+        cmp: Comparison::Eq,
+        value: 0,
+    };
+    TxOp::Delete {
+        key: level_key(tenant, location.as_str(), variant.as_str()),
+        condition: Some(Condition::All(vec![zero("on_hand"), zero("reserved")])),
+    }
+}
+
+fn level_of(item: Item) -> Result<StoredLevel, StoreError> {
+    store::from_item(item)
+}
+
+pub async fn level(
+    table: &dyn Table,
+    tenant: &TenantId,
+    location: &LocationId,
+    variant: &VariantId,
+) -> Result<Option<StoredLevel>, StoreError> {
+    table
+        .get(&level_key(tenant, location.as_str(), variant.as_str()))
+        .await?
+        .map(level_of)
+        .transpose()
+}
+
+/// The levels of some variants at some locations, in one batched read (absent ones left out).
+pub async fn levels(
+    table: &dyn Table,
+    tenant: &TenantId,
+    pairs: &[(&LocationId, &VariantId)],
+) -> Result<Vec<StoredLevel>, StoreError> {
+    let mut found = Vec::new();
+    for chunk in pairs.chunks(store::MAX_BATCH_GET_KEYS) {
+        let keys: Vec<Key> = chunk
+            .iter()
+            .map(|(l, v)| level_key(tenant, l.as_str(), v.as_str()))
+            .collect();
+        for item in table.batch_get(&keys).await? {
+            found.push(level_of(item)?);
+        }
+    }
+    Ok(found)
+}
+
+/// Every level at a location, read strongly consistently (a location delete's check).
+pub async fn levels_at(
+    table: &dyn Table,
+    tenant: &TenantId,
+    location: &LocationId,
+    limit: u32,
+    after: Option<Item>,
+) -> Result<(Vec<StoredLevel>, Option<Item>), StoreError> {
+    let page = table
+        .query(
+            &Query::partition(
+                Index::Table,
+                format!("T#{tenant}#LOCSTOCK#{}", location.as_str()),
+            )
+            .limit(limit)
+            .after(after),
+        )
+        .await?;
+    let levels = page
+        .items
+        .into_iter()
+        .map(level_of)
+        .collect::<Result<_, _>>()?;
+    Ok((levels, page.last_key))
+}
+
+/// A page of the company's levels by variant, optionally of one variant.
+pub async fn level_page(
+    table: &dyn Table,
+    tenant: &TenantId,
+    variant: Option<&VariantId>,
+    limit: u32,
+    after: Option<Item>,
+) -> Result<(Vec<StoredLevel>, Option<Item>), StoreError> {
+    let mut query = Query::partition(Index::Gsi1, levels_index(tenant));
+    if let Some(variant) = variant {
+        query = query.sk(SortKey::BeginsWith(format!("{}#", variant.as_str())));
+    }
+    let page = table.query(&query.limit(limit).after(after)).await?;
+    let levels = page
+        .items
+        .into_iter()
+        .map(level_of)
+        .collect::<Result<_, _>>()?;
+    Ok((levels, page.last_key))
+}
+
+// Movements ----------------------------------------------------------------------------------
+
+pub fn movement_put(tenant: &TenantId, movement: &Movement) -> TxOp {
+    let variant = movement.variant_id.as_str();
+    let mut item = store::to_item(
+        &Key::new(moves_partition(tenant, variant), movement.id.as_str()),
+        MOVEMENT,
+        movement,
+    );
+    item.insert(
+        attr::GSI1PK.into(),
+        format!(
+            "{}#{}",
+            moves_partition(tenant, variant),
+            movement.location_id.as_str()
+        )
+        .into(),
+    );
+    item.insert(attr::GSI1SK.into(), movement.id.clone().into());
+    TxOp::Put {
+        item,
+        condition: Some(Condition::NotExists),
+    }
+}
+
+/// A page of a variant's movements, newest first, optionally at one location.
+pub async fn movement_page(
+    table: &dyn Table,
+    tenant: &TenantId,
+    variant: &VariantId,
+    location: Option<&LocationId>,
+    limit: u32,
+    after: Option<Item>,
+) -> Result<(Vec<Movement>, Option<Item>), StoreError> {
+    let partition = moves_partition(tenant, variant.as_str());
+    let query = match location {
+        Some(location) => {
+            Query::partition(Index::Gsi1, format!("{partition}#{}", location.as_str()))
+        }
+        None => Query::partition(Index::Table, partition),
+    };
+    let page = table
+        .query(&query.backward().limit(limit).after(after))
+        .await?;
+    let movements = page
+        .items
+        .into_iter()
+        .map(store::from_item)
+        .collect::<Result<_, _>>()?;
+    Ok((movements, page.last_key))
+}
+
+/// Every movement of a variant (the reconciliation's sum), oldest first.
+pub async fn all_movements(
+    table: &dyn Table,
+    tenant: &TenantId,
+    variant: &VariantId,
+) -> Result<Vec<Movement>, StoreError> {
+    let mut all = Vec::new();
+    let mut after = None;
+    loop {
+        let page = table
+            .query(
+                &Query::partition(Index::Table, moves_partition(tenant, variant.as_str()))
+                    .limit(1000)
+                    .after(after),
+            )
+            .await?;
+        for item in page.items {
+            all.push(store::from_item(item)?);
+        }
+        match page.last_key {
+            Some(last) => after = Some(last),
+            None => return Ok(all),
+        }
+    }
+}
+
+// Reservations -------------------------------------------------------------------------------
+
+/// A holder's reservation as stored: its header (expiry and version) and its lines.
+#[derive(Debug, Clone, Default)]
+pub struct Holding {
+    /// `None` when the holder holds nothing.
+    pub version: Option<u64>,
+    pub expires_epoch: i64,
+    pub lines: Vec<ReservationLine>,
+}
+
+pub async fn holding(
+    table: &dyn Table,
+    tenant: &TenantId,
+    holder: &str,
+) -> Result<Holding, StoreError> {
+    let page = table
+        .query(&Query::partition(Index::Table, holder_partition(tenant, holder)).limit(1000))
+        .await?;
+    let mut holding = Holding::default();
+    for item in page.items {
+        match item.get(attr::ENTITY).and_then(Value::as_str) {
+            Some(HOLDER) => {
+                holding.version = item.get(attr::VERSION).and_then(Value::as_u64);
+                holding.expires_epoch = item
+                    .get("expires_epoch")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(0);
+            }
+            Some(LINE) => holding.lines.push(store::from_item(item)?),
+            _ => {}
+        }
+    }
+    Ok(holding)
+}
+
+/// Writes a holder's header at the next version (`expected`: the version read, `None` when it
+/// held nothing).
+pub fn holder_put(
+    tenant: &TenantId,
+    holder: &str,
+    expires_epoch: i64,
+    expected: Option<u64>,
+) -> TxOp {
+    let key = holder_key(tenant, holder);
+    let mut item = Item::new();
+    item.insert(attr::PK.into(), key.pk.into());
+    item.insert(attr::SK.into(), key.sk.into());
+    item.insert(attr::ENTITY.into(), HOLDER.into());
+    item.insert("holder".into(), holder.into());
+    item.insert("expires_epoch".into(), expires_epoch.into());
+    item.insert(attr::VERSION.into(), (expected.unwrap_or(0) + 1).into());
+    TxOp::Put {
+        item,
+        condition: Some(match expected {
+            None => Condition::NotExists,
+            Some(v) => Condition::VersionIs(v),
+        }),
+    }
+}
+
+pub fn holder_delete(tenant: &TenantId, holder: &str, expected: u64) -> TxOp {
+    TxOp::Delete {
+        key: holder_key(tenant, holder),
+        condition: Some(Condition::VersionIs(expected)),
+    }
+}
+
+fn quantity_is(quantity: i64) -> Condition {
+    Condition::Number {
+        attr: "quantity".into(),
+        cmp: Comparison::Eq,
+        value: quantity,
+    }
+}
+
+/// Writes a reservation line (`expected`: the quantity read, `None` when new).
+pub fn line_put(tenant: &TenantId, line: &ReservationLine, expected: Option<i64>) -> TxOp {
+    let (variant, location) = (line.variant_id.as_str(), line.location_id.as_str());
+    let mut item = store::to_item(
+        &line_key(tenant, &line.holder, variant, location),
+        LINE,
+        line,
+    );
+    item.insert(attr::GSI1PK.into(), reserved_index(tenant, variant).into());
+    item.insert(
+        attr::GSI1SK.into(),
+        format!(
+            "{}#{}#{location}",
+            expiry_sort(line.expires_epoch),
+            line.holder
+        )
+        .into(),
+    );
+    TxOp::Put {
+        item,
+        condition: Some(match expected {
+            None => Condition::NotExists,
+            Some(q) => quantity_is(q),
+        }),
+    }
+}
+
+/// Removes a reservation line that still holds the quantity read.
+pub fn line_delete(tenant: &TenantId, line: &ReservationLine) -> TxOp {
+    TxOp::Delete {
+        key: line_key(
+            tenant,
+            &line.holder,
+            line.variant_id.as_str(),
+            line.location_id.as_str(),
+        ),
+        condition: Some(Condition::All(vec![
+            quantity_is(line.quantity),
+            Condition::Number {
+                attr: "expires_epoch".into(),
+                cmp: Comparison::Eq,
+                value: line.expires_epoch,
+            },
+        ])),
+    }
+}
+
+/// A variant's reservation lines, soonest expiry first; with `expired_by`, only those expired
+/// at that instant. Read from an index, so a line written a moment ago may be missing.
+pub async fn reserved_lines(
+    table: &dyn Table,
+    tenant: &TenantId,
+    variant: &VariantId,
+    expired_by: Option<i64>,
+    limit: u32,
+    after: Option<Item>,
+) -> Result<(Vec<ReservationLine>, Option<Item>), StoreError> {
+    let mut query = Query::partition(Index::Gsi1, reserved_index(tenant, variant.as_str()));
+    if let Some(now) = expired_by {
+        // Lines expiring at `now` or before: their sort keys begin with an epoch ≤ now.
+        query = query.sk(SortKey::Lt(format!("{}$", expiry_sort(now))));
+    }
+    let page = table.query(&query.limit(limit).after(after)).await?;
+    let lines = page
+        .items
+        .into_iter()
+        .map(store::from_item)
+        .collect::<Result<_, _>>()?;
+    Ok((lines, page.last_key))
+}
