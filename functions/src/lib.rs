@@ -574,6 +574,11 @@ mod list_stock_movements;
 
 #[cfg(test)]
 #[allow(dead_code)]
+#[path = "bin/reconcile_stock.rs"]
+mod reconcile_stock;
+
+#[cfg(test)]
+#[allow(dead_code)]
 #[path = "bin/list_reservations.rs"]
 mod list_reservations;
 

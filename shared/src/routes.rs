@@ -169,6 +169,7 @@ route_table!(
     inventory::routes::SET_LEVEL,
     inventory::routes::TRANSFER,
     inventory::routes::MOVEMENTS,
+    inventory::routes::RECONCILE,
     inventory::routes::RESERVATIONS,
     http::cors::PREFLIGHT,
 );

@@ -4,7 +4,9 @@
 use super::errors::{InventoryCode, InventoryError};
 use super::locations::{self, LocationChange, NewLocation};
 use super::model::{Location, Movement, ReservationLine, StockLevel};
-use super::stock::{self, Adjustment, LevelCount, StockChange, Transfer, TransferResult};
+use super::stock::{
+    self, Adjustment, LevelCount, Reconciliation, StockChange, Transfer, TransferResult,
+};
 use super::store;
 use crate::auth::caller::staff;
 use crate::http::cursor::Window;
@@ -471,5 +473,35 @@ pub static RESERVATIONS: Route = Route {
             .query("limit", "Page size, 1 to 100 (default 20)", false)
             .query("cursor", "The next_cursor of the previous page", false)
             .page::<ReservationLine>("A page of reservation lines, soonest expiry first")
+    },
+};
+
+fn reconcile(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, _, _) = staff(&ctx)?;
+        let data = stock::reconcile(&ctx.app, tenant, &variant_id(&ctx)?).await?;
+        Ok(ApiResponse::json(
+            200,
+            &crate::http::ListPage {
+                data,
+                next_cursor: None,
+            },
+        ))
+    })
+}
+
+pub static RECONCILE: Route = Route {
+    name: "reconcile_stock",
+    method: Method::Get,
+    path: "/admin/inventory/{variant_id}/reconciliation",
+    access: Access::Staff("inventory.read"),
+    summary: "Check a variant's levels against their movements and reservations",
+    tag: TAG,
+    aws: AwsAccess::READ_LIST,
+    handler: reconcile,
+    doc: || {
+        RouteDoc::new()
+            .page::<Reconciliation>("Each location's level beside the sums of its records")
+            .error(HttpCode::NotFound)
     },
 };

@@ -711,7 +711,117 @@ async fn a_reservation_short_of_stock_sweeps_expired_ones(api: Api) {
     }
 }
 
+/// Any mix of adjustments, counts, transfers, reservations, releases and sales leaves every level
+/// equal to the sum of its movements and its reservations; losing one movement shows as drift.
+async fn a_random_run_of_stock_changes_reconciles(api: Api) {
+    use rand::{Rng, SeedableRng};
+    let a = shop(&api, "acme").await;
+    let locations = [
+        location(&api, &a, "North", 2).await,
+        location(&api, &a, "South", 1).await,
+    ];
+    let variant = variants(&api, &a, &["RANDOM"]).await.remove(0);
+    for location in &locations {
+        assert_eq!(adjust(&api, &a, &variant, location, 30).await.status, 201);
+    }
+    let mut rng = rand::rngs::StdRng::seed_from_u64(14);
+    let accepted = |status: u16| assert!(matches!(status, 200 | 201 | 422), "{status}");
+    for _ in 0..500 {
+        let here = &locations[rng.gen_range(0..2)];
+        let holder = format!("cart_{}", rng.gen_range(0..6));
+        match rng.gen_range(0..6) {
+            0 => {
+                let delta = [-4, -2, -1, 1, 3, 8][rng.gen_range(0..6)];
+                let reason = if delta > 0 { "received" } else { "damaged" };
+                let r = api
+                    .send(a.admin(api.post("/admin/inventory/adjustments")).json(json!({
+                        "variant_id": variant, "location_id": here, "delta": delta, "reason": reason
+                    })))
+                    .await;
+                accepted(r.status);
+            }
+            1 => {
+                let there = locations.iter().find(|l| *l != here).unwrap();
+                let r = api
+                    .send(a.admin(api.post("/admin/inventory/transfers")).json(json!({
+                        "variant_id": variant, "from_location_id": here,
+                        "to_location_id": there, "quantity": rng.gen_range(1..=5)
+                    })))
+                    .await;
+                accepted(r.status);
+            }
+            2 => {
+                let r = api
+                    .send(
+                        a.admin(api.call_method("PUT", "/admin/inventory/levels"))
+                            .json(json!({
+                                "variant_id": variant, "location_id": here,
+                                "on_hand": rng.gen_range(0..=40)
+                            })),
+                    )
+                    .await;
+                accepted(r.status);
+            }
+            3 => {
+                match reserve(
+                    &api,
+                    &a,
+                    &holder,
+                    &[line(&variant, rng.gen_range(1..=6))],
+                    600,
+                )
+                .await
+                {
+                    Ok(_) | Err(InventoryError::InsufficientStock { .. }) => {}
+                    Err(other) => panic!("reserve: {other}"),
+                }
+            }
+            4 => {
+                reservations::release(&api.app, &a.tenant(), &holder)
+                    .await
+                    .unwrap();
+            }
+            _ => match reservations::commit(&api.app, &a.tenant(), &holder).await {
+                Ok(_) | Err(InventoryError::NotFound(_)) => {}
+                Err(other) => panic!("commit: {other}"),
+            },
+        }
+    }
+    let reconcile =
+        || api.send(a.admin(api.get(&format!("/admin/inventory/{variant}/reconciliation"))));
+    let report = reconcile().await;
+    assert_eq!(report.status, 200, "{:?}", report.body);
+    let rows = report.body["data"].as_array().unwrap().clone();
+    assert_eq!(rows.len(), 2);
+    for row in &rows {
+        assert_eq!(row["drift"], false, "{row}");
+        assert_eq!(row["on_hand"], row["movements_sum"]);
+        assert_eq!(row["reserved"], row["reservations_sum"]);
+    }
+    let total_movements = api
+        .send(a.admin(api.get(&format!("/admin/inventory/{variant}/movements?limit=100"))))
+        .await;
+    assert!(total_movements.body["data"].as_array().unwrap().len() > 50);
+
+    // One movement lost: its location drifts, the other does not.
+    let last = &total_movements.body["data"][0];
+    let key = shared::store::Key::new(
+        format!("T#{}#MOVES#{variant}", a.id),
+        last["id"].as_str().unwrap(),
+    );
+    api.app.table.delete(&key, None).await.unwrap();
+    let after = reconcile().await;
+    for row in after.body["data"].as_array().unwrap() {
+        assert_eq!(
+            row["drift"],
+            row["location_id"] == last["location_id"],
+            "{row}"
+        );
+    }
+}
+
 api_cases!(
+    a_random_run_of_stock_changes_reconciles,
     locations_are_managed_within_their_company,
     adjustments_counts_and_transfers_write_their_movements,
     a_location_holding_stock_or_reservations_is_not_deleted,
