@@ -594,17 +594,17 @@ pub async fn reconcile(
         .map(|location| {
             let level = levels
                 .iter()
-                .find(|l| &l.location_id == location)
+                .find(|l| l.location_id == *location)
                 .cloned()
                 .unwrap_or_else(|| empty_level(&variant.id, &product.id, location, &now));
             let movements_sum = movements
                 .iter()
-                .filter(|m| &m.location_id == location)
+                .filter(|m| m.location_id == *location)
                 .map(|m| m.delta)
                 .sum();
             let reservations_sum = lines
                 .iter()
-                .filter(|l| &l.location_id == location)
+                .filter(|l| l.location_id == *location)
                 .map(|l| l.quantity)
                 .sum();
             Reconciliation {
