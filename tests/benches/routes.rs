@@ -1,5 +1,6 @@
 //! In-process route benchmarks on the embedded store with a seeded catalog: the storefront
-//! listing and product page, creating a product, and staff and customer sign-in.
+//! listing and product page, creating a product, adjusting stock, reserving stock (1 and 5
+//! lines, the operation carts call), and staff and customer sign-in.
 //!
 //! `cargo bench -p commerce-tests --bench routes` prints p50/p99 latency and store calls per
 //! request for each route (from its own pass), then divan's statistics with allocations.
@@ -36,6 +37,9 @@ struct Fixture {
     staff: String,
     handle: String,
     products: usize,
+    /// Every variant, with stock at the one location.
+    variants: Vec<String>,
+    location: String,
     created: AtomicU64,
     _files: tempfile::TempDir,
 }
@@ -120,6 +124,8 @@ fn fixture() -> &'static Fixture {
             staff: String::new(),
             handle: String::new(),
             products: if smoke() { 30 } else { 1000 },
+            variants: Vec::new(),
+            location: String::new(),
             created: AtomicU64::new(0),
             _files: files,
         };
@@ -160,6 +166,10 @@ async fn seed(f: &mut Fixture) {
     category.token = staff.clone();
     category.body = Some(json!({"title": "Everything"}));
     let category_id = f.send(&category).await.1["id"].as_str().unwrap().to_owned();
+    let mut location = call("POST", "/admin/locations");
+    location.token = staff.clone();
+    location.body = Some(json!({"name": "Warehouse"}));
+    f.location = f.send(&location).await.1["id"].as_str().unwrap().to_owned();
     for i in 0..f.products {
         let mut product = call("POST", "/admin/products");
         product.token = staff.clone();
@@ -182,7 +192,16 @@ async fn seed(f: &mut Fixture) {
                 "sku": format!("B-{i}-{size}"), "options": {"Size": size},
                 "price": {"amount": 1000 + i as i64 + n as i64 * 100, "currency": "EUR"}
             }));
-            assert_eq!(f.send(&variant).await.0, 201);
+            let (status, created) = f.send(&variant).await;
+            assert_eq!(status, 201);
+            let variant_id = created["id"].as_str().unwrap().to_owned();
+            let mut stock = call("POST", "/admin/inventory/adjustments");
+            stock.token = staff.clone();
+            stock.body = Some(json!({
+                "variant_id": variant_id, "location_id": f.location, "delta": 1000, "reason": "received"
+            }));
+            assert_eq!(f.send(&stock).await.0, 201);
+            f.variants.push(variant_id);
         }
     }
     let mut shopper = call("POST", "/store/auth/register");
@@ -210,6 +229,67 @@ fn create_product(f: &Fixture) -> Call {
     c.token = Some(f.staff.clone());
     c.body = Some(json!({"title": format!("Created {n}"), "status": "draft"}));
     c
+}
+
+fn adjust_stock(f: &Fixture) -> Call {
+    let n = f.created.fetch_add(1, Ordering::Relaxed) as usize;
+    let mut c = call("POST", "/admin/inventory/adjustments");
+    c.token = Some(f.staff.clone());
+    c.body = Some(json!({
+        "variant_id": f.variants[n % f.variants.len()], "location_id": f.location,
+        "delta": if n % 2 == 0 { 1 } else { -1 }, "reason": "correction"
+    }));
+    c
+}
+
+/// Reserves `lines` variants for one holder, alternating 1 and 2 units so that every call
+/// changes the reservation (a cart's quantity change); answers the store calls it made.
+fn reserve(f: &Fixture, lines: usize, n: usize) -> u32 {
+    use shared::inventory::reservations::{reserve, Line};
+    let tenant = shared::identity::TenantId::for_tests(
+        f.runtime
+            .block_on(
+                f.app
+                    .table
+                    .get(&shared::store::Key::new("HANDLE#bench", "HANDLE")),
+            )
+            .unwrap()
+            .and_then(|h| h["tenant_id"].as_str().map(str::to_owned))
+            .expect("the bench company"),
+    );
+    let wanted: Vec<Line> = f.variants[..lines]
+        .iter()
+        .map(|v| Line {
+            variant_id: shared::ids::VariantId::parse(v).unwrap(),
+            quantity: 1 + (n % 2) as i64,
+        })
+        .collect();
+    let expires = f.app.clock.epoch_seconds() + 900;
+    let holder = format!("cart_bench_{lines}");
+    let (held, counters) = f.runtime.block_on(shared::observe::measure(reserve(
+        &f.app, &tenant, &holder, &wanted, expires,
+    )));
+    assert_eq!(held.expect("stock for the bench").len(), lines);
+    counters.store_calls
+}
+
+/// Runs `reserve` `n` times and prints p50/p99 and the store calls of one call.
+fn report_reserve(name: &str, n: usize, lines: usize) {
+    let f = fixture();
+    let mut times = Vec::with_capacity(n);
+    let mut calls = 0;
+    for i in 0..n {
+        let started = Instant::now();
+        calls = reserve(f, lines, i);
+        times.push(started.elapsed());
+    }
+    times.sort();
+    let pct = |p: usize| times[(times.len() * p / 100).min(times.len() - 1)];
+    println!(
+        "{name:<22} p50 {:>9.3} ms   p99 {:>9.3} ms   store calls {calls}",
+        pct(50).as_secs_f64() * 1000.0,
+        pct(99).as_secs_f64() * 1000.0,
+    );
 }
 
 fn staff_login() -> Call {
@@ -258,6 +338,9 @@ fn main() {
     report("store listing", fast, |_| listing());
     report("store product page", fast, product_page);
     report("admin product create", fast / 4, create_product);
+    report("admin stock adjust", fast / 4, adjust_stock);
+    report_reserve("reserve 1 line", fast / 4, 1);
+    report_reserve("reserve 5 lines", fast / 4, 5);
     report("staff login", slow, |_| staff_login());
     report("customer login", slow, |_| customer_login());
     if smoke() {
@@ -300,4 +383,18 @@ fn customer_login_route(bencher: Bencher) {
     let f = fixture();
     let request = customer_login();
     bencher.bench(|| f.runtime.block_on(f.send(&request)));
+}
+
+#[divan::bench(sample_count = 20, sample_size = 5)]
+fn reserve_one_line(bencher: Bencher) {
+    let f = fixture();
+    let n = AtomicU64::new(0);
+    bencher.bench(|| reserve(f, 1, n.fetch_add(1, Ordering::Relaxed) as usize));
+}
+
+#[divan::bench(sample_count = 20, sample_size = 5)]
+fn reserve_five_lines(bencher: Bencher) {
+    let f = fixture();
+    let n = AtomicU64::new(0);
+    bencher.bench(|| reserve(f, 5, n.fetch_add(1, Ordering::Relaxed) as usize));
 }
