@@ -237,7 +237,7 @@ fn adjust_stock(f: &Fixture) -> Call {
     c.token = Some(f.staff.clone());
     c.body = Some(json!({
         "variant_id": f.variants[n % f.variants.len()], "location_id": f.location,
-        "delta": if n % 2 == 0 { 1 } else { -1 }, "reason": "correction"
+        "delta": if n.is_multiple_of(2) { 1 } else { -1 }, "reason": "correction"
     }));
     c
 }
