@@ -28,8 +28,9 @@ struct Args {
     /// With --aws: create the table, queues and bucket if they are missing (emulators).
     #[arg(long, env = "SANDBOX_CREATE_RESOURCES", requires = "aws")]
     create_resources: bool,
-    /// Fill the sandbox with demo data: `demo` makes a company with a storefront key, categories
-    /// and about fifty products (skipped when the demo company exists).
+    /// Fill the sandbox with demo data: `demo` makes a company with a storefront key, categories,
+    /// two stock locations and about fifty products with stock (skipped when the demo company
+    /// exists).
     #[arg(long, value_enum)]
     seed: Option<Seed>,
     /// `pretty`: one readable line per request; `json`: JSON lines, as deployed functions write.
@@ -85,7 +86,10 @@ async fn main() -> anyhow::Result<()> {
         println!();
         match &seeded.storefront_key {
             Some(key) => {
-                println!("Demo data: {} products", seeded.products);
+                println!(
+                    "Demo data: {} products, stock at {} locations",
+                    seeded.products, seeded.locations
+                );
                 println!("  storefront key  {key}");
             }
             None => println!("Demo data: already there (its storefront key was printed then)"),

@@ -1,5 +1,6 @@
-//! `--seed demo`: a demo company with a storefront key, a category tree, attributes and about
-//! fifty products with variants and images, created through the API itself.
+//! `--seed demo`: a demo company with a storefront key, a category tree, attributes, two stock
+//! locations and about fifty products with variants, images and stock, created through the API
+//! itself.
 
 use bytes::Bytes;
 use serde_json::{json, Value};
@@ -19,6 +20,7 @@ pub struct Seeded {
     /// `None` when the demo company existed already (its key was shown when it was made).
     pub storefront_key: Option<String>,
     pub products: usize,
+    pub locations: usize,
 }
 
 /// A 1×1 PNG, one per colour, so every product has a picture to show.
@@ -145,6 +147,7 @@ pub async fn demo(app: Arc<App>, blobs: Option<Arc<LocalBlobs>>) -> anyhow::Resu
         return Ok(Seeded {
             storefront_key: None,
             products: 0,
+            locations: 0,
         });
     }
     if status != 201 {
@@ -197,6 +200,25 @@ pub async fn demo(app: Arc<App>, blobs: Option<Arc<LocalBlobs>>) -> anyhow::Resu
             )
             .await?;
         categories.insert(title, created["id"].as_str().unwrap_or_default().to_owned());
+    }
+
+    // The warehouse ships online orders first; the shop's stock backs it up.
+    let mut locations = Vec::new();
+    for (name, city, postal_code, priority) in [
+        ("Berlin warehouse", "Berlin", "10115", 10),
+        ("Hamburg shop", "Hamburg", "20095", 1),
+    ] {
+        let location = client
+            .ok(
+                "POST",
+                "/admin/locations",
+                json!({
+                    "name": name, "priority": priority,
+                    "address": {"line1": "Hauptstrasse 1", "city": city, "postal_code": postal_code, "country": "DE"}
+                }),
+            )
+            .await?;
+        locations.push(location["id"].as_str().unwrap_or_default().to_owned());
     }
 
     let lines = [
@@ -275,7 +297,7 @@ pub async fn demo(app: Arc<App>, blobs: Option<Arc<LocalBlobs>>) -> anyhow::Resu
             let price = base_price + (i as i64 % 3) * 500;
             for (s, size) in sizes.iter().enumerate() {
                 for (c, (colour, _)) in colours.iter().enumerate() {
-                    client
+                    let variant = client
                         .ok(
                             "POST",
                             &format!("/admin/products/{id}/variants"),
@@ -288,6 +310,22 @@ pub async fn demo(app: Arc<App>, blobs: Option<Arc<LocalBlobs>>) -> anyhow::Resu
                             }),
                         )
                         .await?;
+                    // Varied stock: some variants only in the shop, a few sold out.
+                    let units = (i * 7 + s * 3 + c * 5 + line) % 13;
+                    for (at, delta) in locations.iter().zip([units as i64, (units % 4) as i64]) {
+                        if delta > 0 {
+                            client
+                                .ok(
+                                    "POST",
+                                    "/admin/inventory/adjustments",
+                                    json!({
+                                        "variant_id": variant["id"], "location_id": at,
+                                        "delta": delta, "reason": "received"
+                                    }),
+                                )
+                                .await?;
+                        }
+                    }
                 }
             }
             products += 1;
@@ -296,6 +334,7 @@ pub async fn demo(app: Arc<App>, blobs: Option<Arc<LocalBlobs>>) -> anyhow::Resu
     Ok(Seeded {
         storefront_key: key["secret"].as_str().map(str::to_owned),
         products,
+        locations: locations.len(),
     })
 }
 

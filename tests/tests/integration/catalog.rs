@@ -1524,6 +1524,37 @@ async fn the_demo_seed_serves_a_storefront() {
         .unwrap();
     assert_eq!(image.status(), 200);
     assert!(image.bytes().await.unwrap().starts_with(b"\x89PNG"));
+    // Stock at two locations: staff see levels on hand.
+    assert_eq!(seeded.locations, 2);
+    let login: Value = http
+        .post(format!("{base}/admin/auth/login"))
+        .json(&serde_json::json!({
+            "company": sandbox::seed::HANDLE,
+            "email": sandbox::seed::OWNER_EMAIL,
+            "password": sandbox::seed::OWNER_PASSWORD
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let levels: Value = http
+        .get(format!("{base}/admin/inventory?limit=100"))
+        .bearer_auth(login["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let stocked = levels["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["on_hand"].as_i64().unwrap() > 0)
+        .count();
+    assert!(stocked >= 50, "{stocked} stocked levels");
     let again = sandbox::seed::demo(app, blobs).await.unwrap();
     assert!(again.storefront_key.is_none());
     fixture.stop().await;
