@@ -28,6 +28,10 @@ pub static CATALOG: &[(&str, &str)] = &[
     ("settings.tax.write", "Change tax settings"),
     ("settings.checkout.write", "Change checkout settings"),
     (
+        "settings.inventory.write",
+        "Change inventory settings (low-stock threshold, shown quantities)",
+    ),
+    (
         "api_keys.manage",
         "Create, rotate and revoke storefront API keys",
     ),

@@ -46,6 +46,8 @@ pub enum InventoryError {
     #[error(transparent)]
     Catalog(#[from] crate::catalog::errors::ProductError),
     #[error(transparent)]
+    Settings(#[from] crate::settings::errors::SettingsError),
+    #[error(transparent)]
     Store(#[from] crate::store::StoreError),
 }
 
@@ -84,6 +86,7 @@ impl From<InventoryError> for ApiError {
                 ApiError::validation(vec![FieldError::new("lines", "too_many", detail)])
             }
             InventoryError::Catalog(e) => e.into(),
+            InventoryError::Settings(e) => e.into(),
             InventoryError::Store(e) => e.into(),
         }
     }

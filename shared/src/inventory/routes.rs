@@ -172,6 +172,8 @@ pub static DELETE_LOCATION: Route = Route {
 struct LevelFilter {
     variant_id: Option<String>,
     location_id: Option<String>,
+    #[serde(default)]
+    low_stock: bool,
 }
 
 fn list_levels(ctx: Ctx) -> HandlerFuture {
@@ -196,9 +198,10 @@ fn list_levels(ctx: Ctx) -> HandlerFuture {
             .map(|l| LocationId::parse(l).ok_or_else(|| invalid("location_id")))
             .transpose()?;
         let scope = format!(
-            "inventory:{}:{}",
+            "inventory:{}:{}:{}",
             variant.as_ref().map_or("", |v| v.as_str()),
-            location.as_ref().map_or("", |l| l.as_str())
+            location.as_ref().map_or("", |l| l.as_str()),
+            filter.low_stock
         );
         let mut window = Window::of(&ctx, tenant, &scope)?;
         let table = ctx.app.table.as_ref();
@@ -223,9 +226,7 @@ fn list_levels(ctx: Ctx) -> HandlerFuture {
                 .await?
             }
         };
-        // Safety stock lives on the variants; listings show availability before it and before
-        // expired reservations are swept (the variant's own level route shows both).
-        let data: Vec<StockLevel> = levels.iter().map(|l| stock::view(l, 0, 0)).collect();
+        let data = stock::listed(&ctx.app, tenant, &levels, filter.low_stock).await?;
         Ok(ApiResponse::json(200, &window.page(data, last)))
     })
 }
@@ -243,6 +244,12 @@ pub static LIST_LEVELS: Route = Route {
         RouteDoc::new()
             .query("variant_id", "Only this variant's levels", false)
             .query("location_id", "Only the levels at this location", false)
+            .query(
+                "low_stock",
+                "`true`: only levels with at most the inventory settings' `low_stock_threshold` \
+                 available (a page may then hold fewer than `limit`; follow `next_cursor`)",
+                false,
+            )
             .query("limit", "Page size, 1 to 100 (default 20)", false)
             .query("cursor", "The next_cursor of the previous page", false)
             .page::<StockLevel>("A page of levels, by variant")

@@ -486,6 +486,44 @@ pub async fn transfer(
     Ok(TransferResult { from, to })
 }
 
+/// Levels as a listing shows them: with their variants' safety stock (one batched read of the
+/// variants for the page), and with `low_stock` only those at or below the company's threshold.
+/// Expired reservations still count here until they are released; the variant's own route
+/// leaves them out.
+pub async fn listed(
+    app: &App,
+    tenant: &TenantId,
+    levels: &[StoredLevel],
+    low_stock: bool,
+) -> Result<Vec<StockLevel>, InventoryError> {
+    let mut ids: Vec<VariantId> = levels.iter().map(|l| l.variant_id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    let safety: HashMap<VariantId, i64> = if ids.is_empty() {
+        HashMap::new()
+    } else {
+        crate::catalog::service::find_variants(app, tenant, &ids)
+            .await?
+            .into_iter()
+            .map(|(id, _, variant)| (id, variant.safety_stock))
+            .collect()
+    };
+    let threshold = if low_stock {
+        Some(
+            crate::settings::service::typed::<crate::settings::groups::Inventory>(app, tenant)
+                .await?
+                .low_stock_threshold,
+        )
+    } else {
+        None
+    };
+    Ok(levels
+        .iter()
+        .map(|l| view(l, safety.get(&l.variant_id).copied().unwrap_or(0), 0))
+        .filter(|l| threshold.is_none_or(|t| l.available <= t))
+        .collect())
+}
+
 /// Every location's level of a variant (zeros where none was written), with expired
 /// reservations no longer counted.
 pub async fn levels_of(

@@ -52,6 +52,7 @@ async fn a_new_company_has_every_group_at_its_defaults(api: Api) {
         "shipping",
         "tax",
         "checkout",
+        "inventory",
     ] {
         // General starts from what the company gave at sign-up; the rest are defaults.
         let version = u64::from(group == "general");
@@ -59,6 +60,11 @@ async fn a_new_company_has_every_group_at_its_defaults(api: Api) {
         assert_eq!(all.body[group]["etag"], format!("\"{version}\""), "{group}");
     }
     assert_eq!(all.body["general"]["values"]["store_name"], "Shop");
+    assert_eq!(all.body["inventory"]["values"]["low_stock_threshold"], 5);
+    assert_eq!(
+        all.body["inventory"]["values"]["show_stock_quantity"],
+        false
+    );
     assert_eq!(all.body["general"]["values"]["default_currency"], "EUR");
     assert_eq!(
         all.body["general"]["values"]["timezone"],

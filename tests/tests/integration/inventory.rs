@@ -344,6 +344,33 @@ async fn adjustments_counts_and_transfers_write_their_movements(api: Api) {
     let all = api.send(a.admin(api.get("/admin/inventory"))).await;
     assert_eq!(all.body["data"].as_array().unwrap().len(), 2);
 
+    // Low stock: at or below the company's threshold (5 by default, then 20).
+    let low = || api.send(a.admin(api.get("/admin/inventory?low_stock=true")));
+    let locations_of = |r: &Response| -> Vec<String> {
+        r.body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["location_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(locations_of(&low().await), vec![hamburg.as_str()]);
+    let raised = api
+        .send(
+            a.admin(api.patch("/admin/settings/inventory"))
+                .json(json!({"low_stock_threshold": 20})),
+        )
+        .await;
+    assert_eq!(raised.status, 200, "{:?}", raised.body);
+    assert_eq!(low().await.body["data"].as_array().unwrap().len(), 2);
+    let negative = api
+        .send(
+            a.admin(api.patch("/admin/settings/inventory"))
+                .json(json!({"low_stock_threshold": -1})),
+        )
+        .await;
+    assert_eq!(negative.status, 422);
+
     // Bad input: 422, nothing written.
     let bad = |body: Value| api.send(a.admin(api.post("/admin/inventory/adjustments")).json(body));
     for body in [

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 mod checkout;
 mod general;
+mod inventory;
 mod notifications;
 mod payments;
 mod security;
@@ -16,6 +17,7 @@ mod shipping;
 mod tax;
 pub use checkout::*;
 pub use general::*;
+pub use inventory::*;
 pub use notifications::*;
 pub use payments::*;
 pub use shipping::*;
@@ -34,10 +36,11 @@ pub enum Group {
     Shipping,
     Tax,
     Checkout,
+    Inventory,
 }
 
 impl Group {
-    pub const ALL: [Group; 7] = [
+    pub const ALL: [Group; 8] = [
         Group::General,
         Group::Security,
         Group::Payments,
@@ -45,6 +48,7 @@ impl Group {
         Group::Shipping,
         Group::Tax,
         Group::Checkout,
+        Group::Inventory,
     ];
 
     pub fn name(self) -> &'static str {
@@ -56,6 +60,7 @@ impl Group {
             Group::Shipping => "shipping",
             Group::Tax => "tax",
             Group::Checkout => "checkout",
+            Group::Inventory => "inventory",
         }
     }
 
@@ -73,6 +78,7 @@ impl Group {
             Group::Shipping => serde_json::to_value(Shipping::default()),
             Group::Tax => serde_json::to_value(Tax::default()),
             Group::Checkout => serde_json::to_value(Checkout::default()),
+            Group::Inventory => serde_json::to_value(Inventory::default()),
         };
         value.expect("settings serialise")
     }
@@ -102,6 +108,7 @@ impl Group {
             Group::Shipping => typed::<Shipping>(value),
             Group::Tax => typed::<Tax>(value),
             Group::Checkout => typed::<Checkout>(value),
+            Group::Inventory => typed::<Inventory>(value),
         }
     }
 
@@ -136,6 +143,7 @@ settings_groups! {
     Shipping => Shipping,
     Tax => Tax,
     Checkout => Checkout,
+    Inventory => Inventory,
 }
 
 /// The values of one group, as the OpenAPI document describes them (the group is named by the
@@ -150,6 +158,7 @@ pub enum GroupValues {
     Shipping(Shipping),
     Tax(Tax),
     Checkout(Checkout),
+    Inventory(Inventory),
 }
 
 pub trait Validate {
