@@ -533,12 +533,21 @@ pub async fn release_expired(
 }
 
 /// Turns everything `holder` holds into sales: each line's units leave stock with a `sold`
-/// movement, in one transaction. Answers the lines sold; 404 when the holder holds nothing.
+/// movement, in one transaction. `expected` is what the order sells of the tracked variants (what
+/// [`reserve`] held): a holder whose expired lines were swept away meanwhile holds less, and then
+/// nothing is sold and the answer is `insufficient_stock` for the first variant short, so an
+/// order never silently ships fewer units than it took payment for. Answers the lines sold; 404
+/// when the holder holds nothing.
 pub async fn commit(
     app: &App,
     tenant: &TenantId,
     holder: &str,
+    expected: &[Line],
 ) -> Result<Vec<ReservationLine>, InventoryError> {
+    let mut wanted: BTreeMap<&VariantId, i64> = BTreeMap::new();
+    for line in expected {
+        *wanted.entry(&line.variant_id).or_insert(0) += line.quantity;
+    }
     'attempts: for attempt in 0..crate::store::ATTEMPTS * 2 {
         if attempt > 0 {
             crate::store::back_off(attempt.min(crate::store::ATTEMPTS)).await;
@@ -547,6 +556,30 @@ pub async fn commit(
         let Some(version) = holding.version else {
             return Err(InventoryError::NotFound("reservation"));
         };
+        let mut held: BTreeMap<&VariantId, i64> = BTreeMap::new();
+        for line in &holding.lines {
+            *held.entry(&line.variant_id).or_insert(0) += line.quantity;
+        }
+        for (variant, units) in &wanted {
+            let have = held.get(variant).copied().unwrap_or(0);
+            if have != *units {
+                return Err(InventoryError::InsufficientStock {
+                    variant_id: variant.to_string(),
+                    requested: *units,
+                    available: have,
+                });
+            }
+        }
+        if let Some((variant, units)) = held.iter().find(|(v, _)| !wanted.contains_key(*v)) {
+            // Held but not ordered: the caller's lines and the reservation disagree.
+            return Err(InventoryError::field(
+                "lines",
+                "not_reserved_as_ordered",
+                format!(
+                    "the reservation also holds {units} of {variant}, which the order leaves out"
+                ),
+            ));
+        }
         let now = rfc3339(app.clock.now());
         let levels = products_of(app, tenant, &holding.lines).await?;
         let mut ops = Vec::new();

@@ -562,8 +562,21 @@ async fn a_reservation_holds_every_line_or_none(api: Api) {
     assert_eq!(stock_at(&api, &a, &v[1], &far).await["reserved"], 0);
     assert_eq!(stock_at(&api, &a, &v[0], &near).await["available"], 1);
 
-    // A commit sells the units: they leave stock with a `sold` movement.
-    let sold = reservations::commit(&api.app, &a.tenant(), "cart_1")
+    // A commit sells the units: they leave stock with a `sold` movement. It must sell exactly
+    // what is held.
+    assert!(matches!(
+        reservations::commit(&api.app, &a.tenant(), "cart_1", &[line(&v[0], 3)]).await,
+        Err(InventoryError::InsufficientStock {
+            requested: 3,
+            available: 2,
+            ..
+        })
+    ));
+    assert!(matches!(
+        reservations::commit(&api.app, &a.tenant(), "cart_1", &[]).await,
+        Err(InventoryError::Invalid(_))
+    ));
+    let sold = reservations::commit(&api.app, &a.tenant(), "cart_1", &[line(&v[0], 2)])
         .await
         .unwrap();
     assert_eq!(sold.len(), 1);
@@ -579,7 +592,7 @@ async fn a_reservation_holds_every_line_or_none(api: Api) {
     assert_eq!(movements.body["data"][0]["actor"], "cart_1");
     assert_eq!(sum_of_movements(&movements, &near), 1);
     assert!(matches!(
-        reservations::commit(&api.app, &a.tenant(), "cart_1").await,
+        reservations::commit(&api.app, &a.tenant(), "cart_1", &[line(&v[0], 2)]).await,
         Err(InventoryError::NotFound(_))
     ));
 }
@@ -724,11 +737,12 @@ async fn a_reservation_short_of_stock_sweeps_expired_ones(api: Api) {
         (&level["reserved"], &level["available"]),
         (&json!(2), &json!(0))
     );
-    // The swept holder's commit finds nothing left to sell.
-    assert!(reservations::commit(&api.app, &a.tenant(), "cart_old")
-        .await
-        .map(|lines| lines.is_empty())
-        .unwrap_or(true));
+    // The swept holder's order cannot be sold: its units went to the new reservation.
+    assert!(matches!(
+        reservations::commit(&api.app, &a.tenant(), "cart_old", &[line(&variant, 2)]).await,
+        Err(InventoryError::InsufficientStock { available: 0, .. })
+    ));
+    assert_eq!(stock_at(&api, &a, &variant, &berlin).await["on_hand"], 2);
     // Hostile holders and quantities are refused.
     for (holder, quantity) in [("cart#1", 1), ("", 1), ("cart_2", 0), ("cart_2", -1)] {
         assert!(matches!(
@@ -752,6 +766,8 @@ async fn a_random_run_of_stock_changes_reconciles(api: Api) {
         assert_eq!(adjust(&api, &a, &variant, location, 30).await.status, 201);
     }
     let mut rng = rand::rngs::StdRng::seed_from_u64(14);
+    // What each holder holds, as the last successful reservation answered.
+    let mut holding: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
     let accepted = |status: u16| assert!(matches!(status, 200 | 201 | 422), "{status}");
     for _ in 0..500 {
         let here = &locations[rng.gen_range(0..2)];
@@ -790,16 +806,13 @@ async fn a_random_run_of_stock_changes_reconciles(api: Api) {
                 accepted(r.status);
             }
             3 => {
-                match reserve(
-                    &api,
-                    &a,
-                    &holder,
-                    &[line(&variant, rng.gen_range(1..=6))],
-                    600,
-                )
-                .await
-                {
-                    Ok(_) | Err(InventoryError::InsufficientStock { .. }) => {}
+                let units = rng.gen_range(1..=6);
+                match reserve(&api, &a, &holder, &[line(&variant, units)], 600).await {
+                    Ok(lines) => {
+                        assert_eq!(lines.iter().map(|l| l.quantity).sum::<i64>(), units);
+                        holding.insert(holder.clone(), units);
+                    }
+                    Err(InventoryError::InsufficientStock { .. }) => {}
                     Err(other) => panic!("reserve: {other}"),
                 }
             }
@@ -807,11 +820,25 @@ async fn a_random_run_of_stock_changes_reconciles(api: Api) {
                 reservations::release(&api.app, &a.tenant(), &holder)
                     .await
                     .unwrap();
+                holding.remove(&holder);
             }
-            _ => match reservations::commit(&api.app, &a.tenant(), &holder).await {
-                Ok(_) | Err(InventoryError::NotFound(_)) => {}
-                Err(other) => panic!("commit: {other}"),
-            },
+            _ => {
+                let ordered = holding.remove(&holder).unwrap_or(1);
+                match reservations::commit(
+                    &api.app,
+                    &a.tenant(),
+                    &holder,
+                    &[line(&variant, ordered)],
+                )
+                .await
+                {
+                    Ok(sold) => {
+                        assert_eq!(sold.iter().map(|l| l.quantity).sum::<i64>(), ordered)
+                    }
+                    Err(InventoryError::NotFound(_)) => {}
+                    Err(other) => panic!("commit: {other}"),
+                }
+            }
         }
     }
     let reconcile =
