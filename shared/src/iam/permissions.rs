@@ -158,6 +158,14 @@ pub fn system_roles() -> Vec<(&'static str, &'static str, &'static str, Vec<Stri
     ]
 }
 
+/// What the system role with this key grants under today's catalog.
+pub fn system_grants(key: &str) -> Option<Vec<String>> {
+    system_roles()
+        .into_iter()
+        .find(|(k, _, _, _)| *k == key)
+        .map(|(_, _, _, grants)| grants)
+}
+
 /// The permissions a user's roles grant.
 pub fn granted(roles: &[crate::iam::model::Role], role_ids: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();

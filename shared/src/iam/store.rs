@@ -24,16 +24,30 @@ pub fn put_op(tenant: &TenantId, role: &Role, condition: Condition) -> TxOp {
     }
 }
 
+/// A role as read: a system role grants what its definition grants today
+/// ([`super::permissions::system_grants`]), not what it granted when the company was created, so
+/// permissions added to the catalog reach existing companies' system roles (which nobody can
+/// edit) without a migration.
+pub fn role_of(item: store::Item) -> Result<Role, StoreError> {
+    let mut role: Role = store::from_item(item)?;
+    if role.system {
+        if let Some(grants) = role
+            .key
+            .as_deref()
+            .and_then(super::permissions::system_grants)
+        {
+            role.permissions = grants;
+        }
+    }
+    Ok(role)
+}
+
 pub async fn get(
     table: &dyn Table,
     tenant: &TenantId,
     id: &str,
 ) -> Result<Option<Role>, StoreError> {
-    table
-        .get(&key(tenant, id))
-        .await?
-        .map(store::from_item)
-        .transpose()
+    table.get(&key(tenant, id)).await?.map(role_of).transpose()
 }
 
 /// Every role of the company (companies hold tens of roles, so one page holds them all).
@@ -45,7 +59,7 @@ pub async fn list(table: &dyn Table, tenant: &TenantId) -> Result<Vec<Role>, Sto
                 .limit(1000),
         )
         .await?;
-    page.items.into_iter().map(store::from_item).collect()
+    page.items.into_iter().map(role_of).collect()
 }
 
 /// The roles with these ids (unknown ids are left out).
@@ -62,7 +76,7 @@ pub async fn get_many(
         .batch_get(&keys)
         .await?
         .into_iter()
-        .map(store::from_item)
+        .map(role_of)
         .collect()
 }
 

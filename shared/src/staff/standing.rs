@@ -96,7 +96,7 @@ pub async fn current_permissions(
         match item.get(attr::ENTITY).and_then(Value::as_str) {
             Some(crate::staff::store::ENTITY) => user = Some(store::from_item(item)?),
             Some(sessions::ENTITY) => session = Some(store::from_item(item)?),
-            Some(crate::iam::store::ENTITY) => roles.push(store::from_item(item)?),
+            Some(crate::iam::store::ENTITY) => roles.push(crate::iam::store::role_of(item)?),
             _ => {}
         }
     }
@@ -128,7 +128,7 @@ pub async fn current_permissions(
             .batch_get(&keys)
             .await?
             .into_iter()
-            .map(store::from_item)
+            .map(crate::iam::store::role_of)
             .collect::<Result<_, _>>()?;
     }
     let permissions = crate::iam::permissions::granted(&roles, &user.user.role_ids);

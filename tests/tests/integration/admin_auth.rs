@@ -981,7 +981,79 @@ async fn staff_owner_emails_keep_to_one_script(api: Api) {
     assert_eq!(r.status, 201, "{:?}", r.body);
 }
 
+/// System roles grant what their definition grants today: a permission added to the catalog after
+/// a company was created reaches its admins, whatever the stored role says.
+async fn system_roles_grant_today_s_catalog(api: Api) {
+    let owner = register(&api, "acme").await;
+    let tenant = owner.body["company"]["id"].as_str().unwrap().to_owned();
+    let roles = api
+        .send(api.get("/admin/roles").token(&access(&owner)))
+        .await;
+    let admin = roles.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == "admin")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // As stored for a company created before the inventory settings existed.
+    api.app
+        .table
+        .update(
+            &shared::store::Key::new(format!("T#{tenant}#ORG"), format!("ROLE#{admin}")),
+            shared::store::Update::new().set("permissions", json!(["products.read"])),
+            None,
+        )
+        .await
+        .unwrap();
+    let read = api
+        .send(
+            api.get(&format!("/admin/roles/{admin}"))
+                .token(&access(&owner)),
+        )
+        .await;
+    let granted: Vec<&str> = read.body["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert!(granted.contains(&"settings.inventory.write"), "{granted:?}");
+    assert!(!granted.contains(&"company.manage"));
+
+    // An admin invited now may use it.
+    let email = "adam@acme.example.com";
+    let invite = api
+        .send(
+            api.post("/admin/staff/invites")
+                .token(&access(&owner))
+                .json(json!({"email": email, "role_ids": [admin]})),
+        )
+        .await;
+    assert_eq!(invite.status, 201, "{:?}", invite.body);
+    let mail = api.deliver_mail(&tenant).await;
+    let eml = mail.iter().rev().find(|m| m.contains(email)).unwrap();
+    let token = commerce_tests::api::token_after(eml, "invitation token");
+    let joined = api
+        .send(api.post("/admin/auth/accept-invite").json(json!({
+            "token": token, "name": "Adam Admin", "password": PASSWORD
+        })))
+        .await;
+    assert_eq!(joined.status, 201, "{:?}", joined.body);
+    let changed = api
+        .send(
+            api.patch("/admin/settings/inventory")
+                .token(&access(&joined))
+                .json(json!({"low_stock_threshold": 3})),
+        )
+        .await;
+    assert_eq!(changed.status, 200, "{:?}", changed.body);
+}
+
 api_cases!(
+    system_roles_grant_today_s_catalog,
     registering_creates_company_owner_roles_and_tokens,
     registration_validates_every_field,
     a_taken_handle_answers_409,
