@@ -171,8 +171,10 @@ pub fn product_put(tenant: &TenantId, product: &Product, expected: u64) -> TxOp 
     for image in &mut stored.images {
         image.url.clear();
     }
+    let mut item = store::to_item(&product_key(tenant, product.id.as_str()), PRODUCT, &stored);
+    item.insert(VARIANT_LOOKUPS.into(), true.into());
     TxOp::Put {
-        item: store::to_item(&product_key(tenant, product.id.as_str()), PRODUCT, &stored),
+        item,
         condition: Some(if expected == 0 {
             Condition::NotExists
         } else {
@@ -186,6 +188,23 @@ pub fn product_delete(tenant: &TenantId, product: &Product) -> TxOp {
         key: product_key(tenant, product.id.as_str()),
         condition: Some(Condition::VersionIs(product.version)),
     }
+}
+
+/// Marks a product item whose variants all have their lookups ([`variant_lookup_put`]):
+/// products saved before lookups existed lack it, and their next change registers every variant.
+const VARIANT_LOOKUPS: &str = "variant_lookups";
+
+/// A product, and whether its variants' lookups are all written.
+pub async fn product_for_change(
+    table: &dyn Table,
+    tenant: &TenantId,
+    id: &ProductId,
+) -> Result<Option<(Product, bool)>, StoreError> {
+    let Some(item) = table.get(&product_key(tenant, id.as_str())).await? else {
+        return Ok(None);
+    };
+    let registered = item.get(VARIANT_LOOKUPS) == Some(&Value::Bool(true));
+    Ok(Some((store::from_item(item)?, registered)))
 }
 
 pub async fn product(

@@ -874,7 +874,52 @@ async fn a_random_run_of_stock_changes_reconciles(api: Api) {
     }
 }
 
+/// A product saved before variants had lookups is unknown to inventory until its next change,
+/// which registers all its variants.
+async fn variants_of_older_products_are_found_after_their_next_change(api: Api) {
+    let a = shop(&api, "acme").await;
+    let berlin = location(&api, &a, "Berlin", 0).await;
+    let variant = variants(&api, &a, &["OLD"]).await.remove(0);
+    let found = api
+        .send(a.admin(api.get(&format!("/admin/inventory/{variant}"))))
+        .await;
+    let product = found.body["data"][0]["product_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // As an older version left it: no lookup, no mark on the product.
+    api.app
+        .table
+        .delete(
+            &shared::store::Key::new(format!("T#{}#VARIANT#{variant}", a.id), "VARIANT"),
+            None,
+        )
+        .await
+        .unwrap();
+    api.app
+        .table
+        .update(
+            &shared::store::Key::new(format!("T#{}#PRODUCT#{product}", a.id), "PRODUCT"),
+            shared::store::Update::new().remove("variant_lookups"),
+            None,
+        )
+        .await
+        .unwrap();
+    let unknown = adjust(&api, &a, &variant, &berlin, 1).await;
+    assert_eq!(unknown.status, 422);
+    assert_eq!(unknown.body["errors"][0]["code"], "unknown_variant");
+    let renamed = api
+        .send(
+            a.admin(api.patch(&format!("/admin/products/{product}")))
+                .json(json!({"title": "Renamed"})),
+        )
+        .await;
+    assert_eq!(renamed.status, 200, "{:?}", renamed.body);
+    assert_eq!(adjust(&api, &a, &variant, &berlin, 1).await.status, 201);
+}
+
 api_cases!(
+    variants_of_older_products_are_found_after_their_next_change,
     a_random_run_of_stock_changes_reconciles,
     locations_are_managed_within_their_company,
     adjustments_counts_and_transfers_write_their_movements,

@@ -329,7 +329,7 @@ pub async fn change_with<T>(
         if attempt > 0 {
             crate::store::back_off(attempt).await;
         }
-        let before = store::product(app.table.as_ref(), tenant, id)
+        let (before, registered) = store::product_for_change(app.table.as_ref(), tenant, id)
             .await?
             .ok_or_else(not_found)?;
         if if_match.is_some_and(|v| v != before.version) {
@@ -345,6 +345,15 @@ pub async fn change_with<T>(
         }
         product.version = before.version + 1;
         product.updated_at = context.now.clone();
+        // A product saved before variant lookups existed registers all its variants now.
+        if !registered {
+            register_new_variants(app, tenant, None, &product)
+                .await
+                .map_err(|e| match e {
+                    SaveError::Refused(e) => e,
+                    _ => ProductError::Busy,
+                })?;
+        }
         match save(app, tenant, actor, Some(&before), &product, &events, extra).await {
             Ok(()) => return Ok((answer, product)),
             Err(SaveError::Stale) if if_match.is_none() => continue,
