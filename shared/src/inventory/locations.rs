@@ -86,15 +86,10 @@ pub async fn create(
     let mut errors = Errors::new();
     check(&mut errors, &location);
     errors.into_result()?;
-    if store::all_locations(app.table.as_ref(), tenant)
-        .await?
-        .len()
-        >= MAX_LOCATIONS
-    {
-        return Err(InventoryError::TooManyLocations { max: MAX_LOCATIONS });
-    }
-    app.table
+    let created = app
+        .table
         .transact(vec![
+            store::location_count_op(tenant, 1, MAX_LOCATIONS),
             store::location_create_op(tenant, &location),
             event(
                 app,
@@ -104,8 +99,12 @@ pub async fn create(
                 json!({"location": location}),
             ),
         ])
-        .await?;
-    Ok(location)
+        .await;
+    match created {
+        Ok(()) => Ok(location),
+        Err(e) if e.failed_at(0) => Err(InventoryError::TooManyLocations { max: MAX_LOCATIONS }),
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub async fn get(
@@ -212,6 +211,7 @@ pub async fn delete(
     app.table
         .transact(vec![
             store::location_delete_op(tenant, id, current.version),
+            store::location_count_op(tenant, -1, MAX_LOCATIONS),
             event(
                 app,
                 tenant,

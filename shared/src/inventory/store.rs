@@ -3,6 +3,7 @@
 //! | item | pk | sk | gsi1 (pk / sk) |
 //! |---|---|---|---|
 //! | location | `T#<t>#LOCATIONS` | `LOC#<location id>` | |
+//! | location count (caps locations per company) | `T#<t>#LOCATIONS` | `COUNT` | |
 //! | stock level | `T#<t>#LOCSTOCK#<location id>` | `<variant id>` | `T#<t>#STOCK_LEVELS` / `<variant id>#<location id>` |
 //! | movement | `T#<t>#MOVES#<variant id>` | `<movement id>` | `T#<t>#MOVES#<variant id>#<location id>` / `<movement id>` |
 //! | reservation holder | `T#<t>#HOLD#<holder>` | `HOLDER` | |
@@ -72,6 +73,27 @@ fn expiry_sort(expires_epoch: i64) -> String {
 }
 
 // Locations ----------------------------------------------------------------------------------
+
+/// Counts a location in (`+1`, only while fewer than `max` exist) or out (`-1`).
+pub fn location_count_op(tenant: &TenantId, delta: i64, max: usize) -> TxOp {
+    let condition = (delta > 0).then(|| {
+        Condition::Any(vec![
+            Condition::NotExists,
+            Condition::Number {
+                attr: "count".into(),
+                cmp: Comparison::Lt,
+                value: max as i64,
+            },
+        ])
+    });
+    TxOp::Update {
+        key: Key::new(locations_partition(tenant), "COUNT"),
+        update: Update::new()
+            .set(attr::ENTITY, "location_count")
+            .add("count", delta),
+        condition,
+    }
+}
 
 /// Creates a location (open).
 pub fn location_create_op(tenant: &TenantId, location: &Location) -> TxOp {
@@ -185,7 +207,11 @@ pub async fn all_locations(
     tenant: &TenantId,
 ) -> Result<Vec<(Location, bool)>, StoreError> {
     let page = table
-        .query(&Query::partition(Index::Table, locations_partition(tenant)).limit(1000))
+        .query(
+            &Query::partition(Index::Table, locations_partition(tenant))
+                .sk(SortKey::BeginsWith("LOC#".into()))
+                .limit(1000),
+        )
         .await?;
     page.items
         .into_iter()
@@ -205,6 +231,7 @@ pub async fn location_page(
     let page = table
         .query(
             &Query::partition(Index::Table, locations_partition(tenant))
+                .sk(SortKey::BeginsWith("LOC#".into()))
                 .limit(limit)
                 .after(after),
         )

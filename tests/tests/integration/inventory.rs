@@ -1,7 +1,7 @@
 //! Inventory: stock locations, levels, adjustments, counts, transfers, movements, and the
 //! reservation operations carts and checkout call, on every backend.
 
-use commerce_tests::api::{Api, Call, Response};
+use commerce_tests::api::{all_at_once, Api, Call, Response};
 use commerce_tests::api_cases;
 use serde_json::{json, Value};
 use shared::identity::TenantId;
@@ -918,7 +918,55 @@ async fn variants_of_older_products_are_found_after_their_next_change(api: Api) 
     assert_eq!(adjust(&api, &a, &variant, &berlin, 1).await.status, 201);
 }
 
+/// A company keeps at most 50 locations, however many creates race.
+async fn the_location_cap_holds_under_concurrency(api: Api) {
+    let a = shop(&api, "acme").await;
+    let api = Arc::new(api);
+    let raced = all_at_once(&api, 60, |api, i| {
+        a.admin(api.post("/admin/locations"))
+            .json(json!({"name": format!("Store {i}")}))
+    })
+    .await;
+    let created = raced.iter().filter(|r| r.status == 201).count();
+    assert!(created <= 50, "{created}");
+    for r in raced.iter().filter(|r| r.status != 201) {
+        // Refused at the cap, or lost a race for the count and may be retried.
+        assert!(
+            (r.status, r.code()) == (422, "too_many_locations") || r.status == 409,
+            "{} {:?}",
+            r.status,
+            r.body
+        );
+    }
+    let mut made = created;
+    while made < 50 {
+        location(&api, &a, "More", 0).await;
+        made += 1;
+    }
+    let over = api
+        .send(
+            a.admin(api.post("/admin/locations"))
+                .json(json!({"name": "One too many"})),
+        )
+        .await;
+    assert_eq!((over.status, over.code()), (422, "too_many_locations"));
+    let listed = api
+        .send(a.admin(api.get("/admin/locations?limit=100")))
+        .await;
+    assert_eq!(listed.body["data"].as_array().unwrap().len(), 50);
+    // Deleting one makes room for one.
+    let first = listed.body["data"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        api.send(a.admin(api.delete(&format!("/admin/locations/{first}"))))
+            .await
+            .status,
+        204
+    );
+    location(&api, &a, "Replacement", 0).await;
+}
+
 api_cases!(
+    the_location_cap_holds_under_concurrency,
     variants_of_older_products_are_found_after_their_next_change,
     a_random_run_of_stock_changes_reconciles,
     locations_are_managed_within_their_company,
