@@ -965,7 +965,45 @@ async fn the_location_cap_holds_under_concurrency(api: Api) {
     location(&api, &a, "Replacement", 0).await;
 }
 
+/// End to end through the queue: the reservation's event reaches `cart-expiry` by the dispatcher,
+/// the worker sends it back hidden until the expiry, and then releases the units once.
+async fn the_cart_expiry_queue_releases_expired_reservations(api: Api) {
+    use shared::workers::poll_once;
+    let a = shop(&api, "acme").await;
+    let berlin = location(&api, &a, "Berlin", 0).await;
+    let variant = variants(&api, &a, &["QUEUED"]).await.remove(0);
+    assert_eq!(adjust(&api, &a, &variant, &berlin, 3).await.status, 201);
+    reserve(&api, &a, "cart_q", &[line(&variant, 3)], 120)
+        .await
+        .unwrap();
+    // The dispatcher moves the outbox to the queues its kinds name.
+    api.deliver_mail(&a.id).await;
+    let queue = api.app.queue.as_ref();
+    let worker = &expiry::WORKER;
+    assert_eq!(poll_once(&api.app, queue, worker).await, 1, "deferred");
+    assert_eq!(
+        poll_once(&api.app, queue, worker).await,
+        0,
+        "hidden until the expiry"
+    );
+    assert_eq!(stock_at(&api, &a, &variant, &berlin).await["available"], 0);
+    api.clock.advance(Duration::from_secs(119));
+    assert_eq!(poll_once(&api.app, queue, worker).await, 0);
+    api.clock.advance(Duration::from_secs(1));
+    assert_eq!(poll_once(&api.app, queue, worker).await, 1, "released");
+    let level = stock_at(&api, &a, &variant, &berlin).await;
+    assert_eq!(
+        (&level["reserved"], &level["available"]),
+        (&json!(0), &json!(3))
+    );
+    assert!(reserve(&api, &a, "cart_next", &[line(&variant, 3)], 600)
+        .await
+        .is_ok());
+    assert_eq!(poll_once(&api.app, queue, worker).await, 0);
+}
+
 api_cases!(
+    the_cart_expiry_queue_releases_expired_reservations,
     the_location_cap_holds_under_concurrency,
     variants_of_older_products_are_found_after_their_next_change,
     a_random_run_of_stock_changes_reconciles,
