@@ -34,7 +34,13 @@ pub async fn dispatch(app: &Arc<App>, router: &Router, req: ApiRequest) -> ApiRe
     });
     let mut response = finish(app, response, &request_id, &counters, elapsed, signed_in);
     if method == "HEAD" {
+        // GET's headers include the length of the body a GET would carry (RFC 9110, 9.3.2).
+        let length = response.body.len();
         response.body.clear();
+        response
+            .headers
+            .retain(|(name, _)| name != "content-length");
+        response = response.header("content-length", length.to_string());
     }
     if let Some(origin) = origin.filter(|_| method != "OPTIONS") {
         if !refused_origin(&response) {

@@ -1517,6 +1517,30 @@ async fn the_demo_seed_serves_a_storefront() {
         .await
         .unwrap();
     assert!(!page["variants"].as_array().unwrap().is_empty());
+    // Over HTTP, HEAD carries GET's length and no body.
+    let product_url = format!("{base}/store/products/{handle}");
+    let head = http
+        .head(&product_url)
+        .header("x-api-key", &key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 200);
+    let length = head.headers()["content-length"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(head.bytes().await.unwrap().is_empty());
+    let full = http
+        .get(&product_url)
+        .header("x-api-key", &key)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(length, full.len().to_string());
     let image = http
         .get(page["images"][0]["url"].as_str().unwrap())
         .send()

@@ -770,6 +770,12 @@ async fn head_is_served_wherever_get_is() {
         Some("application/json"),
         "GET's headers"
     );
+    // Including the length of the body GET sends.
+    let get_length = serde_json::to_vec(&get.body).unwrap().len();
+    assert_eq!(
+        head.header("content-length"),
+        Some(get_length.to_string().as_str())
+    );
     let anonymous = api.send(api.call_method("HEAD", "/admin/company")).await;
     assert_eq!(anonymous.status, 401);
     assert_eq!(
