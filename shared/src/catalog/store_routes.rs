@@ -229,7 +229,8 @@ pub struct StoreVariant {
     pub options: BTreeMap<String, String>,
     pub image_id: Option<String>,
     pub weight: Option<f64>,
-    /// Whether it can be bought (until inventory exists: whether it has a price).
+    /// Whether it can be bought: for now, whether it has a price (stock is not shown to shoppers
+    /// yet; reservations refuse what is out of stock).
     pub available: bool,
 }
 

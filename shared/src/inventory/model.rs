@@ -131,3 +131,13 @@ pub struct ReservationLine {
     pub expires_at: String,
     pub expires_epoch: i64,
 }
+
+/// A reservation line as staff see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ReservationView {
+    #[serde(flatten)]
+    pub line: ReservationLine,
+    /// Past its expiry: no longer counted as reserved, and released by the expiry worker (or by
+    /// the next reservation that needs its units).
+    pub expired: bool,
+}

@@ -3,7 +3,7 @@
 
 use super::errors::{InventoryCode, InventoryError};
 use super::locations::{self, LocationChange, NewLocation};
-use super::model::{Location, Movement, ReservationLine, StockLevel};
+use super::model::{Location, Movement, ReservationView, StockLevel};
 use super::stock::{
     self, Adjustment, LevelCount, Reconciliation, StockChange, Transfer, TransferResult,
 };
@@ -461,6 +461,14 @@ fn reservations(ctx: Ctx) -> HandlerFuture {
             window.start(),
         )
         .await?;
+        let now = ctx.app.clock.epoch_seconds();
+        let data: Vec<ReservationView> = data
+            .into_iter()
+            .map(|line| ReservationView {
+                expired: line.expires_epoch <= now,
+                line,
+            })
+            .collect();
         Ok(ApiResponse::json(200, &window.page(data, last)))
     })
 }
@@ -479,7 +487,7 @@ pub static RESERVATIONS: Route = Route {
             .query("variant_id", "The variant", true)
             .query("limit", "Page size, 1 to 100 (default 20)", false)
             .query("cursor", "The next_cursor of the previous page", false)
-            .page::<ReservationLine>("A page of reservation lines, soonest expiry first")
+            .page::<ReservationView>("A page of reservation lines, soonest expiry first")
     },
 };
 

@@ -510,6 +510,11 @@ async fn concurrent_reservations_never_oversell(api: Api) {
         .map(|l| l["quantity"].as_i64().unwrap())
         .sum();
     assert_eq!(held_units, 10);
+    assert!(listed.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|l| l["expired"] == false));
 }
 
 async fn a_reservation_holds_every_line_or_none(api: Api) {
@@ -691,6 +696,13 @@ async fn expired_reservations_stop_counting_and_are_released_once(api: Api) {
 
     // At its expiry it stops counting, before anything removes it.
     api.clock.advance(Duration::from_secs(60));
+    let listed = api
+        .send(a.admin(api.get(&format!(
+            "/admin/inventory/reservations?variant_id={variant}"
+        ))))
+        .await;
+    assert_eq!(listed.body["data"][0]["holder"], "cart_old");
+    assert_eq!(listed.body["data"][0]["expired"], true);
     let level = stock_at(&api, &a, &variant, &berlin).await;
     assert_eq!(
         (&level["reserved"], &level["available"]),
