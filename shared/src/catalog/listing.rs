@@ -6,6 +6,7 @@
 //! attribute values) is applied to the entries the query returns, examining at most
 //! [`MAX_EXAMINED`] per page: a page may come back short, with a cursor, when matches are rare.
 
+use super::availability::Availability;
 use super::model::{Money, Product, ProductStatus};
 use super::store::{self, Order};
 use super::taxonomy::Taxonomy;
@@ -54,6 +55,9 @@ pub struct Summary {
     pub updated_at: String,
     /// The product's version.
     pub version: u64,
+    /// Each variant's availability, by variant id (see `catalog::availability`).
+    #[serde(default)]
+    pub stock: BTreeMap<String, Availability>,
 }
 
 impl Summary {
@@ -82,6 +86,15 @@ impl Summary {
             created_at: p.created_at.clone(),
             updated_at: p.updated_at.clone(),
             version: p.version,
+            stock: BTreeMap::new(),
+        }
+    }
+
+    /// The summary of `p` showing `stock`.
+    pub fn with_stock(p: &Product, stock: BTreeMap<String, Availability>) -> Summary {
+        Summary {
+            stock,
+            ..Summary::of(p)
         }
     }
 

@@ -8,6 +8,7 @@
 //! one small partition, cached per container.
 
 pub mod admin_routes;
+pub mod availability;
 pub mod errors;
 pub mod events;
 pub mod image_formats;

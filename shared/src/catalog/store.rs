@@ -3,6 +3,8 @@
 //! | item | pk | sk |
 //! |---|---|---|
 //! | product (options, variants, images inside) | `T#<t>#PRODUCT#<id>` | `PRODUCT` |
+//! | stock summary of a variant (units not reserved, by location) | `T#<t>#PRODUCT#<id>` | `STOCK#<variant id>` |
+//! | availability record (selling locations, what the listing shows) | `T#<t>#PRODUCT#<id>` | `AVAILABILITY` |
 //! | product handle guard and lookup | `T#<t>#PRODUCT_HANDLE#<handle>` | `HANDLE` |
 //! | SKU guard | `T#<t>#SKU#<SKU in upper case>` | `SKU` |
 //! | listing entry, one per sort order | `T#<t>#PRODUCT_LIST` | `C#<created>#<id>`, `U#<updated>#<id>`, `T#<title key>#<id>`, `P#<lowest price, 19 digits>#<id>` |
@@ -19,21 +21,40 @@
 //! | image upload (presigned `PUT`, expires) | `uploads/t/<t>/products/<product id>/<upload id>` |
 //! | product image (copied from its upload when attached) | `t/<t>/products/<product id>/<image id>` |
 
+use super::availability::{Availability, AvailabilityRecord, ProductStock, UnitsByLocation};
 use super::listing::Summary;
 use super::model::{AttributeDefinition, Category, Product};
 use crate::auth::TenantId;
-use crate::ids::ProductId;
+use crate::ids::{LocationId, ProductId, VariantId};
 use crate::store::{self, attr, Condition, Index, Item, Key, Query, SortKey, StoreError, Table};
 use crate::store::{TxOp, Update};
 use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
 
 pub const PRODUCT: &str = "product";
 pub const ENTRY: &str = "product_list_entry";
 pub const CATEGORY: &str = "category";
 pub const ATTRIBUTE: &str = "attribute_definition";
+pub const STOCK_SUMMARY: &str = "stock_summary";
+pub const AVAILABILITY: &str = "availability";
+
+fn product_partition(tenant: &TenantId, id: &str) -> String {
+    format!("T#{tenant}#PRODUCT#{id}")
+}
 
 pub fn product_key(tenant: &TenantId, id: &str) -> Key {
-    Key::new(format!("T#{tenant}#PRODUCT#{id}"), "PRODUCT")
+    Key::new(product_partition(tenant, id), "PRODUCT")
+}
+
+fn stock_summary_key(tenant: &TenantId, product: &ProductId, variant: &VariantId) -> Key {
+    Key::new(
+        product_partition(tenant, product.as_str()),
+        format!("STOCK#{variant}"),
+    )
+}
+
+fn availability_key(tenant: &TenantId, product: &ProductId) -> Key {
+    Key::new(product_partition(tenant, product.as_str()), "AVAILABILITY")
 }
 
 pub fn variant_key(tenant: &TenantId, variant_id: &str) -> Key {
@@ -194,19 +215,6 @@ pub fn product_delete(tenant: &TenantId, product: &Product) -> TxOp {
 /// products saved before lookups existed lack it, and their next change registers every variant.
 const VARIANT_LOOKUPS: &str = "variant_lookups";
 
-/// A product, and whether its variants' lookups are all written.
-pub async fn product_for_change(
-    table: &dyn Table,
-    tenant: &TenantId,
-    id: &ProductId,
-) -> Result<Option<(Product, bool)>, StoreError> {
-    let Some(item) = table.get(&product_key(tenant, id.as_str())).await? else {
-        return Ok(None);
-    };
-    let registered = item.get(VARIANT_LOOKUPS) == Some(&Value::Bool(true));
-    Ok(Some((store::from_item(item)?, registered)))
-}
-
 pub async fn product(
     table: &dyn Table,
     tenant: &TenantId,
@@ -240,12 +248,12 @@ pub async fn products(
         .collect()
 }
 
-/// The product a handle names (the storefront's product page: two reads).
+/// The product a handle names, with its stock (the storefront's product page: two reads).
 pub async fn product_by_handle(
     table: &dyn Table,
     tenant: &TenantId,
     handle: &str,
-) -> Result<Option<Product>, StoreError> {
+) -> Result<Option<ProductStock>, StoreError> {
     if handle.is_empty() || handle.len() > 100 {
         return Ok(None);
     }
@@ -257,9 +265,135 @@ pub async fn product_by_handle(
         .and_then(Value::as_str)
         .and_then(ProductId::parse)
     {
-        Some(id) => product(table, tenant, &id).await,
+        Some(id) => Ok(product_stock(table, tenant, &id).await?.map(|(p, _)| p)),
         None => Ok(None),
     }
+}
+
+// Stock summaries and availability -------------------------------------------------------------
+
+/// The attribute of a stock summary holding the units not reserved at a location.
+const UNITS_PREFIX: &str = "u_";
+
+/// Moves a variant's units not reserved at locations by the deltas given (in the stock levels'
+/// transaction; creates the summary when absent).
+pub fn stock_summary_add(
+    tenant: &TenantId,
+    product: &ProductId,
+    variant: &VariantId,
+    deltas: &BTreeMap<LocationId, i64>,
+) -> TxOp {
+    let mut update = Update::new()
+        .set(attr::ENTITY, STOCK_SUMMARY)
+        .set("variant_id", variant.as_str());
+    for (location, delta) in deltas {
+        update = update.add(format!("{UNITS_PREFIX}{location}"), *delta);
+    }
+    TxOp::Update {
+        key: stock_summary_key(tenant, product, variant),
+        update,
+        condition: None,
+    }
+}
+
+/// Writes the availability record; its `version` is the one read (0: none was).
+pub fn availability_put(
+    tenant: &TenantId,
+    product: &ProductId,
+    record: &AvailabilityRecord,
+) -> TxOp {
+    let stored = AvailabilityRecord {
+        version: record.version + 1,
+        ..record.clone()
+    };
+    TxOp::Put {
+        item: store::to_item(&availability_key(tenant, product), AVAILABILITY, &stored),
+        condition: Some(availability_unchanged(record.version)),
+    }
+}
+
+/// Holds a change back if the availability record moved since it was read at `version`.
+pub fn availability_check(tenant: &TenantId, product: &ProductId, version: u64) -> TxOp {
+    TxOp::Check {
+        key: availability_key(tenant, product),
+        condition: availability_unchanged(version),
+    }
+}
+
+fn availability_unchanged(version: u64) -> Condition {
+    if version == 0 {
+        Condition::NotExists
+    } else {
+        Condition::VersionIs(version)
+    }
+}
+
+/// Sets the availability the listing entries of `summary`'s product show, provided the product
+/// is still at the summary's version (a product change writes its entries itself).
+pub fn entry_stock_ops(
+    tenant: &TenantId,
+    summary: &Summary,
+    stock: &BTreeMap<String, Availability>,
+) -> Vec<TxOp> {
+    let value = serde_json::to_value(stock).unwrap_or_default();
+    Order::ALL
+        .iter()
+        .map(|order| TxOp::Update {
+            key: Key::new(list_partition(tenant), entry_sk(summary, *order)),
+            update: Update::new().set("stock", value.clone()),
+            condition: Some(Condition::VersionIs(summary.version)),
+        })
+        .collect()
+}
+
+/// A product with its stock summaries and availability record (one query of its partition), and
+/// whether its variants' lookups are all written.
+pub async fn product_stock(
+    table: &dyn Table,
+    tenant: &TenantId,
+    id: &ProductId,
+) -> Result<Option<(ProductStock, bool)>, StoreError> {
+    let mut query =
+        Query::partition(Index::Table, product_partition(tenant, id.as_str())).limit(1000);
+    let mut product = None;
+    let mut registered = false;
+    let mut units: HashMap<String, UnitsByLocation> = HashMap::new();
+    let mut record = AvailabilityRecord::default();
+    loop {
+        let page = table.query(&query).await?;
+        for item in page.items {
+            let sk = item.get(attr::SK).and_then(Value::as_str).unwrap_or("");
+            if sk == "PRODUCT" {
+                registered = item.get(VARIANT_LOOKUPS) == Some(&Value::Bool(true));
+                product = Some(store::from_item::<Product>(item)?);
+            } else if let Some(variant) = sk.strip_prefix("STOCK#") {
+                let by_location = units.entry(variant.to_owned()).or_default();
+                for (name, value) in &item {
+                    if let (Some(location), Some(n)) =
+                        (name.strip_prefix(UNITS_PREFIX), value.as_i64())
+                    {
+                        *by_location.entry(location.to_owned()).or_insert(0) += n;
+                    }
+                }
+            } else if sk == "AVAILABILITY" {
+                record = store::from_item(item)?;
+            }
+        }
+        match page.last_key {
+            Some(last) => query = query.after(Some(last)),
+            None => break,
+        }
+    }
+    Ok(product.map(|product| {
+        (
+            ProductStock {
+                product,
+                units,
+                record,
+            },
+            registered,
+        )
+    }))
 }
 
 // Listing entries --------------------------------------------------------------------------------

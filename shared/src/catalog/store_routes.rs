@@ -2,6 +2,7 @@
 //! products exist here: drafts and archived products (and their images) answer 404.
 
 use super::admin_routes::thumbnails;
+use super::availability::{Availability, StockStatus};
 use super::listing::{self, Filter, Summary};
 use super::model::{Money, ProductOption, ProductStatus, Seo};
 use super::store::{self, Order};
@@ -14,6 +15,7 @@ use crate::http::{
     Method, Route, RouteDoc,
 };
 use crate::secrets::Secret;
+use crate::settings::groups::Inventory;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -33,6 +35,11 @@ pub struct ProductCard {
     pub price_min: Option<Money>,
     pub price_max: Option<Money>,
     pub image: Option<CardImage>,
+    /// Whether any variant can be bought now.
+    pub available: bool,
+    /// Each variant's availability, by variant id. Quantities (when the company shows them)
+    /// appear here only while a variant is low on stock; the product page always has them.
+    pub availability: BTreeMap<String, Availability>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -43,6 +50,7 @@ pub struct CardImage {
 
 impl From<Summary> for ProductCard {
     fn from(s: Summary) -> Self {
+        let available = s.price_min.is_some() && s.stock.values().any(Availability::purchasable);
         ProductCard {
             id: s.id,
             handle: s.handle,
@@ -56,6 +64,8 @@ impl From<Summary> for ProductCard {
                 url: i.url,
                 alt: i.alt,
             }),
+            available,
+            availability: s.stock,
         }
     }
 }
@@ -229,9 +239,10 @@ pub struct StoreVariant {
     pub options: BTreeMap<String, String>,
     pub image_id: Option<String>,
     pub weight: Option<f64>,
-    /// Whether it can be bought: for now, whether it has a price (stock is not shown to shoppers
-    /// yet; reservations refuse what is out of stock).
+    /// Whether it can be bought now: it has a price and is not out of stock.
     pub available: bool,
+    /// Stock status (and the quantity, when the company shows it), as of this read.
+    pub availability: Availability,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -259,11 +270,14 @@ pub struct StoreCategoryRef {
 fn product_page(ctx: Ctx) -> HandlerFuture {
     Box::pin(async move {
         let tenant = storefront(&ctx)?;
-        let product = store::product_by_handle(ctx.app.table.as_ref(), tenant, ctx.param("handle"))
+        let stock = store::product_by_handle(ctx.app.table.as_ref(), tenant, ctx.param("handle"))
             .await?
-            .filter(|p| p.status == ProductStatus::Active)
+            .filter(|s| s.product.status == ProductStatus::Active)
             .ok_or_else(|| ApiError::not_found("product"))?;
         let taxonomy = taxonomy::cached(&ctx.app, tenant).await?;
+        let settings = crate::settings::service::typed::<Inventory>(&ctx.app, tenant).await?;
+        let mut availability = stock.page(&settings);
+        let product = stock.product;
         let mut images = Vec::new();
         let mut sorted = product.images.clone();
         sorted.sort_by_key(|i| i.position);
@@ -281,15 +295,22 @@ fn product_page(ctx: Ctx) -> HandlerFuture {
             description_html: render_description(&product.description, product.description_format),
             variants: variants
                 .into_iter()
-                .map(|v| StoreVariant {
-                    available: v.price.is_some(),
-                    id: v.id.into(),
-                    sku: v.sku,
-                    price: v.price,
-                    compare_at_price: v.compare_at_price,
-                    options: v.options,
-                    image_id: v.image_id,
-                    weight: v.weight,
+                .map(|v| {
+                    let availability = availability.remove(v.id.as_str()).unwrap_or(Availability {
+                        status: StockStatus::OutOfStock,
+                        quantity: None,
+                    });
+                    StoreVariant {
+                        available: v.price.is_some() && availability.purchasable(),
+                        availability,
+                        id: v.id.into(),
+                        sku: v.sku,
+                        price: v.price,
+                        compare_at_price: v.compare_at_price,
+                        options: v.options,
+                        image_id: v.image_id,
+                        weight: v.weight,
+                    }
                 })
                 .collect(),
             images,

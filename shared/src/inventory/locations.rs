@@ -13,7 +13,7 @@ use crate::app::App;
 use crate::clock::rfc3339;
 use crate::events::event;
 use crate::identity::TenantId;
-use crate::ids::LocationId;
+use crate::ids::{LocationId, ProductId};
 use crate::settings::groups::{check_address, Address};
 use crate::store::{StoreError, TxOp};
 use crate::validate::{self, Errors};
@@ -167,10 +167,38 @@ pub async fn change(
         ])
         .await
     {
-        Ok(()) => Ok(location),
+        Ok(()) => {
+            let selling = |l: &Location| l.active && l.fulfils_online_orders;
+            if selling(&location) != selling(&current) {
+                republish_stocked_at(app, tenant, id).await?;
+            }
+            Ok(location)
+        }
         // Changed, or being deleted, since the read.
         Err(e) if e.failed_at(0) => Err(InventoryError::Stale),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// Publishes the storefront availability of every product with stock at a location that starts
+/// or stops selling online.
+async fn republish_stocked_at(
+    app: &App,
+    tenant: &TenantId,
+    id: &LocationId,
+) -> Result<(), InventoryError> {
+    let selling =
+        super::availability::selling(store::all_locations(app.table.as_ref(), tenant).await?);
+    let mut after = None;
+    loop {
+        let (levels, last) = store::levels_at(app.table.as_ref(), tenant, id, PAGE, after).await?;
+        let mut products: Vec<ProductId> = levels.into_iter().map(|l| l.product_id).collect();
+        products.dedup();
+        super::availability::publish(app, tenant, &products, Some(&selling)).await;
+        match last {
+            Some(last) => after = Some(last),
+            None => return Ok(()),
+        }
     }
 }
 

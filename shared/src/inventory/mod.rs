@@ -5,12 +5,14 @@
 //! - `stock.rs`: levels, adjustments, counts and transfers, each with its movement;
 //! - `reservations.rs`: the reservation operations carts and checkout call (`reserve`,
 //!   `release`, `commit`), atomic across all lines;
+//! - `availability.rs`: publishing what the storefront shows about stock after each change;
 //! - `expiry.rs`: the worker that releases expired reservations;
 //! - `routes.rs`: `/admin/locations` and `/admin/inventory`.
 //!
 //! The stock policy of a variant (`track_inventory`, `allow_backorder`, `safety_stock`) is part
 //! of the variant, in the catalog.
 
+pub mod availability;
 pub mod errors;
 pub mod events;
 pub mod expiry;

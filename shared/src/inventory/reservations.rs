@@ -16,6 +16,7 @@
 //!   short of stock sweeps expired lines of the same variant. A commit of an expired holder whose
 //!   lines are still there succeeds: its units were never given to anyone else.
 
+use super::availability::{publish, selling};
 use super::errors::InventoryError;
 use super::events::InventoryEvent;
 use super::model::{Movement, Reason, ReservationLine, StoredLevel};
@@ -110,14 +111,7 @@ async fn read(
             ));
         }
     }
-    let mut locations: Vec<_> = store::all_locations(app.table.as_ref(), tenant)
-        .await?
-        .into_iter()
-        .filter(|(l, open)| *open && l.active && l.fulfils_online_orders)
-        .map(|(l, _)| l)
-        .collect();
-    locations.sort_by(|a, b| b.priority.cmp(&a.priority).then(a.id.cmp(&b.id)));
-    let eligible: Vec<LocationId> = locations.into_iter().map(|l| l.id).collect();
+    let eligible = selling(store::all_locations(app.table.as_ref(), tenant).await?);
     let mut pairs: Vec<(&LocationId, &VariantId)> = Vec::new();
     for id in wanted.keys() {
         if variants.get(id).is_some_and(|(_, v)| v.track_inventory) {
@@ -237,6 +231,7 @@ pub async fn reserve(
                 .insert(line.location_id.clone(), line.quantity);
         }
         let mut ops = Vec::new();
+        let mut summaries = store::SummaryMoves::default();
         let mut guarded = Vec::new();
         let mut checks: Vec<LocationId> = Vec::new();
         let mut result = Vec::new();
@@ -307,6 +302,7 @@ pub async fn reserve(
                         delta,
                         &now,
                         guard,
+                        &mut summaries,
                     ));
                     if delta > 0 && !checks.contains(location) {
                         checks.push(location.clone());
@@ -339,6 +335,7 @@ pub async fn reserve(
         for location in &checks {
             ops.push(store::location_takes_stock(tenant, location));
         }
+        ops.extend(summaries.ops(tenant));
         match (result.is_empty(), reading.holding.version) {
             (true, None) => return Ok(result),
             (true, Some(version)) => {
@@ -371,7 +368,12 @@ pub async fn reserve(
             return Err(InventoryError::TooManyLines { max: MAX_LINES });
         }
         match app.table.transact(ops).await {
-            Ok(()) => return Ok(result),
+            Ok(()) => {
+                let products: Vec<ProductId> =
+                    reading.variants.values().map(|(p, _)| p.clone()).collect();
+                publish(app, tenant, &products, Some(&reading.eligible)).await;
+                return Ok(result);
+            }
             // A location closed, a level gave its units to someone else, or the holder changed
             // meanwhile: read again.
             Err(StoreError::TransactionCancelled { failed }) => {
@@ -422,6 +424,7 @@ fn give_back(
     line: &ReservationLine,
     product: &ProductId,
     now: &str,
+    summaries: &mut store::SummaryMoves,
 ) -> [TxOp; 2] {
     [
         store::line_delete(tenant, line),
@@ -436,6 +439,7 @@ fn give_back(
             -line.quantity,
             now,
             Guard::Nothing,
+            summaries,
         ),
     ]
 }
@@ -479,6 +483,7 @@ async fn release_holder(
         let now = rfc3339(app.clock.now());
         let levels = products_of(app, tenant, &holding.lines).await?;
         let mut ops = Vec::new();
+        let mut summaries = store::SummaryMoves::default();
         for line in &holding.lines {
             let level = levels.get(&(line.location_id.clone(), line.variant_id.clone()));
             let fallback;
@@ -489,8 +494,9 @@ async fn release_holder(
                     &fallback
                 }
             };
-            ops.extend(give_back(tenant, line, product, &now));
+            ops.extend(give_back(tenant, line, product, &now, &mut summaries));
         }
+        ops.extend(summaries.ops(tenant));
         ops.push(store::holder_delete(tenant, holder, version));
         ops.push(released_event(
             app,
@@ -500,7 +506,12 @@ async fn release_holder(
             &holding.lines,
         ));
         match app.table.transact(ops).await {
-            Ok(()) => return Ok(holding.lines),
+            Ok(()) => {
+                let products: Vec<ProductId> =
+                    levels.values().map(|l| l.product_id.clone()).collect();
+                publish(app, tenant, &products, None).await;
+                return Ok(holding.lines);
+            }
             Err(StoreError::TransactionCancelled { .. }) | Err(StoreError::Conflict) => continue,
             Err(e) => return Err(e.into()),
         }
@@ -613,6 +624,8 @@ pub async fn commit(
                 -line.quantity,
                 &now,
                 Guard::Version(Some(level.version)),
+                // A sale moves on hand and reserved alike: the units not reserved stay.
+                &mut store::SummaryMoves::default(),
             ));
             ops.push(store::movement_put(tenant, &movement));
         }
@@ -660,13 +673,21 @@ pub async fn sweep_expired(
     let mut returned = 0;
     for (holder, lines) in by_holder {
         let mut ops = Vec::new();
+        let mut summaries = store::SummaryMoves::default();
         for line in &lines {
             let Some(level) = levels.get(&(line.location_id.clone(), line.variant_id.clone()))
             else {
                 continue;
             };
-            ops.extend(give_back(tenant, line, &level.product_id, &now));
+            ops.extend(give_back(
+                tenant,
+                line,
+                &level.product_id,
+                &now,
+                &mut summaries,
+            ));
         }
+        ops.extend(summaries.ops(tenant));
         let owned: Vec<ReservationLine> = lines.iter().map(|l| (*l).clone()).collect();
         ops.push(released_event(app, tenant, holder, true, &owned));
         match app.table.transact(ops).await {
@@ -674,6 +695,10 @@ pub async fn sweep_expired(
             Err(StoreError::TransactionCancelled { .. }) | Err(StoreError::Conflict) => {}
             Err(e) => return Err(e.into()),
         }
+    }
+    if returned > 0 {
+        let products: Vec<ProductId> = levels.values().map(|l| l.product_id.clone()).collect();
+        publish(app, tenant, &products, None).await;
     }
     Ok(returned)
 }

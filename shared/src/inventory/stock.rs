@@ -177,7 +177,14 @@ struct OnHandChange<'a> {
 
 impl OnHandChange<'_> {
     /// The level's operation and the movement recording it.
-    fn ops(&self, app: &App, tenant: &TenantId, actor: &str, now: &str) -> (Vec<TxOp>, Movement) {
+    fn ops(
+        &self,
+        app: &App,
+        tenant: &TenantId,
+        actor: &str,
+        now: &str,
+        summaries: &mut store::SummaryMoves,
+    ) -> (Vec<TxOp>, Movement) {
         let guard = Guard::Version(self.exists.then_some(self.before.version));
         let movement = Movement {
             id: app.ids.new_id("mov"),
@@ -191,7 +198,7 @@ impl OnHandChange<'_> {
             created_at: now.to_owned(),
         };
         let ops = vec![
-            store::level_change_op(tenant, self.of, self.delta, 0, now, guard),
+            store::level_change_op(tenant, self.of, self.delta, 0, now, guard, summaries),
             store::movement_put(tenant, &movement),
             event(
                 app,
@@ -296,6 +303,7 @@ async fn run_changes(
         let levels: Vec<StoredLevel> = befores.iter().map(|(l, _)| l.clone()).collect();
         let deltas = plan(&levels)?;
         let mut ops = Vec::new();
+        let mut summaries = store::SummaryMoves::default();
         let mut level_ops = Vec::new();
         let mut checks = Vec::new();
         let mut changes = Vec::new();
@@ -316,7 +324,7 @@ async fn run_changes(
             if let Some(refusal) = change.refused() {
                 return Err(refusal);
             }
-            let (change_ops, movement) = change.ops(app, tenant, actor, &now);
+            let (change_ops, movement) = change.ops(app, tenant, actor, &now, &mut summaries);
             level_ops.push(ops.len());
             ops.extend(change_ops);
             if target.receives && delta > 0 {
@@ -328,8 +336,12 @@ async fn run_changes(
                 movement,
             });
         }
+        ops.extend(summaries.ops(tenant));
         match app.table.transact(ops).await {
-            Ok(()) => return Ok(changes),
+            Ok(()) => {
+                super::availability::publish(app, tenant, std::slice::from_ref(product), None).await;
+                return Ok(changes);
+            }
             Err(e) if checks.iter().any(|i| e.failed_at(*i)) => {
                 return Err(InventoryError::LocationInactive)
             }

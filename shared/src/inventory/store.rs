@@ -20,6 +20,7 @@ use crate::ids::{LocationId, ProductId, VariantId};
 use crate::store::{self, attr, Comparison, Condition, Index, Item, Key, Query, SortKey};
 use crate::store::{StoreError, Table, TxOp, Update};
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 pub const LOCATION: &str = "location";
 pub const LEVEL: &str = "stock_level";
@@ -265,8 +266,38 @@ pub enum Guard {
     Nothing,
 }
 
+/// The moves of the products' stock summaries (what the storefront reads) that a transaction's
+/// level changes make: one operation per variant, however many of its levels change, added at
+/// the end of the transaction by [`SummaryMoves::ops`].
+#[derive(Debug, Default)]
+pub struct SummaryMoves(BTreeMap<(ProductId, VariantId), BTreeMap<LocationId, i64>>);
+
+impl SummaryMoves {
+    fn record(&mut self, of: LevelOf, unreserved: i64) {
+        if unreserved != 0 {
+            *self
+                .0
+                .entry((of.product.clone(), of.variant.clone()))
+                .or_default()
+                .entry(of.location.clone())
+                .or_insert(0) += unreserved;
+        }
+    }
+
+    pub fn ops(self, tenant: &TenantId) -> Vec<TxOp> {
+        self.0
+            .into_iter()
+            .map(|((product, variant), moves)| {
+                crate::catalog::store::stock_summary_add(tenant, &product, &variant, &moves)
+            })
+            .collect()
+    }
+}
+
 /// Moves a level's counts atomically: `on_hand` and `reserved` by the deltas, `unreserved` by
-/// their difference. A change of `on_hand` counts a new version. Creates the level if absent.
+/// their difference, and records the move of the product's stock summary in `summaries`. A
+/// change of `on_hand` counts a new version. Creates the level if absent.
+#[allow(clippy::too_many_arguments)]
 pub fn level_change_op(
     tenant: &TenantId,
     of: LevelOf,
@@ -274,7 +305,9 @@ pub fn level_change_op(
     reserved: i64,
     now: &str,
     guard: Guard,
+    summaries: &mut SummaryMoves,
 ) -> TxOp {
+    summaries.record(of, on_hand - reserved);
     let key = level_key(tenant, of.location.as_str(), of.variant.as_str());
     let mut update = Update::new()
         .set(attr::ENTITY, LEVEL)

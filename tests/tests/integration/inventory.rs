@@ -14,22 +14,22 @@ use std::time::Duration;
 
 const PASSWORD: &str = "plum-orbit-quiet-harbor-7";
 
-struct Shop {
-    id: String,
-    staff: String,
-    key: String,
+pub(crate) struct Shop {
+    pub(crate) id: String,
+    pub(crate) staff: String,
+    pub(crate) key: String,
 }
 
 impl Shop {
-    fn admin(&self, call: Call) -> Call {
+    pub(crate) fn admin(&self, call: Call) -> Call {
         call.token(&self.staff)
     }
-    fn tenant(&self) -> TenantId {
+    pub(crate) fn tenant(&self) -> TenantId {
         TenantId::for_tests(self.id.clone())
     }
 }
 
-async fn shop(api: &Api, handle: &str) -> Shop {
+pub(crate) async fn shop(api: &Api, handle: &str) -> Shop {
     let r = api
         .send(api.post("/admin/auth/register").json(json!({
             "company": {"name": format!("{handle} Goods"), "handle": handle, "country": "DE", "currency": "EUR", "timezone": "Europe/Berlin"},
@@ -42,7 +42,7 @@ async fn shop(api: &Api, handle: &str) -> Shop {
         .send(
             api.post("/admin/api-keys")
                 .token(&staff)
-                .json(json!({"name": "Web", "scopes": ["store.read"]})),
+                .json(json!({"name": "Web", "scopes": ["store.read", "products.read"]})),
         )
         .await;
     Shop {
@@ -52,7 +52,7 @@ async fn shop(api: &Api, handle: &str) -> Shop {
     }
 }
 
-async fn location(api: &Api, shop: &Shop, name: &str, priority: i64) -> String {
+pub(crate) async fn location(api: &Api, shop: &Shop, name: &str, priority: i64) -> String {
     let r = api
         .send(
             shop.admin(api.post("/admin/locations"))
@@ -87,14 +87,20 @@ async fn variants(api: &Api, shop: &Shop, names: &[&str]) -> Vec<String> {
     ids
 }
 
-async fn adjust(api: &Api, shop: &Shop, variant: &str, location: &str, delta: i64) -> Response {
+pub(crate) async fn adjust(
+    api: &Api,
+    shop: &Shop,
+    variant: &str,
+    location: &str,
+    delta: i64,
+) -> Response {
     api.send(shop.admin(api.post("/admin/inventory/adjustments")).json(
         json!({"variant_id": variant, "location_id": location, "delta": delta, "reason": "received"}),
     ))
     .await
 }
 
-async fn stock_at(api: &Api, shop: &Shop, variant: &str, location: &str) -> Value {
+pub(crate) async fn stock_at(api: &Api, shop: &Shop, variant: &str, location: &str) -> Value {
     let r = api
         .send(shop.admin(api.get(&format!("/admin/inventory/{variant}"))))
         .await;
@@ -108,14 +114,14 @@ async fn stock_at(api: &Api, shop: &Shop, variant: &str, location: &str) -> Valu
         .expect("a level for every location")
 }
 
-fn line(variant: &str, quantity: i64) -> Line {
+pub(crate) fn line(variant: &str, quantity: i64) -> Line {
     Line {
         variant_id: VariantId::parse(variant).unwrap(),
         quantity,
     }
 }
 
-async fn reserve(
+pub(crate) async fn reserve(
     api: &Api,
     shop: &Shop,
     holder: &str,

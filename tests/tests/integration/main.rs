@@ -5,6 +5,7 @@
 mod admin_auth;
 mod admin_settings;
 mod admin_staff;
+mod availability;
 mod blob_conformance;
 mod catalog;
 mod events_outbox;

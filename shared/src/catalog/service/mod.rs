@@ -5,6 +5,7 @@
 //! entries and the domain events. A change that loses a race to another re-reads and applies
 //! again (unless the caller pinned a version with If-Match: then 412).
 
+use super::availability::{AvailabilityRecord, ProductStock};
 use super::listing::Summary;
 use super::model::{DescriptionFormat, Money, Product, ProductOption, ProductStatus, Seo, Variant};
 use super::store;
@@ -16,7 +17,7 @@ use crate::clock::rfc3339;
 use crate::events::event;
 use crate::http::FieldError;
 use crate::ids::{ProductId, VariantId};
-use crate::settings::groups::General;
+use crate::settings::groups::{General, Inventory};
 use crate::store::{Condition, StoreError, TxOp};
 use crate::validate::{self, Errors};
 use serde::Deserialize;
@@ -163,16 +164,19 @@ async fn clear_stale_sku(app: &App, tenant: &TenantId, sku: &str) -> Result<bool
     }
 }
 
-/// Writes a product change: `before` is what was read (`None` for a new product).
+/// Writes a product change: `read` is what was read (`None` for a new product).
+#[allow(clippy::too_many_arguments)]
 async fn save(
     app: &App,
     tenant: &TenantId,
+    context: &Context,
     actor: &str,
-    before: Option<&Product>,
+    read: Option<&ProductStock>,
     after: &Product,
     events: &Events,
     extra: &[Extra],
 ) -> Result<(), SaveError> {
+    let before = read.map(|r| &r.product);
     // SKUs are unique without regard to case, within a product too: its guards are keyed by the
     // upper-cased SKU, so two of its variants could otherwise share one guard.
     if let Some(sku) = repeated_sku(after) {
@@ -188,13 +192,37 @@ async fn save(
         extra_meanings.push((ops.len(), *meaning));
         ops.push(op.clone());
     }
+    // The listing shows each variant's availability as of the stock read with the product; the
+    // record's check makes a concurrent publication by inventory send this change round again.
+    let empty = ProductStock {
+        product: after.clone(),
+        units: Default::default(),
+        record: Default::default(),
+    };
+    let stock = read.unwrap_or(&empty);
+    let listed = stock.listing(after, &stock.record.sellable, &context.inventory);
+    let availability_at = ops.len();
+    ops.push(if listed == stock.record.listed {
+        store::availability_check(tenant, &after.id, stock.record.version)
+    } else {
+        store::availability_put(
+            tenant,
+            &after.id,
+            &AvailabilityRecord {
+                listed: listed.clone(),
+                ..stock.record.clone()
+            },
+        )
+    });
     let (guards, meanings) = guard_ops(tenant, before, Some(after));
     let offset = ops.len();
     ops.extend(guards);
     ops.extend(store::entry_ops(
         tenant,
-        before.map(Summary::of).as_ref(),
-        Some(&Summary::of(after)),
+        before
+            .map(|b| Summary::with_stock(b, stock.record.listed.clone()))
+            .as_ref(),
+        Some(&Summary::with_stock(after, listed)),
     ));
     for (kind, data) in events {
         ops.push(event(app, tenant, *kind, Some(actor), data.clone()));
@@ -206,6 +234,7 @@ async fn save(
     match app.table.transact(ops).await {
         Ok(()) => Ok(()),
         Err(e) if e.failed_at(0) => Err(SaveError::Stale),
+        Err(e) if e.failed_at(availability_at) => Err(SaveError::Raced),
         Err(StoreError::Conflict) => Err(SaveError::Stale),
         Err(e) => {
             for (index, meaning) in extra_meanings {
@@ -296,6 +325,9 @@ pub async fn find_variants(
 enum SaveError {
     /// Another change won: read again.
     Stale,
+    /// Inventory published the product's availability meanwhile: read again (even under
+    /// If-Match, as the product itself did not change).
+    Raced,
     /// A SKU guard is held; it may be stale.
     Sku(String, ProductError),
     Refused(ProductError),
@@ -329,9 +361,10 @@ pub async fn change_with<T>(
         if attempt > 0 {
             crate::store::back_off(attempt).await;
         }
-        let (before, registered) = store::product_for_change(app.table.as_ref(), tenant, id)
+        let (read, registered) = store::product_stock(app.table.as_ref(), tenant, id)
             .await?
             .ok_or_else(not_found)?;
+        let before = &read.product;
         if if_match.is_some_and(|v| v != before.version) {
             return Err(ProductError::Stale);
         }
@@ -339,9 +372,9 @@ pub async fn change_with<T>(
             mut product,
             events,
             answer,
-        } = apply(&before, &context)?;
-        if product == before && events.is_empty() {
-            return Ok((answer, before));
+        } = apply(before, &context)?;
+        if product == *before && events.is_empty() {
+            return Ok((answer, read.product));
         }
         product.version = before.version + 1;
         product.updated_at = context.now.clone();
@@ -354,8 +387,20 @@ pub async fn change_with<T>(
                     _ => ProductError::Busy,
                 })?;
         }
-        match save(app, tenant, actor, Some(&before), &product, &events, extra).await {
+        match save(
+            app,
+            tenant,
+            &context,
+            actor,
+            Some(&read),
+            &product,
+            &events,
+            extra,
+        )
+        .await
+        {
             Ok(()) => return Ok((answer, product)),
+            Err(SaveError::Raced) => continue,
             Err(SaveError::Stale) if if_match.is_none() => continue,
             Err(SaveError::Stale) => return Err(ProductError::Stale),
             Err(SaveError::Sku(sku, error)) => {
@@ -372,6 +417,7 @@ pub async fn change_with<T>(
 /// What validation needs besides the product: the company's currency and taxonomy.
 pub struct Context {
     pub currency: String,
+    pub inventory: Inventory,
     pub taxonomy: std::sync::Arc<Taxonomy>,
     pub now: String,
 }
@@ -381,6 +427,7 @@ impl Context {
         let general: General = crate::settings::service::typed::<General>(app, tenant).await?;
         Ok(Context {
             currency: general.default_currency,
+            inventory: crate::settings::service::typed::<Inventory>(app, tenant).await?,
             taxonomy: taxonomy::read(app, tenant).await.map(std::sync::Arc::new)?,
             now: rfc3339(app.clock.now()),
         })

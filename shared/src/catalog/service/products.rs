@@ -213,10 +213,12 @@ pub async fn create(
         crate::catalog::events::CatalogEvent::ProductCreated,
         json!({"product": product}),
     )];
-    match save(app, tenant, actor, None, &product, &events, &[]).await {
+    match save(app, tenant, &context, actor, None, &product, &events, &[]).await {
         Ok(()) => Ok(product),
         Err(SaveError::Refused(e)) => Err(e),
-        Err(SaveError::Stale) | Err(SaveError::Sku(..)) => Err(ProductError::CreateRaced),
+        Err(SaveError::Stale) | Err(SaveError::Raced) | Err(SaveError::Sku(..)) => {
+            Err(ProductError::CreateRaced)
+        }
     }
 }
 
