@@ -519,6 +519,56 @@ mod store_get_category;
 
 #[cfg(test)]
 #[allow(dead_code)]
+#[path = "bin/list_collections.rs"]
+mod list_collections;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/create_collection.rs"]
+mod create_collection;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/get_collection.rs"]
+mod get_collection;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/patch_collection.rs"]
+mod patch_collection;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/delete_collection.rs"]
+mod delete_collection;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/list_collection_products.rs"]
+mod list_collection_products;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/add_collection_products.rs"]
+mod add_collection_products;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/remove_collection_product.rs"]
+mod remove_collection_product;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/store_list_collections.rs"]
+mod store_list_collections;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/store_get_collection.rs"]
+mod store_get_collection;
+
+#[cfg(test)]
+#[allow(dead_code)]
 #[path = "bin/list_locations.rs"]
 mod list_locations;
 
@@ -596,6 +646,11 @@ mod notifications_worker;
 #[allow(dead_code)]
 #[path = "bin/reservation_expiry_worker.rs"]
 mod reservation_expiry_worker;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/collections_worker.rs"]
+mod collections_worker;
 
 #[cfg(test)]
 #[allow(dead_code)]

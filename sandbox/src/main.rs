@@ -29,8 +29,8 @@ struct Args {
     #[arg(long, env = "SANDBOX_CREATE_RESOURCES", requires = "aws")]
     create_resources: bool,
     /// Fill the sandbox with demo data: `demo` makes a company with a storefront key, categories,
-    /// two stock locations and about fifty products with stock (skipped when the demo company
-    /// exists).
+    /// two stock locations, about fifty products with stock and three collections (skipped when
+    /// the demo company exists).
     #[arg(long, value_enum)]
     seed: Option<Seed>,
     /// `pretty`: one readable line per request; `json`: JSON lines, as deployed functions write.
@@ -87,8 +87,8 @@ async fn main() -> anyhow::Result<()> {
         match &seeded.storefront_key {
             Some(key) => {
                 println!(
-                    "Demo data: {} products, stock at {} locations",
-                    seeded.products, seeded.locations
+                    "Demo data: {} products, stock at {} locations, {} collections",
+                    seeded.products, seeded.locations, seeded.collections
                 );
                 println!("  storefront key  {key}");
             }

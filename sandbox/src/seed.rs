@@ -1,6 +1,6 @@
 //! `--seed demo`: a demo company with a storefront key, a category tree, attributes, two stock
-//! locations and about fifty products with variants, images and stock, created through the API
-//! itself.
+//! locations, about fifty products with variants, images and stock, and three collections (one
+//! automated), created through the API itself.
 
 use bytes::Bytes;
 use serde_json::{json, Value};
@@ -21,6 +21,7 @@ pub struct Seeded {
     pub storefront_key: Option<String>,
     pub products: usize,
     pub locations: usize,
+    pub collections: usize,
 }
 
 /// A 1×1 PNG, one per colour, so every product has a picture to show.
@@ -148,6 +149,7 @@ pub async fn demo(app: Arc<App>, blobs: Option<Arc<LocalBlobs>>) -> anyhow::Resu
             storefront_key: None,
             products: 0,
             locations: 0,
+            collections: 0,
         });
     }
     if status != 201 {
@@ -233,6 +235,8 @@ pub async fn demo(app: Arc<App>, blobs: Option<Arc<LocalBlobs>>) -> anyhow::Resu
         "Classic", "Everyday", "Weekend", "Harbor", "Summit", "Meadow", "Orbit", "Field", "Coast",
     ];
     let mut products = 0;
+    let mut picks: Vec<String> = Vec::new();
+    let mut gifts: Vec<String> = Vec::new();
     for (line, (category, noun, base_price, material, sizes)) in lines.iter().enumerate() {
         for (i, style) in styles.iter().enumerate() {
             let colours: Vec<&(&str, [u8; 3])> =
@@ -265,6 +269,12 @@ pub async fn demo(app: Arc<App>, blobs: Option<Arc<LocalBlobs>>) -> anyhow::Resu
                 )
                 .await?;
             let id = product["id"].as_str().unwrap_or_default().to_owned();
+            if i == 1 {
+                picks.push(id.clone());
+            }
+            if matches!(*noun, "Beanie" | "Tote") && i < 3 {
+                gifts.push(id.clone());
+            }
             let mut image_ids = Vec::new();
             if let Some(blobs) = &blobs {
                 for (name, rgb) in &colours {
@@ -331,10 +341,47 @@ pub async fn demo(app: Arc<App>, blobs: Option<Arc<LocalBlobs>>) -> anyhow::Resu
             products += 1;
         }
     }
+
+    // Two manual collections, in the order given, and one the collections worker fills from its
+    // rule once the sandbox runs.
+    let mut collections = 0;
+    for (title, description, members) in [
+        ("Staff Picks", "One of each, chosen by the team.", picks),
+        ("Gift Ideas", "Hats and bags that fit any wrapping.", gifts),
+    ] {
+        let collection = client
+            .ok(
+                "POST",
+                "/admin/collections",
+                json!({"title": title, "description": description}),
+            )
+            .await?;
+        let id = collection["id"].as_str().unwrap_or_default();
+        client
+            .ok(
+                "POST",
+                &format!("/admin/collections/{id}/products"),
+                json!({"product_ids": members}),
+            )
+            .await?;
+        collections += 1;
+    }
+    client
+        .ok(
+            "POST",
+            "/admin/collections",
+            json!({
+                "title": "Under 30 EUR", "handle": "under-30", "sort_order": "price",
+                "rules": {"match": "all", "rules": [{"field": "price", "relation": "less_than", "value": 3000}]}
+            }),
+        )
+        .await?;
+    collections += 1;
     Ok(Seeded {
         storefront_key: key["secret"].as_str().map(str::to_owned),
         products,
         locations: locations.len(),
+        collections,
     })
 }
 

@@ -143,6 +143,8 @@ typed_ids! {
     CustomerId = "cus",
     /// A stock location: `loc_<ULID>`.
     LocationId = "loc",
+    /// A collection of products: `col_<ULID>`.
+    CollectionId = "col",
 }
 
 /// The most units one stock figure (on hand, a reservation, an adjustment, safety stock) may hold:

@@ -158,6 +158,16 @@ route_table!(
     catalog::store_routes::PRODUCT_PAGE,
     catalog::store_routes::CATEGORIES,
     catalog::store_routes::CATEGORY,
+    catalog::collections::routes::LIST_COLLECTIONS,
+    catalog::collections::routes::CREATE_COLLECTION,
+    catalog::collections::routes::GET_COLLECTION,
+    catalog::collections::routes::PATCH_COLLECTION,
+    catalog::collections::routes::DELETE_COLLECTION,
+    catalog::collections::routes::LIST_COLLECTION_PRODUCTS,
+    catalog::collections::routes::ADD_COLLECTION_PRODUCTS,
+    catalog::collections::routes::REMOVE_COLLECTION_PRODUCT,
+    catalog::collections::routes::STORE_COLLECTIONS,
+    catalog::collections::routes::STORE_COLLECTION,
     inventory::routes::LIST_LOCATIONS,
     inventory::routes::CREATE_LOCATION,
     inventory::routes::GET_LOCATION,
@@ -188,7 +198,11 @@ macro_rules! worker_table {
     };
 }
 
-worker_table!(workers::notifications::WORKER, inventory::expiry::WORKER);
+worker_table!(
+    workers::notifications::WORKER,
+    inventory::expiry::WORKER,
+    catalog::collections::worker::WORKER
+);
 
 /// Every event kind, by the module that emits it: the catalog `docs/events.md` is generated from
 /// (webhooks will publish it). A module adds its enum here.

@@ -479,6 +479,20 @@ impl Api {
         {}
         crate::read_outbox(&self.outbox)
     }
+
+    /// One dispatcher cycle for the tenant's new events, then `worker` until its queue is empty;
+    /// answers how many messages it handled.
+    pub async fn run_worker(&self, tenant: &str, worker: &shared::workers::Worker) -> usize {
+        self.deliver_mail(tenant).await;
+        let mut handled = 0;
+        loop {
+            let n = shared::workers::poll_once(&self.app, self.app.queue.as_ref(), worker).await;
+            if n == 0 {
+                return handled;
+            }
+            handled += n;
+        }
+    }
 }
 
 /// Sends `count` requests at once, each built by `call` from its index, and answers the responses

@@ -60,6 +60,7 @@ fn list(ctx: Ctx) -> HandlerFuture {
                     filter.categories = Some(taxonomy.subtree(value));
                 }
                 "tag" => filter.tag = Some(value.clone()),
+                "collection" => filter.collection = Some(value.clone()),
                 "product_type" => filter.product_type = Some(value.clone()),
                 "updated_since" => {
                     let at = time::OffsetDateTime::parse(value, &Rfc3339)
@@ -100,6 +101,7 @@ fn list(ctx: Ctx) -> HandlerFuture {
             &ctx.app,
             tenant,
             listing::PageRequest {
+                shelf: None,
                 order: order.0,
                 descending: order.1,
                 filter: &filter,
@@ -135,6 +137,11 @@ pub static LIST_PRODUCTS: Route = Route {
                  a short page with a cursor means more may follow.",
             )
             .query("status", "draft, active or archived", false)
+            .query(
+                "collection",
+                "A collection id: the products it holds, of every status",
+                false,
+            )
             .query(
                 "category",
                 "A category id: its products and its descendants'",

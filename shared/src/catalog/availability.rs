@@ -18,9 +18,10 @@
 //! hot variant's reservations do not all write to the company's one listing partition.
 
 use super::model::{Product, Variant};
+use super::store::ProductPartition;
 use crate::settings::groups::Inventory;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -71,16 +72,7 @@ pub struct AvailabilityRecord {
     pub version: u64,
 }
 
-/// A product with everything its partition holds about its stock (one query).
-#[derive(Debug, Clone)]
-pub struct ProductStock {
-    pub product: Product,
-    /// Stock summaries by variant id.
-    pub units: HashMap<String, UnitsByLocation>,
-    pub record: AvailabilityRecord,
-}
-
-impl ProductStock {
+impl ProductPartition {
     /// The units a reservation could take of a variant now.
     pub fn sellable_units(&self, variant: &Variant) -> i64 {
         sellable_units(

@@ -27,6 +27,8 @@ crate::error_codes! {
         TooManyImages = "too_many_images", 422,
         /// The change touches too many SKUs in one request; change fewer variants at once.
         ChangeTooLarge = "change_too_large", 422,
+        /// A product is listed in at most 20 categories (counting their ancestors) and collections.
+        TooManyPlacements = "too_many_placements", 422,
         /// The category has more than 45 descendants to delete in one request; delete some of them first.
         SubtreeTooLarge = "subtree_too_large", 422,
         /// A company keeps at most 500 categories.
@@ -128,6 +130,10 @@ pub enum ProductError {
     TooManyImages { max: usize },
     #[error("this change touches too many SKUs at once; change fewer variants per request")]
     ChangeTooLarge,
+    #[error(
+        "a product is listed in at most {max} categories (with their ancestors) and collections"
+    )]
+    TooManyPlacements { max: usize },
     #[error(transparent)]
     Taxonomy(#[from] TaxonomyError),
     #[error(transparent)]
@@ -166,6 +172,7 @@ impl From<ProductError> for crate::http::ApiError {
             }
             ProductError::TooManyImages { .. } => CatalogCode::TooManyImages.into(),
             ProductError::ChangeTooLarge => CatalogCode::ChangeTooLarge.into(),
+            ProductError::TooManyPlacements { .. } => CatalogCode::TooManyPlacements.into(),
         };
         ApiError::new(code, detail)
     }
@@ -255,6 +262,10 @@ mod tests {
             "too_many_images"
         );
         assert_eq!(answer(ProductError::ChangeTooLarge).0, 422);
+        assert_eq!(
+            answer(ProductError::TooManyPlacements { max: 20 }).1,
+            "too_many_placements"
+        );
         let invalid = ApiError::from(ProductError::from(vec![crate::http::FieldError::new(
             "title",
             "required",

@@ -3,18 +3,18 @@
 crate::event_kinds! {
     /// Catalog events.
     pub enum CatalogEvent {
-        /// A product was created.
-        ProductCreated = "product.created", data: "`product`",
-        /// A product, its options or its images changed.
-        ProductUpdated = "product.updated", data: "`product_id`, `handle`, `status`, `version`; for images `image_added`, `image_changed` or `image_removed`",
-        /// A product was deleted.
+        /// A product was created; automated collections consider it.
+        ProductCreated = "product.created", data: "`product`", queues: [crate::queue::names::EVENTS],
+        /// A product, its options or its images changed; automated collections consider it again.
+        ProductUpdated = "product.updated", data: "`product_id`, `handle`, `status`, `version`; for images `image_added`, `image_changed` or `image_removed`", queues: [crate::queue::names::EVENTS],
+        /// A product was deleted (it left every collection with it).
         ProductDeleted = "product.deleted", data: "`product_id`, `handle`",
-        /// A variant was created (or several, generated from options).
-        VariantCreated = "variant.created", data: "`product_id`, and `variant` or `variants`",
+        /// A variant was created (or several, generated from options); its price may move the product into or out of automated collections.
+        VariantCreated = "variant.created", data: "`product_id`, and `variant` or `variants`", queues: [crate::queue::names::EVENTS],
         /// A variant changed.
-        VariantUpdated = "variant.updated", data: "`product_id`, `variant`",
+        VariantUpdated = "variant.updated", data: "`product_id`, `variant`", queues: [crate::queue::names::EVENTS],
         /// A variant was deleted.
-        VariantDeleted = "variant.deleted", data: "`product_id`, `variant`",
+        VariantDeleted = "variant.deleted", data: "`product_id`, `variant`", queues: [crate::queue::names::EVENTS],
         /// A category was created.
         CategoryCreated = "category.created", data: "`category`",
         /// A category changed (or moved).
@@ -27,5 +27,13 @@ crate::event_kinds! {
         AttributeUpdated = "attribute.updated", data: "`attribute`",
         /// An attribute definition was deleted.
         AttributeDeleted = "attribute.deleted", data: "`attribute`",
+        /// A collection was created; an automated one then gathers its products in the background.
+        CollectionCreated = "collection.created", data: "`collection`", queues: [crate::queue::names::EVENTS],
+        /// A collection changed; when its rules changed, its products are gathered again in the background.
+        CollectionUpdated = "collection.updated", data: "`collection`, `rules_changed`", queues: [crate::queue::names::EVENTS],
+        /// A collection was deleted; its products leave it in the background.
+        CollectionDeleted = "collection.deleted", data: "`collection`", queues: [crate::queue::names::EVENTS],
+        /// Products were placed in, moved within or taken out of a manual collection.
+        CollectionProductsChanged = "collection.products_changed", data: "`collection_id`, `added`, `removed`",
     }
 }

@@ -8,6 +8,7 @@
 
 use super::availability::Availability;
 use super::model::{Money, Product, ProductStatus};
+use super::placements::Shelf;
 use super::store::{self, Order};
 use super::taxonomy::Taxonomy;
 use crate::app::App;
@@ -58,6 +59,9 @@ pub struct Summary {
     /// Each variant's availability, by variant id (see `catalog::availability`).
     #[serde(default)]
     pub stock: BTreeMap<String, Availability>,
+    /// The collections holding the product.
+    #[serde(default)]
+    pub collection_ids: Vec<String>,
 }
 
 impl Summary {
@@ -87,6 +91,7 @@ impl Summary {
             updated_at: p.updated_at.clone(),
             version: p.version,
             stock: BTreeMap::new(),
+            collection_ids: Vec::new(),
         }
     }
 
@@ -111,6 +116,8 @@ pub struct Filter {
     /// Categories whose products match (a category and its descendants).
     pub categories: Option<HashSet<String>>,
     pub tag: Option<String>,
+    /// A collection holding the product.
+    pub collection: Option<String>,
     pub product_type: Option<String>,
     pub attributes: Vec<(String, String)>,
     pub updated_since: Option<String>,
@@ -128,6 +135,10 @@ impl Filter {
                 .as_ref()
                 .is_none_or(|cats| s.category_ids.iter().any(|c| cats.contains(c)))
             && self.tag.as_ref().is_none_or(|t| s.tags.contains(t))
+            && self
+                .collection
+                .as_ref()
+                .is_none_or(|c| s.collection_ids.contains(c))
             && self
                 .product_type
                 .as_ref()
@@ -155,6 +166,8 @@ impl Filter {
 
 /// One page a listing asks for.
 pub struct PageRequest<'a> {
+    /// A category's or collection's own listing (active products only); `None`: the main one.
+    pub shelf: Option<&'a Shelf>,
     pub order: Order,
     pub descending: bool,
     pub filter: &'a Filter,
@@ -172,6 +185,7 @@ pub async fn page(
     request: PageRequest<'_>,
 ) -> Result<(Vec<Summary>, Option<String>), ApiError> {
     let PageRequest {
+        shelf,
         order,
         descending,
         filter,
@@ -202,14 +216,20 @@ pub async fn page(
     .unwrap_or(SortKey::Any);
     let selective = filter.categories.is_some()
         || filter.tag.is_some()
+        || filter.collection.is_some()
         || filter.product_type.is_some()
         || !filter.attributes.is_empty()
         || (filter.updated_since.is_some() && order != Order::Updated)
         || ((filter.price_min.is_some() || filter.price_max.is_some()) && order != Order::Price);
-    // A status filter alone (the storefront's "active only") rarely skips much.
+    // A status filter alone (the storefront's "active only") rarely skips much; a shelf holds
+    // active products only.
+    let active_only = filter
+        .statuses
+        .as_ref()
+        .is_some_and(|s| s.as_slice() == [ProductStatus::Active]);
     let examine = if selective {
         MAX_EXAMINED
-    } else if filter.statuses.is_some() {
+    } else if filter.statuses.is_some() && !(shelf.is_some() && active_only) {
         (limit * 2 + 10).min(MAX_EXAMINED)
     } else {
         limit
@@ -217,6 +237,7 @@ pub async fn page(
     let (items, last) = store::entries(
         app.table.as_ref(),
         tenant,
+        shelf,
         order,
         range,
         descending,

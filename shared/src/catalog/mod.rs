@@ -9,12 +9,14 @@
 
 pub mod admin_routes;
 pub mod availability;
+pub mod collections;
 pub mod errors;
 pub mod events;
 pub mod image_formats;
 pub mod images;
 pub mod listing;
 pub mod model;
+pub mod placements;
 pub mod service;
 pub mod store;
 pub mod store_routes;

@@ -21,9 +21,10 @@
 //! | image upload (presigned `PUT`, expires) | `uploads/t/<t>/products/<product id>/<upload id>` |
 //! | product image (copied from its upload when attached) | `t/<t>/products/<product id>/<image id>` |
 
-use super::availability::{Availability, AvailabilityRecord, ProductStock, UnitsByLocation};
+use super::availability::{Availability, AvailabilityRecord, UnitsByLocation};
 use super::listing::Summary;
 use super::model::{AttributeDefinition, Category, Product};
+use super::placements::{Placed, Placements, Shelf};
 use crate::auth::TenantId;
 use crate::ids::{LocationId, ProductId, VariantId};
 use crate::store::{self, attr, Condition, Index, Item, Key, Query, SortKey, StoreError, Table};
@@ -253,7 +254,7 @@ pub async fn product_by_handle(
     table: &dyn Table,
     tenant: &TenantId,
     handle: &str,
-) -> Result<Option<ProductStock>, StoreError> {
+) -> Result<Option<ProductPartition>, StoreError> {
     if handle.is_empty() || handle.len() > 100 {
         return Ok(None);
     }
@@ -308,7 +309,7 @@ pub fn availability_put(
     };
     TxOp::Put {
         item: store::to_item(&availability_key(tenant, product), AVAILABILITY, &stored),
-        condition: Some(availability_unchanged(record.version)),
+        condition: Some(unchanged_since(record.version)),
     }
 }
 
@@ -316,11 +317,12 @@ pub fn availability_put(
 pub fn availability_check(tenant: &TenantId, product: &ProductId, version: u64) -> TxOp {
     TxOp::Check {
         key: availability_key(tenant, product),
-        condition: availability_unchanged(version),
+        condition: unchanged_since(version),
     }
 }
 
-fn availability_unchanged(version: u64) -> Condition {
+/// The item is as read at `version` (0: it was absent).
+fn unchanged_since(version: u64) -> Condition {
     if version == 0 {
         Condition::NotExists
     } else {
@@ -328,37 +330,64 @@ fn availability_unchanged(version: u64) -> Condition {
     }
 }
 
-/// Sets the availability the listing entries of `summary`'s product show, provided the product
-/// is still at the summary's version (a product change writes its entries itself).
+/// Sets the availability the listing entries of `summary`'s product show (in the main listing
+/// and on the shelves `written`), provided the product is still at the summary's version (a
+/// product change writes its entries itself).
 pub fn entry_stock_ops(
     tenant: &TenantId,
     summary: &Summary,
+    written: &[(Shelf, Option<i64>)],
     stock: &BTreeMap<String, Availability>,
 ) -> Vec<TxOp> {
     let value = serde_json::to_value(stock).unwrap_or_default();
-    Order::ALL
+    let mut keys: Vec<Key> = Order::ALL
         .iter()
-        .map(|order| TxOp::Update {
-            key: Key::new(list_partition(tenant), entry_sk(summary, *order)),
+        .map(|order| Key::new(list_partition(tenant), entry_sk(summary, *order)))
+        .collect();
+    for (shelf, position) in written {
+        let partition = shelf_partition(tenant, shelf);
+        keys.extend(
+            Order::SHELF
+                .iter()
+                .map(|order| Key::new(partition.clone(), entry_sk(summary, *order))),
+        );
+        if let Some(position) = position {
+            keys.push(Key::new(partition, manual_sk(*position, &summary.id)));
+        }
+    }
+    keys.into_iter()
+        .map(|key| TxOp::Update {
+            key,
             update: Update::new().set("stock", value.clone()),
             condition: Some(Condition::VersionIs(summary.version)),
         })
         .collect()
 }
 
-/// A product with its stock summaries and availability record (one query of its partition), and
-/// whether its variants' lookups are all written.
+/// A product with everything its partition holds (one query).
+#[derive(Debug, Clone)]
+pub struct ProductPartition {
+    pub product: Product,
+    /// Stock summaries by variant id.
+    pub units: HashMap<String, UnitsByLocation>,
+    pub record: AvailabilityRecord,
+    pub placements: Placements,
+}
+
+/// A product with its stock summaries, availability record and placements (one query of its
+/// partition), and whether its variants' lookups are all written.
 pub async fn product_stock(
     table: &dyn Table,
     tenant: &TenantId,
     id: &ProductId,
-) -> Result<Option<(ProductStock, bool)>, StoreError> {
+) -> Result<Option<(ProductPartition, bool)>, StoreError> {
     let mut query =
         Query::partition(Index::Table, product_partition(tenant, id.as_str())).limit(1000);
     let mut product = None;
     let mut registered = false;
     let mut units: HashMap<String, UnitsByLocation> = HashMap::new();
     let mut record = AvailabilityRecord::default();
+    let mut placements = Placements::default();
     loop {
         let page = table.query(&query).await?;
         for item in page.items {
@@ -377,6 +406,8 @@ pub async fn product_stock(
                 }
             } else if sk == "AVAILABILITY" {
                 record = store::from_item(item)?;
+            } else if sk == "PLACEMENTS" {
+                placements = store::from_item(item)?;
             }
         }
         match page.last_key {
@@ -386,14 +417,111 @@ pub async fn product_stock(
     }
     Ok(product.map(|product| {
         (
-            ProductStock {
+            ProductPartition {
                 product,
                 units,
                 record,
+                placements,
             },
             registered,
         )
     }))
+}
+
+// Placements ----------------------------------------------------------------------------------
+
+pub const PLACEMENTS: &str = "placements";
+
+fn placements_key(tenant: &TenantId, product: &ProductId) -> Key {
+    Key::new(product_partition(tenant, product.as_str()), "PLACEMENTS")
+}
+
+/// Writes the placements item; its `version` is the one read (0: none was).
+pub fn placements_put(tenant: &TenantId, product: &ProductId, placements: &Placements) -> TxOp {
+    let stored = Placements {
+        version: placements.version + 1,
+        ..placements.clone()
+    };
+    TxOp::Put {
+        item: store::to_item(&placements_key(tenant, product), PLACEMENTS, &stored),
+        condition: Some(unchanged_since(placements.version)),
+    }
+}
+
+/// Holds a change back if the placements moved since they were read at `version`.
+pub fn placements_check(tenant: &TenantId, product: &ProductId, version: u64) -> TxOp {
+    TxOp::Check {
+        key: placements_key(tenant, product),
+        condition: unchanged_since(version),
+    }
+}
+
+/// Removes the placements item with its product, if they did not move since read at `version`.
+pub fn placements_delete(tenant: &TenantId, product: &ProductId, version: u64) -> TxOp {
+    TxOp::Delete {
+        key: placements_key(tenant, product),
+        condition: Some(unchanged_since(version)),
+    }
+}
+
+/// The listing partition of a category or collection.
+pub fn shelf_partition(tenant: &TenantId, shelf: &Shelf) -> String {
+    format!("{}#{}", list_partition(tenant), shelf.suffix())
+}
+
+/// The sort key of a product's entry at a position of a manual collection.
+fn manual_sk(position: i64, product: &str) -> String {
+    format!(
+        "{}{:010}#{product}",
+        Order::Manual.prefix(),
+        position.max(0)
+    )
+}
+
+/// The operations that move a product's entries in a category's or collection's listing from
+/// `before` to `after` (either absent: the product arrives or leaves).
+pub fn shelf_entry_ops(
+    tenant: &TenantId,
+    shelf: &Shelf,
+    before: Option<Placed>,
+    after: Option<Placed>,
+) -> Vec<TxOp> {
+    let partition = shelf_partition(tenant, shelf);
+    let sks = |placed: Option<Placed>| -> Vec<String> {
+        let Some((summary, position)) = placed else {
+            return Vec::new();
+        };
+        let mut sks: Vec<String> = Order::SHELF
+            .iter()
+            .map(|order| entry_sk(summary, *order))
+            .collect();
+        if let Some(position) = position {
+            sks.push(manual_sk(position, &summary.id));
+        }
+        sks
+    };
+    let (old, new) = (sks(before), sks(after));
+    let mut ops = Vec::new();
+    if let Some((summary, _)) = after {
+        let unchanged = before.is_some_and(|(b, _)| b == summary);
+        for sk in &new {
+            if unchanged && old.contains(sk) {
+                continue;
+            }
+            let mut item = store::to_item(&Key::new(partition.clone(), sk.clone()), ENTRY, summary);
+            item.insert(attr::VERSION.into(), summary.version.into());
+            ops.push(TxOp::Put {
+                item,
+                condition: None,
+            });
+        }
+    }
+    for sk in old {
+        if !new.contains(&sk) {
+            ops.push(delete(Key::new(partition.clone(), sk)));
+        }
+    }
+    ops
 }
 
 // Listing entries --------------------------------------------------------------------------------
@@ -405,10 +533,15 @@ pub enum Order {
     Updated,
     Title,
     Price,
+    /// A manual collection's order (its listing only).
+    Manual,
 }
 
 impl Order {
+    /// The orders of the company's main listing.
     pub const ALL: [Order; 4] = [Order::Created, Order::Updated, Order::Title, Order::Price];
+    /// The orders of a category's or collection's listing (besides a manual collection's own).
+    pub const SHELF: [Order; 3] = [Order::Created, Order::Title, Order::Price];
 
     pub fn prefix(self) -> &'static str {
         match self {
@@ -416,6 +549,7 @@ impl Order {
             Order::Updated => "U#",
             Order::Title => "T#",
             Order::Price => "P#",
+            Order::Manual => "M#",
         }
     }
 }
@@ -444,6 +578,8 @@ pub fn entry_sk(summary: &Summary, order: Order) -> String {
                 .as_ref()
                 .map_or(i64::MAX, |m| m.amount.max(0))
         ),
+        // Positions live with the collection's placements, not in the summary.
+        Order::Manual => String::new(),
     };
     format!("{}{value}#{}", order.prefix(), summary.id)
 }
@@ -483,17 +619,24 @@ pub fn entry_ops(
     ops
 }
 
-/// One page of listing entries in an order, from where the previous page stopped.
+/// One page of listing entries in an order, from where the previous page stopped: of the
+/// company's main listing, or of a category's or collection's (`shelf`).
+#[allow(clippy::too_many_arguments)]
 pub async fn entries(
     table: &dyn Table,
     tenant: &TenantId,
+    shelf: Option<&Shelf>,
     order: Order,
     range: SortKey,
     descending: bool,
     limit: u32,
     after: Option<Item>,
 ) -> Result<(Vec<Item>, Option<Item>), StoreError> {
-    let mut query = Query::partition(Index::Table, list_partition(tenant))
+    let partition = match shelf {
+        Some(shelf) => shelf_partition(tenant, shelf),
+        None => list_partition(tenant),
+    };
+    let mut query = Query::partition(Index::Table, partition)
         .sk(match range {
             SortKey::Any => SortKey::BeginsWith(order.prefix().into()),
             other => other,

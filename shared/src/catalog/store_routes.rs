@@ -5,6 +5,7 @@ use super::admin_routes::thumbnails;
 use super::availability::{Availability, StockStatus};
 use super::listing::{self, Filter, Summary};
 use super::model::{Money, ProductOption, ProductStatus, Seo};
+use super::placements::Shelf;
 use super::store::{self, Order};
 use super::taxonomy::{self, CategoryNode};
 use super::text::render_description;
@@ -85,6 +86,10 @@ fn list(ctx: Ctx) -> HandlerFuture {
         let mut order = (Order::Created, true);
         let (mut limit, mut cursor) = (None, None);
         let mut taxonomy = None;
+        let mut category: Option<String> = None;
+        let mut collection: Option<super::collections::model::Collection> = None;
+        let mut sorted = false;
+        let mut unknown = false;
         for (name, value) in &params {
             match name.as_str() {
                 "category" => {
@@ -92,12 +97,19 @@ fn list(ctx: Ctx) -> HandlerFuture {
                         Some(t) => t,
                         None => taxonomy.insert(taxonomy::cached(&ctx.app, tenant).await?),
                     };
-                    // An unknown category lists nothing.
-                    filter.categories = Some(
-                        t.category_by_handle(value)
-                            .map(|c| t.subtree(&c.id))
-                            .unwrap_or_default(),
-                    );
+                    // The category's own listing holds its descendants' products too; an
+                    // unknown category lists nothing.
+                    match t.category_by_handle(value) {
+                        Some(c) => category = Some(c.id.clone()),
+                        None => unknown = true,
+                    }
+                }
+                "collection" => {
+                    let collections = super::collections::cached(&ctx.app, tenant).await?;
+                    match collections.iter().find(|c| c.handle == *value) {
+                        Some(c) => collection = Some(c.clone()),
+                        None => unknown = true,
+                    }
                 }
                 "tag" => filter.tag = Some(value.clone()),
                 "type" => filter.product_type = Some(value.clone()),
@@ -112,6 +124,7 @@ fn list(ctx: Ctx) -> HandlerFuture {
                     }
                 }
                 "sort" => {
+                    sorted = true;
                     order = match value.as_str() {
                         "newest" => (Order::Created, true),
                         "title" => (Order::Title, false),
@@ -154,11 +167,38 @@ fn list(ctx: Ctx) -> HandlerFuture {
             }
         }
         let limit = listing::limit(limit)?;
+        if unknown {
+            let empty: ListPage<ProductCard> = ListPage {
+                data: Vec::new(),
+                next_cursor: None,
+            };
+            return Ok(ApiResponse::json(200, &empty));
+        }
+        // A collection's or category's own listing holds exactly its active products; with both,
+        // the collection's is read and the category filters it.
+        let shelf = match (&collection, category) {
+            (Some(c), category) => {
+                if let Some(category) = category {
+                    let t = match &taxonomy {
+                        Some(t) => t,
+                        None => taxonomy.insert(taxonomy::cached(&ctx.app, tenant).await?),
+                    };
+                    filter.categories = Some(t.subtree(&category));
+                }
+                if !sorted {
+                    order = c.sort_order.listing();
+                }
+                Some(Shelf::Collection(c.id.to_string()))
+            }
+            (None, Some(category)) => Some(Shelf::Category(category)),
+            (None, None) => None,
+        };
         let fingerprint = listing::fingerprint("store-products", &params);
         let (data, next_cursor) = listing::page(
             &ctx.app,
             tenant,
             listing::PageRequest {
+                shelf: shelf.as_ref(),
                 order: order.0,
                 descending: order.1,
                 filter: &filter,
@@ -177,28 +217,36 @@ fn list(ctx: Ctx) -> HandlerFuture {
     })
 }
 
-pub static LIST_PRODUCTS: Route = Route {
-    name: "store_list_products",
-    method: Method::Get,
-    path: "/store/products",
-    access: Access::StoreKey("products.read"),
-    summary: "Active products, filtered and sorted",
-    tag: TAG,
-    aws: AwsAccess {
-        blobs: BlobAccess::Read,
-        secrets: &[Secret::Cursor],
-        ..crate::api_keys::STORE_READ
-    },
-    handler: list,
-    doc: || {
-        RouteDoc::new()
+pub static LIST_PRODUCTS: Route =
+    Route {
+        name: "store_list_products",
+        method: Method::Get,
+        path: "/store/products",
+        access: Access::StoreKey("products.read"),
+        summary: "Active products, filtered and sorted",
+        tag: TAG,
+        aws: AwsAccess {
+            blobs: BlobAccess::Read,
+            secrets: &[Secret::Cursor],
+            ..crate::api_keys::STORE_READ
+        },
+        handler: list,
+        doc: || {
+            RouteDoc::new()
             .description(
-                "One query per page. The sort order, and a price range when sorting by price, \
-                 are key conditions; category (with its descendants), tag, type and attribute \
-                 filters examine at most 300 products per page, so a short page with a cursor \
-                 means more may follow. Filter by a filterable attribute with `attr.<key>=<value>`.",
+                "One query per page. A category (with its descendants) or a collection has its \
+                 own listing, which this reads, so a page of it reads only what it shows; the \
+                 sort order, and a price range when sorting by price, are key conditions. Tag, \
+                 type and attribute filters examine at most 300 products per page, so a short \
+                 page with a cursor means more may follow. Filter by a filterable attribute with \
+                 `attr.<key>=<value>`.",
             )
             .query("category", "A category handle: its products and its descendants'", false)
+            .query(
+                "collection",
+                "A collection handle: its products, in its order unless `sort` is given",
+                false,
+            )
             .query("tag", "Products with this tag", false)
             .query("type", "Products of this type", false)
             .query("price_min", "Lowest price, in minor units", false)
@@ -207,8 +255,8 @@ pub static LIST_PRODUCTS: Route = Route {
             .query("limit", "Page size, 1 to 100 (default 20)", false)
             .query("cursor", "The next_cursor of the previous page", false)
             .page::<ProductCard>("A page of products")
-    },
-};
+        },
+    };
 
 /// A product page.
 #[derive(Debug, Serialize, ToSchema)]

@@ -112,6 +112,7 @@ async fn publish_one(
             ops.extend(catalog_store::entry_stock_ops(
                 tenant,
                 &Summary::of(&stock.product),
+                &stock.placements.written,
                 &listed,
             ));
         }

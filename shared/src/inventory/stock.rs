@@ -339,7 +339,8 @@ async fn run_changes(
         ops.extend(summaries.ops(tenant));
         match app.table.transact(ops).await {
             Ok(()) => {
-                super::availability::publish(app, tenant, std::slice::from_ref(product), None).await;
+                super::availability::publish(app, tenant, std::slice::from_ref(product), None)
+                    .await;
                 return Ok(changes);
             }
             Err(e) if checks.iter().any(|i| e.failed_at(*i)) => {

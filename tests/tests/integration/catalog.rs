@@ -1579,6 +1579,40 @@ async fn the_demo_seed_serves_a_storefront() {
         .filter(|l| l["on_hand"].as_i64().unwrap() > 0)
         .count();
     assert!(stocked >= 50, "{stocked} stocked levels");
+    // Three collections: two placed by hand, one the collections worker fills in the background.
+    assert_eq!(seeded.collections, 3);
+    let get = |path: String| {
+        let (http, key) = (http.clone(), key.clone());
+        async move {
+            let r: Value = http
+                .get(path)
+                .header("x-api-key", &key)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            r
+        }
+    };
+    let listed = get(format!("{base}/store/collections")).await;
+    assert_eq!(listed["data"].as_array().unwrap().len(), 3);
+    let picks = get(format!("{base}/store/collections/staff-picks")).await;
+    assert_eq!(picks["products"].as_array().unwrap().len(), 6);
+    let mut cheap = Vec::new();
+    for _ in 0..100 {
+        let page = get(format!("{base}/store/collections/under-30?limit=100")).await;
+        cheap = page["products"].as_array().unwrap().clone();
+        if !cheap.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(!cheap.is_empty(), "the automated collection fills");
+    assert!(cheap
+        .iter()
+        .all(|p| p["price_min"]["amount"].as_i64().unwrap() < 3000));
     let again = sandbox::seed::demo(app, blobs).await.unwrap();
     assert!(again.storefront_key.is_none());
     fixture.stop().await;

@@ -8,6 +8,7 @@ mod admin_staff;
 mod availability;
 mod blob_conformance;
 mod catalog;
+mod collections;
 mod events_outbox;
 mod generated;
 mod http_pipeline;

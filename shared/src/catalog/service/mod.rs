@@ -5,10 +5,12 @@
 //! entries and the domain events. A change that loses a race to another re-reads and applies
 //! again (unless the caller pinned a version with If-Match: then 412).
 
-use super::availability::{AvailabilityRecord, ProductStock};
+use super::availability::AvailabilityRecord;
 use super::listing::Summary;
 use super::model::{DescriptionFormat, Money, Product, ProductOption, ProductStatus, Seo, Variant};
+use super::placements::{Placements, Shelf, MAX_PLACEMENTS};
 use super::store;
+use super::store::ProductPartition;
 use super::taxonomy::{self, Taxonomy};
 use crate::app::App;
 use crate::auth::TenantId;
@@ -171,7 +173,7 @@ async fn save(
     tenant: &TenantId,
     context: &Context,
     actor: &str,
-    read: Option<&ProductStock>,
+    read: Option<&ProductPartition>,
     after: &Product,
     events: &Events,
     extra: &[Extra],
@@ -194,10 +196,11 @@ async fn save(
     }
     // The listing shows each variant's availability as of the stock read with the product; the
     // record's check makes a concurrent publication by inventory send this change round again.
-    let empty = ProductStock {
+    let empty = ProductPartition {
         product: after.clone(),
         units: Default::default(),
         record: Default::default(),
+        placements: Default::default(),
     };
     let stock = read.unwrap_or(&empty);
     let listed = stock.listing(after, &stock.record.sellable, &context.inventory);
@@ -217,13 +220,50 @@ async fn save(
     let (guards, meanings) = guard_ops(tenant, before, Some(after));
     let offset = ops.len();
     ops.extend(guards);
+    let collection_ids: Vec<String> = stock.placements.collections.keys().cloned().collect();
+    let before_summary = before.map(|b| Summary {
+        collection_ids: collection_ids.clone(),
+        ..Summary::with_stock(b, stock.record.listed.clone())
+    });
+    let after_summary = Summary {
+        collection_ids,
+        ..Summary::with_stock(after, listed)
+    };
     ops.extend(store::entry_ops(
         tenant,
-        before
-            .map(|b| Summary::with_stock(b, stock.record.listed.clone()))
-            .as_ref(),
-        Some(&Summary::with_stock(after, listed)),
+        before_summary.as_ref(),
+        Some(&after_summary),
     ));
+    // The category and collection listings, from where they were last written to where the
+    // product belongs now; the placements' check or put makes a concurrent collection change
+    // send this change round again.
+    let placements = &stock.placements;
+    let shelves = placements.shelves(after, &context.taxonomy);
+    if shelves.len() > MAX_PLACEMENTS {
+        return Err(SaveError::Refused(ProductError::TooManyPlacements {
+            max: MAX_PLACEMENTS,
+        }));
+    }
+    ops.extend(shelf_ops(
+        tenant,
+        &placements.written,
+        before_summary.as_ref(),
+        &shelves,
+        &after_summary,
+    ));
+    let placements_at = ops.len();
+    ops.push(if shelves == placements.written {
+        store::placements_check(tenant, &after.id, placements.version)
+    } else {
+        store::placements_put(
+            tenant,
+            &after.id,
+            &Placements {
+                written: shelves,
+                ..placements.clone()
+            },
+        )
+    });
     for (kind, data) in events {
         ops.push(event(app, tenant, *kind, Some(actor), data.clone()));
     }
@@ -234,7 +274,9 @@ async fn save(
     match app.table.transact(ops).await {
         Ok(()) => Ok(()),
         Err(e) if e.failed_at(0) => Err(SaveError::Stale),
-        Err(e) if e.failed_at(availability_at) => Err(SaveError::Raced),
+        Err(e) if e.failed_at(availability_at) || e.failed_at(placements_at) => {
+            Err(SaveError::Raced)
+        }
         Err(StoreError::Conflict) => Err(SaveError::Stale),
         Err(e) => {
             for (index, meaning) in extra_meanings {
@@ -253,6 +295,38 @@ async fn save(
             Err(SaveError::Refused(e.into()))
         }
     }
+}
+
+/// The operations that move a product's entries in category and collection listings from the
+/// shelves `written` (holding `before`) to `shelves` (holding `after`).
+pub(crate) fn shelf_ops(
+    tenant: &TenantId,
+    written: &[(Shelf, Option<i64>)],
+    before: Option<&Summary>,
+    shelves: &[(Shelf, Option<i64>)],
+    after: &Summary,
+) -> Vec<TxOp> {
+    let mut ops = Vec::new();
+    for (shelf, position) in written {
+        let now = shelves.iter().find(|(s, _)| s == shelf);
+        ops.extend(store::shelf_entry_ops(
+            tenant,
+            shelf,
+            before.map(|b| (b, *position)),
+            now.map(|(_, p)| (after, *p)),
+        ));
+    }
+    for (shelf, position) in shelves {
+        if !written.iter().any(|(s, _)| s == shelf) {
+            ops.extend(store::shelf_entry_ops(
+                tenant,
+                shelf,
+                None,
+                Some((after, *position)),
+            ));
+        }
+    }
+    ops
 }
 
 /// Writes the variant lookups of the variants `after` adds (see [`store::variant_lookup_put`]).
@@ -440,3 +514,5 @@ mod options;
 pub use options::*;
 mod variants;
 pub use variants::*;
+mod placements;
+pub use placements::*;

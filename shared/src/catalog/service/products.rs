@@ -292,14 +292,30 @@ pub async fn delete(
     id: &ProductId,
     if_match: Option<u64>,
 ) -> Result<(), ProductError> {
-    let product = store::product(app.table.as_ref(), tenant, id)
+    let (read, _) = store::product_stock(app.table.as_ref(), tenant, id)
         .await?
         .ok_or_else(not_found)?;
+    let product = read.product;
     if if_match.is_some_and(|v| v != product.version) {
         return Err(ProductError::Stale);
     }
+    let summary = Summary::of(&product);
     let mut ops = vec![store::product_delete(tenant, &product)];
-    ops.extend(store::entry_ops(tenant, Some(&Summary::of(&product)), None));
+    ops.extend(store::entry_ops(tenant, Some(&summary), None));
+    // Out of every category and collection listing; the placements go with the product, so no
+    // collection holds it any more.
+    ops.extend(super::shelf_ops(
+        tenant,
+        &read.placements.written,
+        Some(&summary),
+        &[],
+        &summary,
+    ));
+    ops.push(store::placements_delete(
+        tenant,
+        &product.id,
+        read.placements.version,
+    ));
     ops.push(event(
         app,
         tenant,

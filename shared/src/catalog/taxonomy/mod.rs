@@ -187,7 +187,7 @@ fn changed_meanwhile() -> TaxonomyError {
     TaxonomyError::ChangedMeanwhile
 }
 
-fn check_seo(errors: &mut Errors, seo: &Seo) {
+pub(crate) fn check_seo(errors: &mut Errors, seo: &Seo) {
     if seo.title.as_ref().is_some_and(|t| t.chars().count() > 120) {
         errors.push(FieldError::new(
             "seo.title",

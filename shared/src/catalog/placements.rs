@@ -1,0 +1,78 @@
+//! Where a product is listed besides the company's main listing: the listing of each of its
+//! categories and their ancestors, and of each collection holding it.
+//!
+//! Every category and collection has its own listing partition with one entry per active product
+//! and shopper sort order (newest, title, price; a manual collection also by position), so a
+//! category or collection page is one query that reads only the entries it shows. The entries
+//! are written in the product's own transactions. What the product's entries were last written
+//! to, and which collections hold it, is kept in its partition (the placements item), so a
+//! change removes exactly the entries it wrote.
+
+use super::listing::Summary;
+use super::model::{Product, ProductStatus};
+use super::taxonomy::Taxonomy;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Listings one product may be placed in: its categories with their ancestors, and its
+/// collections. Keeps a product change within one transaction.
+pub const MAX_PLACEMENTS: usize = 20;
+
+/// A category's or a collection's listing.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "id")]
+pub enum Shelf {
+    Category(String),
+    Collection(String),
+}
+
+impl Shelf {
+    /// The partition suffix of its listing.
+    pub fn suffix(&self) -> String {
+        match self {
+            Shelf::Category(id) => format!("CAT#{id}"),
+            Shelf::Collection(id) => format!("COL#{id}"),
+        }
+    }
+}
+
+/// The product's placements item.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Placements {
+    /// The collections holding the product: id → its position in a manual collection (`None`
+    /// in an automated one).
+    #[serde(default)]
+    pub collections: BTreeMap<String, Option<i64>>,
+    /// The listings its entries were last written to, with the position written (manual
+    /// collections).
+    #[serde(default)]
+    pub written: Vec<(Shelf, Option<i64>)>,
+    /// 0: never written.
+    #[serde(default)]
+    pub version: u64,
+}
+
+impl Placements {
+    /// The listings `product` belongs on now: only an active product is listed to shoppers.
+    pub fn shelves(&self, product: &Product, taxonomy: &Taxonomy) -> Vec<(Shelf, Option<i64>)> {
+        if product.status != ProductStatus::Active {
+            return Vec::new();
+        }
+        let mut shelves: Vec<(Shelf, Option<i64>)> = Vec::new();
+        for id in &product.category_ids {
+            for category in taxonomy.path(id) {
+                let shelf = (Shelf::Category(category.id.clone()), None);
+                if !shelves.contains(&shelf) {
+                    shelves.push(shelf);
+                }
+            }
+        }
+        for (id, position) in &self.collections {
+            shelves.push((Shelf::Collection(id.clone()), *position));
+        }
+        shelves
+    }
+}
+
+/// The summary an entry holds, and the position it sorts at in a manual collection.
+pub type Placed<'a> = (&'a Summary, Option<i64>);

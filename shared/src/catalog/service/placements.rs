@@ -1,0 +1,116 @@
+//! Placing products in collections and taking them out.
+//!
+//! A product's collections live in its placements item (see `catalog::placements`). Changing
+//! them is one transaction on the product's side: the placements item (conditioned on the version
+//! read), the product's main listing entries (their summary names its collections; at the
+//! product's version, so a concurrent product change sends this one round again) and its entries
+//! in the listings of the collections it joins or leaves.
+
+use super::{shelf_ops, Context};
+use crate::app::App;
+use crate::auth::TenantId;
+use crate::catalog::errors::ProductError;
+use crate::catalog::listing::Summary;
+use crate::catalog::placements::{Placements, MAX_PLACEMENTS};
+use crate::catalog::store;
+use crate::ids::{CollectionId, ProductId};
+use crate::store::{Condition, StoreError, TxOp};
+use std::collections::BTreeMap;
+
+/// What becomes of a product in one collection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// In the collection; at this position when it is manual.
+    In(Option<i64>),
+    Out,
+}
+
+/// A product's summary as its listing entries hold it: with the availability published and the
+/// collections holding it.
+pub(crate) fn listed_summary(read: &store::ProductPartition, collections: &Placements) -> Summary {
+    let mut summary = Summary::with_stock(&read.product, read.record.listed.clone());
+    summary.collection_ids = collections.collections.keys().cloned().collect();
+    summary
+}
+
+/// Applies `changes` to a product's collections; answers `false` when the product does not
+/// exist (deleted meanwhile: it is in no collection).
+pub async fn set_placements(
+    app: &App,
+    tenant: &TenantId,
+    product: &ProductId,
+    changes: &BTreeMap<CollectionId, Placement>,
+) -> Result<bool, ProductError> {
+    let context = Context::load(app, tenant).await?;
+    for attempt in 0..crate::store::ATTEMPTS * 2 {
+        if attempt > 0 {
+            crate::store::back_off(attempt.min(crate::store::ATTEMPTS)).await;
+        }
+        let Some((read, _)) = store::product_stock(app.table.as_ref(), tenant, product).await?
+        else {
+            return Ok(false);
+        };
+        let before = &read.placements;
+        let mut after = before.clone();
+        for (collection, placement) in changes {
+            match placement {
+                Placement::In(position) => {
+                    after.collections.insert(collection.to_string(), *position);
+                }
+                Placement::Out => {
+                    after.collections.remove(collection.as_str());
+                }
+            }
+        }
+        if after.collections == before.collections {
+            return Ok(true);
+        }
+        let shelves = after.shelves(&read.product, &context.taxonomy);
+        if shelves.len() > MAX_PLACEMENTS {
+            return Err(ProductError::TooManyPlacements {
+                max: MAX_PLACEMENTS,
+            });
+        }
+        let old_summary = listed_summary(&read, before);
+        let new_summary = listed_summary(&read, &after);
+        let mut ops = vec![store::placements_put(
+            tenant,
+            product,
+            &Placements {
+                written: shelves.clone(),
+                ..after.clone()
+            },
+        )];
+        ops.push(TxOp::Check {
+            key: store::product_key(tenant, product.as_str()),
+            condition: Condition::VersionIs(read.product.version),
+        });
+        ops.push(store::availability_check(
+            tenant,
+            product,
+            read.record.version,
+        ));
+        ops.extend(store::entry_ops(
+            tenant,
+            Some(&old_summary),
+            Some(&new_summary),
+        ));
+        ops.extend(shelf_ops(
+            tenant,
+            &before.written,
+            Some(&old_summary),
+            &shelves,
+            &new_summary,
+        ));
+        if ops.len() > crate::store::MAX_TRANSACTION_OPS {
+            return Err(ProductError::ChangeTooLarge);
+        }
+        match app.table.transact(ops).await {
+            Ok(()) => return Ok(true),
+            // The product, its placements or its availability moved: read again.
+            Err(StoreError::TransactionCancelled { .. }) | Err(StoreError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ProductError::Busy)
+}
