@@ -204,6 +204,31 @@ async fn seed(f: &mut Fixture) {
             f.variants.push(variant_id);
         }
     }
+    // A manual collection of the first hundred products, in the order placed.
+    let mut collection = call("POST", "/admin/collections");
+    collection.token = staff.clone();
+    collection.body = Some(json!({"title": "Bench picks"}));
+    let collection_id = f.send(&collection).await.1["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut listed = call("GET", "/admin/products");
+    listed.token = staff.clone();
+    listed.query = "limit=100".into();
+    let ids: Vec<Value> = f.send(&listed).await.1["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].clone())
+        .collect();
+    for chunk in ids.chunks(50) {
+        let mut place = call("POST", "");
+        place.path = format!("/admin/collections/{collection_id}/products");
+        place.token = staff.clone();
+        place.body = Some(json!({"product_ids": chunk}));
+        let (status, placed) = f.send(&place).await;
+        assert_eq!(status, 200, "{placed}");
+    }
     let mut shopper = call("POST", "/store/auth/register");
     shopper.key = true;
     shopper.body = Some(json!({"email": "sam@bench.example.com", "password": SHOPPER}));
@@ -212,6 +237,20 @@ async fn seed(f: &mut Fixture) {
 
 fn listing() -> Call {
     let mut c = call("GET", "/store/products");
+    c.query = "limit=20".into();
+    c.key = true;
+    c
+}
+
+fn category_page() -> Call {
+    let mut c = call("GET", "/store/products");
+    c.query = "limit=20&category=everything".into();
+    c.key = true;
+    c
+}
+
+fn collection_page() -> Call {
+    let mut c = call("GET", "/store/collections/bench-picks");
     c.query = "limit=20".into();
     c.key = true;
     c
@@ -335,7 +374,10 @@ fn main() {
     println!("catalog of {} products; warm caches", fixture().products);
     // One request each first, so the key, settings and taxonomy caches are warm.
     report("(warm-up)", 1, |_| listing());
+    report("(warm-up)", 1, |_| collection_page());
     report("store listing", fast, |_| listing());
+    report("store category page", fast, |_| category_page());
+    report("store collection page", fast, |_| collection_page());
     report("store product page", fast, product_page);
     report("admin product create", fast / 4, create_product);
     report("admin stock adjust", fast / 4, adjust_stock);
@@ -353,6 +395,20 @@ fn main() {
 fn store_listing(bencher: Bencher) {
     let f = fixture();
     let request = listing();
+    bencher.bench(|| f.runtime.block_on(f.send(&request)));
+}
+
+#[divan::bench]
+fn store_category_page(bencher: Bencher) {
+    let f = fixture();
+    let request = category_page();
+    bencher.bench(|| f.runtime.block_on(f.send(&request)));
+}
+
+#[divan::bench]
+fn store_collection_page(bencher: Bencher) {
+    let f = fixture();
+    let request = collection_page();
     bencher.bench(|| f.runtime.block_on(f.send(&request)));
 }
 

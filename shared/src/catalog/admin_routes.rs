@@ -101,7 +101,6 @@ fn list(ctx: Ctx) -> HandlerFuture {
             &ctx.app,
             tenant,
             listing::PageRequest {
-                shelf: None,
                 order: order.0,
                 descending: order.1,
                 filter: &filter,

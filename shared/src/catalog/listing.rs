@@ -8,7 +8,6 @@
 
 use super::availability::Availability;
 use super::model::{Money, Product, ProductStatus};
-use super::placements::Shelf;
 use super::store::{self, Order};
 use super::taxonomy::Taxonomy;
 use crate::app::App;
@@ -126,7 +125,7 @@ pub struct Filter {
 }
 
 impl Filter {
-    fn matches(&self, s: &Summary) -> bool {
+    pub(crate) fn matches(&self, s: &Summary) -> bool {
         self.statuses
             .as_ref()
             .is_none_or(|st| st.contains(&s.status))
@@ -166,8 +165,6 @@ impl Filter {
 
 /// One page a listing asks for.
 pub struct PageRequest<'a> {
-    /// A category's or collection's own listing (active products only); `None`: the main one.
-    pub shelf: Option<&'a Shelf>,
     pub order: Order,
     pub descending: bool,
     pub filter: &'a Filter,
@@ -185,7 +182,6 @@ pub async fn page(
     request: PageRequest<'_>,
 ) -> Result<(Vec<Summary>, Option<String>), ApiError> {
     let PageRequest {
-        shelf,
         order,
         descending,
         filter,
@@ -221,15 +217,10 @@ pub async fn page(
         || !filter.attributes.is_empty()
         || (filter.updated_since.is_some() && order != Order::Updated)
         || ((filter.price_min.is_some() || filter.price_max.is_some()) && order != Order::Price);
-    // A status filter alone (the storefront's "active only") rarely skips much; a shelf holds
-    // active products only.
-    let active_only = filter
-        .statuses
-        .as_ref()
-        .is_some_and(|s| s.as_slice() == [ProductStatus::Active]);
+    // A status filter alone rarely skips much.
     let examine = if selective {
         MAX_EXAMINED
-    } else if filter.statuses.is_some() && !(shelf.is_some() && active_only) {
+    } else if filter.statuses.is_some() {
         (limit * 2 + 10).min(MAX_EXAMINED)
     } else {
         limit
@@ -237,7 +228,7 @@ pub async fn page(
     let (items, last) = store::entries(
         app.table.as_ref(),
         tenant,
-        shelf,
+        None,
         order,
         range,
         descending,
@@ -249,14 +240,16 @@ pub async fn page(
     let mut stopped_at: Option<Item> = None;
     let count = items.len();
     for (i, item) in items.into_iter().enumerate() {
-        let projection = key_projection(&item, Index::Table);
+        // Only the entry that fills the page can be where the next one starts.
+        let projection = (found.len() + 1 == limit as usize && i + 1 < count)
+            .then(|| key_projection(&item, Index::Table));
         let summary: Summary = crate::store::from_item(item)?;
         if filter.matches(&summary) {
             found.push(summary);
-        }
-        if found.len() == limit as usize && i + 1 < count {
-            stopped_at = Some(projection);
-            break;
+            if found.len() == limit as usize {
+                stopped_at = projection;
+                break;
+            }
         }
     }
     let next = stopped_at.or(last);

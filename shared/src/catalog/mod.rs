@@ -9,6 +9,7 @@
 
 pub mod admin_routes;
 pub mod availability;
+pub mod cards;
 pub mod collections;
 pub mod errors;
 pub mod events;

@@ -1,9 +1,10 @@
-//! Where a product is listed besides the company's main listing: the listing of each of its
-//! categories and their ancestors, and of each collection holding it.
+//! Where a product is listed besides the company's main listing (which staff read, every status):
+//! the storefront's listing of active products, the listing of each of its categories and their
+//! ancestors, and of each collection holding it.
 //!
-//! Every category and collection has its own listing partition with one entry per active product
-//! and shopper sort order (newest, title, price; a manual collection also by position), so a
-//! category or collection page is one query that reads only the entries it shows. The entries
+//! Each of these has its own listing partition with one entry per active product and shopper
+//! sort order (newest, title, price; a manual collection also by position), so a storefront
+//! page is one query that reads only the entries it shows. The entries
 //! are written in the product's own transactions. What the product's entries were last written
 //! to, and which collections hold it, is kept in its partition (the placements item), so a
 //! change removes exactly the entries it wrote.
@@ -14,14 +15,16 @@ use super::taxonomy::Taxonomy;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Listings one product may be placed in: its categories with their ancestors, and its
-/// collections. Keeps a product change within one transaction.
+/// Category and collection listings one product may be placed in: its categories with their
+/// ancestors, and its collections. Keeps a product change within one transaction.
 pub const MAX_PLACEMENTS: usize = 20;
 
-/// A category's or a collection's listing.
+/// A storefront listing: of every active product, of a category, or of a collection.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "id")]
 pub enum Shelf {
+    /// Every active product (the storefront's unfiltered listing).
+    Storefront,
     Category(String),
     Collection(String),
 }
@@ -30,6 +33,7 @@ impl Shelf {
     /// The partition suffix of its listing.
     pub fn suffix(&self) -> String {
         match self {
+            Shelf::Storefront => "ACTIVE".to_owned(),
             Shelf::Category(id) => format!("CAT#{id}"),
             Shelf::Collection(id) => format!("COL#{id}"),
         }
@@ -58,7 +62,7 @@ impl Placements {
         if product.status != ProductStatus::Active {
             return Vec::new();
         }
-        let mut shelves: Vec<(Shelf, Option<i64>)> = Vec::new();
+        let mut shelves: Vec<(Shelf, Option<i64>)> = vec![(Shelf::Storefront, None)];
         for id in &product.category_ids {
             for category in taxonomy.path(id) {
                 let shelf = (Shelf::Category(category.id.clone()), None);
@@ -71,6 +75,16 @@ impl Placements {
             shelves.push((Shelf::Collection(id.clone()), *position));
         }
         shelves
+    }
+
+    /// Whether `shelves` (from [`Placements::shelves`]) stay within [`MAX_PLACEMENTS`]
+    /// categories and collections.
+    pub fn within_limit(shelves: &[(Shelf, Option<i64>)]) -> bool {
+        shelves
+            .iter()
+            .filter(|(s, _)| *s != Shelf::Storefront)
+            .count()
+            <= MAX_PLACEMENTS
     }
 }
 

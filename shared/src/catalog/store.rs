@@ -21,7 +21,7 @@
 //! | image upload (presigned `PUT`, expires) | `uploads/t/<t>/products/<product id>/<upload id>` |
 //! | product image (copied from its upload when attached) | `t/<t>/products/<product id>/<image id>` |
 
-use super::availability::{Availability, AvailabilityRecord, UnitsByLocation};
+use super::availability::{AvailabilityRecord, UnitsByLocation};
 use super::listing::Summary;
 use super::model::{AttributeDefinition, Category, Product};
 use super::placements::{Placed, Placements, Shelf};
@@ -34,6 +34,8 @@ use std::collections::{BTreeMap, HashMap};
 
 pub const PRODUCT: &str = "product";
 pub const ENTRY: &str = "product_list_entry";
+/// A storefront listing entry: a rendered card (see `catalog::cards`).
+pub const CARD_ENTRY: &str = "product_card_entry";
 pub const CATEGORY: &str = "category";
 pub const ATTRIBUTE: &str = "attribute_definition";
 pub const STOCK_SUMMARY: &str = "stock_summary";
@@ -330,38 +332,48 @@ fn unchanged_since(version: u64) -> Condition {
     }
 }
 
-/// Sets the availability the listing entries of `summary`'s product show (in the main listing
-/// and on the shelves `written`), provided the product is still at the summary's version (a
-/// product change writes its entries itself).
+/// Sets the availability the listing entries of `summary`'s product show (in the main listing,
+/// and its cards on the shelves `written`), provided the product is still at the summary's
+/// version (a product change writes its entries itself). `summary` shows the new availability.
 pub fn entry_stock_ops(
     tenant: &TenantId,
     summary: &Summary,
     written: &[(Shelf, Option<i64>)],
-    stock: &BTreeMap<String, Availability>,
 ) -> Vec<TxOp> {
-    let value = serde_json::to_value(stock).unwrap_or_default();
-    let mut keys: Vec<Key> = Order::ALL
+    let stock = serde_json::to_value(&summary.stock).unwrap_or_default();
+    let unchanged = Some(Condition::VersionIs(summary.version));
+    let mut ops: Vec<TxOp> = Order::ALL
         .iter()
-        .map(|order| Key::new(list_partition(tenant), entry_sk(summary, *order)))
+        .map(|order| TxOp::Update {
+            key: Key::new(list_partition(tenant), entry_sk(summary, *order)),
+            update: Update::new().set("stock", stock.clone()),
+            condition: unchanged.clone(),
+        })
         .collect();
+    let card = super::cards::entry_attributes(summary)
+        .into_iter()
+        .find(|(name, _)| *name == "card")
+        .map(|(_, card)| card)
+        .unwrap_or_default();
     for (shelf, position) in written {
         let partition = shelf_partition(tenant, shelf);
-        keys.extend(
-            Order::SHELF
-                .iter()
-                .map(|order| Key::new(partition.clone(), entry_sk(summary, *order))),
-        );
+        let mut keys: Vec<Key> = Order::SHELF
+            .iter()
+            .map(|order| Key::new(partition.clone(), entry_sk(summary, *order)))
+            .collect();
         if let Some(position) = position {
-            keys.push(Key::new(partition, manual_sk(*position, &summary.id)));
+            keys.push(Key::new(
+                partition.clone(),
+                manual_sk(*position, &summary.id),
+            ));
         }
-    }
-    keys.into_iter()
-        .map(|key| TxOp::Update {
+        ops.extend(keys.into_iter().map(|key| TxOp::Update {
             key,
-            update: Update::new().set("stock", value.clone()),
-            condition: Some(Condition::VersionIs(summary.version)),
-        })
-        .collect()
+            update: Update::new().set("card", card.clone()),
+            condition: unchanged.clone(),
+        }));
+    }
+    ops
 }
 
 /// A product with everything its partition holds (one query).
@@ -503,13 +515,23 @@ pub fn shelf_entry_ops(
     let (old, new) = (sks(before), sks(after));
     let mut ops = Vec::new();
     if let Some((summary, _)) = after {
-        let unchanged = before.is_some_and(|(b, _)| b == summary);
+        let unchanged = before.is_some_and(|(b, _)| {
+            super::cards::entry_attributes(b) == super::cards::entry_attributes(summary)
+        });
+        let attributes = super::cards::entry_attributes(summary);
         for sk in &new {
             if unchanged && old.contains(sk) {
                 continue;
             }
-            let mut item = store::to_item(&Key::new(partition.clone(), sk.clone()), ENTRY, summary);
+            let key = Key::new(partition.clone(), sk.clone());
+            let mut item = Item::new();
+            item.insert(attr::PK.into(), key.pk.into());
+            item.insert(attr::SK.into(), key.sk.into());
+            item.insert(attr::ENTITY.into(), CARD_ENTRY.into());
             item.insert(attr::VERSION.into(), summary.version.into());
+            for (name, value) in &attributes {
+                item.insert((*name).into(), value.clone());
+            }
             ops.push(TxOp::Put {
                 item,
                 condition: None,

@@ -1,9 +1,9 @@
 //! `/store/products` and `/store/categories`: the catalog as shoppers see it. Only active
 //! products exist here: drafts and archived products (and their images) answer 404.
 
-use super::admin_routes::thumbnails;
 use super::availability::{Availability, StockStatus};
-use super::listing::{self, Filter, Summary};
+use super::cards;
+use super::listing::{self, Filter};
 use super::model::{Money, ProductOption, ProductStatus, Seo};
 use super::placements::Shelf;
 use super::store::{self, Order};
@@ -24,52 +24,7 @@ use utoipa::ToSchema;
 
 const TAG: &str = "storefront catalog";
 
-/// A product in a storefront listing.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ProductCard {
-    pub id: String,
-    pub handle: String,
-    pub title: String,
-    pub vendor: Option<String>,
-    pub product_type: Option<String>,
-    pub tags: Vec<String>,
-    pub price_min: Option<Money>,
-    pub price_max: Option<Money>,
-    pub image: Option<CardImage>,
-    /// Whether any variant can be bought now.
-    pub available: bool,
-    /// Each variant's availability, by variant id. Quantities (when the company shows them)
-    /// appear here only while a variant is low on stock; the product page always has them.
-    pub availability: BTreeMap<String, Availability>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CardImage {
-    pub url: String,
-    pub alt: String,
-}
-
-impl From<Summary> for ProductCard {
-    fn from(s: Summary) -> Self {
-        let available = s.price_min.is_some() && s.stock.values().any(Availability::purchasable);
-        ProductCard {
-            id: s.id,
-            handle: s.handle,
-            title: s.title,
-            vendor: s.vendor,
-            product_type: s.product_type,
-            tags: s.tags,
-            price_min: s.price_min,
-            price_max: s.price_max,
-            image: s.image.map(|i| CardImage {
-                url: i.url,
-                alt: i.alt,
-            }),
-            available,
-            availability: s.stock,
-        }
-    }
-}
+pub use super::cards::ProductCard;
 
 fn invalid(field: &str, code: &str, message: &str) -> ApiError {
     ApiError::validation(vec![FieldError::new(field, code, message)])
@@ -188,17 +143,17 @@ fn list(ctx: Ctx) -> HandlerFuture {
                 if !sorted {
                     order = c.sort_order.listing();
                 }
-                Some(Shelf::Collection(c.id.to_string()))
+                Shelf::Collection(c.id.to_string())
             }
-            (None, Some(category)) => Some(Shelf::Category(category)),
-            (None, None) => None,
+            (None, Some(category)) => Shelf::Category(category),
+            (None, None) => Shelf::Storefront,
         };
         let fingerprint = listing::fingerprint("store-products", &params);
-        let (data, next_cursor) = listing::page(
+        let page = cards::page(
             &ctx.app,
             tenant,
-            listing::PageRequest {
-                shelf: shelf.as_ref(),
+            cards::CardRequest {
+                shelf: &shelf,
                 order: order.0,
                 descending: order.1,
                 filter: &filter,
@@ -208,12 +163,13 @@ fn list(ctx: Ctx) -> HandlerFuture {
             },
         )
         .await?;
-        let data: Vec<ProductCard> = thumbnails(&ctx.app, data)
-            .await?
-            .into_iter()
-            .map(ProductCard::from)
-            .collect();
-        Ok(ApiResponse::json(200, &ListPage { data, next_cursor }))
+        Ok(ApiResponse::json(
+            200,
+            &ListPage {
+                data: page.cards,
+                next_cursor: page.next_cursor,
+            },
+        ))
     })
 }
 

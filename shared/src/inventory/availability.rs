@@ -109,11 +109,14 @@ async fn publish_one(
             },
         )];
         if record.listed != listed {
+            let summary = Summary {
+                stock: listed.clone(),
+                ..crate::catalog::service::listed_summary(&stock, &stock.placements)
+            };
             ops.extend(catalog_store::entry_stock_ops(
                 tenant,
-                &Summary::of(&stock.product),
+                &summary,
                 &stock.placements.written,
-                &listed,
             ));
         }
         match app.table.transact(ops).await {

@@ -341,12 +341,21 @@ impl Table for EmbeddedTable {
                 bind(&mut sql, ">=", lo);
                 bind(&mut sql, "<=", hi);
             }
-            SortKey::BeginsWith(prefix) => {
+            SortKey::BeginsWith(prefix) => match prefix_end(prefix) {
+                // A range the index can seek to: a prefix that is a condition on every row
+                // would walk the whole partition (every other sort order's entries too).
+                Some(end) => {
+                    bind(&mut sql, ">=", prefix);
+                    bind(&mut sql, "<", &end);
+                }
                 // substr compares bytes exactly, unlike LIKE with its wildcards and case folding.
-                sql.push_str(&format!(" AND substr({sk_col}, 1, length(?)) = ?"));
-                args.push(Box::new(prefix.clone()));
-                args.push(Box::new(prefix.clone()));
-            }
+                None => {
+                    bind(&mut sql, ">=", prefix);
+                    sql.push_str(&format!(" AND substr({sk_col}, 1, length(?)) = ?"));
+                    args.push(Box::new(prefix.clone()));
+                    args.push(Box::new(prefix.clone()));
+                }
+            },
         }
         let direction = if query.forward { ">" } else { "<" };
         if let Some(after) = &query.after {
@@ -444,5 +453,34 @@ impl Table for EmbeddedTable {
             }
         }
         tx.commit().map_err(sql_err)
+    }
+}
+/// The first text after every text that starts with `prefix`, when the prefix ends in a
+/// printable ASCII character below `~` (every prefix the domain modules use): the prefix with
+/// that character's successor. Texts compare bytewise, so `prefix <= sk < end` holds exactly
+/// for the texts with the prefix.
+fn prefix_end(prefix: &str) -> Option<String> {
+    let last = *prefix.as_bytes().last()?;
+    if !(b' '..b'~').contains(&last) {
+        return None;
+    }
+    let mut end = prefix[..prefix.len() - 1].to_owned();
+    end.push(char::from(last + 1));
+    Some(end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prefix_end;
+
+    #[test]
+    fn a_prefix_ends_before_the_next_text_without_it() {
+        assert_eq!(prefix_end("C#").as_deref(), Some("C$"));
+        assert_eq!(prefix_end("LOC#").as_deref(), Some("LOC$"));
+        assert_eq!(prefix_end("a}").as_deref(), Some("a~"));
+        // No printable successor: the query falls back to comparing the prefix.
+        assert_eq!(prefix_end("a~"), None);
+        assert_eq!(prefix_end("é"), None);
+        assert_eq!(prefix_end(""), None);
     }
 }

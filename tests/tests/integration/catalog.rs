@@ -1219,6 +1219,10 @@ async fn images_upload_through_presigned_urls(api: Api) {
         listed.body["data"][0]["image"]["alt"], "Back",
         "the first image is the thumbnail"
     );
+    // The card's URL is signed on reading, like the product page's.
+    let thumbnail = &listed.body["data"][0]["image"]["url"];
+    assert_eq!(thumbnail, &page.body["images"][0]["url"]);
+    assert_eq!(fetch(&api, thumbnail).await.0, 200);
 
     // A variant may point at one of its product's images only.
     let variant = api

@@ -21,7 +21,7 @@ use self::model::{Collection, CollectionImage, CollectionState, Rule, RuleSet, S
 use super::errors::ProductError;
 use super::events::CatalogEvent;
 use super::model::Seo;
-use super::placements::{Shelf, MAX_PLACEMENTS};
+use super::placements::{Placements, Shelf, MAX_PLACEMENTS};
 use super::service::{set_placements, Placement};
 use super::taxonomy::{self, check_handle, check_seo, Taxonomy};
 use crate::app::App;
@@ -538,7 +538,7 @@ pub async fn place_products(
         placements
             .collections
             .insert(collection.id.to_string(), Some(0));
-        if placements.shelves(&read.product, &context.taxonomy).len() > MAX_PLACEMENTS {
+        if !Placements::within_limit(&placements.shelves(&read.product, &context.taxonomy)) {
             return Err(ProductError::TooManyPlacements {
                 max: MAX_PLACEMENTS,
             });

@@ -3,19 +3,19 @@
 use super::model::{Collection, CollectionImage, SortOrder};
 use super::{CollectionChange, NewCollection, Placed, Placing};
 use crate::auth::caller::{staff, storefront};
-use crate::catalog::admin_routes::thumbnails;
+use crate::catalog::cards::{self, CardPage, ProductCard};
 use crate::catalog::errors::CatalogCode;
-use crate::catalog::listing::{self, Filter, Summary};
-use crate::catalog::model::{ProductStatus, Seo};
+use crate::catalog::listing::{self, Filter};
+use crate::catalog::model::Seo;
 use crate::catalog::placements::Shelf;
 use crate::catalog::store::Order;
-use crate::catalog::store_routes::ProductCard;
 use crate::http::{
     Access, ApiError, ApiResponse, AwsAccess, BlobAccess, Ctx, FieldError, HandlerFuture, HttpCode,
     ListPage, Method, Route, RouteDoc,
 };
 use crate::secrets::Secret;
 use serde::Serialize;
+use serde_json::value::RawValue;
 use utoipa::ToSchema;
 
 const TAG: &str = "collections";
@@ -51,13 +51,13 @@ fn order_of(collection: &Collection, sort: Option<&str>) -> Result<(Order, bool)
     Ok(order.listing())
 }
 
-/// A page of a collection's products (active ones: the collection's own listing).
+/// A page of a collection's products (active ones: the collection's own listing), as cards.
 async fn products_page(
     ctx: &Ctx,
     tenant: &crate::auth::TenantId,
     collection: &Collection,
     name: &str,
-) -> Result<(Vec<Summary>, Option<String>), ApiError> {
+) -> Result<CardPage, ApiError> {
     let params = listing::params(&ctx.req.query)?;
     let (mut sort, mut limit, mut cursor) = (None, None, None);
     for (key, value) in &params {
@@ -77,24 +77,20 @@ async fn products_page(
     let (order, descending) = order_of(collection, sort)?;
     let shelf = Shelf::Collection(collection.id.to_string());
     let fingerprint = listing::fingerprint(&format!("{name}|{}", collection.id), &params);
-    let (data, next) = listing::page(
+    cards::page(
         &ctx.app,
         tenant,
-        listing::PageRequest {
-            shelf: Some(&shelf),
+        cards::CardRequest {
+            shelf: &shelf,
             order,
             descending,
-            filter: &Filter {
-                statuses: Some(vec![ProductStatus::Active]),
-                ..Filter::default()
-            },
+            filter: &Filter::default(),
             limit: listing::limit(limit)?,
             fingerprint: &fingerprint,
             cursor,
         },
     )
-    .await?;
-    Ok((thumbnails(&ctx.app, data).await?, next))
+    .await
 }
 
 // Admin ------------------------------------------------------------------------------------------
@@ -237,8 +233,14 @@ fn list_products(ctx: Ctx) -> HandlerFuture {
     Box::pin(async move {
         let (tenant, _, _) = staff(&ctx)?;
         let c = super::get(&ctx.app, tenant, ctx.param("id")).await?;
-        let (data, next_cursor) = products_page(&ctx, tenant, &c, "admin-collection").await?;
-        Ok(ApiResponse::json(200, &ListPage { data, next_cursor }))
+        let page = products_page(&ctx, tenant, &c, "admin-collection").await?;
+        Ok(ApiResponse::json(
+            200,
+            &ListPage {
+                data: page.cards,
+                next_cursor: page.next_cursor,
+            },
+        ))
     })
 }
 
@@ -264,7 +266,7 @@ pub static LIST_COLLECTION_PRODUCTS: Route = Route {
             .query("sort", "newest, title, price, -price, or manual (manual collections); default: the collection's order", false)
             .query("limit", "Page size, 1 to 100 (default 20)", false)
             .query("cursor", "The next_cursor of the previous page", false)
-            .page::<Summary>("A page of product summaries")
+            .page::<ProductCard>("A page of products, as the storefront shows them")
             .error(HttpCode::NotFound)
     },
 };
@@ -359,7 +361,8 @@ impl From<&Collection> for StoreCollection {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StoreCollectionPage {
     pub collection: StoreCollection,
-    pub products: Vec<ProductCard>,
+    #[schema(value_type = Vec<ProductCard>)]
+    pub products: Vec<Box<RawValue>>,
     /// Pass as `cursor` for the next page of products.
     pub next_cursor: Option<String>,
 }
@@ -397,13 +400,13 @@ fn store_get(ctx: Ctx) -> HandlerFuture {
             .iter()
             .find(|c| c.handle == ctx.param("handle"))
             .ok_or_else(|| ApiError::not_found("collection"))?;
-        let (products, next_cursor) = products_page(&ctx, tenant, c, "store-collection").await?;
+        let page = products_page(&ctx, tenant, c, "store-collection").await?;
         Ok(ApiResponse::json(
             200,
             &StoreCollectionPage {
                 collection: c.into(),
-                products: products.into_iter().map(ProductCard::from).collect(),
-                next_cursor,
+                products: page.cards,
+                next_cursor: page.next_cursor,
             },
         ))
     })

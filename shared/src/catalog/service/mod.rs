@@ -239,7 +239,7 @@ async fn save(
     // send this change round again.
     let placements = &stock.placements;
     let shelves = placements.shelves(after, &context.taxonomy);
-    if shelves.len() > MAX_PLACEMENTS {
+    if !Placements::within_limit(&shelves) {
         return Err(SaveError::Refused(ProductError::TooManyPlacements {
             max: MAX_PLACEMENTS,
         }));

@@ -66,7 +66,7 @@ pub async fn set_placements(
             return Ok(true);
         }
         let shelves = after.shelves(&read.product, &context.taxonomy);
-        if shelves.len() > MAX_PLACEMENTS {
+        if !Placements::within_limit(&shelves) {
             return Err(ProductError::TooManyPlacements {
                 max: MAX_PLACEMENTS,
             });
