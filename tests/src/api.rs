@@ -426,18 +426,26 @@ macro_rules! api_cases {
 impl Api {
     /// The tenant's outbox items as stored, oldest first.
     pub async fn event_items(&self, tenant: &str) -> Vec<shared::store::Item> {
-        self.app
-            .table
-            .query(
-                &shared::store::Query::partition(
-                    shared::store::Index::Table,
-                    format!("T#{tenant}#EVENT"),
-                )
-                .limit(1000),
-            )
-            .await
-            .unwrap()
-            .items
+        let mut items = Vec::new();
+        for shard in 0..shared::events::store::SHARDS {
+            items.extend(
+                self.app
+                    .table
+                    .query(
+                        &shared::store::Query::partition(
+                            shared::store::Index::Table,
+                            shared::events::store::partition(tenant, shard),
+                        )
+                        .limit(1000),
+                    )
+                    .await
+                    .unwrap()
+                    .items,
+            );
+        }
+        // Event ids are ULIDs: by id is by time.
+        items.sort_by(|a, b| a["sk"].as_str().cmp(&b["sk"].as_str()));
+        items
     }
 
     /// The kinds of the tenant's events, oldest first.

@@ -1,8 +1,9 @@
 //! Stock locations: creating, changing and deleting them.
 //!
 //! A delete first marks the location `closing` (from the version read): from then on no write
-//! can add stock or reservations there (those writes check that it is open), so one strongly
-//! consistent read of its levels tells whether it still holds anything. If it does, it opens
+//! can add stock or backorder reservations there (those writes check that it is open; any other
+//! reservation takes units that exist, which the read below sees), so one strongly consistent
+//! read of its levels tells whether it still holds anything. If it does, it opens
 //! again and the delete answers 409; otherwise it goes, with its empty levels.
 
 use super::errors::InventoryError;

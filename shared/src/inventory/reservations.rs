@@ -304,7 +304,11 @@ pub async fn reserve(
                         guard,
                         &mut summaries,
                     ));
-                    if delta > 0 && !checks.contains(location) {
+                    // Units a guarded reservation takes exist at the location, which therefore
+                    // cannot be emptied for deletion; only a backorder, which may hold units
+                    // where there are none, checks that the location is open. This keeps the
+                    // location's item out of every reservation's transaction.
+                    if delta > 0 && backorder && !checks.contains(location) {
                         checks.push(location.clone());
                     }
                 }
