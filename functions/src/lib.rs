@@ -389,6 +389,11 @@ mod delete_product;
 
 #[cfg(test)]
 #[allow(dead_code)]
+#[path = "bin/rebuild_listings.rs"]
+mod rebuild_listings;
+
+#[cfg(test)]
+#[allow(dead_code)]
 #[path = "bin/add_product_option.rs"]
 mod add_product_option;
 

@@ -132,6 +132,7 @@ route_table!(
     catalog::admin_routes::GET_PRODUCT,
     catalog::admin_routes::PATCH_PRODUCT,
     catalog::admin_routes::DELETE_PRODUCT,
+    catalog::admin_routes::REBUILD_LISTINGS,
     catalog::variant_routes::ADD_OPTION,
     catalog::variant_routes::PATCH_OPTION,
     catalog::variant_routes::DELETE_OPTION,

@@ -301,3 +301,41 @@ pub static DELETE_PRODUCT: Route = Route {
             .error(HttpCode::PreconditionFailed)
     },
 };
+
+fn rebuild_listings(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, user, _) = staff(&ctx)?;
+        ctx.app
+            .table
+            .transact(vec![crate::events::event(
+                &ctx.app,
+                tenant,
+                crate::catalog::events::CatalogEvent::ListingsRebuildRequested,
+                Some(user),
+                serde_json::json!({}),
+            )])
+            .await?;
+        Ok(ApiResponse::new(202))
+    })
+}
+
+pub static REBUILD_LISTINGS: Route = Route {
+    name: "rebuild_listings",
+    method: Method::Post,
+    path: "/admin/listings/rebuild",
+    access: Access::Staff("products.write"),
+    summary: "Write every product's storefront, category and collection listing entries again",
+    tag: TAG,
+    aws: AwsAccess::WRITE,
+    handler: rebuild_listings,
+    doc: || {
+        RouteDoc::new()
+            .description(
+                "For products saved before an upgrade that adds listings (their entries are \
+                 written at their next change otherwise). Runs in the background, a page of \
+                 products at a time; products already listed where they belong are left as \
+                 they are.",
+            )
+            .empty_response(202, "Accepted: the listings are being rebuilt")
+    },
+};

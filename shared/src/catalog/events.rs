@@ -17,10 +17,10 @@ crate::event_kinds! {
         VariantDeleted = "variant.deleted", data: "`product_id`, `variant`", queues: [crate::queue::names::EVENTS],
         /// A category was created.
         CategoryCreated = "category.created", data: "`category`",
-        /// A category changed (or moved).
-        CategoryUpdated = "category.updated", data: "`category`",
-        /// A category and its descendants were deleted.
-        CategoryDeleted = "category.deleted", data: "`category`, `deleted_ids`",
+        /// A category changed (or moved); products are moved to the category listings they now belong in, in the background.
+        CategoryUpdated = "category.updated", data: "`category`, `moved` (its parent changed)", queues: [crate::queue::names::EVENTS],
+        /// A category and its descendants were deleted; products leave their listings in the background.
+        CategoryDeleted = "category.deleted", data: "`category`, `deleted_ids`", queues: [crate::queue::names::EVENTS],
         /// An attribute definition was created.
         AttributeCreated = "attribute.created", data: "`attribute`",
         /// An attribute definition changed.
@@ -33,6 +33,8 @@ crate::event_kinds! {
         CollectionUpdated = "collection.updated", data: "`collection`, `rules_changed`", queues: [crate::queue::names::EVENTS],
         /// A collection was deleted; its products leave it in the background.
         CollectionDeleted = "collection.deleted", data: "`collection`", queues: [crate::queue::names::EVENTS],
+        /// Staff asked for every product's storefront listings to be written again (after an upgrade); done in the background.
+        ListingsRebuildRequested = "listings.rebuild_requested", data: "`cursor` while in progress", queues: [crate::queue::names::EVENTS],
         /// Products were placed in, moved within or taken out of a manual collection.
         CollectionProductsChanged = "collection.products_changed", data: "`collection_id`, `added`, `removed`",
     }

@@ -531,7 +531,82 @@ async fn category_pages_read_only_their_products(api: Api) {
     assert_eq!(unknown.body["data"], json!([]));
 }
 
+/// A category moved under another parent takes its products' listings along, in the background;
+/// products listed before these listings existed are listed again on request.
+async fn listings_follow_category_moves_and_can_be_rebuilt(api: Api) {
+    let a = shop(&api, "acme").await;
+    let category = |title: &str, parent: Option<&str>| {
+        let body = json!({"title": title, "parent_id": parent});
+        let call = a.admin(api.post("/admin/categories")).json(body);
+        async { api.send(call).await.body["id"].as_str().unwrap().to_owned() }
+    };
+    let apparel = category("Apparel", None).await;
+    let sale = category("Sale", None).await;
+    let tees = category("Tees", Some(&apparel)).await;
+    let tee = product(
+        &api,
+        &a,
+        json!({"title": "Tee", "status": "active", "category_ids": [tees]}),
+    )
+    .await;
+    let listed = |query: &'static str| {
+        let call = store(&a, api.get(&format!("/store/products?{query}")));
+        async { ids(&api.send(call).await.body["data"]) }
+    };
+    assert_eq!(listed("category=apparel").await, [tee.as_str()]);
+    patch(
+        &api,
+        &a,
+        &format!("/admin/categories/{tees}"),
+        json!({"parent_id": sale}),
+    )
+    .await;
+    api.run_worker(&a.id, &WORKER).await;
+    assert!(listed("category=apparel").await.is_empty());
+    assert_eq!(listed("category=sale").await, [tee.as_str()]);
+    assert_eq!(listed("category=tees").await, [tee.as_str()]);
+
+    // A product as an earlier version left it: no storefront entries, no placements.
+    let tenant = a.tenant();
+    for partition in ["ACTIVE", &format!("CAT#{tees}"), &format!("CAT#{sale}")] {
+        let pk = format!("T#{tenant}#PRODUCT_LIST#{partition}");
+        let page = api
+            .app
+            .table
+            .query(&shared::store::Query::partition(
+                shared::store::Index::Table,
+                pk,
+            ))
+            .await
+            .unwrap();
+        for item in page.items {
+            let key = shared::store::Key::of(&item).unwrap();
+            api.app.table.delete(&key, None).await.unwrap();
+        }
+    }
+    let placements = shared::store::Key::new(format!("T#{tenant}#PRODUCT#{tee}"), "PLACEMENTS");
+    api.app.table.delete(&placements, None).await.unwrap();
+    assert!(listed("limit=5").await.is_empty());
+
+    let viewer = api.member_with(&a.staff, &a.id, &["products.read"]).await;
+    let r = api
+        .send(api.post("/admin/listings/rebuild").token(&viewer))
+        .await;
+    assert_eq!(r.status, 403);
+    let r = api.send(a.admin(api.post("/admin/listings/rebuild"))).await;
+    assert_eq!(r.status, 202);
+    api.run_worker(&a.id, &WORKER).await;
+    assert_eq!(listed("limit=5").await, [tee.as_str()]);
+    assert_eq!(listed("category=sale").await, [tee.as_str()]);
+    // Done once: running it again changes nothing.
+    let r = api.send(a.admin(api.post("/admin/listings/rebuild"))).await;
+    assert_eq!(r.status, 202);
+    api.run_worker(&a.id, &WORKER).await;
+    assert_eq!(listed("limit=5").await, [tee.as_str()]);
+}
+
 api_cases!(
+    listings_follow_category_moves_and_can_be_rebuilt,
     a_manual_collection_keeps_its_order,
     collections_refuse_what_they_should,
     automated_collections_follow_product_changes,

@@ -8,6 +8,10 @@
 //!   back to the queue as a continuation, then marks it `ready` (only if its rules did not change
 //!   again meanwhile: that change has its own rebuild).
 //! - `collection.deleted` takes every product out of the deleted collection, the same way.
+//! - `category.updated` for a category that moved, and `category.deleted`, move every product
+//!   with categories to the category listings it now belongs in, the same way; so does
+//!   `listings.rebuild_requested` for every product (staff ask for it after an upgrade that adds
+//!   listings).
 //!
 //! Each step reads fresh and writes only differences, so a message delivered twice does nothing
 //! the second time.
@@ -17,7 +21,7 @@ use super::store as collections_store;
 use crate::app::App;
 use crate::catalog::events::CatalogEvent;
 use crate::catalog::listing::Summary;
-use crate::catalog::service::{listed_summary, set_placements, Placement};
+use crate::catalog::service::{listed_summary, relist, set_placements, Placement};
 use crate::catalog::store::{self, Order};
 use crate::catalog::taxonomy;
 use crate::events::DomainEvent;
@@ -75,9 +79,19 @@ pub async fn consume(app: &App, body: &str) -> Result<(), WorkerError> {
             .ok_or_else(|| WorkerError::Rejected("no product id".into()))?;
         return reconsider(app, &tenant, &id).await;
     }
+    let after = event.data["cursor"].as_object().cloned();
+    if kind == CatalogEvent::CategoryUpdated.name() && event.data["moved"] != Value::Bool(true) {
+        return Ok(());
+    }
+    if kind == CatalogEvent::CategoryUpdated.name() || kind == CatalogEvent::CategoryDeleted.name()
+    {
+        return relist_all(app, &tenant, body, after, true).await;
+    }
+    if kind == CatalogEvent::ListingsRebuildRequested.name() {
+        return relist_all(app, &tenant, body, after, false).await;
+    }
     let collection: Collection = serde_json::from_value(event.data["collection"].clone())
         .map_err(|e| WorkerError::Rejected(format!("no collection: {e}")))?;
-    let after = event.data["cursor"].as_object().cloned();
     if kind == CatalogEvent::CollectionDeleted.name() {
         return sweep(app, &tenant, body, &collection, after, true).await;
     }
@@ -87,6 +101,58 @@ pub async fn consume(app: &App, body: &str) -> Result<(), WorkerError> {
         return sweep(app, &tenant, body, &collection, after, false).await;
     }
     Ok(())
+}
+
+/// Sends the message back to the queue to go on after `last` (a listing key).
+async fn continue_after(app: &App, body: &str, last: Item) -> Result<(), WorkerError> {
+    let mut next: Value = serde_json::from_str(body).map_err(retry)?;
+    next["data"]["cursor"] = Value::Object(last);
+    app.queue
+        .send(names::EVENTS, &next.to_string(), Duration::ZERO)
+        .await
+        .map(|_| ())
+        .map_err(retry)
+}
+
+/// Goes through one page of the company's listing moving each product's entries to the listings
+/// it belongs in (only products with categories, after a category moved or was deleted); sends
+/// the rest back to the queue.
+async fn relist_all(
+    app: &App,
+    tenant: &TenantId,
+    body: &str,
+    after: Option<Item>,
+    categorised_only: bool,
+) -> Result<(), WorkerError> {
+    let (items, last) = store::entries(
+        app.table.as_ref(),
+        tenant,
+        None,
+        Order::Created,
+        SortKey::Any,
+        false,
+        PAGE,
+        after,
+    )
+    .await
+    .map_err(retry)?;
+    for item in items {
+        let summary: Summary = crate::store::from_item(item).map_err(retry)?;
+        if categorised_only && summary.category_ids.is_empty() {
+            continue;
+        }
+        let Some(product) = ProductId::parse(&summary.id) else {
+            continue;
+        };
+        match relist(app, tenant, &product).await {
+            Ok(_) | Err(crate::catalog::errors::ProductError::TooManyPlacements { .. }) => {}
+            Err(e) => return Err(retry(e)),
+        }
+    }
+    match last {
+        Some(last) => continue_after(app, body, last).await,
+        None => Ok(()),
+    }
 }
 
 /// Puts a product in exactly the automated collections it matches.
@@ -205,14 +271,7 @@ async fn sweep(
         }
     }
     match last {
-        Some(last) => {
-            let mut next: Value = serde_json::from_str(body).map_err(retry)?;
-            next["data"]["cursor"] = Value::Object(last);
-            app.queue
-                .send(names::EVENTS, &next.to_string(), Duration::ZERO)
-                .await
-                .map_err(retry)?;
-        }
+        Some(last) => continue_after(app, body, last).await?,
         None if !deleted => {
             collections_store::finish_rebuild(
                 app.table.as_ref(),

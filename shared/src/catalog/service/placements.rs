@@ -33,8 +33,9 @@ pub(crate) fn listed_summary(read: &store::ProductPartition, collections: &Place
     summary
 }
 
-/// Applies `changes` to a product's collections; answers `false` when the product does not
-/// exist (deleted meanwhile: it is in no collection).
+/// Applies `changes` to a product's collections, and moves its listing entries to the
+/// listings it belongs in (with no changes, that alone: see [`relist`]); answers `false` when
+/// the product does not exist (deleted meanwhile: it is in no collection).
 pub async fn set_placements(
     app: &App,
     tenant: &TenantId,
@@ -62,10 +63,13 @@ pub async fn set_placements(
                 }
             }
         }
-        if after.collections == before.collections {
+        let shelves = after.shelves(&read.product, &context.taxonomy);
+        // Nothing to move: the same collections, and the listings it is in are those it
+        // belongs in (a category moved elsewhere, or a product listed before the storefront's
+        // own listings existed, has entries to move).
+        if after.collections == before.collections && shelves == before.written {
             return Ok(true);
         }
-        let shelves = after.shelves(&read.product, &context.taxonomy);
         if !Placements::within_limit(&shelves) {
             return Err(ProductError::TooManyPlacements {
                 max: MAX_PLACEMENTS,
@@ -113,4 +117,15 @@ pub async fn set_placements(
         }
     }
     Err(ProductError::Busy)
+}
+
+/// Moves a product's entries to the storefront, category and collection listings it belongs in
+/// now: after its category moved in the tree, or for a product saved before these listings
+/// existed. Answers `false` when the product does not exist.
+pub async fn relist(
+    app: &App,
+    tenant: &TenantId,
+    product: &ProductId,
+) -> Result<bool, ProductError> {
+    set_placements(app, tenant, product, &BTreeMap::new()).await
 }

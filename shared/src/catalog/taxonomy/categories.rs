@@ -180,12 +180,12 @@ pub async fn change_category(
             &before.handle,
         )));
     }
-    ops.push(category_event(
+    ops.push(event(
         app,
         tenant,
-        actor,
         crate::catalog::events::CatalogEvent::CategoryUpdated,
-        &after,
+        Some(actor),
+        json!({"category": after, "moved": after.parent_id != before.parent_id}),
     ));
     commit(app, tenant, &taxonomy, ops, guard, handle_taken).await?;
     Ok(after)
