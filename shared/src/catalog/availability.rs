@@ -13,9 +13,10 @@
 //! A variant's sellable units are the sum, over the selling locations, of what exceeds its safety
 //! stock there: exactly what a reservation can take. The product page computes them on every read
 //! from the summaries and the current settings. The listing cannot read summaries (one query over
-//! the company's listing partition), so its entries carry each variant's status, rewritten only
-//! when a status changes (and, when quantities are shown, while a variant is low on stock): a
-//! hot variant's reservations do not all write to the company's one listing partition.
+//! a listing partition), so its entries carry each variant's status, rewritten only when a
+//! status changes: a hot variant's reservations do not all write to the company's listing
+//! partitions. A company that shows quantities accepts that cost: its entries then change with
+//! every unit.
 
 use super::model::{Product, Variant};
 use super::store::ProductPartition;
@@ -42,8 +43,7 @@ pub enum StockStatus {
 pub struct Availability {
     pub status: StockStatus,
     /// Units available, when the company shows quantities (inventory settings,
-    /// `show_stock_quantity`) and the variant's stock is tracked. Listings show it only while
-    /// the variant is low on stock.
+    /// `show_stock_quantity`) and the variant's stock is tracked.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub quantity: Option<i64>,
 }
@@ -149,14 +149,9 @@ pub fn of(variant: &Variant, units: i64, settings: &Inventory) -> Availability {
     }
 }
 
-/// A variant's availability as a listing shows it: the quantity only while low on stock, so that
-/// an entry changes with a status, not with every unit.
+/// A variant's availability as a listing shows it: as the product page does.
 pub fn listed(variant: &Variant, units: i64, settings: &Inventory) -> Availability {
-    let mut availability = of(variant, units, settings);
-    if availability.status != StockStatus::LowStock {
-        availability.quantity = None;
-    }
-    availability
+    of(variant, units, settings)
 }
 
 #[cfg(test)]
@@ -216,11 +211,11 @@ mod tests {
     }
 
     #[test]
-    fn quantities_show_when_enabled_and_listings_show_them_only_when_low() {
+    fn quantities_show_when_enabled() {
         let s = settings(5, true);
         let v = variant(true, false, 0);
         assert_eq!(of(&v, 40, &s).quantity, Some(40));
-        assert_eq!(listed(&v, 40, &s).quantity, None);
+        assert_eq!(listed(&v, 40, &s).quantity, Some(40));
         assert_eq!(listed(&v, 4, &s).quantity, Some(4));
         assert_eq!(of(&variant(false, false, 0), 40, &s).quantity, None);
         assert_eq!(of(&v, -3, &s).quantity, Some(0));

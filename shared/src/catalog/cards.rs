@@ -37,8 +37,7 @@ pub struct ProductCard {
     pub image: Option<CardImage>,
     /// Whether any variant can be bought now.
     pub available: bool,
-    /// Each variant's availability, by variant id. Quantities (when the company shows them)
-    /// appear here only while a variant is low on stock; the product page always has them.
+    /// Each variant's availability, by variant id, with quantities when the company shows them.
     pub availability: BTreeMap<String, Availability>,
 }
 

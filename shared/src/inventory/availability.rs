@@ -16,13 +16,9 @@ use super::errors::InventoryError;
 use super::model::Location;
 use super::store;
 use crate::app::App;
-use crate::catalog::availability::AvailabilityRecord;
-use crate::catalog::listing::Summary;
-use crate::catalog::store as catalog_store;
 use crate::identity::TenantId;
 use crate::ids::{LocationId, ProductId};
 use crate::settings::groups::Inventory;
-use crate::store::StoreError;
 
 /// The locations whose stock the storefront sells: active, open, fulfilling online orders,
 /// highest priority first (the order reservations take units in).
@@ -73,58 +69,14 @@ async fn try_publish(
             continue;
         }
         done.push(product);
-        publish_one(app, tenant, product, &selling, &settings).await?;
+        crate::catalog::service::publish_availability(
+            app,
+            tenant,
+            product,
+            Some(&selling),
+            &settings,
+        )
+        .await?;
     }
     Ok(())
-}
-
-async fn publish_one(
-    app: &App,
-    tenant: &TenantId,
-    id: &ProductId,
-    selling: &[String],
-    settings: &Inventory,
-) -> Result<(), InventoryError> {
-    for attempt in 0..crate::store::ATTEMPTS {
-        if attempt > 0 {
-            crate::store::back_off(attempt).await;
-        }
-        let Some((stock, _)) = catalog_store::product_stock(app.table.as_ref(), tenant, id).await?
-        else {
-            // Deleted: nothing shows it.
-            return Ok(());
-        };
-        let listed = stock.listing(&stock.product, selling, settings);
-        let record = &stock.record;
-        if record.sellable == selling && record.listed == listed {
-            return Ok(());
-        }
-        let mut ops = vec![catalog_store::availability_put(
-            tenant,
-            id,
-            &AvailabilityRecord {
-                sellable: selling.to_vec(),
-                listed: listed.clone(),
-                version: record.version,
-            },
-        )];
-        if record.listed != listed {
-            let summary = Summary {
-                stock: listed.clone(),
-                ..crate::catalog::service::listed_summary(&stock, &stock.placements)
-            };
-            ops.extend(catalog_store::entry_stock_ops(
-                tenant,
-                &summary,
-                &stock.placements.written,
-            ));
-        }
-        match app.table.transact(ops).await {
-            Ok(()) => return Ok(()),
-            // The record or the product moved meanwhile: read again.
-            Err(StoreError::TransactionCancelled { .. }) | Err(StoreError::Conflict) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(InventoryError::Busy)
 }

@@ -3,7 +3,7 @@
 crate::event_kinds! {
     /// Settings events.
     pub enum SettingsEvent {
-        /// A settings group changed (secrets appear masked).
-        Updated = "settings.updated", data: "`group`, `version`, `changes`",
+        /// A settings group changed (secrets appear masked); an inventory settings change republishes the storefront's availability in the background.
+        Updated = "settings.updated", data: "`group`, `version`, `changes`", queues: [crate::queue::names::EVENTS],
     }
 }

@@ -6,6 +6,7 @@ use super::inventory::{adjust, line, location, reserve, shop, Shop};
 use commerce_tests::api::{Api, Call, Response};
 use commerce_tests::api_cases;
 use serde_json::{json, Value};
+use shared::catalog::collections::worker::WORKER;
 use shared::inventory::reservations;
 use std::sync::Arc;
 
@@ -159,6 +160,14 @@ async fn storefront_availability_follows_stock(api: Api) {
         quantities,
         [json!(10), json!(3), Value::Null, json!(0), json!(0)]
     );
+    // The listing follows once the settings change has gone through the worker.
+    api.run_worker(&a.id, &WORKER).await;
+    let cards = listed(&api, &a, &v).await;
+    let quantities: Vec<Value> = cards.iter().map(|s| s["quantity"].clone()).collect();
+    assert_eq!(
+        quantities,
+        [json!(10), json!(3), Value::Null, json!(0), json!(0)]
+    );
 
     // A reservation counts at once on the page, and flips the listing to low stock.
     let tenant = a.tenant();
@@ -169,7 +178,7 @@ async fn storefront_availability_follows_stock(api: Api) {
     assert_eq!(shown[0], json!({"status": "low_stock", "quantity": 2}));
     let cards = listed(&api, &a, &v).await;
     assert_eq!(cards[0], json!({"status": "low_stock", "quantity": 2}));
-    // Another unit reserved: the listing's quantity follows while low.
+    // The last units reserved: out of stock on both.
     reserve(&api, &a, "cart_2", &[line(&v[0], 2)], 600)
         .await
         .unwrap();
@@ -188,7 +197,10 @@ async fn storefront_availability_follows_stock(api: Api) {
         on_page(&api, &a, &handle, &v).await[0],
         json!({"status": "in_stock", "quantity": 10})
     );
-    assert_eq!(listed(&api, &a, &v).await[0], json!({"status": "in_stock"}));
+    assert_eq!(
+        listed(&api, &a, &v).await[0],
+        json!({"status": "in_stock", "quantity": 10})
+    );
 
     // The back room starts fulfilling online orders: its units are for sale.
     let r = api
@@ -199,7 +211,10 @@ async fn storefront_availability_follows_stock(api: Api) {
         .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(on_page(&api, &a, &handle, &v).await[4]["quantity"], 20);
-    assert_eq!(listed(&api, &a, &v).await[4], json!({"status": "in_stock"}));
+    assert_eq!(
+        listed(&api, &a, &v).await[4],
+        json!({"status": "in_stock", "quantity": 20})
+    );
 
     // A product edit keeps the listing's availability; a variant's policy change recomputes it.
     let product_id = full.body["id"].as_str().unwrap();
@@ -240,6 +255,16 @@ async fn storefront_availability_follows_stock(api: Api) {
     assert_eq!(
         statuses(&on_page(&api, &a, &handle, &v).await),
         ["in_stock", "in_stock", "in_stock", "backorder", "in_stock"]
+    );
+    api.run_worker(&a.id, &WORKER).await;
+    let cards = listed(&api, &a, &v).await;
+    assert_eq!(
+        statuses(&cards),
+        ["in_stock", "in_stock", "in_stock", "backorder", "in_stock"]
+    );
+    assert!(
+        cards.iter().all(|c| c.get("quantity").is_none()),
+        "{cards:?}"
     );
 
     // Another company sees none of it.

@@ -12,6 +12,8 @@
 //!   with categories to the category listings it now belongs in, the same way; so does
 //!   `listings.rebuild_requested` for every product (staff ask for it after an upgrade that adds
 //!   listings).
+//! - `settings.updated` for the inventory group publishes every product's availability under the
+//!   new threshold and quantity setting, the same way (product pages show it at once).
 //!
 //! Each step reads fresh and writes only differences, so a message delivered twice does nothing
 //! the second time.
@@ -21,7 +23,9 @@ use super::store as collections_store;
 use crate::app::App;
 use crate::catalog::events::CatalogEvent;
 use crate::catalog::listing::Summary;
-use crate::catalog::service::{listed_summary, relist, set_placements, Placement};
+use crate::catalog::service::{
+    listed_summary, publish_availability, relist, set_placements, Placement,
+};
 use crate::catalog::store::{self, Order};
 use crate::catalog::taxonomy;
 use crate::events::DomainEvent;
@@ -90,6 +94,12 @@ pub async fn consume(app: &App, body: &str) -> Result<(), WorkerError> {
     if kind == CatalogEvent::ListingsRebuildRequested.name() {
         return relist_all(app, &tenant, body, after, false).await;
     }
+    if kind == crate::settings::events::SettingsEvent::Updated.name() {
+        if event.data["group"] != "inventory" {
+            return Ok(());
+        }
+        return republish_all(app, &tenant, body, after).await;
+    }
     let collection: Collection = serde_json::from_value(event.data["collection"].clone())
         .map_err(|e| WorkerError::Rejected(format!("no collection: {e}")))?;
     if kind == CatalogEvent::CollectionDeleted.name() {
@@ -148,6 +158,45 @@ async fn relist_all(
             Ok(_) | Err(crate::catalog::errors::ProductError::TooManyPlacements { .. }) => {}
             Err(e) => return Err(retry(e)),
         }
+    }
+    match last {
+        Some(last) => continue_after(app, body, last).await,
+        None => Ok(()),
+    }
+}
+
+/// Goes through one page of the company's listing publishing each product's availability under
+/// the inventory settings as they are now; sends the rest back to the queue.
+async fn republish_all(
+    app: &App,
+    tenant: &TenantId,
+    body: &str,
+    after: Option<Item>,
+) -> Result<(), WorkerError> {
+    let settings =
+        crate::settings::service::fresh::<crate::settings::groups::Inventory>(app, tenant)
+            .await
+            .map_err(retry)?;
+    let (items, last) = store::entries(
+        app.table.as_ref(),
+        tenant,
+        None,
+        Order::Created,
+        SortKey::Any,
+        false,
+        PAGE,
+        after,
+    )
+    .await
+    .map_err(retry)?;
+    for item in items {
+        let summary: Summary = crate::store::from_item(item).map_err(retry)?;
+        let Some(product) = ProductId::parse(&summary.id) else {
+            continue;
+        };
+        publish_availability(app, tenant, &product, None, &settings)
+            .await
+            .map_err(retry)?;
     }
     match last {
         Some(last) => continue_after(app, body, last).await,

@@ -9,11 +9,13 @@
 use super::{shelf_ops, Context};
 use crate::app::App;
 use crate::auth::TenantId;
+use crate::catalog::availability::AvailabilityRecord;
 use crate::catalog::errors::ProductError;
 use crate::catalog::listing::Summary;
 use crate::catalog::placements::{Placements, MAX_PLACEMENTS};
 use crate::catalog::store;
 use crate::ids::{CollectionId, ProductId};
+use crate::settings::groups::Inventory;
 use crate::store::{Condition, StoreError, TxOp};
 use std::collections::BTreeMap;
 
@@ -128,4 +130,60 @@ pub async fn relist(
     product: &ProductId,
 ) -> Result<bool, ProductError> {
     set_placements(app, tenant, product, &BTreeMap::new()).await
+}
+
+/// Writes what the storefront shows of a product's stock, when it changed: its availability
+/// record (with `selling`, the locations that sell online, or the ones it holds) and, when a
+/// status or a shown quantity changed, its listing entries; one transaction conditioned on the
+/// record's and the product's versions, read again after a loss. Inventory calls it after each
+/// stock change; the collections worker after a change of the inventory settings.
+pub async fn publish_availability(
+    app: &App,
+    tenant: &TenantId,
+    id: &ProductId,
+    selling: Option<&[String]>,
+    settings: &Inventory,
+) -> Result<(), ProductError> {
+    for attempt in 0..crate::store::ATTEMPTS {
+        if attempt > 0 {
+            crate::store::back_off(attempt).await;
+        }
+        let Some((stock, _)) = store::product_stock(app.table.as_ref(), tenant, id).await? else {
+            // Deleted: nothing shows it.
+            return Ok(());
+        };
+        let record = &stock.record;
+        let selling = selling.unwrap_or(&record.sellable);
+        let listed = stock.listing(&stock.product, selling, settings);
+        if record.sellable == selling && record.listed == listed {
+            return Ok(());
+        }
+        let mut ops = vec![store::availability_put(
+            tenant,
+            id,
+            &AvailabilityRecord {
+                sellable: selling.to_vec(),
+                listed: listed.clone(),
+                version: record.version,
+            },
+        )];
+        if record.listed != listed {
+            let summary = Summary {
+                stock: listed.clone(),
+                ..listed_summary(&stock, &stock.placements)
+            };
+            ops.extend(store::entry_stock_ops(
+                tenant,
+                &summary,
+                &stock.placements.written,
+            ));
+        }
+        match app.table.transact(ops).await {
+            Ok(()) => return Ok(()),
+            // The record or the product moved meanwhile: read again.
+            Err(StoreError::TransactionCancelled { .. }) | Err(StoreError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ProductError::Busy)
 }
