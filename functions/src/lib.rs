@@ -624,6 +624,11 @@ mod transfer_stock;
 
 #[cfg(test)]
 #[allow(dead_code)]
+#[path = "bin/split_stock_level.rs"]
+mod split_stock_level;
+
+#[cfg(test)]
+#[allow(dead_code)]
 #[path = "bin/list_stock_movements.rs"]
 mod list_stock_movements;
 

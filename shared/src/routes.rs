@@ -179,6 +179,7 @@ route_table!(
     inventory::routes::ADJUST,
     inventory::routes::SET_LEVEL,
     inventory::routes::TRANSFER,
+    inventory::routes::SPLIT_LEVEL,
     inventory::routes::MOVEMENTS,
     inventory::routes::RECONCILE,
     inventory::routes::RESERVATIONS,

@@ -204,6 +204,14 @@ async fn seed(f: &mut Fixture) {
             f.variants.push(variant_id);
         }
     }
+    // The last variant's level is split into 8 shards, as for a flash sale.
+    let mut split = call("PUT", "/admin/inventory/shards");
+    split.token = staff.clone();
+    split.body = Some(json!({
+        "variant_id": f.variants.last().unwrap(), "location_id": f.location, "shards": 8
+    }));
+    let (status, level) = f.send(&split).await;
+    assert_eq!(status, 200, "{level}");
     // A manual collection of the first hundred products, in the order placed.
     let mut collection = call("POST", "/admin/collections");
     collection.token = staff.clone();
@@ -281,9 +289,10 @@ fn adjust_stock(f: &Fixture) -> Call {
     c
 }
 
-/// Reserves `lines` variants for one holder, alternating 1 and 2 units so that every call
-/// changes the reservation (a cart's quantity change); answers the store calls it made.
-fn reserve(f: &Fixture, lines: usize, n: usize) -> u32 {
+/// Reserves `lines` variants for one holder (with `split`, the one variant whose level is split
+/// into shards), alternating 1 and 2 units so that every call changes the reservation (a cart's
+/// quantity change); answers the store calls it made.
+fn reserve(f: &Fixture, lines: usize, split: bool, n: usize) -> u32 {
     use shared::inventory::reservations::{reserve, Line};
     let tenant = shared::identity::TenantId::for_tests(
         f.runtime
@@ -296,7 +305,12 @@ fn reserve(f: &Fixture, lines: usize, n: usize) -> u32 {
             .and_then(|h| h["tenant_id"].as_str().map(str::to_owned))
             .expect("the bench company"),
     );
-    let wanted: Vec<Line> = f.variants[..lines]
+    let variants = if split {
+        &f.variants[f.variants.len() - 1..]
+    } else {
+        &f.variants[..lines]
+    };
+    let wanted: Vec<Line> = variants
         .iter()
         .map(|v| Line {
             variant_id: shared::ids::VariantId::parse(v).unwrap(),
@@ -304,28 +318,32 @@ fn reserve(f: &Fixture, lines: usize, n: usize) -> u32 {
         })
         .collect();
     let expires = f.app.clock.epoch_seconds() + 900;
-    let holder = format!("cart_bench_{lines}");
+    let holder = format!("cart_bench_{lines}_{split}");
     let (held, counters) = f.runtime.block_on(shared::observe::measure(reserve(
         &f.app, &tenant, &holder, &wanted, expires,
     )));
-    assert_eq!(held.expect("stock for the bench").len(), lines);
+    let held = held.expect("stock for the bench");
+    assert_eq!(
+        held.iter().map(|l| l.quantity).sum::<i64>(),
+        wanted.iter().map(|l| l.quantity).sum::<i64>()
+    );
     counters.store_calls
 }
 
 /// Runs `reserve` `n` times and prints p50/p99 and the store calls of one call.
-fn report_reserve(name: &str, n: usize, lines: usize) {
+fn report_reserve(name: &str, n: usize, lines: usize, split: bool) {
     let f = fixture();
     let mut times = Vec::with_capacity(n);
     let mut calls = 0;
     for i in 0..n {
         let started = Instant::now();
-        calls = reserve(f, lines, i);
+        calls = reserve(f, lines, split, i);
         times.push(started.elapsed());
     }
     times.sort();
     let pct = |p: usize| times[(times.len() * p / 100).min(times.len() - 1)];
     println!(
-        "{name:<22} p50 {:>9.3} ms   p99 {:>9.3} ms   store calls {calls}",
+        "{name:<26} p50 {:>9.3} ms   p99 {:>9.3} ms   store calls {calls}",
         pct(50).as_secs_f64() * 1000.0,
         pct(99).as_secs_f64() * 1000.0,
     );
@@ -363,7 +381,7 @@ fn report(name: &str, n: usize, make: impl Fn(&Fixture) -> Call) {
     times.sort();
     let pct = |p: usize| times[(times.len() * p / 100).min(times.len() - 1)];
     println!(
-        "{name:<22} p50 {:>9.3} ms   p99 {:>9.3} ms   store calls {calls}",
+        "{name:<26} p50 {:>9.3} ms   p99 {:>9.3} ms   store calls {calls}",
         pct(50).as_secs_f64() * 1000.0,
         pct(99).as_secs_f64() * 1000.0,
     );
@@ -381,8 +399,9 @@ fn main() {
     report("store product page", fast, product_page);
     report("admin product create", fast / 4, create_product);
     report("admin stock adjust", fast / 4, adjust_stock);
-    report_reserve("reserve 1 line", fast / 4, 1);
-    report_reserve("reserve 5 lines", fast / 4, 5);
+    report_reserve("reserve 1 line", fast / 4, 1, false);
+    report_reserve("reserve 5 lines", fast / 4, 5, false);
+    report_reserve("reserve 1 line, 8 shards", fast / 4, 1, true);
     report("staff login", slow, |_| staff_login());
     report("customer login", slow, |_| customer_login());
     if smoke() {
@@ -445,12 +464,12 @@ fn customer_login_route(bencher: Bencher) {
 fn reserve_one_line(bencher: Bencher) {
     let f = fixture();
     let n = AtomicU64::new(0);
-    bencher.bench(|| reserve(f, 1, n.fetch_add(1, Ordering::Relaxed) as usize));
+    bencher.bench(|| reserve(f, 1, false, n.fetch_add(1, Ordering::Relaxed) as usize));
 }
 
 #[divan::bench(sample_count = 20, sample_size = 5)]
 fn reserve_five_lines(bencher: Bencher) {
     let f = fixture();
     let n = AtomicU64::new(0);
-    bencher.bench(|| reserve(f, 5, n.fetch_add(1, Ordering::Relaxed) as usize));
+    bencher.bench(|| reserve(f, 5, false, n.fetch_add(1, Ordering::Relaxed) as usize));
 }

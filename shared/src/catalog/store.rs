@@ -3,7 +3,7 @@
 //! | item | pk | sk |
 //! |---|---|---|
 //! | product (options, variants, images inside) | `T#<t>#PRODUCT#<id>` | `PRODUCT` |
-//! | stock summary of a variant (units not reserved, by location) | `T#<t>#PRODUCT#<id>` | `STOCK#<variant id>` |
+//! | stock summary of a variant (units not reserved, by location) | `T#<t>#PRODUCT#<id>` | `STOCK#<variant id>` (one per shard of a split level: `…#<k>`) |
 //! | availability record (selling locations, what the listing shows) | `T#<t>#PRODUCT#<id>` | `AVAILABILITY` |
 //! | product handle guard and lookup | `T#<t>#PRODUCT_HANDLE#<handle>` | `HANDLE` |
 //! | SKU guard | `T#<t>#SKU#<SKU in upper case>` | `SKU` |
@@ -49,11 +49,17 @@ pub fn product_key(tenant: &TenantId, id: &str) -> Key {
     Key::new(product_partition(tenant, id), "PRODUCT")
 }
 
-fn stock_summary_key(tenant: &TenantId, product: &ProductId, variant: &VariantId) -> Key {
-    Key::new(
-        product_partition(tenant, product.as_str()),
-        format!("STOCK#{variant}"),
-    )
+fn stock_summary_key(
+    tenant: &TenantId,
+    product: &ProductId,
+    variant: &VariantId,
+    shard: u32,
+) -> Key {
+    let sk = match shard {
+        0 => format!("STOCK#{variant}"),
+        k => format!("STOCK#{variant}#{k}"),
+    };
+    Key::new(product_partition(tenant, product.as_str()), sk)
 }
 
 fn availability_key(tenant: &TenantId, product: &ProductId) -> Key {
@@ -279,11 +285,13 @@ pub async fn product_by_handle(
 const UNITS_PREFIX: &str = "u_";
 
 /// Moves a variant's units not reserved at locations by the deltas given (in the stock levels'
-/// transaction; creates the summary when absent).
+/// transaction; creates the summary when absent). A level split into shards moves one summary
+/// per shard, so that a flash sale's reservations do not all write one item.
 pub fn stock_summary_add(
     tenant: &TenantId,
     product: &ProductId,
     variant: &VariantId,
+    shard: u32,
     deltas: &BTreeMap<LocationId, i64>,
 ) -> TxOp {
     let mut update = Update::new()
@@ -293,7 +301,7 @@ pub fn stock_summary_add(
         update = update.add(format!("{UNITS_PREFIX}{location}"), *delta);
     }
     TxOp::Update {
-        key: stock_summary_key(tenant, product, variant),
+        key: stock_summary_key(tenant, product, variant, shard),
         update,
         condition: None,
     }
@@ -407,7 +415,9 @@ pub async fn product_stock(
             if sk == "PRODUCT" {
                 registered = item.get(VARIANT_LOOKUPS) == Some(&Value::Bool(true));
                 product = Some(store::from_item::<Product>(item)?);
-            } else if let Some(variant) = sk.strip_prefix("STOCK#") {
+            } else if let Some(summary) = sk.strip_prefix("STOCK#") {
+                // `<variant>` or, for a shard, `<variant>#<k>`: the shards add up.
+                let variant = summary.split('#').next().unwrap_or(summary);
                 let by_location = units.entry(variant.to_owned()).or_default();
                 for (name, value) in &item {
                     if let (Some(location), Some(n)) =

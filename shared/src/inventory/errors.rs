@@ -13,6 +13,8 @@ crate::error_codes! {
         LocationInactive = "location_inactive", 409,
         /// A company keeps at most 50 stock locations.
         TooManyLocations = "too_many_locations", 422,
+        /// A shard the level would lose still holds reservations; split again once they are released or sold.
+        ShardInUse = "shard_in_use", 409,
     }
 }
 
@@ -41,6 +43,8 @@ pub enum InventoryError {
     LocationInactive,
     #[error("a company keeps at most {max} stock locations")]
     TooManyLocations { max: usize },
+    #[error("shard {shard} of the level still holds reservations; split again once they are released or sold")]
+    ShardInUse { shard: u32 },
     #[error("a reservation holds at most {max} variants")]
     TooManyLines { max: usize },
     #[error(transparent)]
@@ -82,6 +86,7 @@ impl From<InventoryError> for ApiError {
             InventoryError::TooManyLocations { .. } => {
                 ApiError::new(InventoryCode::TooManyLocations, detail)
             }
+            InventoryError::ShardInUse { .. } => ApiError::new(InventoryCode::ShardInUse, detail),
             InventoryError::TooManyLines { .. } => {
                 ApiError::validation(vec![FieldError::new("lines", "too_many", detail)])
             }
@@ -119,6 +124,14 @@ mod tests {
         assert_eq!(
             answer(InventoryError::LocationInactive).1,
             "location_inactive"
+        );
+        assert_eq!(
+            answer(InventoryError::ShardInUse { shard: 3 }),
+            (
+                409,
+                "shard_in_use",
+                "shard 3 of the level still holds reservations; split again once they are released or sold".into()
+            )
         );
         assert_eq!(answer(InventoryError::NotFound("location")).0, 404);
         assert_eq!(answer(InventoryError::Stale).0, 412);

@@ -13,6 +13,8 @@ crate::event_kinds! {
         StockChanged = "stock.changed", data: "`variant_id`, `location_id`, `delta`, `reason`, `on_hand`, `movement_id`",
         /// Units were reserved for a holder (a cart or an order); its worker releases them when they expire.
         StockReserved = "stock.reserved", data: "`holder`, `expires_at`, `expires_epoch`, `lines` (`variant_id`, `location_id`, `quantity`)", queues: [crate::queue::names::CART_EXPIRY],
+        /// A level was split into shards (or merged back) for a flash sale.
+        StockSplit = "stock.split", data: "`variant_id`, `location_id`, `shards`",
         /// A holder's reservations were released (given up, or expired).
         StockReleased = "stock.released", data: "`holder`, `expired`, `lines`",
         /// A holder's reservations became sales: the units left stock.

@@ -255,7 +255,7 @@ pub async fn delete(
     for chunk in empty.chunks(PAGE as usize) {
         let ops: Vec<TxOp> = chunk
             .iter()
-            .map(|l| store::level_delete_empty(tenant, &l.location_id, &l.variant_id))
+            .map(|l| store::level_delete_empty(tenant, l))
             .collect();
         app.table.transact(ops).await?;
     }

@@ -5,6 +5,7 @@
 //! - `stock.rs`: levels, adjustments, counts and transfers, each with its movement;
 //! - `reservations.rs`: the reservation operations carts and checkout call (`reserve`,
 //!   `release`, `commit`), atomic across all lines;
+//! - `shards.rs`: levels split into shards so that one variant can take a flash sale;
 //! - `availability.rs`: publishing what the storefront shows about stock after each change;
 //! - `expiry.rs`: the worker that releases expired reservations;
 //! - `routes.rs`: `/admin/locations` and `/admin/inventory`.
@@ -20,5 +21,6 @@ pub mod locations;
 pub mod model;
 pub mod reservations;
 pub mod routes;
+pub mod shards;
 pub mod stock;
 pub mod store;

@@ -77,6 +77,70 @@ pub struct StoredLevel {
     /// Counts changes of `on_hand` (reservations leave it alone); `If-Match` of a count.
     #[serde(default)]
     pub version: u64,
+    /// Which shard of the level this is (0: the first, or the only one).
+    #[serde(default)]
+    pub shard: u32,
+    /// How many shards the level is split into (said by the first shard).
+    #[serde(default = "one")]
+    pub shards: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl StoredLevel {
+    /// A shard of this level that was never written.
+    pub fn empty_shard(&self, shard: u32) -> StoredLevel {
+        StoredLevel {
+            on_hand: 0,
+            reserved: 0,
+            unreserved: 0,
+            incoming: 0,
+            version: 0,
+            shard,
+            shards: 1,
+            ..self.clone()
+        }
+    }
+}
+
+/// The stock of one variant at one location: its level's shards, by number, each with whether
+/// it is stored (a shard never written reads as empty). Most levels have one shard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocationStock {
+    pub shards: Vec<(StoredLevel, bool)>,
+}
+
+impl LocationStock {
+    /// A level that is not split.
+    pub fn single(level: StoredLevel, stored: bool) -> Self {
+        LocationStock {
+            shards: vec![(level, stored)],
+        }
+    }
+
+    pub fn first(&self) -> &StoredLevel {
+        &self.shards[0].0
+    }
+
+    /// The level as a whole: the shards' units summed. Its version is the sum of theirs, so it
+    /// changes whenever units on hand change in any shard.
+    pub fn total(&self) -> StoredLevel {
+        let mut total = self.first().clone();
+        for (shard, _) in &self.shards[1..] {
+            total.on_hand += shard.on_hand;
+            total.reserved += shard.reserved;
+            total.unreserved += shard.unreserved;
+            total.incoming += shard.incoming;
+            total.version += shard.version;
+            if shard.updated_at > total.updated_at {
+                total.updated_at = shard.updated_at.clone();
+            }
+        }
+        total.shards = self.shards.len() as u32;
+        total
+    }
 }
 
 /// The stock of one variant at one location, as the API shows it.
@@ -97,6 +161,8 @@ pub struct StockLevel {
     pub updated_at: String,
     /// The level's version: send it as `If-Match` to set the count.
     pub version: u64,
+    /// How many shards the level is split into (1 unless split for a flash sale).
+    pub shards: u32,
 }
 
 /// One change of units on hand.
@@ -127,9 +193,16 @@ pub struct ReservationLine {
     pub variant_id: VariantId,
     #[schema(value_type = String)]
     pub location_id: LocationId,
+    /// The shard of the location's level the units are held in (0 unless the level is split).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub shard: u32,
     pub quantity: i64,
     pub expires_at: String,
     pub expires_epoch: i64,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// A reservation line as staff see it.

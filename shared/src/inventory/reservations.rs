@@ -19,7 +19,8 @@
 use super::availability::{publish, selling};
 use super::errors::InventoryError;
 use super::events::InventoryEvent;
-use super::model::{Movement, Reason, ReservationLine, StoredLevel};
+use super::model::{LocationStock, Movement, Reason, ReservationLine};
+use super::shards::free_units;
 use super::store::{self, Guard, Holding, LevelOf};
 use crate::app::App;
 use crate::catalog::model::Variant;
@@ -80,8 +81,11 @@ struct Reading {
     variants: HashMap<VariantId, (ProductId, Variant)>,
     /// Active, open locations that fulfil online orders, highest priority first.
     eligible: Vec<LocationId>,
-    levels: HashMap<(LocationId, VariantId), StoredLevel>,
+    levels: HashMap<(LocationId, VariantId), LocationStock>,
 }
+
+/// Where units are held: a location, and the shard of its level.
+type Slot = (LocationId, u32);
 
 async fn read(
     app: &App,
@@ -124,11 +128,7 @@ async fn read(
             pairs.push(pair);
         }
     }
-    let levels = store::levels(app.table.as_ref(), tenant, &pairs)
-        .await?
-        .into_iter()
-        .map(|l| ((l.location_id.clone(), l.variant_id.clone()), l))
-        .collect();
+    let levels = by_level(store::stocks(app.table.as_ref(), tenant, &pairs).await?);
     Ok(Reading {
         holding,
         variants,
@@ -137,33 +137,45 @@ async fn read(
     })
 }
 
-/// Where a variant's units should be held: location → units, or the units it lacks.
+fn by_level(stocks: Vec<LocationStock>) -> HashMap<(LocationId, VariantId), LocationStock> {
+    stocks
+        .into_iter()
+        .map(|s| {
+            let first = s.first();
+            ((first.location_id.clone(), first.variant_id.clone()), s)
+        })
+        .collect()
+}
+
+/// Where a variant's units should be held: slot → units, or the units it lacks. Within a
+/// location split into shards, new units come from a shard chosen at random, then the next ones.
 fn allocate(
     reading: &Reading,
     variant: &Variant,
     wanted: i64,
-    held: &BTreeMap<LocationId, i64>,
-) -> Result<BTreeMap<LocationId, i64>, i64> {
+    held: &BTreeMap<Slot, i64>,
+) -> Result<BTreeMap<Slot, i64>, i64> {
     let mut target = held.clone();
     let holding: i64 = held.values().sum();
     if wanted <= holding {
         // Give back from the least preferred locations first: ineligible ones, then the lowest
         // priority.
-        let rank = |l: &LocationId| {
-            reading
+        let rank = |(l, shard): &Slot| {
+            let place = reading
                 .eligible
                 .iter()
                 .position(|e| e == l)
-                .unwrap_or(usize::MAX)
+                .unwrap_or(usize::MAX);
+            (place, *shard)
         };
-        let mut order: Vec<LocationId> = target.keys().cloned().collect();
-        order.sort_by_key(|l| std::cmp::Reverse(rank(l)));
+        let mut order: Vec<Slot> = target.keys().cloned().collect();
+        order.sort_by_key(|slot| std::cmp::Reverse(rank(slot)));
         let mut surplus = holding - wanted;
-        for location in order {
+        for slot in order {
             if surplus == 0 {
                 break;
             }
-            let units = target.get_mut(&location).expect("held");
+            let units = target.get_mut(&slot).expect("held");
             let give = surplus.min(*units);
             *units -= give;
             surplus -= give;
@@ -173,22 +185,31 @@ fn allocate(
     }
     let mut need = wanted - holding;
     for location in &reading.eligible {
-        let unreserved = reading
-            .levels
-            .get(&(location.clone(), variant.id.clone()))
-            .map_or(0, |l| l.unreserved);
-        let take = need.min((unreserved - variant.safety_stock).max(0));
-        if take > 0 {
-            *target.entry(location.clone()).or_insert(0) += take;
-            need -= take;
-        }
-        if need == 0 {
-            return Ok(target);
+        let Some(stock) = reading.levels.get(&(location.clone(), variant.id.clone())) else {
+            continue;
+        };
+        let count = stock.shards.len();
+        let start = if count > 1 {
+            rand::random::<u32>() as usize % count
+        } else {
+            0
+        };
+        for i in 0..count {
+            let (shard, _) = &stock.shards[(start + i) % count];
+            let free = free_units(shard.shard, shard.unreserved, variant.safety_stock);
+            let take = need.min(free.max(0));
+            if take > 0 {
+                *target.entry((location.clone(), shard.shard)).or_insert(0) += take;
+                need -= take;
+            }
+            if need == 0 {
+                return Ok(target);
+            }
         }
     }
     match reading.eligible.first() {
         Some(first) if variant.allow_backorder => {
-            *target.entry(first.clone()).or_insert(0) += need;
+            *target.entry((first.clone(), 0)).or_insert(0) += need;
             Ok(target)
         }
         _ => Err(need),
@@ -224,11 +245,11 @@ pub async fn reserve(
             time::OffsetDateTime::from_unix_timestamp(expires_epoch)
                 .map_err(|_| InventoryError::field("expires_at", "invalid", "out of range"))?,
         );
-        let mut held: BTreeMap<VariantId, BTreeMap<LocationId, i64>> = BTreeMap::new();
+        let mut held: BTreeMap<VariantId, BTreeMap<Slot, i64>> = BTreeMap::new();
         for line in &reading.holding.lines {
             held.entry(line.variant_id.clone())
                 .or_default()
-                .insert(line.location_id.clone(), line.quantity);
+                .insert((line.location_id.clone(), line.shard), line.quantity);
         }
         let mut ops = Vec::new();
         let mut summaries = store::SummaryMoves::default();
@@ -269,24 +290,26 @@ pub async fn reserve(
                     reading
                         .levels
                         .values()
-                        .find(|l| l.variant_id == *id)
-                        .map(|l| l.product_id.clone())
+                        .find(|s| s.first().variant_id == *id)
+                        .map(|s| s.first().product_id.clone())
                         .unwrap_or_else(empty_product),
                     None,
                 ),
             };
-            let mut locations: Vec<&LocationId> = before.keys().chain(target.keys()).collect();
-            locations.sort();
-            locations.dedup();
-            for location in locations {
-                let old = before.get(location).copied().unwrap_or(0);
-                let new = target.get(location).copied().unwrap_or(0);
+            let mut slots: Vec<&Slot> = before.keys().chain(target.keys()).collect();
+            slots.sort();
+            slots.dedup();
+            for slot in slots {
+                let (location, shard) = (&slot.0, slot.1);
+                let old = before.get(slot).copied().unwrap_or(0);
+                let new = target.get(slot).copied().unwrap_or(0);
                 let delta = new - old;
                 if delta != 0 {
                     let backorder = variant.is_some_and(|v| v.allow_backorder);
                     let safety = variant.map_or(0, |v| v.safety_stock);
                     let guard = if delta > 0 && !backorder {
-                        Guard::Unreserved(delta + safety)
+                        // The first shard keeps the safety stock back.
+                        Guard::Unreserved(delta + if shard == 0 { safety } else { 0 })
                     } else {
                         Guard::Nothing
                     };
@@ -297,6 +320,7 @@ pub async fn reserve(
                             variant: id,
                             product: &product,
                             location,
+                            shard,
                         },
                         0,
                         delta,
@@ -312,11 +336,9 @@ pub async fn reserve(
                         checks.push(location.clone());
                     }
                 }
-                let old_line = reading
-                    .holding
-                    .lines
-                    .iter()
-                    .find(|l| l.variant_id == *id && l.location_id == *location);
+                let old_line = reading.holding.lines.iter().find(|l| {
+                    l.variant_id == *id && l.location_id == *location && l.shard == shard
+                });
                 if new == 0 {
                     if let Some(old_line) = old_line {
                         ops.push(store::line_delete(tenant, old_line));
@@ -326,6 +348,7 @@ pub async fn reserve(
                         holder: holder.to_owned(),
                         variant_id: id.clone(),
                         location_id: location.clone(),
+                        shard,
                         quantity: new,
                         expires_at: expires_at.clone(),
                         expires_epoch,
@@ -438,6 +461,7 @@ fn give_back(
                 variant: &line.variant_id,
                 product,
                 location: &line.location_id,
+                shard: line.shard,
             },
             0,
             -line.quantity,
@@ -448,21 +472,21 @@ fn give_back(
     ]
 }
 
-/// The product of a level a line holds units at (levels record it).
+/// The levels lines hold units at (with their products, which levels record).
 async fn products_of(
     app: &App,
     tenant: &TenantId,
     lines: &[ReservationLine],
-) -> Result<HashMap<(LocationId, VariantId), StoredLevel>, InventoryError> {
-    let pairs: Vec<(&LocationId, &VariantId)> = lines
+) -> Result<HashMap<(LocationId, VariantId), LocationStock>, InventoryError> {
+    let mut pairs: Vec<(&LocationId, &VariantId)> = lines
         .iter()
         .map(|l| (&l.location_id, &l.variant_id))
         .collect();
-    Ok(store::levels(app.table.as_ref(), tenant, &pairs)
-        .await?
-        .into_iter()
-        .map(|l| ((l.location_id.clone(), l.variant_id.clone()), l))
-        .collect())
+    pairs.sort();
+    pairs.dedup();
+    Ok(by_level(
+        store::stocks(app.table.as_ref(), tenant, &pairs).await?,
+    ))
 }
 
 /// Gives back everything `holder` holds (nothing held: nothing to do); answers the lines
@@ -492,7 +516,7 @@ async fn release_holder(
             let level = levels.get(&(line.location_id.clone(), line.variant_id.clone()));
             let fallback;
             let product = match level {
-                Some(level) => &level.product_id,
+                Some(level) => &level.first().product_id,
                 None => {
                     fallback = empty_product();
                     &fallback
@@ -511,8 +535,10 @@ async fn release_holder(
         ));
         match app.table.transact(ops).await {
             Ok(()) => {
-                let products: Vec<ProductId> =
-                    levels.values().map(|l| l.product_id.clone()).collect();
+                let products: Vec<ProductId> = levels
+                    .values()
+                    .map(|s| s.first().product_id.clone())
+                    .collect();
                 publish(app, tenant, &products, None).await;
                 return Ok(holding.lines);
             }
@@ -598,39 +624,57 @@ pub async fn commit(
         let now = rfc3339(app.clock.now());
         let levels = products_of(app, tenant, &holding.lines).await?;
         let mut ops = Vec::new();
+        // One movement per level sold from, however many of its shards the lines hold units in.
+        let mut sold: BTreeMap<(&LocationId, &VariantId), i64> = BTreeMap::new();
         for line in &holding.lines {
-            let Some(level) = levels.get(&(line.location_id.clone(), line.variant_id.clone()))
-            else {
+            let shard = levels
+                .get(&(line.location_id.clone(), line.variant_id.clone()))
+                .and_then(|stock| stock.shards.get(line.shard as usize))
+                .filter(|(_, stored)| *stored);
+            let Some((shard, _)) = shard else {
                 // A line's level is written with it; not there means the line was swept away
                 // between the two reads: read again.
                 continue 'attempts;
-            };
-            let movement = Movement {
-                id: app.ids.new_id("mov"),
-                variant_id: line.variant_id.clone(),
-                location_id: line.location_id.clone(),
-                delta: -line.quantity,
-                reason: Reason::Sold,
-                note: None,
-                on_hand_after: level.on_hand - line.quantity,
-                actor: holder.to_owned(),
-                created_at: now.clone(),
             };
             ops.push(store::line_delete(tenant, line));
             ops.push(store::level_change_op(
                 tenant,
                 LevelOf {
                     variant: &line.variant_id,
-                    product: &level.product_id,
+                    product: &shard.product_id,
                     location: &line.location_id,
+                    shard: line.shard,
                 },
                 -line.quantity,
                 -line.quantity,
                 &now,
-                Guard::Version(Some(level.version)),
+                // The line's condition proves the units are held; a version condition here would
+                // make every checkout of a popular variant queue behind the others.
+                Guard::Nothing,
                 // A sale moves on hand and reserved alike: the units not reserved stay.
                 &mut store::SummaryMoves::default(),
             ));
+            *sold
+                .entry((&line.location_id, &line.variant_id))
+                .or_insert(0) += line.quantity;
+        }
+        for ((location, variant), units) in sold {
+            let level = levels[&(location.clone(), variant.clone())].total();
+            // A sale is not conditioned on the level's version (see above), so its
+            // `on_hand_after` may miss another sale committed at the same moment. The movements'
+            // sum, which reconciliation checks, is exact either way, and a change by staff is
+            // still conditioned on the version, which every sale moves.
+            let movement = Movement {
+                id: app.ids.new_id("mov"),
+                variant_id: variant.clone(),
+                location_id: location.clone(),
+                delta: -units,
+                reason: Reason::Sold,
+                note: None,
+                on_hand_after: level.on_hand - units,
+                actor: holder.to_owned(),
+                created_at: now.clone(),
+            };
             ops.push(store::movement_put(tenant, &movement));
         }
         ops.push(store::holder_delete(tenant, holder, version));
@@ -686,7 +730,7 @@ pub async fn sweep_expired(
             ops.extend(give_back(
                 tenant,
                 line,
-                &level.product_id,
+                &level.first().product_id,
                 &now,
                 &mut summaries,
             ));
@@ -701,7 +745,10 @@ pub async fn sweep_expired(
         }
     }
     if returned > 0 {
-        let products: Vec<ProductId> = levels.values().map(|l| l.product_id.clone()).collect();
+        let products: Vec<ProductId> = levels
+            .values()
+            .map(|s| s.first().product_id.clone())
+            .collect();
         publish(app, tenant, &products, None).await;
     }
     Ok(returned)

@@ -4,6 +4,7 @@
 use super::errors::{InventoryCode, InventoryError};
 use super::locations::{self, LocationChange, NewLocation};
 use super::model::{Location, Movement, ReservationView, StockLevel};
+use super::shards::{self, Split};
 use super::stock::{
     self, Adjustment, LevelCount, Reconciliation, StockChange, Transfer, TransferResult,
 };
@@ -226,7 +227,7 @@ fn list_levels(ctx: Ctx) -> HandlerFuture {
                 .await?
             }
         };
-        let data = stock::listed(&ctx.app, tenant, &levels, filter.low_stock).await?;
+        let data = stock::listed(&ctx.app, tenant, levels, filter.low_stock).await?;
         Ok(ApiResponse::json(200, &window.page(data, last)))
     })
 }
@@ -340,6 +341,33 @@ pub static SET_LEVEL: Route = Route {
             .error(HttpCode::PreconditionFailed)
             .error(InventoryCode::InsufficientStock)
             .error(InventoryCode::LocationInactive)
+            .error(HttpCode::Conflict)
+    },
+};
+
+fn split(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, user, _) = staff(&ctx)?;
+        let input: Split = ctx.req.json()?;
+        let level = shards::split(&ctx.app, tenant, user, input).await?;
+        Ok(ApiResponse::json(200, &level).with_etag(level.version))
+    })
+}
+
+pub static SPLIT_LEVEL: Route = Route {
+    name: "split_stock_level",
+    method: Method::Put,
+    path: "/admin/inventory/shards",
+    access: Access::Staff("inventory.write"),
+    summary: "Split a level into shards for a flash sale, or merge it back",
+    tag: TAG,
+    aws: AwsAccess::WRITE,
+    handler: split,
+    doc: || {
+        RouteDoc::new()
+            .request::<Split>()
+            .response::<StockLevel>(200, "The level after the split, with its shard count")
+            .error(InventoryCode::ShardInUse)
             .error(HttpCode::Conflict)
     },
 };

@@ -7,7 +7,8 @@
 
 use super::errors::InventoryError;
 use super::events::InventoryEvent;
-use super::model::{Location, Movement, Reason, StockLevel, StoredLevel};
+use super::model::{Location, LocationStock, Movement, Reason, StockLevel, StoredLevel};
+use super::shards::{free_units, spread};
 use super::store::{self, Guard, LevelOf};
 use crate::app::App;
 use crate::catalog::model::Variant;
@@ -87,6 +88,7 @@ pub fn view(level: &StoredLevel, safety_stock: i64, expired: i64) -> StockLevel 
         incoming: level.incoming,
         updated_at: level.updated_at.clone(),
         version: level.version,
+        shards: level.shards,
     }
 }
 
@@ -107,6 +109,8 @@ pub fn empty_level(
         incoming: 0,
         updated_at: now.to_owned(),
         version: 0,
+        shard: 0,
+        shards: 1,
     }
 }
 
@@ -164,19 +168,21 @@ fn check_units(errors: &mut Errors, field: &str, value: i64, lo: i64, hi: i64) {
 
 /// One change of units on hand at one location, as the transaction it needs.
 struct OnHandChange<'a> {
+    /// The level (its first shard).
     of: LevelOf<'a>,
-    before: &'a StoredLevel,
-    /// Whether the level was read from the table (else it is written for the first time).
-    exists: bool,
+    before: &'a LocationStock,
     delta: i64,
     reason: Reason,
     note: Option<String>,
     /// Whether the units may not drop below those reserved.
     keep_reserved: bool,
+    safety_stock: i64,
 }
 
 impl OnHandChange<'_> {
-    /// The level's operation and the movement recording it.
+    /// The operations on the level's shards (first, `.1` of them), then the movement recording
+    /// the change and its event. Every shard is conditioned on its version, whether its units
+    /// change or not, so that the movement's units on hand after it are exact.
     fn ops(
         &self,
         app: &App,
@@ -184,8 +190,30 @@ impl OnHandChange<'_> {
         actor: &str,
         now: &str,
         summaries: &mut store::SummaryMoves,
-    ) -> (Vec<TxOp>, Movement) {
-        let guard = Guard::Version(self.exists.then_some(self.before.version));
+    ) -> (Vec<TxOp>, usize, Movement) {
+        let free: Vec<i64> = self
+            .before
+            .shards
+            .iter()
+            .map(|(s, _)| free_units(s.shard, s.unreserved, self.safety_stock))
+            .collect();
+        let shares = spread(&free, self.delta);
+        let mut ops = Vec::new();
+        for ((shard, stored), share) in self.before.shards.iter().zip(shares) {
+            let guard = Guard::Version(stored.then_some(shard.version));
+            let of = LevelOf {
+                shard: shard.shard,
+                ..self.of
+            };
+            if share != 0 || !stored {
+                ops.push(store::level_change_op(
+                    tenant, of, share, 0, now, guard, summaries,
+                ));
+            } else {
+                ops.push(store::level_unchanged(tenant, shard));
+            }
+        }
+        let level_ops = ops.len();
         let movement = Movement {
             id: app.ids.new_id("mov"),
             variant_id: self.of.variant.clone(),
@@ -193,38 +221,40 @@ impl OnHandChange<'_> {
             delta: self.delta,
             reason: self.reason,
             note: self.note.clone(),
-            on_hand_after: self.before.on_hand + self.delta,
+            on_hand_after: self.total().on_hand + self.delta,
             actor: actor.to_owned(),
             created_at: now.to_owned(),
         };
-        let ops = vec![
-            store::level_change_op(tenant, self.of, self.delta, 0, now, guard, summaries),
-            store::movement_put(tenant, &movement),
-            event(
-                app,
-                tenant,
-                InventoryEvent::StockChanged,
-                Some(actor),
-                json!({
-                    "variant_id": movement.variant_id,
-                    "location_id": movement.location_id,
-                    "delta": movement.delta,
-                    "reason": movement.reason,
-                    "on_hand": movement.on_hand_after,
-                    "movement_id": movement.id,
-                }),
-            ),
-        ];
-        (ops, movement)
+        ops.push(store::movement_put(tenant, &movement));
+        ops.push(event(
+            app,
+            tenant,
+            InventoryEvent::StockChanged,
+            Some(actor),
+            json!({
+                "variant_id": movement.variant_id,
+                "location_id": movement.location_id,
+                "delta": movement.delta,
+                "reason": movement.reason,
+                "on_hand": movement.on_hand_after,
+                "movement_id": movement.id,
+            }),
+        ));
+        (ops, level_ops, movement)
+    }
+
+    fn total(&self) -> StoredLevel {
+        self.before.total()
     }
 
     fn refused(&self) -> Option<InventoryError> {
-        let after = self.before.on_hand + self.delta;
-        if self.keep_reserved && self.delta < 0 && after < self.before.reserved {
+        let before = self.total();
+        let after = before.on_hand + self.delta;
+        if self.keep_reserved && self.delta < 0 && after < before.reserved {
             return Some(InventoryError::InsufficientStock {
                 variant_id: self.of.variant.to_string(),
                 requested: -self.delta,
-                available: self.before.unreserved.max(0),
+                available: before.unreserved.max(0),
             });
         }
         if !(-MAX_STOCK_UNITS..=MAX_STOCK_UNITS).contains(&after) {
@@ -238,17 +268,32 @@ impl OnHandChange<'_> {
     }
 
     fn after(&self, now: &str) -> StoredLevel {
+        let before = self.total();
         StoredLevel {
-            on_hand: self.before.on_hand + self.delta,
-            unreserved: self.before.unreserved + self.delta,
+            on_hand: before.on_hand + self.delta,
+            unreserved: before.unreserved + self.delta,
             updated_at: now.to_owned(),
-            version: self.before.version + 1,
-            ..self.before.clone()
+            // Every shard whose units move counts a version.
+            version: before.version + self.moved_shards(),
+            ..before
         }
+    }
+
+    fn moved_shards(&self) -> u64 {
+        let free: Vec<i64> = self
+            .before
+            .shards
+            .iter()
+            .map(|(s, _)| free_units(s.shard, s.unreserved, self.safety_stock))
+            .collect();
+        spread(&free, self.delta)
+            .iter()
+            .filter(|s| **s != 0)
+            .count() as u64
     }
 }
 
-/// Reads a level fresh (and whether it exists), or the empty level when none was written.
+/// Reads a level fresh (all its shards), or the empty level when none was written.
 async fn current(
     app: &App,
     tenant: &TenantId,
@@ -256,11 +301,11 @@ async fn current(
     product: &ProductId,
     location: &LocationId,
     now: &str,
-) -> Result<(StoredLevel, bool), InventoryError> {
+) -> Result<LocationStock, InventoryError> {
     Ok(
-        match store::level(app.table.as_ref(), tenant, location, variant).await? {
-            Some(level) => (level, true),
-            None => (empty_level(variant, product, location, now), false),
+        match store::stock(app.table.as_ref(), tenant, location, variant).await? {
+            Some(stock) => stock,
+            None => LocationStock::single(empty_level(variant, product, location, now), false),
         },
     )
 }
@@ -297,35 +342,37 @@ async fn run_changes(
         for target in targets {
             befores.push(current(app, tenant, &variant.id, product, target.location, &now).await?);
         }
-        if if_match.is_some_and(|v| v != befores[0].0.version) {
+        if if_match.is_some_and(|v| v != befores[0].total().version) {
             return Err(InventoryError::Stale);
         }
-        let levels: Vec<StoredLevel> = befores.iter().map(|(l, _)| l.clone()).collect();
+        let levels: Vec<StoredLevel> = befores.iter().map(LocationStock::total).collect();
         let deltas = plan(&levels)?;
         let mut ops = Vec::new();
         let mut summaries = store::SummaryMoves::default();
         let mut level_ops = Vec::new();
         let mut checks = Vec::new();
         let mut changes = Vec::new();
-        for ((target, (before, exists)), delta) in targets.iter().zip(&befores).zip(deltas) {
+        for ((target, before), delta) in targets.iter().zip(&befores).zip(deltas) {
             let change = OnHandChange {
                 of: LevelOf {
                     variant: &variant.id,
                     product,
                     location: target.location,
+                    shard: 0,
                 },
                 before,
-                exists: *exists,
                 delta,
                 reason: target.reason,
                 note: note.clone(),
                 keep_reserved: !variant.allow_backorder,
+                safety_stock: variant.safety_stock,
             };
             if let Some(refusal) = change.refused() {
                 return Err(refusal);
             }
-            let (change_ops, movement) = change.ops(app, tenant, actor, &now, &mut summaries);
-            level_ops.push(ops.len());
+            let (change_ops, shard_ops, movement) =
+                change.ops(app, tenant, actor, &now, &mut summaries);
+            level_ops.extend(ops.len()..ops.len() + shard_ops);
             ops.extend(change_ops);
             if target.receives && delta > 0 {
                 checks.push(ops.len());
@@ -506,9 +553,16 @@ pub async fn transfer(
 pub async fn listed(
     app: &App,
     tenant: &TenantId,
-    levels: &[StoredLevel],
+    levels: Vec<StoredLevel>,
     low_stock: bool,
 ) -> Result<Vec<StockLevel>, InventoryError> {
+    // A split level is listed once, by its first shard, with all its shards summed.
+    let firsts = levels.into_iter().filter(|l| l.shard == 0).collect();
+    let levels: Vec<StoredLevel> = store::complete(app.table.as_ref(), tenant, firsts)
+        .await?
+        .iter()
+        .map(LocationStock::total)
+        .collect();
     let mut ids: Vec<VariantId> = levels.iter().map(|l| l.variant_id.clone()).collect();
     ids.sort();
     ids.dedup();
@@ -552,7 +606,11 @@ pub async fn levels_of(
         .iter()
         .map(|(l, _)| (&l.id, &variant.id))
         .collect();
-    let stored = store::levels(app.table.as_ref(), tenant, &pairs).await?;
+    let stored: Vec<StoredLevel> = store::stocks(app.table.as_ref(), tenant, &pairs)
+        .await?
+        .iter()
+        .map(LocationStock::total)
+        .collect();
     let expired = expired_by_location(app, tenant, &variant.id).await?;
     let now = rfc3339(app.clock.now());
     Ok(locations
@@ -638,16 +696,31 @@ pub async fn reconcile(
         }
     }
     let pairs: Vec<(&LocationId, &VariantId)> = ids.iter().map(|l| (l, &variant.id)).collect();
-    let levels = store::levels(app.table.as_ref(), tenant, &pairs).await?;
+    let stocks = store::stocks(app.table.as_ref(), tenant, &pairs).await?;
     let now = rfc3339(app.clock.now());
     Ok(ids
         .iter()
         .map(|location| {
-            let level = levels
+            let stock = stocks
                 .iter()
-                .find(|l| l.location_id == *location)
+                .find(|s| s.first().location_id == *location)
                 .cloned()
-                .unwrap_or_else(|| empty_level(&variant.id, &product.id, location, &now));
+                .unwrap_or_else(|| {
+                    LocationStock::single(
+                        empty_level(&variant.id, &product.id, location, &now),
+                        false,
+                    )
+                });
+            let level = stock.total();
+            // Each shard agrees with the lines held in it, and its own counts add up.
+            let shards_agree = stock.shards.iter().all(|(shard, _)| {
+                let held: i64 = lines
+                    .iter()
+                    .filter(|l| l.location_id == *location && l.shard == shard.shard)
+                    .map(|l| l.quantity)
+                    .sum();
+                shard.reserved == held && shard.unreserved == shard.on_hand - shard.reserved
+            });
             let movements_sum = movements
                 .iter()
                 .filter(|m| m.location_id == *location)
@@ -666,7 +739,7 @@ pub async fn reconcile(
                 reservations_sum,
                 drift: level.on_hand != movements_sum
                     || level.reserved != reservations_sum
-                    || level.unreserved != level.on_hand - level.reserved,
+                    || !shards_agree,
             }
         })
         .collect())

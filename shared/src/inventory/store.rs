@@ -4,17 +4,25 @@
 //! |---|---|---|---|
 //! | location | `T#<t>#LOCATIONS` | `LOC#<location id>` | |
 //! | location count (caps locations per company) | `T#<t>#LOCATIONS` | `COUNT` | |
-//! | stock level | `T#<t>#LOCSTOCK#<location id>` | `<variant id>` | `T#<t>#STOCK_LEVELS` / `<variant id>#<location id>` |
+//! | stock level (its first shard) | `T#<t>#LOCSTOCK#<location id>` | `<variant id>` | `T#<t>#STOCK_LEVELS` / `<variant id>#<location id>` |
+//! | stock level shard `k` ≥ 1 (a level split for a flash sale) | `T#<t>#LOCSTOCK#<location id>` | `<variant id>#<k>` | |
 //! | movement | `T#<t>#MOVES#<variant id>` | `<movement id>` | `T#<t>#MOVES#<variant id>#<location id>` / `<movement id>` |
 //! | reservation holder | `T#<t>#HOLD#<holder>` | `HOLDER` | |
-//! | reservation line | `T#<t>#HOLD#<holder>` | `LINE#<variant id>#<location id>` | `T#<t>#RESERVED#<variant id>` / `<expires epoch, 12 digits>#<holder>#<location id>` |
+//! | reservation line | `T#<t>#HOLD#<holder>` | `LINE#<variant id>#<location id>` (shard `k` ≥ 1: `…#<k>`) | `T#<t>#RESERVED#<variant id>` / `<expires epoch, 12 digits>#<holder>#<location id>` |
 //!
 //! A location's levels share its partition, so deleting a location reads them all strongly
 //! consistently. A holder's lines share its partition, so releasing reads them in one query.
 //! Reservation lines are indexed by variant and expiry, so a reservation short of stock finds
 //! the expired lines it may sweep, oldest first.
+//!
+//! A level may be split into shards (see `super::shards`): full levels of their own, each with
+//! its own guard, that together hold the location's stock. The first shard is the level as it
+//! always was, and says how many shards there are; only it is indexed, and readers complete it
+//! with the others ([`complete`]).
 
-use super::model::{Location, Movement, ReservationLine, StoredLevel, CLOSING, OPEN};
+use super::model::{
+    Location, LocationStock, Movement, ReservationLine, StoredLevel, CLOSING, OPEN,
+};
 use crate::identity::TenantId;
 use crate::ids::{LocationId, ProductId, VariantId};
 use crate::store::{self, attr, Comparison, Condition, Index, Item, Key, Query, SortKey};
@@ -38,8 +46,15 @@ pub fn location_key(tenant: &TenantId, id: &str) -> Key {
     Key::new(locations_partition(tenant), format!("LOC#{id}"))
 }
 
-pub fn level_key(tenant: &TenantId, location: &str, variant: &str) -> Key {
-    Key::new(format!("T#{tenant}#LOCSTOCK#{location}"), variant)
+/// Most shards one level is split into.
+pub const MAX_SHARDS: u32 = 16;
+
+pub fn level_key(tenant: &TenantId, location: &str, variant: &str, shard: u32) -> Key {
+    let sk = match shard {
+        0 => variant.to_owned(),
+        k => format!("{variant}#{k}"),
+    };
+    Key::new(format!("T#{tenant}#LOCSTOCK#{location}"), sk)
 }
 
 fn levels_index(tenant: &TenantId) -> String {
@@ -58,11 +73,13 @@ fn holder_key(tenant: &TenantId, holder: &str) -> Key {
     Key::new(holder_partition(tenant, holder), "HOLDER")
 }
 
-fn line_key(tenant: &TenantId, holder: &str, variant: &str, location: &str) -> Key {
-    Key::new(
-        holder_partition(tenant, holder),
-        format!("LINE#{variant}#{location}"),
-    )
+fn line_key(tenant: &TenantId, line: &ReservationLine) -> Key {
+    let (variant, location) = (line.variant_id.as_str(), line.location_id.as_str());
+    let sk = match line.shard {
+        0 => format!("LINE#{variant}#{location}"),
+        k => format!("LINE#{variant}#{location}#{k}"),
+    };
+    Key::new(holder_partition(tenant, &line.holder), sk)
 }
 
 fn reserved_index(tenant: &TenantId, variant: &str) -> String {
@@ -247,12 +264,13 @@ pub async fn location_page(
 
 // Stock levels -------------------------------------------------------------------------------
 
-/// Which level a change touches.
+/// Which level (and which of its shards) a change touches.
 #[derive(Debug, Clone, Copy)]
 pub struct LevelOf<'a> {
     pub variant: &'a VariantId,
     pub product: &'a ProductId,
     pub location: &'a LocationId,
+    pub shard: u32,
 }
 
 /// What a level change asks of the level as it is.
@@ -262,6 +280,8 @@ pub enum Guard {
     Version(Option<u64>),
     /// At least this many units are unreserved.
     Unreserved(i64),
+    /// The level is at this version and at least this many units are unreserved.
+    VersionAndUnreserved(u64, i64),
     /// Nothing (a backorder, a release).
     Nothing,
 }
@@ -270,14 +290,16 @@ pub enum Guard {
 /// level changes make: one operation per variant, however many of its levels change, added at
 /// the end of the transaction by [`SummaryMoves::ops`].
 #[derive(Debug, Default)]
-pub struct SummaryMoves(BTreeMap<(ProductId, VariantId), BTreeMap<LocationId, i64>>);
+#[allow(clippy::type_complexity)]
+pub struct SummaryMoves(BTreeMap<(ProductId, VariantId, u32), BTreeMap<LocationId, i64>>);
 
 impl SummaryMoves {
-    fn record(&mut self, of: LevelOf, unreserved: i64) {
+    /// Records that `unreserved` units moved at a level (level changes record their own).
+    pub fn moved(&mut self, of: LevelOf, unreserved: i64) {
         if unreserved != 0 {
             *self
                 .0
-                .entry((of.product.clone(), of.variant.clone()))
+                .entry((of.product.clone(), of.variant.clone(), of.shard))
                 .or_default()
                 .entry(of.location.clone())
                 .or_insert(0) += unreserved;
@@ -287,8 +309,8 @@ impl SummaryMoves {
     pub fn ops(self, tenant: &TenantId) -> Vec<TxOp> {
         self.0
             .into_iter()
-            .map(|((product, variant), moves)| {
-                crate::catalog::store::stock_summary_add(tenant, &product, &variant, &moves)
+            .map(|((product, variant, shard), moves)| {
+                crate::catalog::store::stock_summary_add(tenant, &product, &variant, shard, &moves)
             })
             .collect()
     }
@@ -307,33 +329,55 @@ pub fn level_change_op(
     guard: Guard,
     summaries: &mut SummaryMoves,
 ) -> TxOp {
-    summaries.record(of, on_hand - reserved);
-    let key = level_key(tenant, of.location.as_str(), of.variant.as_str());
+    level_split_op(tenant, of, on_hand, reserved, now, guard, None, summaries)
+}
+
+/// [`level_change_op`] that also sets, on a level's first shard, how many shards it has.
+#[allow(clippy::too_many_arguments)]
+pub fn level_split_op(
+    tenant: &TenantId,
+    of: LevelOf,
+    on_hand: i64,
+    reserved: i64,
+    now: &str,
+    guard: Guard,
+    shards: Option<u32>,
+    summaries: &mut SummaryMoves,
+) -> TxOp {
+    summaries.moved(of, on_hand - reserved);
+    let key = level_key(tenant, of.location.as_str(), of.variant.as_str(), of.shard);
     let mut update = Update::new()
         .set(attr::ENTITY, LEVEL)
         .set("variant_id", of.variant.as_str())
         .set("product_id", of.product.as_str())
         .set("location_id", of.location.as_str())
-        .set(attr::GSI1PK, levels_index(tenant))
-        .set(
+        .set("shard", i64::from(of.shard));
+    if of.shard == 0 {
+        // Only a level's first shard is listed; readers fetch the others.
+        update = update.set(attr::GSI1PK, levels_index(tenant)).set(
             attr::GSI1SK,
             format!("{}#{}", of.variant.as_str(), of.location.as_str()),
-        )
+        );
+    }
+    if let Some(shards) = shards {
+        update = update.set("shards", i64::from(shards));
+    }
+    update = update
         .set("updated_at", now)
         .add("on_hand", on_hand)
         .add("reserved", reserved)
         .add("unreserved", on_hand - reserved);
     // Adding zero still creates the attribute, so a level first made by a reservation has a
-    // version to condition on.
-    update = update.add(attr::VERSION, i64::from(on_hand != 0));
+    // version to condition on. Splitting counts as a change: it moves units between shards.
+    update = update.add(attr::VERSION, i64::from(on_hand != 0 || shards.is_some()));
     let condition = match guard {
         Guard::Version(None) => Some(Condition::NotExists),
         Guard::Version(Some(v)) => Some(Condition::VersionIs(v)),
-        Guard::Unreserved(min) => Some(Condition::Number {
-            attr: "unreserved".into(),
-            cmp: Comparison::Ge,
-            value: min,
-        }),
+        Guard::Unreserved(min) => Some(unreserved_at_least(min)),
+        Guard::VersionAndUnreserved(version, min) => Some(Condition::All(vec![
+            Condition::VersionIs(version),
+            unreserved_at_least(min),
+        ])),
         Guard::Nothing => None,
     };
     TxOp::Update {
@@ -343,16 +387,63 @@ pub fn level_change_op(
     }
 }
 
-/// Removes a level that holds nothing.
-pub fn level_delete_empty(tenant: &TenantId, location: &LocationId, variant: &VariantId) -> TxOp {
-    let zero = |name: &str| Condition::Number {
+fn zero(name: &str) -> Condition {
+    Condition::Number {
         attr: name.into(),
         cmp: Comparison::Eq,
         value: 0,
-    };
+    }
+}
+
+/// Checks, within a change of a split level's units on hand, that a shard it leaves alone is
+/// still as read (at its version, or still not written).
+pub fn level_unchanged(tenant: &TenantId, shard: &StoredLevel) -> TxOp {
+    TxOp::Check {
+        key: level_key(
+            tenant,
+            shard.location_id.as_str(),
+            shard.variant_id.as_str(),
+            shard.shard,
+        ),
+        condition: Condition::VersionIs(shard.version),
+    }
+}
+
+fn unreserved_at_least(min: i64) -> Condition {
+    Condition::Number {
+        attr: "unreserved".into(),
+        cmp: Comparison::Ge,
+        value: min,
+    }
+}
+
+/// Removes a level (or one of its shards) that holds nothing.
+pub fn level_delete_empty(tenant: &TenantId, level: &StoredLevel) -> TxOp {
     TxOp::Delete {
-        key: level_key(tenant, location.as_str(), variant.as_str()),
+        key: level_key(
+            tenant,
+            level.location_id.as_str(),
+            level.variant_id.as_str(),
+            level.shard,
+        ),
         condition: Some(Condition::All(vec![zero("on_hand"), zero("reserved")])),
+    }
+}
+
+/// Removes a shard whose units a merge moves to the others: it must hold no reservations and be
+/// at the version read (so its units on hand are those moved).
+pub fn shard_delete(tenant: &TenantId, shard: &StoredLevel) -> TxOp {
+    TxOp::Delete {
+        key: level_key(
+            tenant,
+            shard.location_id.as_str(),
+            shard.variant_id.as_str(),
+            shard.shard,
+        ),
+        condition: Some(Condition::All(vec![
+            Condition::VersionIs(shard.version),
+            zero("reserved"),
+        ])),
     }
 }
 
@@ -360,36 +451,92 @@ fn level_of(item: Item) -> Result<StoredLevel, StoreError> {
     store::from_item(item)
 }
 
-pub async fn level(
-    table: &dyn Table,
-    tenant: &TenantId,
-    location: &LocationId,
-    variant: &VariantId,
-) -> Result<Option<StoredLevel>, StoreError> {
-    table
-        .get(&level_key(tenant, location.as_str(), variant.as_str()))
-        .await?
-        .map(level_of)
-        .transpose()
-}
-
-/// The levels of some variants at some locations, in one batched read (absent ones left out).
-pub async fn levels(
-    table: &dyn Table,
-    tenant: &TenantId,
-    pairs: &[(&LocationId, &VariantId)],
-) -> Result<Vec<StoredLevel>, StoreError> {
+async fn batch_levels(table: &dyn Table, keys: Vec<Key>) -> Result<Vec<StoredLevel>, StoreError> {
     let mut found = Vec::new();
-    for chunk in pairs.chunks(store::MAX_BATCH_GET_KEYS) {
-        let keys: Vec<Key> = chunk
-            .iter()
-            .map(|(l, v)| level_key(tenant, l.as_str(), v.as_str()))
-            .collect();
-        for item in table.batch_get(&keys).await? {
+    for chunk in keys.chunks(store::MAX_BATCH_GET_KEYS) {
+        for item in table.batch_get(chunk).await? {
             found.push(level_of(item)?);
         }
     }
     Ok(found)
+}
+
+/// The stock of some variants at some locations: their levels' first shards in one batched
+/// read, then, only when some level is split, its other shards in a second (absent levels left
+/// out).
+pub async fn stocks(
+    table: &dyn Table,
+    tenant: &TenantId,
+    pairs: &[(&LocationId, &VariantId)],
+) -> Result<Vec<LocationStock>, StoreError> {
+    let keys = pairs
+        .iter()
+        .map(|(l, v)| level_key(tenant, l.as_str(), v.as_str(), 0))
+        .collect();
+    let firsts = batch_levels(table, keys).await?;
+    complete(table, tenant, firsts).await
+}
+
+/// One variant's stock at one location (`None`: never written).
+pub async fn stock(
+    table: &dyn Table,
+    tenant: &TenantId,
+    location: &LocationId,
+    variant: &VariantId,
+) -> Result<Option<LocationStock>, StoreError> {
+    Ok(stocks(table, tenant, &[(location, variant)]).await?.pop())
+}
+
+/// Completes levels' first shards (as listed) with their other shards, read in one batch; a
+/// shard never written reads as empty.
+pub async fn complete(
+    table: &dyn Table,
+    tenant: &TenantId,
+    firsts: Vec<StoredLevel>,
+) -> Result<Vec<LocationStock>, StoreError> {
+    let keys: Vec<Key> = firsts
+        .iter()
+        .flat_map(|first| {
+            (1..first.shards.clamp(1, MAX_SHARDS)).map(move |k| {
+                level_key(
+                    tenant,
+                    first.location_id.as_str(),
+                    first.variant_id.as_str(),
+                    k,
+                )
+            })
+        })
+        .collect();
+    let mut others: BTreeMap<(LocationId, VariantId, u32), StoredLevel> = BTreeMap::new();
+    if !keys.is_empty() {
+        for level in batch_levels(table, keys).await? {
+            others.insert(
+                (
+                    level.location_id.clone(),
+                    level.variant_id.clone(),
+                    level.shard,
+                ),
+                level,
+            );
+        }
+    }
+    Ok(firsts
+        .into_iter()
+        .map(|first| {
+            let count = first.shards.clamp(1, MAX_SHARDS);
+            let mut shards = Vec::with_capacity(count as usize);
+            for k in 1..count {
+                let found =
+                    others.remove(&(first.location_id.clone(), first.variant_id.clone(), k));
+                shards.push(match found {
+                    Some(level) => (level, true),
+                    None => (first.empty_shard(k), false),
+                });
+            }
+            shards.insert(0, (first, true));
+            LocationStock { shards }
+        })
+        .collect())
 }
 
 /// Every level at a location, read strongly consistently (a location delete's check).
@@ -596,11 +743,7 @@ fn quantity_is(quantity: i64) -> Condition {
 /// Writes a reservation line (`expected`: the quantity read, `None` when new).
 pub fn line_put(tenant: &TenantId, line: &ReservationLine, expected: Option<i64>) -> TxOp {
     let (variant, location) = (line.variant_id.as_str(), line.location_id.as_str());
-    let mut item = store::to_item(
-        &line_key(tenant, &line.holder, variant, location),
-        LINE,
-        line,
-    );
+    let mut item = store::to_item(&line_key(tenant, line), LINE, line);
     item.insert(attr::GSI1PK.into(), reserved_index(tenant, variant).into());
     item.insert(
         attr::GSI1SK.into(),
@@ -623,12 +766,7 @@ pub fn line_put(tenant: &TenantId, line: &ReservationLine, expected: Option<i64>
 /// Removes a reservation line that still holds the quantity read.
 pub fn line_delete(tenant: &TenantId, line: &ReservationLine) -> TxOp {
     TxOp::Delete {
-        key: line_key(
-            tenant,
-            &line.holder,
-            line.variant_id.as_str(),
-            line.location_id.as_str(),
-        ),
+        key: line_key(tenant, line),
         condition: Some(Condition::All(vec![
             quantity_is(line.quantity),
             Condition::Number {

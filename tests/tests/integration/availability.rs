@@ -10,12 +10,16 @@ use shared::catalog::collections::worker::WORKER;
 use shared::inventory::reservations;
 use std::sync::Arc;
 
-fn store(shop: &Shop, call: Call) -> Call {
+pub(crate) fn store(shop: &Shop, call: Call) -> Call {
     call.header("x-api-key", &shop.key)
 }
 
 /// An active product with one variant per (name, policy); answers its handle and variant ids.
-async fn product(api: &Api, shop: &Shop, variants: &[(&str, Value)]) -> (String, Vec<String>) {
+pub(crate) async fn product(
+    api: &Api,
+    shop: &Shop,
+    variants: &[(&str, Value)],
+) -> (String, Vec<String>) {
     let names: Vec<&str> = variants.iter().map(|(n, _)| *n).collect();
     let created = api
         .send(shop.admin(api.post("/admin/products")).json(json!({
@@ -56,7 +60,12 @@ async fn page(api: &Api, shop: &Shop, handle: &str) -> Response {
 }
 
 /// Each variant's availability on the product page, in the order of `variants`.
-async fn on_page(api: &Api, shop: &Shop, handle: &str, variants: &[String]) -> Vec<Value> {
+pub(crate) async fn on_page(
+    api: &Api,
+    shop: &Shop,
+    handle: &str,
+    variants: &[String],
+) -> Vec<Value> {
     let r = page(api, shop, handle).await;
     variants
         .iter()
@@ -90,7 +99,7 @@ fn statuses(values: &[Value]) -> Vec<&str> {
         .collect()
 }
 
-async fn settings(api: &Api, shop: &Shop, body: Value) {
+pub(crate) async fn settings(api: &Api, shop: &Shop, body: Value) {
     let r = api
         .send(
             shop.admin(api.patch("/admin/settings/inventory"))

@@ -790,7 +790,20 @@ async fn a_random_run_of_stock_changes_reconciles(api: Api) {
     for _ in 0..500 {
         let here = &locations[rng.gen_range(0..2)];
         let holder = format!("cart_{}", rng.gen_range(0..6));
-        match rng.gen_range(0..6) {
+        match rng.gen_range(0..7) {
+            6 => {
+                // Split or merge the level: reservations in a shard that would go away refuse.
+                let r = api
+                    .send(
+                        a.admin(api.call_method("PUT", "/admin/inventory/shards"))
+                            .json(json!({
+                                "variant_id": variant, "location_id": here,
+                                "shards": rng.gen_range(1..=4)
+                            })),
+                    )
+                    .await;
+                assert!(matches!(r.status, 200 | 409), "{r:?}");
+            }
             0 => {
                 let delta = [-4, -2, -1, 1, 3, 8][rng.gen_range(0..6)];
                 let reason = if delta > 0 { "received" } else { "damaged" };

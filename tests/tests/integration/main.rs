@@ -10,6 +10,7 @@ mod blob_conformance;
 mod catalog;
 mod collections;
 mod events_outbox;
+mod flash_sale;
 mod generated;
 mod http_pipeline;
 mod inventory;
