@@ -24,6 +24,7 @@ pub mod ids;
 pub mod inventory;
 pub mod mail;
 pub mod observe;
+pub mod pricing;
 pub mod queue;
 pub mod routes;
 pub mod sealed;
