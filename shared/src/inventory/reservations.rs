@@ -226,6 +226,21 @@ pub async fn reserve(
     lines: &[Line],
     expires_epoch: i64,
 ) -> Result<Vec<ReservationLine>, InventoryError> {
+    reserve_with(app, tenant, holder, lines, expires_epoch, &[]).await
+}
+
+/// [`reserve`], committing the caller's own writes (`with`: a cart's change) in the same
+/// transaction, so that the two happen together or not at all. They go first in the
+/// transaction; when one of their conditions fails nothing is written and the answer is
+/// `Stale`, for the caller to read again (a reservation that loses a race is retried here).
+pub async fn reserve_with(
+    app: &App,
+    tenant: &TenantId,
+    holder: &str,
+    lines: &[Line],
+    expires_epoch: i64,
+    with: &[TxOp],
+) -> Result<Vec<ReservationLine>, InventoryError> {
     let wanted = check(holder, lines)?;
     if expires_epoch <= app.clock.epoch_seconds() {
         return Err(InventoryError::field(
@@ -251,7 +266,7 @@ pub async fn reserve(
                 .or_default()
                 .insert((line.location_id.clone(), line.shard), line.quantity);
         }
-        let mut ops = Vec::new();
+        let mut ops: Vec<TxOp> = with.to_vec();
         let mut summaries = store::SummaryMoves::default();
         let mut guarded = Vec::new();
         let mut checks: Vec<LocationId> = Vec::new();
@@ -364,7 +379,8 @@ pub async fn reserve(
         }
         ops.extend(summaries.ops(tenant));
         match (result.is_empty(), reading.holding.version) {
-            (true, None) => return Ok(result),
+            (true, None) if with.is_empty() => return Ok(result),
+            (true, None) => {}
             (true, Some(version)) => {
                 ops.push(store::holder_delete(tenant, holder, version));
                 ops.push(released_event(
@@ -401,6 +417,7 @@ pub async fn reserve(
                 publish(app, tenant, &products, Some(&reading.eligible)).await;
                 return Ok(result);
             }
+            Err(e) if (0..with.len()).any(|i| e.failed_at(i)) => return Err(InventoryError::Stale),
             // A location closed, a level gave its units to someone else, or the holder changed
             // meanwhile: read again.
             Err(StoreError::TransactionCancelled { failed }) => {

@@ -523,6 +523,79 @@ async fn concurrent_reservations_never_oversell(api: Api) {
         .all(|l| l["expired"] == false));
 }
 
+/// Carts change themselves and their reservation in one transaction: the caller's writes
+/// commit with the reservation, and a refused one leaves both as they were.
+async fn a_reservation_commits_with_the_callers_writes(api: Api) {
+    use shared::store::{Condition, Item, Key, TxOp};
+    let a = shop(&api, "acme").await;
+    let berlin = location(&api, &a, "Berlin", 0).await;
+    let variant = variants(&api, &a, &["WITH"]).await.remove(0);
+    assert_eq!(adjust(&api, &a, &variant, &berlin, 5).await.status, 201);
+    let key = |name: &str| Key::new(format!("T#{}#TEST#{name}", a.id), "X");
+    let put_new = |name: &str| {
+        let k = key(name);
+        let mut item = Item::new();
+        item.insert("pk".into(), k.pk.into());
+        item.insert("sk".into(), k.sk.into());
+        item.insert("entity".into(), "test".into());
+        TxOp::Put {
+            item,
+            condition: Some(Condition::NotExists),
+        }
+    };
+    let with = |lines: Vec<Line>, ops: Vec<TxOp>| {
+        let (api, tenant) = (&api, a.tenant());
+        async move {
+            let expires = api.app.clock.epoch_seconds() + 600;
+            reservations::reserve_with(&api.app, &tenant, "cart_with", &lines, expires, &ops).await
+        }
+    };
+    let reserved = || async { stock_at(&api, &a, &variant, &berlin).await["reserved"].clone() };
+    let exists = |name: &'static str| {
+        let table = api.app.table.clone();
+        let k = key(name);
+        async move { table.get(&k).await.unwrap().is_some() }
+    };
+
+    let held = with(vec![line(&variant, 2)], vec![put_new("one")])
+        .await
+        .unwrap();
+    assert_eq!(held.iter().map(|l| l.quantity).sum::<i64>(), 2);
+    assert!(exists("one").await);
+    assert_eq!(reserved().await, 2);
+
+    // The caller's condition fails: nothing moves, and the answer says to read again.
+    let refused = with(vec![line(&variant, 3)], vec![put_new("one")]).await;
+    assert!(matches!(refused, Err(InventoryError::Stale)), "{refused:?}");
+    assert_eq!(reserved().await, 2);
+
+    // The reservation is refused: the caller's writes are not made either.
+    let short = with(vec![line(&variant, 9)], vec![put_new("two")]).await;
+    assert!(
+        matches!(short, Err(InventoryError::InsufficientStock { .. })),
+        "{short:?}"
+    );
+    assert!(!exists("two").await);
+    assert_eq!(reserved().await, 2);
+
+    // Releasing everything, or holding nothing, still commits the caller's writes.
+    assert!(with(vec![], vec![put_new("three")])
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(exists("three").await);
+    assert_eq!(reserved().await, 0);
+    assert!(with(vec![], vec![put_new("four")])
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(exists("four").await);
+    assert!(matches!(
+        with(vec![], vec![put_new("four")]).await,
+        Err(InventoryError::Stale)
+    ));
+}
+
 async fn a_reservation_holds_every_line_or_none(api: Api) {
     let a = shop(&api, "acme").await;
     let near = location(&api, &a, "Near", 10).await;
@@ -1043,6 +1116,7 @@ api_cases!(
     a_location_holding_stock_or_reservations_is_not_deleted,
     concurrent_reservations_never_oversell,
     a_reservation_holds_every_line_or_none,
+    a_reservation_commits_with_the_callers_writes,
     the_variant_stock_policy_decides_what_is_reserved,
     expired_reservations_stop_counting_and_are_released_once,
     a_reservation_short_of_stock_sweeps_expired_ones,
