@@ -574,6 +574,36 @@ mod store_get_collection;
 
 #[cfg(test)]
 #[allow(dead_code)]
+#[path = "bin/create_cart.rs"]
+mod create_cart;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/get_cart.rs"]
+mod get_cart;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/update_cart.rs"]
+mod update_cart;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/add_cart_item.rs"]
+mod add_cart_item;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/update_cart_item.rs"]
+mod update_cart_item;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/remove_cart_item.rs"]
+mod remove_cart_item;
+
+#[cfg(test)]
+#[allow(dead_code)]
 #[path = "bin/list_locations.rs"]
 mod list_locations;
 

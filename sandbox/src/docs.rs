@@ -25,6 +25,10 @@ fn access(access: Access) -> String {
             "storefront key with <code>{}</code> and a customer token",
             escape(scope)
         ),
+        Access::StoreShopper(scope) => format!(
+            "storefront key with <code>{}</code>, and a customer token for a customer's cart",
+            escape(scope)
+        ),
     }
 }
 

@@ -70,11 +70,14 @@ async fn authenticate_request(
                 permissions: granted,
             })
         }
-        Access::StoreKey(scope) | Access::StoreCustomer(scope) => {
+        Access::StoreKey(scope) | Access::StoreCustomer(scope) | Access::StoreShopper(scope) => {
             let (tenant, key_id) = crate::api_keys::service::authenticate(app, req, scope).await?;
             check_origin(app, &tenant, req).await?;
             let customer = match access {
                 Access::StoreCustomer(_) => Some(customer_session(app, &tenant, req)?),
+                Access::StoreShopper(_) if bearer(req).is_some() => {
+                    Some(customer_session(app, &tenant, req)?)
+                }
                 _ => None,
             };
             Ok(Principal::Storefront {

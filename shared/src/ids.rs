@@ -145,6 +145,17 @@ typed_ids! {
     LocationId = "loc",
     /// A collection of products: `col_<ULID>`.
     CollectionId = "col",
+    /// A cart: `cart_` and 128 random bits written as a ULID, so that its id cannot be guessed
+    /// (a guest's cart is reachable with its id and the company's publishable key alone). Made
+    /// by [`CartId::random`], never by `generate`.
+    CartId = "cart",
+}
+
+impl CartId {
+    /// A new cart id: 128 bits from the operating system's random source.
+    pub fn random() -> Self {
+        CartId(format!("cart_{}", ulid::Ulid::from(rand::random::<u128>())))
+    }
 }
 
 /// The most units one stock figure (on hand, a reservation, an adjustment, safety stock) may hold:
@@ -174,6 +185,14 @@ mod tests {
         ] {
             assert_eq!(ProductId::parse(hostile), None, "{hostile}");
         }
+    }
+
+    #[test]
+    fn cart_ids_are_random_and_parse() {
+        let (a, b) = (CartId::random(), CartId::random());
+        assert_ne!(a, b);
+        assert_eq!(CartId::parse(a.as_str()), Some(a.clone()));
+        assert_eq!(a.as_str().len(), "cart_".len() + 26);
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod authentication;
 pub mod aws;
 pub mod blobs;
+pub mod carts;
 pub mod catalog;
 pub mod clock;
 pub mod companies;

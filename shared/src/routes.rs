@@ -169,6 +169,12 @@ route_table!(
     catalog::collections::routes::REMOVE_COLLECTION_PRODUCT,
     catalog::collections::routes::STORE_COLLECTIONS,
     catalog::collections::routes::STORE_COLLECTION,
+    carts::routes::CREATE_CART,
+    carts::routes::GET_CART,
+    carts::routes::UPDATE_CART,
+    carts::routes::ADD_CART_ITEM,
+    carts::routes::UPDATE_CART_ITEM,
+    carts::routes::REMOVE_CART_ITEM,
     inventory::routes::LIST_LOCATIONS,
     inventory::routes::CREATE_LOCATION,
     inventory::routes::GET_LOCATION,
@@ -236,5 +242,6 @@ pub fn error_codes() -> Vec<(&'static str, &'static [ErrorCode])> {
         ("customers", crate::customers::errors::CustomerCode::ALL),
         ("catalog", crate::catalog::errors::CatalogCode::ALL),
         ("inventory", crate::inventory::errors::InventoryCode::ALL),
+        ("carts", crate::carts::errors::CartCode::ALL),
     ]
 }

@@ -1,7 +1,9 @@
 //! Error codes: the stable, machine-readable `code` of every problem+json answer. Each module
 //! declares the codes it answers once, as an enum ([`error_codes!`](crate::error_codes)), with
 //! the status each code always answers with and what it means. Errors are made only from these,
-//! so a code cannot be misspelt or answer two statuses, and the OpenAPI document lists every code
+//! so a code cannot be misspelt or answer two statuses within a module (one code is declared by
+//! two: `insufficient_stock` answers 422 to a staff stock change and 409 to a shopper's cart),
+//! and the OpenAPI document lists every code
 //! (the `ErrorCode` schema) and, for each route, the codes that route can answer.
 //!
 //! The codes every route may answer because of its shape (a body, a query, credentials, a write)

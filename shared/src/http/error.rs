@@ -49,6 +49,9 @@ pub struct Problem {
     pub request_id: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// On `insufficient_stock`: the units that can be had.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub available: Option<i64>,
 }
 
 fn error_code_ref() -> utoipa::openapi::Ref {
@@ -62,8 +65,18 @@ pub struct ApiError {
     pub code: ErrorCode,
     pub detail: String,
     pub errors: Vec<FieldError>,
+    /// What a few errors add: response headers and extension members, boxed so that errors
+    /// (returned on every path) stay small.
+    pub extras: Option<Box<Extras>>,
+}
+
+/// Response headers and problem extension members (RFC 9457) an error adds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Extras {
     /// Extra response headers (`Retry-After`, `Allow`, `WWW-Authenticate`).
     pub headers: Vec<(String, String)>,
+    /// On `insufficient_stock`: the units that can be had.
+    pub available: Option<i64>,
 }
 
 impl std::fmt::Display for ApiError {
@@ -102,8 +115,14 @@ impl ApiError {
             code,
             detail: detail.into(),
             errors: Vec::new(),
-            headers: Vec::new(),
+            extras: None,
         }
+    }
+
+    /// Says how many units can be had (an `insufficient_stock` answer).
+    pub fn with_available(mut self, available: i64) -> Self {
+        self.extras.get_or_insert_with(Default::default).available = Some(available);
+        self
     }
 
     /// Replaces the code, and with it the status, keeping the detail and headers.
@@ -114,7 +133,10 @@ impl ApiError {
     }
 
     pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
-        self.headers.push((name.to_owned(), value.into()));
+        self.extras
+            .get_or_insert_with(Default::default)
+            .headers
+            .push((name.to_owned(), value.into()));
         self
     }
 
@@ -173,6 +195,7 @@ impl ApiError {
             code: self.code.name.to_owned(),
             request_id: request_id.to_owned(),
             errors: self.errors.clone(),
+            available: self.extras.as_ref().and_then(|e| e.available),
         }
     }
 
@@ -181,7 +204,7 @@ impl ApiError {
         let mut response = ApiResponse::new(self.status)
             .header("content-type", "application/problem+json")
             .body(body);
-        for (name, value) in self.headers {
+        for (name, value) in self.extras.map(|e| e.headers).unwrap_or_default() {
             response = response.header(&name, value);
         }
         response

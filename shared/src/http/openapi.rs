@@ -132,7 +132,7 @@ pub fn route_codes(route: &Route) -> Vec<ErrorCode> {
             .extend([HttpCode::Unauthenticated, HttpCode::MissingPermission].map(ErrorCode::from)),
         Access::StaffSelf => codes.push(HttpCode::Unauthenticated.into()),
         Access::StoreKey(_) => codes.extend(store_key.map(ErrorCode::from)),
-        Access::StoreCustomer(_) => {
+        Access::StoreCustomer(_) | Access::StoreShopper(_) => {
             codes.extend(store_key.map(ErrorCode::from));
             codes.extend(
                 [HttpCode::Unauthenticated, HttpCode::AccountUnavailable].map(ErrorCode::from),
@@ -243,6 +243,15 @@ pub fn document(routes: &[&'static Route], codes: &[ErrorCode]) -> OpenApi {
             }
             Access::StoreKey(scope) => {
                 op = op.security(SecurityRequirement::new(STORE_KEY, Vec::<String>::new()));
+                extensions = extensions.add("x-scope", scope);
+            }
+            Access::StoreShopper(scope) => {
+                // A guest with the key alone, or a customer with the key and a token.
+                op = op.securities(Some([
+                    SecurityRequirement::new(STORE_KEY, Vec::<String>::new()),
+                    SecurityRequirement::new(STORE_KEY, Vec::<String>::new())
+                        .add(CUSTOMER, Vec::<String>::new()),
+                ]));
                 extensions = extensions.add("x-scope", scope);
             }
             Access::StoreCustomer(scope) => {

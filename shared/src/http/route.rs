@@ -69,6 +69,9 @@ pub enum Access {
     StoreKey(&'static str),
     /// A storefront key with this scope plus a customer token of the key's tenant.
     StoreCustomer(&'static str),
+    /// A storefront key with this scope, for a guest or, when the request carries a customer
+    /// token (which must then be valid), for that customer: carts.
+    StoreShopper(&'static str),
 }
 
 pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<ApiResponse, ApiError>> + Send>>;

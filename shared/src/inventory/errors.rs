@@ -76,8 +76,8 @@ impl From<InventoryError> for ApiError {
             InventoryError::NotFound(what) => ApiError::not_found(what),
             InventoryError::Stale => ApiError::precondition_failed(),
             InventoryError::Busy => ApiError::new(HttpCode::Conflict, detail),
-            InventoryError::InsufficientStock { .. } => {
-                ApiError::new(InventoryCode::InsufficientStock, detail)
+            InventoryError::InsufficientStock { available, .. } => {
+                ApiError::new(InventoryCode::InsufficientStock, detail).with_available(available)
             }
             InventoryError::LocationInUse => ApiError::new(InventoryCode::LocationInUse, detail),
             InventoryError::LocationInactive => {

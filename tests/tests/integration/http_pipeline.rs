@@ -662,7 +662,7 @@ async fn every_route_refuses_malformed_json_with_400() {
             call = match route.access {
                 Access::Public => call,
                 Access::Staff(_) | Access::StaffSelf => call.token(&staff),
-                Access::StoreKey(_) => call.header("x-api-key", &key),
+                Access::StoreKey(_) | Access::StoreShopper(_) => call.header("x-api-key", &key),
                 Access::StoreCustomer(_) => call.header("x-api-key", &key).token(&customer),
             };
             let r = api.send(call).await;

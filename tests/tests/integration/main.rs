@@ -7,6 +7,7 @@ mod admin_settings;
 mod admin_staff;
 mod availability;
 mod blob_conformance;
+mod carts;
 mod catalog;
 mod collections;
 mod events_outbox;

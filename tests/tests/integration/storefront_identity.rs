@@ -1888,10 +1888,17 @@ async fn every_storefront_route_checks_key_scope_and_token(api: Api) {
     let a = shop(&api, "acme").await;
     let b = shop(&api, "bolt").await;
     let (_, access, _) = shopper(&api, &a, "sam@example.com").await;
-    let unscoped = create_key(&api, &a.staff, &["carts.write"]).await["secret"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    // Keys holding one scope only, so that each route meets one without its own.
+    let only = |scope: &'static str| {
+        let (api, staff) = (&api, a.staff.clone());
+        async move {
+            create_key(api, &staff, &[scope]).await["secret"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let (only_carts, only_checkout) = (only("carts.write").await, only("checkout.write").await);
     let revoked = create_key(&api, &a.staff, &ALL_SCOPES).await;
     let revoked_id = revoked["id"].as_str().unwrap();
     let revoked = revoked["secret"].as_str().unwrap().to_owned();
@@ -1902,8 +1909,15 @@ async fn every_storefront_route_checks_key_scope_and_token(api: Api) {
     .await;
     let mut checked = 0;
     for route in shared::routes::ALL {
-        let (Access::StoreKey(_) | Access::StoreCustomer(_)) = route.access else {
+        let (Access::StoreKey(scope) | Access::StoreCustomer(scope) | Access::StoreShopper(scope)) =
+            route.access
+        else {
             continue;
+        };
+        let unscoped = if scope == "carts.write" {
+            &only_checkout
+        } else {
+            &only_carts
         };
         let path = route
             .path
@@ -1929,7 +1943,7 @@ async fn every_storefront_route_checks_key_scope_and_token(api: Api) {
         assert_eq!(r.status, 401, "{route:?} without a key");
         let r = api.send(call(Some(&revoked), token)).await;
         assert_eq!(r.status, 401, "{route:?} with a revoked key");
-        let r = api.send(call(Some(&unscoped), token)).await;
+        let r = api.send(call(Some(unscoped), token)).await;
         assert_eq!((r.status, r.code()), (403, "missing_scope"), "{route:?}");
         if let Access::StoreCustomer(_) = route.access {
             let r = api.send(call(Some(&b.key), token)).await;
@@ -1938,6 +1952,13 @@ async fn every_storefront_route_checks_key_scope_and_token(api: Api) {
             assert_eq!(r.status, 401, "{route:?} with a staff token");
             let r = api.send(call(Some(&a.key), None)).await;
             assert_eq!(r.status, 401, "{route:?} without a customer token");
+        }
+        if let Access::StoreShopper(_) = route.access {
+            // A guest needs no token, but a token sent must be a customer's of the key's company.
+            let r = api.send(call(Some(&a.key), Some(&a.staff))).await;
+            assert_eq!(r.status, 401, "{route:?} with a staff token");
+            let r = api.send(call(Some(&b.key), token)).await;
+            assert_eq!(r.status, 401, "{route:?} with the other tenant's key");
         }
         checked += 1;
     }

@@ -1,0 +1,594 @@
+//! The cart rules: who may use a cart, what it may hold, how it is priced, and how its stock is
+//! held.
+//!
+//! Every change reads the cart, applies itself, prices every line again from the catalog and
+//! writes the cart (conditioned on the version read) in the same transaction as the cart's stock
+//! reservation (inventory's `reserve_with`, with the cart's id as holder): the lines of tracked
+//! variants are held exactly as the cart says, or, when stock is short, nothing changes at all.
+
+use super::errors::CartError;
+use super::model::{Cart, CartItem, CartStatus, StoredCart, MAX_LINES, MAX_QUANTITY};
+use super::store;
+use crate::app::App;
+use crate::catalog::model::{Product, ProductStatus, Variant};
+use crate::clock::rfc3339;
+use crate::identity::TenantId;
+use crate::ids::{CartId, CustomerId, VariantId};
+use crate::inventory::reservations::{self, Line};
+use crate::pricing::{self, Adjusters, Currency, LineInput, PricingInput};
+use crate::settings::groups::{Checkout, General, Tax};
+use crate::validate::{self, Errors};
+use serde::Deserialize;
+use std::collections::HashMap;
+use utoipa::ToSchema;
+
+/// Who is using a cart: a guest (the company's key alone) or a signed-in customer.
+#[derive(Debug, Clone, Default)]
+pub struct Shopper {
+    pub customer: Option<CustomerId>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCart {
+    /// One of the company's currencies; its default when absent.
+    pub currency: Option<String>,
+    pub email: Option<String>,
+    /// ISO 3166-1 alpha-2: where the cart ships, for shipping and tax.
+    pub country: Option<String>,
+    #[serde(default)]
+    pub items: Vec<NewItem>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewItem {
+    pub variant_id: String,
+    /// 1 to 9,999.
+    pub quantity: i64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ItemChange {
+    /// 0 removes the line; at most 9,999.
+    pub quantity: i64,
+}
+
+/// A change of the cart's own fields; `null` clears one.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CartChange {
+    #[serde(default, deserialize_with = "validate::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "validate::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub country: Option<Option<String>>,
+    #[serde(default, deserialize_with = "validate::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub note: Option<Option<String>>,
+    /// One of the company's locales.
+    #[serde(default, deserialize_with = "validate::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub locale: Option<Option<String>>,
+}
+
+const MAX_NOTE: usize = 1000;
+
+/// The variants a change needs, as the catalog has them now.
+type Catalog = HashMap<VariantId, (Product, Variant)>;
+
+/// Reads a cart the shopper may use: a guest cart with the company's key, a customer's cart
+/// only with that customer's token. Anything else is not found.
+async fn visible(
+    app: &App,
+    tenant: &TenantId,
+    shopper: &Shopper,
+    id: &str,
+) -> Result<StoredCart, CartError> {
+    let id = CartId::parse(id).ok_or(CartError::NotFound("cart"))?;
+    let cart = store::cart(app.table.as_ref(), tenant, &id)
+        .await?
+        .ok_or(CartError::NotFound("cart"))?;
+    match &cart.customer_id {
+        Some(owner) if shopper.customer.as_ref() != Some(owner) => Err(CartError::NotFound("cart")),
+        _ => Ok(cart),
+    }
+}
+
+async fn catalog(app: &App, tenant: &TenantId, ids: &[VariantId]) -> Result<Catalog, CartError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(crate::catalog::service::find_variants(app, tenant, ids)
+        .await?
+        .into_iter()
+        .map(|(id, product, variant)| (id, (product, variant)))
+        .collect())
+}
+
+/// The price of a variant a shopper can buy now in `currency`, or why not.
+fn buyable(
+    catalog: &Catalog,
+    id: &VariantId,
+    currency: &str,
+) -> Result<(Product, Variant, i64), String> {
+    let Some((product, variant)) = catalog.get(id) else {
+        return Err(format!("variant {id} does not exist"));
+    };
+    if product.status != ProductStatus::Active {
+        return Err(format!("variant {id} is not for sale"));
+    }
+    match &variant.price {
+        Some(price) if price.currency == currency => {
+            Ok((product.clone(), variant.clone(), price.amount))
+        }
+        _ => Err(format!("variant {id} has no price in {currency}")),
+    }
+}
+
+fn variant_title(variant: &Variant) -> String {
+    variant
+        .options
+        .values()
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" / ")
+}
+
+fn check_quantity(errors: &mut Errors, field: &str, quantity: i64, min: i64) {
+    if !(min..=MAX_QUANTITY).contains(&quantity) {
+        errors.push(crate::http::FieldError::new(
+            field,
+            "out_of_range",
+            format!("a whole number from {min} to {MAX_QUANTITY}"),
+        ));
+    }
+}
+
+/// Adds `quantity` of a variant (to its line when the cart has one).
+fn add(
+    cart: &mut StoredCart,
+    catalog: &Catalog,
+    variant_id: &VariantId,
+    quantity: i64,
+    new_item_id: impl FnOnce() -> String,
+) -> Result<(), CartError> {
+    if let Some(item) = cart.items.iter_mut().find(|i| i.variant_id == *variant_id) {
+        let total = item.quantity + quantity;
+        if total > MAX_QUANTITY {
+            return Err(CartError::field(
+                "quantity",
+                "out_of_range",
+                format!("a line holds at most {MAX_QUANTITY} units"),
+            ));
+        }
+        item.quantity = total;
+        return Ok(());
+    }
+    let (product, variant, price) =
+        buyable(catalog, variant_id, &cart.currency).map_err(CartError::VariantUnavailable)?;
+    if cart.items.len() >= MAX_LINES {
+        return Err(CartError::TooManyLines { max: MAX_LINES });
+    }
+    cart.items.push(CartItem {
+        id: new_item_id(),
+        variant_id: variant_id.clone(),
+        product_id: product.id.clone(),
+        title: product.title.clone(),
+        variant_title: variant_title(&variant),
+        sku: variant.sku.clone(),
+        unit_price: price,
+        quantity,
+        track_inventory: variant.track_inventory,
+    });
+    Ok(())
+}
+
+/// Prices every line from the catalog as it is now; answers the lines whose price moved, with
+/// the price they had. A line whose variant can no longer be bought keeps its last price (it
+/// cannot be checked out; the shopper removes it).
+fn reprice(cart: &mut StoredCart, catalog: &Catalog) -> Vec<(String, i64)> {
+    let mut moved = Vec::new();
+    for item in &mut cart.items {
+        if let Ok((product, variant, price)) = buyable(catalog, &item.variant_id, &cart.currency) {
+            if price != item.unit_price {
+                moved.push((item.id.clone(), item.unit_price));
+                item.unit_price = price;
+            }
+            item.title = product.title;
+            item.variant_title = variant_title(&variant);
+            item.sku = variant.sku;
+            item.track_inventory = variant.track_inventory;
+        }
+    }
+    moved
+}
+
+/// The cart as the shopper sees it, priced by the totals engine.
+async fn view(
+    app: &App,
+    tenant: &TenantId,
+    cart: &StoredCart,
+    moved: &[(String, i64)],
+) -> Result<Cart, CartError> {
+    let tax = crate::settings::service::typed::<Tax>(app, tenant).await?;
+    let currency = Currency::parse(&cart.currency)
+        .ok_or_else(|| CartError::field("currency", "invalid", "not a currency"))?;
+    let lines: Vec<LineInput> = cart
+        .items
+        .iter()
+        .map(|i| LineInput {
+            id: i.id.clone(),
+            variant_id: i.variant_id.to_string(),
+            product_id: i.product_id.to_string(),
+            unit_price: i.unit_price,
+            quantity: i.quantity,
+            weight: None,
+        })
+        .collect();
+    let input = PricingInput {
+        currency,
+        prices_include_tax: tax.prices_include_tax,
+        lines: &lines,
+    };
+    let totals = pricing::compute(&input, &Adjusters::none())
+        .map_err(|e| CartError::field("items", "too_large", e.to_string()))?;
+    Ok(Cart::of(cart, &totals, moved))
+}
+
+/// Writes the cart (over `expected`, or as new) together with its stock reservation.
+async fn save(
+    app: &App,
+    tenant: &TenantId,
+    cart: &StoredCart,
+    expected: Option<u64>,
+    window_seconds: i64,
+) -> Result<(), CartError> {
+    let lines: Vec<Line> = cart
+        .items
+        .iter()
+        .filter(|i| i.track_inventory)
+        .map(|i| Line {
+            variant_id: i.variant_id.clone(),
+            quantity: i.quantity,
+        })
+        .collect();
+    let expires = app.clock.epoch_seconds() + window_seconds;
+    reservations::reserve_with(
+        app,
+        tenant,
+        cart.id.as_str(),
+        &lines,
+        expires,
+        &[store::cart_put(tenant, cart, expected)],
+    )
+    .await?;
+    Ok(())
+}
+
+fn check_email(errors: &mut Errors, email: Option<&str>) {
+    if let Some(email) = email {
+        errors.check(validate::email("email", email));
+    }
+}
+
+fn check_country(errors: &mut Errors, country: Option<&str>) {
+    if let Some(country) = country {
+        errors.check(validate::country("country", country));
+    }
+}
+
+pub async fn create(
+    app: &App,
+    tenant: &TenantId,
+    shopper: &Shopper,
+    input: NewCart,
+) -> Result<Cart, CartError> {
+    let general = crate::settings::service::typed::<General>(app, tenant).await?;
+    let checkout = crate::settings::service::typed::<Checkout>(app, tenant).await?;
+    let mut errors = Errors::new();
+    let currency = input
+        .currency
+        .clone()
+        .unwrap_or_else(|| general.default_currency.clone());
+    if !general.supported_currencies.contains(&currency) {
+        errors.push(crate::http::FieldError::new(
+            "currency",
+            "unsupported",
+            format!(
+                "one of the company's currencies: {}",
+                general.supported_currencies.join(", ")
+            ),
+        ));
+    }
+    check_email(&mut errors, input.email.as_deref());
+    check_country(&mut errors, input.country.as_deref());
+    if input.items.len() > MAX_LINES {
+        errors.push(crate::http::FieldError::new(
+            "items",
+            "too_many",
+            format!("at most {MAX_LINES} lines"),
+        ));
+    }
+    let mut wanted: Vec<(VariantId, i64)> = Vec::new();
+    for (i, item) in input.items.iter().enumerate() {
+        check_quantity(
+            &mut errors,
+            &format!("items[{i}].quantity"),
+            item.quantity,
+            1,
+        );
+        match VariantId::parse(&item.variant_id) {
+            Some(id) => wanted.push((id, item.quantity)),
+            None => errors.push(crate::http::FieldError::new(
+                format!("items[{i}].variant_id"),
+                "invalid",
+                "not a variant id",
+            )),
+        }
+    }
+    errors.into_result()?;
+    let ids: Vec<VariantId> = wanted.iter().map(|(id, _)| id.clone()).collect();
+    let catalog = catalog(app, tenant, &ids).await?;
+    let now = app.clock.now();
+    let expires_epoch = app.clock.epoch_seconds() + checkout.cart_lifetime_seconds;
+    let mut cart = StoredCart {
+        id: CartId::random(),
+        status: CartStatus::Open,
+        customer_id: shopper.customer.clone(),
+        currency,
+        email: input.email.as_deref().map(validate::normalize_email),
+        country: input.country,
+        note: None,
+        locale: None,
+        items: Vec::new(),
+        created_at: rfc3339(now),
+        updated_at: rfc3339(now),
+        expires_at: epoch_rfc3339(expires_epoch),
+        expires_epoch,
+        version: 1,
+    };
+    for (id, quantity) in &wanted {
+        add(&mut cart, &catalog, id, *quantity, || {
+            app.ids.new_id("item")
+        })?;
+    }
+    save(
+        app,
+        tenant,
+        &cart,
+        None,
+        checkout.reservation_window_seconds,
+    )
+    .await?;
+    view(app, tenant, &cart, &[]).await
+}
+
+fn epoch_rfc3339(epoch: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(epoch)
+        .map(rfc3339)
+        .unwrap_or_default()
+}
+
+/// A shopper's cart, every line priced as the catalog has it now (a moved price is flagged).
+pub async fn get(
+    app: &App,
+    tenant: &TenantId,
+    shopper: &Shopper,
+    id: &str,
+) -> Result<Cart, CartError> {
+    let mut cart = visible(app, tenant, shopper, id).await?;
+    let ids: Vec<VariantId> = cart.items.iter().map(|i| i.variant_id.clone()).collect();
+    let catalog = catalog(app, tenant, &ids).await?;
+    let moved = reprice(&mut cart, &catalog);
+    if cart.status == CartStatus::Open && cart.expires_epoch <= app.clock.epoch_seconds() {
+        cart.status = CartStatus::Expired;
+    }
+    view(app, tenant, &cart, &moved).await
+}
+
+/// What a change does to the cart once read, given the catalog's variants.
+type Change<'a> = dyn Fn(&mut StoredCart, &Catalog) -> Result<(), CartError> + Send + Sync + 'a;
+
+/// Reads the cart, applies `change`, prices it again and saves it with its reservation; a
+/// concurrent change makes it read again, unless the caller named the version it saw
+/// (`if_match`), which then answers 412.
+async fn change(
+    app: &App,
+    tenant: &TenantId,
+    shopper: &Shopper,
+    id: &str,
+    if_match: Option<u64>,
+    adding: &[VariantId],
+    apply: &Change<'_>,
+) -> Result<Cart, CartError> {
+    let checkout = crate::settings::service::typed::<Checkout>(app, tenant).await?;
+    for attempt in 0..crate::store::ATTEMPTS {
+        if attempt > 0 {
+            crate::store::back_off(attempt).await;
+        }
+        let before = visible(app, tenant, shopper, id).await?;
+        if if_match.is_some_and(|v| v != before.version) {
+            return Err(CartError::Stale);
+        }
+        match before.status {
+            CartStatus::Open if before.expires_epoch <= app.clock.epoch_seconds() => {
+                return Err(CartError::Expired)
+            }
+            CartStatus::Open => {}
+            CartStatus::Expired => return Err(CartError::Expired),
+            CartStatus::Completed => return Err(CartError::Closed("completed")),
+            CartStatus::Merged => return Err(CartError::Closed("merged")),
+        }
+        let mut ids: Vec<VariantId> = before.items.iter().map(|i| i.variant_id.clone()).collect();
+        ids.extend(adding.iter().cloned());
+        ids.sort();
+        ids.dedup();
+        let catalog = catalog(app, tenant, &ids).await?;
+        let mut cart = before.clone();
+        apply(&mut cart, &catalog)?;
+        let moved = reprice(&mut cart, &catalog);
+        let now = app.clock.now();
+        cart.version = before.version + 1;
+        cart.updated_at = rfc3339(now);
+        cart.expires_epoch = app.clock.epoch_seconds() + checkout.cart_lifetime_seconds;
+        cart.expires_at = epoch_rfc3339(cart.expires_epoch);
+        match save(
+            app,
+            tenant,
+            &cart,
+            Some(before.version),
+            checkout.reservation_window_seconds,
+        )
+        .await
+        {
+            Ok(()) => return view(app, tenant, &cart, &moved).await,
+            Err(CartError::Stale) if if_match.is_some() => return Err(CartError::Stale),
+            Err(CartError::Stale) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(CartError::Busy)
+}
+
+pub async fn add_item(
+    app: &App,
+    tenant: &TenantId,
+    shopper: &Shopper,
+    id: &str,
+    if_match: Option<u64>,
+    input: NewItem,
+) -> Result<Cart, CartError> {
+    let mut errors = Errors::new();
+    check_quantity(&mut errors, "quantity", input.quantity, 1);
+    let variant = VariantId::parse(&input.variant_id);
+    if variant.is_none() {
+        errors.push(crate::http::FieldError::new(
+            "variant_id",
+            "invalid",
+            "not a variant id",
+        ));
+    }
+    errors.into_result()?;
+    let variant = variant.expect("checked");
+    let adding = [variant.clone()];
+    change(
+        app,
+        tenant,
+        shopper,
+        id,
+        if_match,
+        &adding,
+        &|cart, catalog| {
+            add(cart, catalog, &variant, input.quantity, || {
+                app.ids.new_id("item")
+            })
+        },
+    )
+    .await
+}
+
+pub async fn update_item(
+    app: &App,
+    tenant: &TenantId,
+    shopper: &Shopper,
+    id: &str,
+    item_id: &str,
+    if_match: Option<u64>,
+    input: ItemChange,
+) -> Result<Cart, CartError> {
+    let mut errors = Errors::new();
+    check_quantity(&mut errors, "quantity", input.quantity, 0);
+    errors.into_result()?;
+    change(app, tenant, shopper, id, if_match, &[], &|cart, _| {
+        let at = cart
+            .items
+            .iter()
+            .position(|i| i.id == item_id)
+            .ok_or(CartError::NotFound("cart item"))?;
+        if input.quantity == 0 {
+            cart.items.remove(at);
+        } else {
+            cart.items[at].quantity = input.quantity;
+        }
+        Ok(())
+    })
+    .await
+}
+
+pub async fn remove_item(
+    app: &App,
+    tenant: &TenantId,
+    shopper: &Shopper,
+    id: &str,
+    item_id: &str,
+    if_match: Option<u64>,
+) -> Result<Cart, CartError> {
+    change(app, tenant, shopper, id, if_match, &[], &|cart, _| {
+        let at = cart
+            .items
+            .iter()
+            .position(|i| i.id == item_id)
+            .ok_or(CartError::NotFound("cart item"))?;
+        cart.items.remove(at);
+        Ok(())
+    })
+    .await
+}
+
+pub async fn update(
+    app: &App,
+    tenant: &TenantId,
+    shopper: &Shopper,
+    id: &str,
+    if_match: Option<u64>,
+    input: CartChange,
+) -> Result<Cart, CartError> {
+    let general = crate::settings::service::typed::<General>(app, tenant).await?;
+    let mut errors = Errors::new();
+    check_email(&mut errors, input.email.as_ref().and_then(|e| e.as_deref()));
+    check_country(
+        &mut errors,
+        input.country.as_ref().and_then(|c| c.as_deref()),
+    );
+    if let Some(Some(note)) = &input.note {
+        if note.chars().count() > MAX_NOTE || note.chars().any(|c| c.is_control() && c != '\n') {
+            errors.push(crate::http::FieldError::new(
+                "note",
+                "invalid",
+                format!("at most {MAX_NOTE} characters, without control characters"),
+            ));
+        }
+    }
+    if let Some(Some(locale)) = &input.locale {
+        if !general.supported_locales.contains(locale) {
+            errors.push(crate::http::FieldError::new(
+                "locale",
+                "unsupported",
+                format!(
+                    "one of the company's locales: {}",
+                    general.supported_locales.join(", ")
+                ),
+            ));
+        }
+    }
+    errors.into_result()?;
+    change(app, tenant, shopper, id, if_match, &[], &|cart, _| {
+        if let Some(email) = &input.email {
+            cart.email = email.as_deref().map(validate::normalize_email);
+        }
+        if let Some(country) = &input.country {
+            cart.country = country.clone();
+        }
+        if let Some(note) = &input.note {
+            cart.note = note.clone();
+        }
+        if let Some(locale) = &input.locale {
+            cart.locale = locale.clone();
+        }
+        Ok(())
+    })
+    .await
+}

@@ -1,0 +1,451 @@
+//! Carts: guests and customers fill carts through the storefront API, their stock is reserved in
+//! the same transaction as every change, prices follow the catalog, and nobody else can see or
+//! change a cart, on every backend.
+
+use super::availability::product;
+use super::inventory::{adjust, location, shop, stock_at, Shop};
+use commerce_tests::api::{Api, Call, Response};
+use commerce_tests::api_cases;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+const SHOPPER_PASSWORD: &str = "velvet-canyon-morning-42";
+
+/// A storefront key of the shop that may fill carts and sign customers in.
+async fn cart_key(api: &Api, shop: &Shop) -> String {
+    let r = api
+        .send(shop.admin(api.post("/admin/api-keys")).json(json!({
+            "name": "Cart web",
+            "scopes": ["store.read", "products.read", "carts.write", "customers.auth"]
+        })))
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    r.body["secret"].as_str().unwrap().to_owned()
+}
+
+fn with_key(key: &str, call: Call) -> Call {
+    call.header("x-api-key", key)
+}
+
+async fn new_cart(api: &Api, key: &str, body: Value) -> Response {
+    api.send(with_key(key, api.post("/store/carts")).json(body))
+        .await
+}
+
+async fn add(api: &Api, key: &str, cart: &str, variant: &str, quantity: Value) -> Response {
+    api.send(
+        with_key(key, api.post(&format!("/store/carts/{cart}/items")))
+            .json(json!({"variant_id": variant, "quantity": quantity})),
+    )
+    .await
+}
+
+fn line<'a>(cart: &'a Value, variant: &str) -> Option<&'a Value> {
+    cart["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["variant_id"] == variant)
+}
+
+async fn reserved(api: &Api, shop: &Shop, variant: &str, location: &str) -> i64 {
+    stock_at(api, shop, variant, location).await["reserved"]
+        .as_i64()
+        .unwrap()
+}
+
+/// A shop selling three variants at 12.50, 8.00 and 3.99 EUR, 5 of each in one warehouse.
+async fn stocked(api: &Api, handle: &str) -> (Shop, String, String, Vec<String>) {
+    let shop = shop(api, handle).await;
+    let key = cart_key(api, &shop).await;
+    let warehouse = location(api, &shop, "Warehouse", 1).await;
+    let (_, ids) = product(
+        api,
+        &shop,
+        &[
+            ("S", json!({"price": {"amount": 1250, "currency": "EUR"}})),
+            ("M", json!({"price": {"amount": 800, "currency": "EUR"}})),
+            ("L", json!({"price": {"amount": 399, "currency": "EUR"}})),
+        ],
+    )
+    .await;
+    for id in &ids {
+        assert_eq!(adjust(api, &shop, id, &warehouse, 5).await.status, 201);
+    }
+    (shop, key, warehouse, ids)
+}
+
+async fn a_guest_fills_a_cart_and_its_stock_follows(api: Api) {
+    let (a, key, warehouse, ids) = stocked(&api, "acme").await;
+    let (s, m, l) = (&ids[0], &ids[1], &ids[2]);
+
+    let created = new_cart(&api, &key, json!({"email": "Guest@Example.com"})).await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let cart = created.body["id"].as_str().unwrap().to_owned();
+    assert!(cart.starts_with("cart_") && cart.len() == 31, "{cart}");
+    assert_eq!(created.header("etag"), Some("\"1\""));
+    assert_eq!(
+        (
+            &created.body["status"],
+            &created.body["currency"],
+            &created.body["email"]
+        ),
+        (&json!("open"), &json!("EUR"), &json!("guest@example.com"))
+    );
+    assert_eq!(
+        (&created.body["grand_total"], &created.body["item_count"]),
+        (&json!(0), &json!(0))
+    );
+
+    // Three variants in; each step's totals and reservations are exact.
+    let r = add(&api, &key, &cart, s, json!(2)).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.header("etag"), Some("\"2\""));
+    assert_eq!(
+        (&r.body["subtotal"], &r.body["grand_total"]),
+        (&json!(2500), &json!(2500))
+    );
+    assert_eq!(reserved(&api, &a, s, &warehouse).await, 2);
+    add(&api, &key, &cart, m, json!(1)).await;
+    let r = add(&api, &key, &cart, l, json!(3)).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        (&r.body["subtotal"], &r.body["item_count"]),
+        (&json!(2500 + 800 + 3 * 399), &json!(6))
+    );
+    let l_line = line(&r.body, l).unwrap();
+    assert_eq!(
+        (&l_line["unit_price"], &l_line["subtotal"], &l_line["total"]),
+        (&json!(399), &json!(1197), &json!(1197))
+    );
+    let (l_item, m_item) = (
+        l_line["id"].as_str().unwrap().to_owned(),
+        line(&r.body, m).unwrap()["id"].as_str().unwrap().to_owned(),
+    );
+    assert_eq!(reserved(&api, &a, l, &warehouse).await, 3);
+
+    // The same variant again grows its line.
+    let r = add(&api, &key, &cart, s, json!(1)).await;
+    assert_eq!(line(&r.body, s).unwrap()["quantity"], 3);
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 3);
+    assert_eq!(reserved(&api, &a, s, &warehouse).await, 3);
+
+    // A quantity change, and a removal, give the units back.
+    let r = api
+        .send(
+            with_key(
+                &key,
+                api.patch(&format!("/store/carts/{cart}/items/{l_item}")),
+            )
+            .json(json!({"quantity": 1})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(reserved(&api, &a, l, &warehouse).await, 1);
+    let r = api
+        .send(with_key(
+            &key,
+            api.delete(&format!("/store/carts/{cart}/items/{m_item}")),
+        ))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(reserved(&api, &a, m, &warehouse).await, 0);
+    assert_eq!(
+        (&r.body["subtotal"], &r.body["item_count"]),
+        (&json!(3 * 1250 + 399), &json!(4))
+    );
+    let version = r.body["version"].as_u64().unwrap();
+
+    // More than the stock: 409 with what can be had, and the cart is as it was.
+    let short = add(&api, &key, &cart, s, json!(3)).await;
+    assert_eq!(
+        (short.status, short.code()),
+        (409, "insufficient_stock"),
+        "{:?}",
+        short.body
+    );
+    assert_eq!(short.body["available"], 5);
+    let got = api
+        .send(with_key(&key, api.get(&format!("/store/carts/{cart}"))))
+        .await;
+    assert_eq!(got.status, 200);
+    assert_eq!(got.body["version"], version);
+    assert_eq!(line(&got.body, s).unwrap()["quantity"], 3);
+    assert_eq!(reserved(&api, &a, s, &warehouse).await, 3);
+
+    // If-Match: a stale version is refused, the current one goes through.
+    let stale = api
+        .send(
+            with_key(&key, api.post(&format!("/store/carts/{cart}/items")))
+                .header("if-match", &format!("\"{}\"", version - 1))
+                .json(json!({"variant_id": m, "quantity": 1})),
+        )
+        .await;
+    assert_eq!(stale.status, 412);
+    let fresh = api
+        .send(
+            with_key(&key, api.patch(&format!("/store/carts/{cart}")))
+                .header("if-match", &format!("\"{version}\""))
+                .json(json!({"note": "Leave at the door", "country": "DE"})),
+        )
+        .await;
+    assert_eq!(fresh.status, 200, "{:?}", fresh.body);
+    assert_eq!(
+        (&fresh.body["note"], &fresh.body["country"]),
+        (&json!("Leave at the door"), &json!("DE"))
+    );
+
+    // A price change shows on the next read, flagged with the old price.
+    let product_id = got.body["items"][0]["product_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let repriced = api
+        .send(
+            a.admin(api.patch(&format!("/admin/products/{product_id}/variants/{s}")))
+                .json(json!({"price": {"amount": 1100, "currency": "EUR"}})),
+        )
+        .await;
+    assert_eq!(repriced.status, 200, "{:?}", repriced.body);
+    let got = api
+        .send(with_key(&key, api.get(&format!("/store/carts/{cart}"))))
+        .await;
+    let s_line = line(&got.body, s).unwrap();
+    assert_eq!(
+        (
+            &s_line["unit_price"],
+            &s_line["price_changed"],
+            &s_line["previous_unit_price"]
+        ),
+        (&json!(1100), &json!(true), &json!(1250))
+    );
+    assert_eq!(got.body["subtotal"], 3 * 1100 + 399);
+
+    // Another company's key sees no such cart and cannot change it.
+    let (_, b_key, _, b_ids) = stocked(&api, "bolt").await;
+    let r = api
+        .send(with_key(&b_key, api.get(&format!("/store/carts/{cart}"))))
+        .await;
+    assert_eq!(r.status, 404);
+    assert_eq!(
+        add(&api, &b_key, &cart, &b_ids[0], json!(1)).await.status,
+        404
+    );
+    // Nor can this shop add another company's variant.
+    let foreign = add(&api, &key, &cart, &b_ids[0], json!(1)).await;
+    assert_eq!(
+        (foreign.status, foreign.code()),
+        (422, "variant_unavailable")
+    );
+    assert_eq!(reserved(&api, &a, s, &warehouse).await, 3);
+}
+
+async fn hostile_input_changes_nothing(api: Api) {
+    let (a, key, warehouse, ids) = stocked(&api, "acme").await;
+    let cart = new_cart(&api, &key, json!({})).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(add(&api, &key, &cart, &ids[0], json!(1)).await.status, 200);
+    for quantity in [
+        json!(0),
+        json!(-1),
+        json!(1_000_000_000_000i64),
+        json!("2"),
+        json!(1.5),
+        json!(10_000),
+    ] {
+        let r = add(&api, &key, &cart, &ids[0], quantity.clone()).await;
+        assert_eq!(r.status, 422, "{quantity}: {:?}", r.body);
+    }
+    for variant in [
+        "var_nope",
+        "prod_01J0000000000000000000000A",
+        "var_01J0000000000000000000000A",
+    ] {
+        let r = add(&api, &key, &cart, variant, json!(1)).await;
+        assert_eq!(r.status, 422, "{variant}: {:?}", r.body);
+    }
+    let unknown = add(
+        &api,
+        &key,
+        &cart,
+        "var_01J0000000000000000000000A",
+        json!(1),
+    )
+    .await;
+    assert_eq!(unknown.code(), "variant_unavailable");
+    // A draft product's variant is not for sale.
+    let draft = api
+        .send(
+            a.admin(api.post("/admin/products"))
+                .json(json!({"title": "Secret", "status": "draft"})),
+        )
+        .await;
+    let draft_variant = api
+        .send(
+            a.admin(api.post(&format!(
+                "/admin/products/{}/variants",
+                draft.body["id"].as_str().unwrap()
+            )))
+            .json(json!({"sku": "SECRET", "price": {"amount": 100, "currency": "EUR"}})),
+        )
+        .await;
+    assert_eq!(draft_variant.status, 201, "{:?}", draft_variant.body);
+    let r = add(
+        &api,
+        &key,
+        &cart,
+        draft_variant.body["id"].as_str().unwrap(),
+        json!(1),
+    )
+    .await;
+    assert_eq!((r.status, r.code()), (422, "variant_unavailable"));
+    for (path, body) in [
+        (
+            format!("/store/carts/{cart}/items/item_nope"),
+            json!({"quantity": 1}),
+        ),
+        (
+            "/store/carts/cart_nope/items/x".to_owned(),
+            json!({"quantity": 1}),
+        ),
+    ] {
+        let r = api.send(with_key(&key, api.patch(&path)).json(body)).await;
+        assert_eq!(r.status, 404, "{path}: {:?}", r.body);
+    }
+    for body in [
+        json!({"currency": "GBP"}),
+        json!({"currency": "XXXX"}),
+        json!({"email": "not-an-email"}),
+        json!({"country": "ZZ"}),
+        json!({"items": [{"variant_id": ids[0], "quantity": 0}]}),
+        json!({"colour": "red"}),
+        json!({"items": (0..101).map(|_| json!({"variant_id": ids[0], "quantity": 1})).collect::<Vec<_>>()}),
+    ] {
+        let r = new_cart(&api, &key, body.clone()).await;
+        assert_eq!(r.status, 422, "{body}: {:?}", r.body);
+    }
+    let r = api
+        .send(
+            with_key(&key, api.patch(&format!("/store/carts/{cart}")))
+                .json(json!({"locale": "xx"})),
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    // A key without the cart scope may read products, not fill carts.
+    let r = new_cart(&api, &a.key, json!({})).await;
+    assert_eq!((r.status, r.code()), (403, "missing_scope"));
+    let got = api
+        .send(with_key(&key, api.get(&format!("/store/carts/{cart}"))))
+        .await;
+    assert_eq!(
+        (&got.body["version"], &got.body["item_count"]),
+        (&json!(2), &json!(1))
+    );
+    assert_eq!(reserved(&api, &a, &ids[0], &warehouse).await, 1);
+}
+
+async fn a_customers_cart_is_theirs_alone(api: Api) {
+    let (a, key, _, ids) = stocked(&api, "acme").await;
+    let sign_up = |email: &'static str| {
+        let (api, key) = (&api, key.clone());
+        async move {
+            let r = api
+                .send(
+                    with_key(&key, api.post("/store/auth/register")).json(json!({
+                        "email": email, "password": SHOPPER_PASSWORD,
+                        "first_name": "Sam", "last_name": "Shopper"
+                    })),
+                )
+                .await;
+            assert_eq!(r.status, 201, "{:?}", r.body);
+            (
+                r.body["customer"]["id"].as_str().unwrap().to_owned(),
+                r.body["access_token"].as_str().unwrap().to_owned(),
+            )
+        }
+    };
+    let (sam, sam_token) = sign_up("sam@example.com").await;
+    let (_, kim_token) = sign_up("kim@example.com").await;
+    let created = api
+        .send(
+            with_key(&key, api.post("/store/carts"))
+                .token(&sam_token)
+                .json(json!({"items": [{"variant_id": ids[0], "quantity": 1}]})),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    assert_eq!(created.body["customer_id"], sam.as_str());
+    let cart = created.body["id"].as_str().unwrap().to_owned();
+    let get = |token: Option<&str>| {
+        let mut call = with_key(&key, api.get(&format!("/store/carts/{cart}")));
+        if let Some(token) = token {
+            call = call.token(token);
+        }
+        api.send(call)
+    };
+    assert_eq!(get(Some(&sam_token)).await.status, 200);
+    assert_eq!(get(None).await.status, 404, "the key alone is not enough");
+    assert_eq!(get(Some(&kim_token)).await.status, 404, "another customer");
+    assert_eq!(get(Some(&a.staff)).await.status, 401, "a staff token");
+    assert_eq!(get(Some("garbage")).await.status, 401);
+    let r = api
+        .send(
+            with_key(&key, api.post(&format!("/store/carts/{cart}/items")))
+                .token(&kim_token)
+                .json(json!({"variant_id": ids[1], "quantity": 1})),
+        )
+        .await;
+    assert_eq!(r.status, 404);
+    // A guest cart can be read by anyone holding its id and the key, signed in or not.
+    let guest = new_cart(&api, &key, json!({})).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = api
+        .send(with_key(&key, api.get(&format!("/store/carts/{guest}"))).token(&kim_token))
+        .await;
+    assert_eq!(r.status, 200);
+}
+
+async fn concurrent_adds_never_reserve_more_than_stock(api: Api) {
+    let (a, key, warehouse, ids) = stocked(&api, "acme").await;
+    let last = ids[2].clone();
+    let api = Arc::new(api);
+    let mut carts = Vec::new();
+    for _ in 0..50 {
+        let r = new_cart(&api, &key, json!({})).await;
+        carts.push(r.body["id"].as_str().unwrap().to_owned());
+    }
+    let tasks: Vec<_> = carts
+        .iter()
+        .map(|cart| {
+            let (api, key, cart, last) = (api.clone(), key.clone(), cart.clone(), last.clone());
+            tokio::spawn(async move { add(&api, &key, &cart, &last, json!(1)).await })
+        })
+        .collect();
+    let mut held = 0;
+    for task in tasks {
+        let r = task.await.unwrap();
+        match r.status {
+            200 => held += 1,
+            409 => assert!(
+                matches!(r.code(), "insufficient_stock" | "conflict"),
+                "{:?}",
+                r.body
+            ),
+            other => panic!("{other}: {:?}", r.body),
+        }
+    }
+    assert_eq!(held, 5);
+    assert_eq!(reserved(&api, &a, &last, &warehouse).await, 5);
+}
+
+api_cases!(
+    a_guest_fills_a_cart_and_its_stock_follows,
+    hostile_input_changes_nothing,
+    a_customers_cart_is_theirs_alone,
+    concurrent_adds_never_reserve_more_than_stock,
+);
