@@ -604,6 +604,26 @@ mod remove_cart_item;
 
 #[cfg(test)]
 #[allow(dead_code)]
+#[path = "bin/attach_cart.rs"]
+mod attach_cart;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/list_my_carts.rs"]
+mod list_my_carts;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/list_carts.rs"]
+mod list_carts;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/admin_get_cart.rs"]
+mod admin_get_cart;
+
+#[cfg(test)]
+#[allow(dead_code)]
 #[path = "bin/list_locations.rs"]
 mod list_locations;
 

@@ -3,12 +3,16 @@
 //! - `model.rs`: carts as stored (header and lines in one item) and as shoppers see them;
 //! - `service.rs`: the rules: access, limits, pricing from the catalog on every read and change,
 //!   and the stock reservation written in the same transaction as every change;
+//! - `customers.rs`: a customer's carts, and the guest cart given to them on sign-in (merged);
+//! - `admin.rs`: carts as staff see them, abandoned ones included;
 //! - `store.rs`: keys;
 //! - `routes.rs`: `/store/carts`.
 //!
 //! Totals come from the pricing module's engine; its discount, shipping and tax adjusters are
 //! the zero ones until those modules fill them.
 
+pub mod admin;
+pub mod customers;
 pub mod errors;
 pub mod model;
 pub mod routes;

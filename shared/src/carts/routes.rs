@@ -2,9 +2,13 @@
 //! the customer's token). Every change answers the whole cart with its new `ETag`, and takes an
 //! optional `If-Match`.
 
+use super::admin::{self, CartFilter};
+use super::customers;
 use super::errors::{CartCode, CartError};
 use super::model::Cart;
 use super::service::{self, CartChange, ItemChange, NewCart, NewItem, Shopper};
+use crate::auth::caller::staff;
+use crate::http::cursor::Window;
 use crate::http::{
     Access, ApiError, ApiResponse, AwsAccess, Ctx, HandlerFuture, HttpCode, Method, Route, RouteDoc,
 };
@@ -216,4 +220,151 @@ pub static REMOVE_CART_ITEM: Route = Route {
     aws: AwsAccess::WRITE,
     handler: remove_item,
     doc: || with_changes(RouteDoc::new()),
+};
+
+// Customers' carts ---------------------------------------------------------------------------
+
+/// The signed-in customer of a customer route (the pipeline guarantees one).
+fn customer(ctx: &Ctx) -> Result<(&TenantId, CustomerId), ApiError> {
+    let (tenant, shopper) = shopper(ctx)?;
+    let customer = shopper
+        .customer
+        .ok_or_else(|| ApiError::unauthorized("a customer access token is required"))?;
+    Ok((tenant, customer))
+}
+
+fn attach(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, customer) = customer(&ctx)?;
+        let cart = customers::attach(&ctx.app, tenant, &customer, ctx.param("id"))
+            .await
+            .map_err(err)?;
+        Ok(answer(200, cart))
+    })
+}
+
+pub static ATTACH_CART: Route = Route {
+    name: "attach_cart",
+    method: Method::Post,
+    path: "/store/carts/{id}/customer",
+    access: Access::StoreCustomer("carts.write"),
+    summary: "Give a guest cart to the signed-in customer, merging it with their open cart",
+    tag: TAG,
+    aws: AwsAccess::WRITE,
+    handler: attach,
+    doc: || {
+        RouteDoc::new()
+            .response::<Cart>(
+                200,
+                "The cart the customer goes on with (the newer one, when two merged)",
+            )
+            .error(CartCode::CartExpired)
+            .error(CartCode::CartClosed)
+            .error(CartCode::TooManyLines)
+            .error(HttpCode::Conflict)
+            .error(HttpCode::NotFound)
+    },
+};
+
+fn my_carts(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, customer) = customer(&ctx)?;
+        let carts = customers::customer_carts(&ctx.app, tenant, &customer)
+            .await
+            .map_err(err)?;
+        Ok(ApiResponse::json(
+            200,
+            &crate::http::ListPage {
+                data: carts,
+                next_cursor: None,
+            },
+        ))
+    })
+}
+
+pub static MY_CARTS: Route = Route {
+    name: "list_my_carts",
+    method: Method::Get,
+    path: "/store/customers/me/carts",
+    access: Access::StoreCustomer("store.read"),
+    summary: "The signed-in customer's open carts, most recently changed first",
+    tag: TAG,
+    aws: crate::api_keys::STORE_READ,
+    handler: my_carts,
+    doc: || RouteDoc::new().page::<Cart>("Open carts"),
+};
+
+// Staff --------------------------------------------------------------------------------------
+
+fn admin_list(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, _, _) = staff(&ctx)?;
+        let filter: CartFilter = ctx.req.query_params()?;
+        let scope = format!(
+            "carts:{:?}:{}:{}:{}:{}",
+            filter.status,
+            filter.customer_id.as_deref().unwrap_or(""),
+            filter.updated_after.as_deref().unwrap_or(""),
+            filter.updated_before.as_deref().unwrap_or(""),
+            filter.abandoned
+        );
+        let mut window = Window::of(&ctx, tenant, &scope)?;
+        let (carts, last) =
+            admin::admin_list(&ctx.app, tenant, &filter, window.limit, window.start())
+                .await
+                .map_err(err)?;
+        Ok(ApiResponse::json(200, &window.page(carts, last)))
+    })
+}
+
+pub static ADMIN_LIST_CARTS: Route = Route {
+    name: "list_carts",
+    method: Method::Get,
+    path: "/admin/carts",
+    access: Access::Staff("carts.read"),
+    summary: "The company's carts, most recently changed first: by status, customer, time of change, or abandoned with an email",
+    tag: TAG,
+    aws: AwsAccess::READ_LIST,
+    handler: admin_list,
+    doc: || {
+        RouteDoc::new()
+            .query("status", "open, completed, merged or expired", false)
+            .query("customer_id", "One customer's carts", false)
+            .query("updated_after", "Changed at or after (RFC 3339)", false)
+            .query("updated_before", "Changed at or before (RFC 3339)", false)
+            .query(
+                "abandoned",
+                "true: carts with an email and items, open but unchanged for an hour, or expired",
+                false,
+            )
+            .query("limit", "Page size, 1 to 100 (default 20)", false)
+            .query("cursor", "The next_cursor of the previous page", false)
+            .page::<Cart>("A page of carts; a filtered page may be short while more follow")
+    },
+};
+
+fn admin_get(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, _, _) = staff(&ctx)?;
+        let cart = admin::admin_get(&ctx.app, tenant, ctx.param("id"))
+            .await
+            .map_err(err)?;
+        Ok(answer(200, cart))
+    })
+}
+
+pub static ADMIN_GET_CART: Route = Route {
+    name: "admin_get_cart",
+    method: Method::Get,
+    path: "/admin/carts/{id}",
+    access: Access::Staff("carts.read"),
+    summary: "A cart, as last priced",
+    tag: TAG,
+    aws: AwsAccess::READ,
+    handler: admin_get,
+    doc: || {
+        RouteDoc::new()
+            .response::<Cart>(200, "The cart")
+            .error(HttpCode::NotFound)
+    },
 };

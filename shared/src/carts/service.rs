@@ -77,11 +77,11 @@ pub struct CartChange {
 const MAX_NOTE: usize = 1000;
 
 /// The variants a change needs, as the catalog has them now.
-type Catalog = HashMap<VariantId, (Product, Variant)>;
+pub(super) type Catalog = HashMap<VariantId, (Product, Variant)>;
 
 /// Reads a cart the shopper may use: a guest cart with the company's key, a customer's cart
 /// only with that customer's token. Anything else is not found.
-async fn visible(
+pub(super) async fn visible(
     app: &App,
     tenant: &TenantId,
     shopper: &Shopper,
@@ -97,7 +97,11 @@ async fn visible(
     }
 }
 
-async fn catalog(app: &App, tenant: &TenantId, ids: &[VariantId]) -> Result<Catalog, CartError> {
+pub(super) async fn catalog(
+    app: &App,
+    tenant: &TenantId,
+    ids: &[VariantId],
+) -> Result<Catalog, CartError> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
@@ -207,7 +211,7 @@ fn reprice(cart: &mut StoredCart, catalog: &Catalog) -> Vec<(String, i64)> {
 }
 
 /// The cart as the shopper sees it, priced by the totals engine.
-async fn view(
+pub(super) async fn view(
     app: &App,
     tenant: &TenantId,
     cart: &StoredCart,
@@ -366,7 +370,7 @@ pub async fn create(
     view(app, tenant, &cart, &[]).await
 }
 
-fn epoch_rfc3339(epoch: i64) -> String {
+pub(super) fn epoch_rfc3339(epoch: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(epoch)
         .map(rfc3339)
         .unwrap_or_default()
@@ -591,4 +595,12 @@ pub async fn update(
         Ok(())
     })
     .await
+}
+
+/// An open cart past its expiry shows as expired (the expiry worker marks it soon after).
+pub(super) fn shown(mut cart: StoredCart, app: &App) -> StoredCart {
+    if cart.status == CartStatus::Open && cart.expires_epoch <= app.clock.epoch_seconds() {
+        cart.status = CartStatus::Expired;
+    }
+    cart
 }

@@ -57,3 +57,57 @@ pub fn cart_put(tenant: &TenantId, cart: &StoredCart, expected: Option<u64>) -> 
         }),
     }
 }
+
+/// Which carts a page lists.
+pub enum CartsOf<'a> {
+    /// Every cart of the company, most recently changed first, optionally changed within a range
+    /// of `updated_at` (RFC 3339, inclusive).
+    Company {
+        from: Option<&'a str>,
+        to: Option<&'a str>,
+    },
+    /// One customer's carts, optionally in one status, most recently changed first.
+    Customer {
+        customer: &'a crate::ids::CustomerId,
+        status: Option<super::model::CartStatus>,
+    },
+}
+
+pub async fn cart_page(
+    table: &dyn Table,
+    tenant: &TenantId,
+    of: CartsOf<'_>,
+    limit: u32,
+    after: Option<store::Item>,
+) -> Result<(Vec<StoredCart>, Option<store::Item>), StoreError> {
+    use crate::store::{Index, Query, SortKey};
+    let query = match of {
+        CartsOf::Company { from, to } => {
+            let sk = match (from, to) {
+                (None, None) => SortKey::Any,
+                // Sort keys are `<updated_at>#<id>`: `~` sorts after every id character.
+                (Some(from), None) => SortKey::Ge(from.to_owned()),
+                (None, Some(to)) => SortKey::Le(format!("{to}~")),
+                (Some(from), Some(to)) => SortKey::Between(from.to_owned(), format!("{to}~")),
+            };
+            Query::partition(Index::Gsi1, format!("T#{tenant}#CARTS")).sk(sk)
+        }
+        CartsOf::Customer { customer, status } => {
+            let query =
+                Query::partition(Index::Gsi2, format!("T#{tenant}#CUSTOMER_CARTS#{customer}"));
+            match status {
+                Some(status) => query.sk(SortKey::BeginsWith(format!("{}#", status.as_str()))),
+                None => query,
+            }
+        }
+    };
+    let page = table
+        .query(&query.backward().limit(limit).after(after))
+        .await?;
+    let carts = page
+        .items
+        .into_iter()
+        .map(store::from_item)
+        .collect::<Result<_, _>>()?;
+    Ok((carts, page.last_key))
+}

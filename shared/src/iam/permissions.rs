@@ -41,6 +41,10 @@ pub static CATALOG: &[(&str, &str)] = &[
         "customers.export",
         "Export everything held about a customer (data access requests)",
     ),
+    (
+        "carts.read",
+        "View shoppers' carts, abandoned ones included",
+    ),
     ("products.read", "List and view products"),
     ("products.write", "Create, change and delete products"),
     (

@@ -770,3 +770,70 @@ pub async fn sweep_expired(
     }
     Ok(returned)
 }
+
+/// The operations that move everything `from` holds to `to` (a guest's cart merged into a
+/// customer's): each line moves to `to`'s partition, added to the line `to` holds at the same
+/// level and shard, and `from` holds nothing after. No level changes: the units stay reserved,
+/// only their holder changes. `to` then expires at `expires_epoch`. Both holdings are read
+/// here; the operations are conditioned on them, so a transaction holding them fails if either
+/// changed meanwhile (the caller reads again). Answers the operations and `to`'s lines after.
+pub async fn move_holding_ops(
+    app: &App,
+    tenant: &TenantId,
+    from: &str,
+    to: &str,
+    expires_epoch: i64,
+) -> Result<(Vec<TxOp>, Vec<ReservationLine>), InventoryError> {
+    let source = store::holding(app.table.as_ref(), tenant, from).await?;
+    let target = store::holding(app.table.as_ref(), tenant, to).await?;
+    let expires_at = rfc3339(
+        time::OffsetDateTime::from_unix_timestamp(expires_epoch)
+            .map_err(|_| InventoryError::field("expires_at", "invalid", "out of range"))?,
+    );
+    let mut ops = Vec::new();
+    let mut after: Vec<ReservationLine> = Vec::new();
+    let slot = |l: &ReservationLine| (l.variant_id.clone(), l.location_id.clone(), l.shard);
+    let mut slots: Vec<(VariantId, LocationId, u32)> =
+        source.lines.iter().chain(&target.lines).map(slot).collect();
+    slots.sort();
+    slots.dedup();
+    for key in slots {
+        let moving = source.lines.iter().find(|l| slot(l) == key);
+        let staying = target.lines.iter().find(|l| slot(l) == key);
+        if let Some(line) = moving {
+            ops.push(store::line_delete(tenant, line));
+        }
+        let quantity = moving.map_or(0, |l| l.quantity) + staying.map_or(0, |l| l.quantity);
+        let line = ReservationLine {
+            holder: to.to_owned(),
+            variant_id: key.0.clone(),
+            location_id: key.1.clone(),
+            shard: key.2,
+            quantity,
+            expires_at: expires_at.clone(),
+            expires_epoch,
+        };
+        ops.push(store::line_put(tenant, &line, staying.map(|l| l.quantity)));
+        after.push(line);
+    }
+    if let Some(version) = source.version {
+        ops.push(store::holder_delete(tenant, from, version));
+    }
+    if !after.is_empty() {
+        ops.push(store::holder_put(tenant, to, expires_epoch, target.version));
+        // The expiry worker follows the holder that now holds the units.
+        ops.push(event(
+            app,
+            tenant,
+            InventoryEvent::StockReserved,
+            Some(to),
+            json!({
+                "holder": to,
+                "expires_at": expires_at,
+                "expires_epoch": expires_epoch,
+                "lines": lines_json(&after),
+            }),
+        ));
+    }
+    Ok((ops, after))
+}

@@ -443,9 +443,262 @@ async fn concurrent_adds_never_reserve_more_than_stock(api: Api) {
     assert_eq!(reserved(&api, &a, &last, &warehouse).await, 5);
 }
 
+async fn sign_up(api: &Api, key: &str, email: &str) -> (String, String) {
+    let r = api
+        .send(with_key(key, api.post("/store/auth/register")).json(json!({
+            "email": email, "password": SHOPPER_PASSWORD,
+            "first_name": "Sam", "last_name": "Shopper"
+        })))
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    (
+        r.body["customer"]["id"].as_str().unwrap().to_owned(),
+        r.body["access_token"].as_str().unwrap().to_owned(),
+    )
+}
+
+fn held_by(listed: &Response) -> Vec<(String, i64)> {
+    let mut held: Vec<(String, i64)> = listed.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["holder"].as_str().unwrap().to_owned(),
+                l["quantity"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    held.sort();
+    held
+}
+
+async fn signing_in_merges_the_guest_cart_into_the_customers(api: Api) {
+    let (a, key, warehouse, ids) = stocked(&api, "acme").await;
+    let (s, m) = (&ids[0], &ids[1]);
+    let (sam, sam_token) = sign_up(&api, &key, "sam@example.com").await;
+    let (_, kim_token) = sign_up(&api, &key, "kim@example.com").await;
+    // Sam's cart from an earlier visit: S×1, M×1.
+    let earlier = api
+        .send(
+            with_key(&key, api.post("/store/carts"))
+                .token(&sam_token)
+                .json(json!({
+                    "items": [{"variant_id": s, "quantity": 1}, {"variant_id": m, "quantity": 1}]
+                })),
+        )
+        .await;
+    assert_eq!(earlier.status, 201, "{:?}", earlier.body);
+    let earlier = earlier.body["id"].as_str().unwrap().to_owned();
+    api.clock.advance(std::time::Duration::from_secs(5));
+    // Today, as a guest: S×2.
+    let guest = new_cart(
+        &api,
+        &key,
+        json!({"items": [{"variant_id": s, "quantity": 2}]}),
+    )
+    .await;
+    let guest = guest.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(reserved(&api, &a, s, &warehouse).await, 3);
+
+    // Signing in: the carts merge into the newer one, reservations follow, nothing is taken twice.
+    let attach = |token: Option<&str>| {
+        let mut call = with_key(&key, api.post(&format!("/store/carts/{guest}/customer")));
+        if let Some(token) = token {
+            call = call.token(token);
+        }
+        api.send(call)
+    };
+    assert_eq!(attach(None).await.status, 401);
+    let merged = attach(Some(&sam_token)).await;
+    assert_eq!(merged.status, 200, "{:?}", merged.body);
+    assert_eq!(merged.body["id"], guest.as_str());
+    assert_eq!(merged.body["customer_id"], sam.as_str());
+    assert_eq!(line(&merged.body, s).unwrap()["quantity"], 3);
+    assert_eq!(line(&merged.body, m).unwrap()["quantity"], 1);
+    assert_eq!(merged.body["item_count"], 4);
+    assert_eq!(reserved(&api, &a, s, &warehouse).await, 3);
+    assert_eq!(reserved(&api, &a, m, &warehouse).await, 1);
+    let holders = |variant: &str| {
+        let variant = variant.to_owned();
+        let api = &api;
+        let staff = a.staff.clone();
+        async move {
+            held_by(
+                &api.send(
+                    api.get(&format!(
+                        "/admin/inventory/reservations?variant_id={variant}"
+                    ))
+                    .token(&staff),
+                )
+                .await,
+            )
+        }
+    };
+    assert_eq!(holders(s).await, vec![(guest.clone(), 3)]);
+    assert_eq!(holders(m).await, vec![(guest.clone(), 1)]);
+    let old = api
+        .send(with_key(&key, api.get(&format!("/store/carts/{earlier}"))).token(&sam_token))
+        .await;
+    assert_eq!(old.body["status"], "merged");
+    let closed = api
+        .send(
+            with_key(&key, api.post(&format!("/store/carts/{earlier}/items")))
+                .token(&sam_token)
+                .json(json!({"variant_id": s, "quantity": 1})),
+        )
+        .await;
+    assert_eq!((closed.status, closed.code()), (409, "cart_closed"));
+
+    // Again: the same cart, nothing moves. Another customer cannot take it.
+    let again = attach(Some(&sam_token)).await;
+    assert_eq!(
+        (again.status, &again.body["version"]),
+        (200, &merged.body["version"])
+    );
+    assert_eq!(attach(Some(&kim_token)).await.status, 404);
+    let mine = api
+        .send(with_key(&key, api.get("/store/customers/me/carts")).token(&sam_token))
+        .await;
+    assert_eq!(mine.status, 200, "{:?}", mine.body);
+    let open: Vec<&str> = mine.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(open, vec![guest.as_str()]);
+    let kims = api
+        .send(with_key(&key, api.get("/store/customers/me/carts")).token(&kim_token))
+        .await;
+    assert_eq!(kims.body["data"], json!([]));
+
+    // A signed-in customer with no open cart simply takes the guest cart.
+    let other_guest = new_cart(
+        &api,
+        &key,
+        json!({"items": [{"variant_id": m, "quantity": 1}]}),
+    )
+    .await;
+    let other_guest = other_guest.body["id"].as_str().unwrap().to_owned();
+    let taken = api
+        .send(
+            with_key(
+                &key,
+                api.post(&format!("/store/carts/{other_guest}/customer")),
+            )
+            .token(&kim_token),
+        )
+        .await;
+    assert_eq!(taken.status, 200, "{:?}", taken.body);
+    assert_eq!(taken.body["id"], other_guest.as_str());
+    assert_eq!(reserved(&api, &a, m, &warehouse).await, 2);
+}
+
+async fn staff_see_carts_and_abandoned_ones(api: Api) {
+    let (a, key, _, ids) = stocked(&api, "acme").await;
+    let (sam, sam_token) = sign_up(&api, &key, "sam@example.com").await;
+    let quiet = new_cart(
+        &api,
+        &key,
+        json!({"email": "left@example.com", "items": [{"variant_id": ids[0], "quantity": 1}]}),
+    )
+    .await
+    .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let empty = new_cart(&api, &key, json!({"email": "empty@example.com"}))
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sams = api
+        .send(
+            with_key(&key, api.post("/store/carts"))
+                .token(&sam_token)
+                .json(json!({"items": [{"variant_id": ids[1], "quantity": 2}]})),
+        )
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let list = |query: &str| api.send(a.admin(api.get(&format!("/admin/carts?{query}"))));
+    let ids_of = |r: &Response| -> Vec<String> {
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        r.body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let all = list("").await;
+    assert_eq!(all.status, 200, "{:?}", all.body);
+    assert_eq!(ids_of(&all).len(), 3);
+    assert_eq!(
+        ids_of(&list(&format!("customer_id={sam}")).await),
+        vec![sams.clone()]
+    );
+    assert_eq!(ids_of(&list("abandoned=true").await), Vec::<String>::new());
+    // An hour later without a change, the cart with an email and items is abandoned (staff
+    // sign in again: their access token has expired meanwhile).
+    api.clock.advance(std::time::Duration::from_secs(3601));
+    let login = api
+        .send(api.post("/admin/auth/login").json(json!({
+            "company": "acme", "email": "ana@acme.example.com", "password": "plum-orbit-quiet-harbor-7"
+        })))
+        .await;
+    assert_eq!(login.status, 200, "{:?}", login.body);
+    let staff = login.body["access_token"].as_str().unwrap().to_owned();
+    let list = |query: &str| api.send(api.get(&format!("/admin/carts?{query}")).token(&staff));
+    assert_eq!(ids_of(&list("abandoned=true").await), vec![quiet.clone()]);
+    assert!(!ids_of(&list("abandoned=true").await).contains(&empty));
+    let one = api
+        .send(api.get(&format!("/admin/carts/{sams}")).token(&staff))
+        .await;
+    assert_eq!(one.status, 200);
+    assert_eq!(
+        (&one.body["subtotal"], &one.body["customer_id"]),
+        (&json!(1600), &json!(sam))
+    );
+    for bad in ["status=lost", "updated_after=yesterday", "customer_id=nope"] {
+        assert_eq!(list(bad).await.status, 422, "{bad}");
+    }
+    // Another company, or a member without the permission, sees none of it.
+    let b = shop(&api, "bolt").await;
+    assert_eq!(
+        api.send(b.admin(api.get(&format!("/admin/carts/{sams}"))))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        ids_of(&api.send(b.admin(api.get("/admin/carts"))).await),
+        Vec::<String>::new()
+    );
+    let reader = api.member_with(&staff, &a.id, &["products.read"]).await;
+    assert_eq!(
+        api.send(api.get("/admin/carts").token(&reader))
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        api.send(with_key(&key, api.get("/admin/carts")))
+            .await
+            .status,
+        401
+    );
+}
+
 api_cases!(
     a_guest_fills_a_cart_and_its_stock_follows,
     hostile_input_changes_nothing,
     a_customers_cart_is_theirs_alone,
     concurrent_adds_never_reserve_more_than_stock,
+    signing_in_merges_the_guest_cart_into_the_customers,
+    staff_see_carts_and_abandoned_ones,
 );

@@ -1,0 +1,164 @@
+//! Carts and the customers who own them: a customer's open carts, and a guest cart given to
+//! the customer on sign-in (merged with the one they already had).
+
+use super::errors::CartError;
+use super::model::{Cart, CartStatus, StoredCart, MAX_LINES, MAX_QUANTITY};
+use super::service::{epoch_rfc3339, shown, view, visible, Shopper};
+use super::store;
+use crate::app::App;
+use crate::clock::rfc3339;
+use crate::identity::TenantId;
+use crate::ids::CustomerId;
+use crate::inventory::reservations;
+use crate::settings::groups::Checkout;
+
+/// The signed-in customer's open carts (most recently changed first).
+pub async fn customer_carts(
+    app: &App,
+    tenant: &TenantId,
+    customer: &CustomerId,
+) -> Result<Vec<Cart>, CartError> {
+    let (carts, _) = store::cart_page(
+        app.table.as_ref(),
+        tenant,
+        store::CartsOf::Customer {
+            customer,
+            status: Some(CartStatus::Open),
+        },
+        20,
+        None,
+    )
+    .await?;
+    let mut open = Vec::new();
+    for cart in carts {
+        let cart = shown(cart, app);
+        if cart.status == CartStatus::Open {
+            open.push(view(app, tenant, &cart, &[]).await?);
+        }
+    }
+    Ok(open)
+}
+
+fn usable(cart: &StoredCart, now_epoch: i64) -> Result<(), CartError> {
+    match cart.status {
+        CartStatus::Open if cart.expires_epoch <= now_epoch => Err(CartError::Expired),
+        CartStatus::Open => Ok(()),
+        CartStatus::Expired => Err(CartError::Expired),
+        CartStatus::Completed => Err(CartError::Closed("completed")),
+        CartStatus::Merged => Err(CartError::Closed("merged")),
+    }
+}
+
+/// Gives a guest cart to the signed-in customer (a storefront calls it on sign-in). When the
+/// customer already has an open cart, the two merge: the older one's lines join the newer one
+/// (quantities add, the reservations move with them, no stock is taken again) and the older
+/// closes as `merged`. Answers the cart the customer goes on with. Idempotent: a cart already
+/// the customer's is answered as it is.
+pub async fn attach(
+    app: &App,
+    tenant: &TenantId,
+    customer: &CustomerId,
+    id: &str,
+) -> Result<Cart, CartError> {
+    let checkout = crate::settings::service::typed::<Checkout>(app, tenant).await?;
+    let me = Shopper {
+        customer: Some(customer.clone()),
+    };
+    for attempt in 0..crate::store::ATTEMPTS {
+        if attempt > 0 {
+            crate::store::back_off(attempt).await;
+        }
+        let guest = visible(app, tenant, &me, id).await?;
+        let now_epoch = app.clock.epoch_seconds();
+        if guest.customer_id.is_some() {
+            // Already the customer's (a repeated call).
+            return view(app, tenant, &shown(guest, app), &[]).await;
+        }
+        usable(&guest, now_epoch)?;
+        let (mine, _) = store::cart_page(
+            app.table.as_ref(),
+            tenant,
+            store::CartsOf::Customer {
+                customer,
+                status: Some(CartStatus::Open),
+            },
+            5,
+            None,
+        )
+        .await?;
+        let other = mine
+            .into_iter()
+            .find(|c| c.id != guest.id && c.expires_epoch > now_epoch);
+        let now = rfc3339(app.clock.now());
+        let expires_epoch = now_epoch + checkout.cart_lifetime_seconds;
+        let touch = |cart: &StoredCart| {
+            let mut next = cart.clone();
+            next.version = cart.version + 1;
+            next.updated_at = now.clone();
+            next
+        };
+        let Some(other) = other else {
+            let mut cart = touch(&guest);
+            cart.customer_id = Some(customer.clone());
+            cart.expires_epoch = expires_epoch;
+            cart.expires_at = epoch_rfc3339(expires_epoch);
+            match app
+                .table
+                .transact(vec![store::cart_put(tenant, &cart, Some(guest.version))])
+                .await
+            {
+                Ok(()) => return view(app, tenant, &cart, &[]).await,
+                Err(crate::store::StoreError::TransactionCancelled { .. })
+                | Err(crate::store::StoreError::Conflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        };
+        // The newer cart goes on; the older one's lines join it.
+        let (older, newer) = if other.updated_at <= guest.updated_at {
+            (other, guest)
+        } else {
+            (guest, other)
+        };
+        let mut survivor = touch(&newer);
+        survivor.customer_id = Some(customer.clone());
+        survivor.expires_epoch = expires_epoch;
+        survivor.expires_at = epoch_rfc3339(expires_epoch);
+        for item in &older.items {
+            let at = survivor
+                .items
+                .iter()
+                .position(|i| i.variant_id == item.variant_id);
+            match at {
+                Some(at) => {
+                    let line = &mut survivor.items[at];
+                    line.quantity = (line.quantity + item.quantity).min(MAX_QUANTITY);
+                }
+                None if survivor.items.len() < MAX_LINES => survivor.items.push(item.clone()),
+                None => return Err(CartError::TooManyLines { max: MAX_LINES }),
+            }
+        }
+        let mut closed = touch(&older);
+        closed.status = CartStatus::Merged;
+        closed.customer_id = Some(customer.clone());
+        let (moves, _) = reservations::move_holding_ops(
+            app,
+            tenant,
+            older.id.as_str(),
+            newer.id.as_str(),
+            now_epoch + checkout.reservation_window_seconds,
+        )
+        .await?;
+        let mut ops = vec![
+            store::cart_put(tenant, &survivor, Some(newer.version)),
+            store::cart_put(tenant, &closed, Some(older.version)),
+        ];
+        ops.extend(moves);
+        match app.table.transact(ops).await {
+            Ok(()) => return view(app, tenant, &survivor, &[]).await,
+            Err(crate::store::StoreError::TransactionCancelled { .. })
+            | Err(crate::store::StoreError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(CartError::Busy)
+}
