@@ -704,8 +704,8 @@ mod notifications_worker;
 
 #[cfg(test)]
 #[allow(dead_code)]
-#[path = "bin/reservation_expiry_worker.rs"]
-mod reservation_expiry_worker;
+#[path = "bin/cart_expiry_worker.rs"]
+mod cart_expiry_worker;
 
 #[cfg(test)]
 #[allow(dead_code)]

@@ -212,7 +212,7 @@ macro_rules! worker_table {
 
 worker_table!(
     workers::notifications::WORKER,
-    inventory::expiry::WORKER,
+    carts::expiry::WORKER,
     catalog::collections::worker::WORKER
 );
 
@@ -221,6 +221,7 @@ worker_table!(
 pub fn event_kinds() -> Vec<(&'static str, &'static [crate::events::kinds::Kind])> {
     vec![
         ("companies", crate::companies::events::CompanyEvent::ALL),
+        ("carts", crate::carts::events::CartEvent::ALL),
         ("auth", crate::staff::auth_events::AuthEvent::ALL),
         ("iam", crate::iam::events::RoleEvent::ALL),
         ("staff", crate::staff::events::StaffEvent::ALL),

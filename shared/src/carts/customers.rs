@@ -3,7 +3,7 @@
 
 use super::errors::CartError;
 use super::model::{Cart, CartStatus, StoredCart, MAX_LINES, MAX_QUANTITY};
-use super::service::{epoch_rfc3339, shown, view, visible, Shopper};
+use super::service::{epoch_rfc3339, shown, updated_event, view, visible, Shopper};
 use super::store;
 use crate::app::App;
 use crate::clock::rfc3339;
@@ -104,7 +104,10 @@ pub async fn attach(
             cart.expires_at = epoch_rfc3339(expires_epoch);
             match app
                 .table
-                .transact(vec![store::cart_put(tenant, &cart, Some(guest.version))])
+                .transact(vec![
+                    store::cart_put(tenant, &cart, Some(guest.version)),
+                    updated_event(app, tenant, &cart),
+                ])
                 .await
             {
                 Ok(()) => return view(app, tenant, &cart, &[]).await,
@@ -150,6 +153,7 @@ pub async fn attach(
         .await?;
         let mut ops = vec![
             store::cart_put(tenant, &survivor, Some(newer.version)),
+            updated_event(app, tenant, &survivor),
             store::cart_put(tenant, &closed, Some(older.version)),
         ];
         ops.extend(moves);

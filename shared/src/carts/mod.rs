@@ -5,6 +5,7 @@
 //!   and the stock reservation written in the same transaction as every change;
 //! - `customers.rs`: a customer's carts, and the guest cart given to them on sign-in (merged);
 //! - `admin.rs`: carts as staff see them, abandoned ones included;
+//! - `expiry.rs`: the worker that marks abandoned carts and expires carts left unchanged;
 //! - `store.rs`: keys;
 //! - `routes.rs`: `/store/carts`.
 //!
@@ -14,6 +15,8 @@
 pub mod admin;
 pub mod customers;
 pub mod errors;
+pub mod events;
+pub mod expiry;
 pub mod model;
 pub mod routes;
 pub mod service;

@@ -73,6 +73,9 @@ pub struct StoredCart {
     pub expires_at: String,
     pub expires_epoch: i64,
     pub version: u64,
+    /// When the expiry worker reported it abandoned (`cart.abandoned`), once per quiet spell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abandoned_at: Option<String>,
 }
 
 /// A line as the shopper sees it: priced now, with its totals.

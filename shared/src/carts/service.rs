@@ -266,10 +266,29 @@ async fn save(
         cart.id.as_str(),
         &lines,
         expires,
-        &[store::cart_put(tenant, cart, expected)],
+        &[
+            store::cart_put(tenant, cart, expected),
+            updated_event(app, tenant, cart),
+        ],
     )
     .await?;
     Ok(())
+}
+
+/// `cart.updated`, which the expiry worker follows until the cart expires.
+pub(super) fn updated_event(app: &App, tenant: &TenantId, cart: &StoredCart) -> crate::store::TxOp {
+    crate::events::event(
+        app,
+        tenant,
+        super::events::CartEvent::CartUpdated,
+        Some(cart.id.as_str()),
+        serde_json::json!({
+            "cart_id": cart.id,
+            "version": cart.version,
+            "expires_epoch": cart.expires_epoch,
+            "item_count": cart.items.iter().map(|i| i.quantity).sum::<i64>(),
+        }),
+    )
 }
 
 fn check_email(errors: &mut Errors, email: Option<&str>) {
@@ -353,6 +372,7 @@ pub async fn create(
         expires_at: epoch_rfc3339(expires_epoch),
         expires_epoch,
         version: 1,
+        abandoned_at: None,
     };
     for (id, quantity) in &wanted {
         add(&mut cart, &catalog, id, *quantity, || {
@@ -437,6 +457,8 @@ async fn change(
         let now = app.clock.now();
         cart.version = before.version + 1;
         cart.updated_at = rfc3339(now);
+        // A change starts a new quiet spell: the cart may be reported abandoned again.
+        cart.abandoned_at = None;
         cart.expires_epoch = app.clock.epoch_seconds() + checkout.cart_lifetime_seconds;
         cart.expires_at = epoch_rfc3339(cart.expires_epoch);
         match save(

@@ -1,7 +1,8 @@
-//! The reservation expiry worker, on the `cart-expiry` queue.
+//! The reservation expiry step, run by the `cart-expiry` queue's worker (`carts::expiry`, which
+//! also follows carts) for each `stock.reserved` message.
 //!
 //! Every reservation writes a `stock.reserved` event naming its holder and expiry; its kind sends
-//! it to this queue. On each delivery the worker reads the holder: nothing held, or a newer
+//! it to that queue. On each delivery the step reads the holder: nothing held, or a newer
 //! reservation (another expiry): done, that one has its own message. Not yet expired: the
 //! message goes back on the queue, delayed until the expiry (SQS delays at most 15 minutes, so
 //! a long reservation comes back a few times). Expired: the holder is released, once: a second
@@ -12,19 +13,8 @@ use super::reservations;
 use crate::app::App;
 use crate::events::DomainEvent;
 use crate::queue::{names, MAX_DELAY};
-use crate::workers::{Worker, WorkerError, WorkerFuture};
-use std::sync::Arc;
+use crate::workers::WorkerError;
 use std::time::Duration;
-
-pub static WORKER: Worker = Worker {
-    name: "reservation_expiry_worker",
-    queue: names::CART_EXPIRY,
-    timeout: Duration::from_secs(30),
-    sends_mail: false,
-    defers: true,
-    secrets: &[],
-    handle,
-};
 
 /// What the worker does with one message.
 #[derive(Debug, PartialEq, Eq)]
@@ -35,10 +25,6 @@ pub enum Outcome {
     Deferred(Duration),
     /// Expired and released now.
     Released,
-}
-
-fn handle(app: Arc<App>, body: String) -> WorkerFuture {
-    Box::pin(async move { expire(&app, &body).await.map(|_| ()) })
 }
 
 /// Handles one message (the worker's step, also driven by tests).

@@ -694,6 +694,124 @@ async fn staff_see_carts_and_abandoned_ones(api: Api) {
     );
 }
 
+/// The shop's owner signed in again (after the clock moved past their access token's life).
+async fn signed_in_again(api: &Api, shop: &Shop, handle: &str) -> Shop {
+    let login = api
+        .send(api.post("/admin/auth/login").json(json!({
+            "company": handle, "email": format!("ana@{handle}.example.com"),
+            "password": "plum-orbit-quiet-harbor-7"
+        })))
+        .await;
+    assert_eq!(login.status, 200, "{:?}", login.body);
+    Shop {
+        id: shop.id.clone(),
+        staff: login.body["access_token"].as_str().unwrap().to_owned(),
+        key: shop.key.clone(),
+    }
+}
+
+fn kinds_of(kinds: &[String], kind: &str) -> usize {
+    kinds.iter().filter(|k| *k == kind).count()
+}
+
+async fn carts_left_alone_are_reported_then_expire_once(api: Api) {
+    use shared::carts::expiry::{follow, Outcome, WORKER};
+    let (a, key, warehouse, ids) = stocked(&api, "acme").await;
+    let created = new_cart(
+        &api,
+        &key,
+        json!({"email": "left@example.com", "items": [{"variant_id": ids[0], "quantity": 2}]}),
+    )
+    .await;
+    let cart = created.body["id"].as_str().unwrap().to_owned();
+    let quiet = new_cart(
+        &api,
+        &key,
+        json!({"items": [{"variant_id": ids[1], "quantity": 1}]}),
+    )
+    .await;
+    let quiet = quiet.body["id"].as_str().unwrap().to_owned();
+    let event = api
+        .event_items(&a.id)
+        .await
+        .into_iter()
+        .filter_map(|item| shared::events::from_item(&item))
+        .find(|e| e.kind == "cart.updated" && e.data["cart_id"] == cart.as_str())
+        .expect("a cart.updated event");
+    let body = serde_json::to_string(&event).unwrap();
+    // The worker follows both: nothing is due yet.
+    api.run_worker(&a.id, &WORKER).await;
+    assert_eq!(kinds_of(&api.event_kinds(&a.id).await, "cart.abandoned"), 0);
+
+    // An hour without a change: the cart with an email is reported, once.
+    api.clock.advance(std::time::Duration::from_secs(3600));
+    api.run_worker(&a.id, &WORKER).await;
+    api.clock.advance(std::time::Duration::from_secs(900));
+    api.run_worker(&a.id, &WORKER).await;
+    let kinds = api.event_kinds(&a.id).await;
+    assert_eq!(kinds_of(&kinds, "cart.abandoned"), 1, "{kinds:?}");
+    assert_eq!(kinds_of(&kinds, "cart.expired"), 0);
+    let get = |id: &str| api.send(with_key(&key, api.get(&format!("/store/carts/{id}"))));
+    assert_eq!(get(&cart).await.body["status"], "open");
+
+    // The cart lifetime (7 days by default) without a change: both expire, their stock returns.
+    api.clock
+        .advance(std::time::Duration::from_secs(7 * 24 * 3600));
+    // The store reads a past-due cart as expired even before the worker comes.
+    let late = add(&api, &key, &cart, &ids[2], json!(1)).await;
+    assert_eq!((late.status, late.code()), (409, "cart_expired"));
+    for _ in 0..5 {
+        api.clock.advance(std::time::Duration::from_secs(900));
+        api.run_worker(&a.id, &WORKER).await;
+    }
+    let a = signed_in_again(&api, &a, "acme").await;
+    let expired = get(&cart).await;
+    assert_eq!(expired.body["status"], "expired");
+    assert_eq!(get(&quiet).await.body["status"], "expired");
+    assert_eq!(reserved(&api, &a, &ids[0], &warehouse).await, 0);
+    assert_eq!(reserved(&api, &a, &ids[1], &warehouse).await, 0);
+    let kinds = api.event_kinds(&a.id).await;
+    assert_eq!(kinds_of(&kinds, "cart.expired"), 2, "{kinds:?}");
+    let again = add(&api, &key, &cart, &ids[2], json!(1)).await;
+    assert_eq!((again.status, again.code()), (409, "cart_expired"));
+
+    // A second delivery of the message changes nothing.
+    assert_eq!(follow(&api.app, &body).await.unwrap(), Outcome::Superseded);
+    assert_eq!(kinds_of(&api.event_kinds(&a.id).await, "cart.expired"), 2);
+}
+
+async fn a_change_keeps_a_cart_from_expiring(api: Api) {
+    use shared::carts::expiry::WORKER;
+    let (a, key, warehouse, ids) = stocked(&api, "acme").await;
+    let cart = new_cart(
+        &api,
+        &key,
+        json!({"items": [{"variant_id": ids[0], "quantity": 1}]}),
+    )
+    .await;
+    let cart = cart.body["id"].as_str().unwrap().to_owned();
+    // Six days later the shopper comes back and changes the cart: it lives a week from then.
+    api.clock
+        .advance(std::time::Duration::from_secs(6 * 24 * 3600));
+    assert_eq!(add(&api, &key, &cart, &ids[1], json!(1)).await.status, 200);
+    api.clock
+        .advance(std::time::Duration::from_secs(2 * 24 * 3600));
+    for _ in 0..3 {
+        api.run_worker(&a.id, &WORKER).await;
+        api.clock.advance(std::time::Duration::from_secs(900));
+    }
+    let got = api
+        .send(with_key(&key, api.get(&format!("/store/carts/{cart}"))))
+        .await;
+    assert_eq!(got.body["status"], "open");
+    assert_eq!(kinds_of(&api.event_kinds(&a.id).await, "cart.expired"), 0);
+    let a = signed_in_again(&api, &a, "acme").await;
+    // Its reservation expired long ago (15 minutes): the next change holds the stock again.
+    assert_eq!(reserved(&api, &a, &ids[1], &warehouse).await, 0);
+    assert_eq!(add(&api, &key, &cart, &ids[1], json!(1)).await.status, 200);
+    assert_eq!(reserved(&api, &a, &ids[1], &warehouse).await, 2);
+}
+
 api_cases!(
     a_guest_fills_a_cart_and_its_stock_follows,
     hostile_input_changes_nothing,
@@ -701,4 +819,6 @@ api_cases!(
     concurrent_adds_never_reserve_more_than_stock,
     signing_in_merges_the_guest_cart_into_the_customers,
     staff_see_carts_and_abandoned_ones,
+    carts_left_alone_are_reported_then_expire_once,
+    a_change_keeps_a_cart_from_expiring,
 );

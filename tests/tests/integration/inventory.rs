@@ -1083,7 +1083,7 @@ async fn the_cart_expiry_queue_releases_expired_reservations(api: Api) {
     // The dispatcher moves the outbox to the queues its kinds name.
     api.deliver_mail(&a.id).await;
     let queue = api.app.queue.as_ref();
-    let worker = &expiry::WORKER;
+    let worker = &shared::carts::expiry::WORKER;
     assert_eq!(poll_once(&api.app, queue, worker).await, 1, "deferred");
     assert_eq!(
         poll_once(&api.app, queue, worker).await,

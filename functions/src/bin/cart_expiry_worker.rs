@@ -3,7 +3,7 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    let worker = &shared::inventory::expiry::WORKER;
+    let worker = &shared::carts::expiry::WORKER;
     let adapters = shared::app::AwsAdapters::TABLE.with_queue();
     shared::workers::serve(worker, adapters).await
 }
