@@ -503,6 +503,15 @@ impl Api {
     }
 }
 
+/// Tests that send a crowd of concurrent requests (a hundred or more) take turns: DynamoDB Local
+/// runs requests one at a time and gives up on a transaction that waits too long for an item's
+/// lock, so two crowds meeting there would time each other out, which says nothing about the
+/// code under test. Hold the guard for the crowd's duration.
+pub async fn crowd() -> tokio::sync::MutexGuard<'static, ()> {
+    static CROWD: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    CROWD.lock().await
+}
+
 /// Sends `count` requests at once, each built by `call` from its index, and answers the responses
 /// in that order.
 pub async fn all_at_once(

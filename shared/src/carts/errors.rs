@@ -49,6 +49,8 @@ pub enum CartError {
     #[error(transparent)]
     Catalog(#[from] crate::catalog::errors::ProductError),
     #[error(transparent)]
+    Customer(crate::customers::errors::CustomerError),
+    #[error(transparent)]
     Settings(#[from] crate::settings::errors::SettingsError),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
@@ -104,6 +106,7 @@ impl From<CartError> for ApiError {
             CartError::TooManyLines { .. } => ApiError::new(CartCode::TooManyLines, detail),
             CartError::Inventory(e) => e.into(),
             CartError::Catalog(e) => e.into(),
+            CartError::Customer(e) => e.into(),
             CartError::Settings(e) => e.into(),
             CartError::Store(e) => e.into(),
         }

@@ -55,6 +55,61 @@ pub struct CartItem {
     pub track_inventory: bool,
 }
 
+/// A postal address on a cart (the address book's shape, without its id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CartAddress {
+    pub first_name: String,
+    pub last_name: String,
+    pub company: Option<String>,
+    pub line1: String,
+    pub line2: Option<String>,
+    pub city: String,
+    /// State, province or region.
+    pub region: Option<String>,
+    pub postal_code: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    pub country: String,
+    pub phone: Option<String>,
+}
+
+impl CartAddress {
+    /// As an address book entry (for the book's checks).
+    pub fn to_book(&self) -> crate::customers::model::Address {
+        crate::customers::model::Address {
+            id: String::new(),
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            company: self.company.clone(),
+            line1: self.line1.clone(),
+            line2: self.line2.clone(),
+            city: self.city.clone(),
+            region: self.region.clone(),
+            postal_code: self.postal_code.clone(),
+            country: self.country.clone(),
+            phone: self.phone.clone(),
+            created_at: String::new(),
+            updated_at: String::new(),
+            version: 0,
+        }
+    }
+
+    pub fn from_book(a: crate::customers::model::Address) -> Self {
+        CartAddress {
+            first_name: a.first_name,
+            last_name: a.last_name,
+            company: a.company,
+            line1: a.line1,
+            line2: a.line2,
+            city: a.city,
+            region: a.region,
+            postal_code: a.postal_code,
+            country: a.country,
+            phone: a.phone,
+        }
+    }
+}
+
 /// A cart as stored: the header and its lines in one item, so a cart is read with one call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredCart {
@@ -66,6 +121,10 @@ pub struct StoredCart {
     pub country: Option<String>,
     pub note: Option<String>,
     pub locale: Option<String>,
+    #[serde(default)]
+    pub shipping_address: Option<CartAddress>,
+    #[serde(default)]
+    pub billing_address: Option<CartAddress>,
     pub items: Vec<CartItem>,
     pub created_at: String,
     pub updated_at: String,
@@ -108,6 +167,8 @@ pub struct Cart {
     pub country: Option<String>,
     pub note: Option<String>,
     pub locale: Option<String>,
+    pub shipping_address: Option<CartAddress>,
+    pub billing_address: Option<CartAddress>,
     pub items: Vec<CartLine>,
     pub subtotal: i64,
     pub discount_total: i64,
@@ -152,6 +213,8 @@ impl Cart {
             country: cart.country.clone(),
             note: cart.note.clone(),
             locale: cart.locale.clone(),
+            shipping_address: cart.shipping_address.clone(),
+            billing_address: cart.billing_address.clone(),
             items,
             subtotal: totals.subtotal,
             discount_total: totals.discount_total,

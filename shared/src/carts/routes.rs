@@ -129,7 +129,7 @@ pub static UPDATE_CART: Route = Route {
     method: Method::Patch,
     path: "/store/carts/{id}",
     access: Access::StoreShopper("carts.write"),
-    summary: "Change a cart's email, country, note or locale",
+    summary: "Change a cart's email, country, note, locale, shipping or billing address",
     tag: TAG,
     aws: AwsAccess::WRITE,
     handler: update,

@@ -7,7 +7,7 @@
 //! variants are held exactly as the cart says, or, when stock is short, nothing changes at all.
 
 use super::errors::CartError;
-use super::model::{Cart, CartItem, CartStatus, StoredCart, MAX_LINES, MAX_QUANTITY};
+use super::model::{Cart, CartAddress, CartItem, CartStatus, StoredCart, MAX_LINES, MAX_QUANTITY};
 use super::store;
 use crate::app::App;
 use crate::catalog::model::{Product, ProductStatus, Variant};
@@ -72,6 +72,70 @@ pub struct CartChange {
     #[serde(default, deserialize_with = "validate::double_option")]
     #[schema(value_type = Option<String>)]
     pub locale: Option<Option<String>>,
+    /// Where the order ships: an address (the address book's shape), or `{"address_id": …}` of
+    /// the signed-in customer's book. Sets the cart's country.
+    #[serde(default, deserialize_with = "validate::double_option")]
+    #[schema(value_type = Option<AddressInput>)]
+    pub shipping_address: Option<Option<AddressInput>>,
+    #[serde(default, deserialize_with = "validate::double_option")]
+    #[schema(value_type = Option<AddressInput>)]
+    pub billing_address: Option<Option<AddressInput>>,
+}
+
+/// An address given in full, or one of the signed-in customer's saved addresses.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum AddressInput {
+    Saved(SavedAddress),
+    Given(Box<CartAddress>),
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SavedAddress {
+    /// `addr_…` of the signed-in customer's address book.
+    pub address_id: String,
+}
+
+/// The address a change names, checked (or read from the customer's book).
+async fn resolve_address(
+    app: &App,
+    tenant: &TenantId,
+    shopper: &Shopper,
+    field: &str,
+    input: &AddressInput,
+) -> Result<CartAddress, CartError> {
+    match input {
+        AddressInput::Given(address) => {
+            crate::customers::account::checked_postal(field, address.to_book())
+                .map(CartAddress::from_book)
+                .map_err(CartError::Invalid)
+        }
+        AddressInput::Saved(saved) => {
+            let unknown = || {
+                CartError::field(
+                    &format!("{field}.address_id"),
+                    "unknown_address",
+                    "not an address of the signed-in customer",
+                )
+            };
+            let Some(customer) = &shopper.customer else {
+                return Err(unknown());
+            };
+            match crate::customers::account::get_address(
+                app,
+                tenant,
+                customer.as_str(),
+                &saved.address_id,
+            )
+            .await
+            {
+                Ok(view) => Ok(CartAddress::from_book(view.address)),
+                Err(crate::customers::errors::CustomerError::NotFound(_)) => Err(unknown()),
+                Err(e) => Err(CartError::Customer(e)),
+            }
+        }
+    }
 }
 
 const MAX_NOTE: usize = 1000;
@@ -366,6 +430,8 @@ pub async fn create(
         country: input.country,
         note: None,
         locale: None,
+        shipping_address: None,
+        billing_address: None,
         items: Vec::new(),
         created_at: rfc3339(now),
         updated_at: rfc3339(now),
@@ -601,7 +667,30 @@ pub async fn update(
         }
     }
     errors.into_result()?;
+    let mut addresses: Vec<(&str, Option<CartAddress>)> = Vec::new();
+    for (field, given) in [
+        ("shipping_address", &input.shipping_address),
+        ("billing_address", &input.billing_address),
+    ] {
+        if let Some(given) = given {
+            let resolved = match given {
+                Some(address) => Some(resolve_address(app, tenant, shopper, field, address).await?),
+                None => None,
+            };
+            addresses.push((field, resolved));
+        }
+    }
     change(app, tenant, shopper, id, if_match, &[], &|cart, _| {
+        for (field, address) in &addresses {
+            if *field == "shipping_address" {
+                if let Some(address) = address {
+                    cart.country = Some(address.country.clone());
+                }
+                cart.shipping_address = address.clone();
+            } else {
+                cart.billing_address = address.clone();
+            }
+        }
         if let Some(email) = &input.email {
             cart.email = email.as_deref().map(validate::normalize_email);
         }

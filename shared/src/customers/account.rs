@@ -211,6 +211,20 @@ fn check_address(errors: &mut Errors, a: &Address) {
     }
 }
 
+/// Checks and tidies a postal address as the address book does (carts take shipping and billing
+/// addresses in the same shape); field errors are named under `prefix` (`shipping_address.city`).
+pub fn checked_postal(prefix: &str, address: Address) -> Result<Address, Vec<FieldError>> {
+    let mut errors = Errors::new();
+    check_address(&mut errors, &address);
+    match errors.into_vec() {
+        None => Ok(normalized(address)),
+        Some(errors) => Err(errors
+            .into_iter()
+            .map(|e| FieldError::new(format!("{prefix}.{}", e.field), e.code, e.message))
+            .collect()),
+    }
+}
+
 fn normalized(mut a: Address) -> Address {
     a.first_name = a.first_name.trim().to_owned();
     a.last_name = a.last_name.trim().to_owned();

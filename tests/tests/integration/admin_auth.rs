@@ -712,6 +712,7 @@ async fn parallel_guesses_check_the_password_at_most_limit_times(api: Api) {
     let tenant = r.body["company"]["id"].as_str().unwrap().to_owned();
     let api = std::sync::Arc::new(api);
     // Each guess from its own address, so only the account's limit applies.
+    let _turn = commerce_tests::api::crowd().await;
     let guesses = all_at_once(&api, 200, |api, i| {
         api.post("/admin/auth/login")
             .from_ip(&format!("10.1.{}.{}", i / 250, i % 250))

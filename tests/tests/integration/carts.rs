@@ -16,7 +16,7 @@ async fn cart_key(api: &Api, shop: &Shop) -> String {
     let r = api
         .send(shop.admin(api.post("/admin/api-keys")).json(json!({
             "name": "Cart web",
-            "scopes": ["store.read", "products.read", "carts.write", "customers.auth"]
+            "scopes": ["store.read", "products.read", "carts.write", "customers.auth", "customers.write"]
         })))
         .await;
     assert_eq!(r.status, 201, "{:?}", r.body);
@@ -812,6 +812,117 @@ async fn a_change_keeps_a_cart_from_expiring(api: Api) {
     assert_eq!(reserved(&api, &a, &ids[1], &warehouse).await, 2);
 }
 
+async fn carts_take_shipping_and_billing_addresses(api: Api) {
+    let (_, key, _, ids) = stocked(&api, "acme").await;
+    let (_, sam_token) = sign_up(&api, &key, "sam@example.com").await;
+    let (_, kim_token) = sign_up(&api, &key, "kim@example.com").await;
+    let address = json!({
+        "first_name": "Sam", "last_name": "Shopper", "line1": "Torstraße 1",
+        "city": "Berlin", "postal_code": "10119", "country": "DE"
+    });
+    let guest = new_cart(
+        &api,
+        &key,
+        json!({"items": [{"variant_id": ids[0], "quantity": 1}]}),
+    )
+    .await;
+    let guest = guest.body["id"].as_str().unwrap().to_owned();
+    let patch = |cart: &str, token: Option<&str>, body: Value| {
+        let mut call = with_key(&key, api.patch(&format!("/store/carts/{cart}"))).json(body);
+        if let Some(token) = token {
+            call = call.token(token);
+        }
+        api.send(call)
+    };
+    let r = patch(
+        &guest,
+        None,
+        json!({"shipping_address": address, "billing_address": address}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(
+        (&r.body["shipping_address"]["city"], &r.body["country"]),
+        (&json!("Berlin"), &json!("DE"))
+    );
+    assert_eq!(r.body["billing_address"]["postal_code"], "10119");
+    // Checked as the address book checks addresses, and named under the field.
+    let mut bad = address.clone();
+    bad["postal_code"] = json!("ABC");
+    bad["city"] = json!("");
+    let r = patch(&guest, None, json!({"shipping_address": bad})).await;
+    assert_eq!(r.status, 422, "{:?}", r.body);
+    let fields: Vec<&str> = r.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert!(fields.contains(&"shipping_address.city"), "{fields:?}");
+    assert!(
+        fields.contains(&"shipping_address.postal_code"),
+        "{fields:?}"
+    );
+    let r = patch(
+        &guest,
+        None,
+        json!({"shipping_address": {"address_id": "addr_x"}}),
+    )
+    .await;
+    assert_eq!(r.status, 422, "a guest has no address book: {:?}", r.body);
+    // A signed-in customer may name a saved address; another customer's is unknown.
+    let saved = api
+        .send(
+            with_key(&key, api.post("/store/customers/me/addresses"))
+                .token(&sam_token)
+                .json(json!({
+                    "first_name": "Sam", "last_name": "Shopper", "line1": "Rue de Rivoli 1",
+                    "city": "Paris", "postal_code": "75001", "country": "FR"
+                })),
+        )
+        .await;
+    assert_eq!(saved.status, 201, "{:?}", saved.body);
+    let address_id = saved.body["id"].as_str().unwrap().to_owned();
+    let mine = api
+        .send(
+            with_key(&key, api.post("/store/carts"))
+                .token(&sam_token)
+                .json(json!({})),
+        )
+        .await;
+    let mine = mine.body["id"].as_str().unwrap().to_owned();
+    let r = patch(
+        &mine,
+        Some(&sam_token),
+        json!({"shipping_address": {"address_id": address_id}}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(
+        (&r.body["shipping_address"]["city"], &r.body["country"]),
+        (&json!("Paris"), &json!("FR"))
+    );
+    let kims = api
+        .send(
+            with_key(&key, api.post("/store/carts"))
+                .token(&kim_token)
+                .json(json!({})),
+        )
+        .await;
+    let kims = kims.body["id"].as_str().unwrap().to_owned();
+    let r = patch(
+        &kims,
+        Some(&kim_token),
+        json!({"shipping_address": {"address_id": address_id}}),
+    )
+    .await;
+    assert_eq!(r.status, 422);
+    assert_eq!(r.body["errors"][0]["code"], "unknown_address");
+    // `null` clears it.
+    let r = patch(&mine, Some(&sam_token), json!({"shipping_address": null})).await;
+    assert_eq!(r.body["shipping_address"], Value::Null);
+}
+
 api_cases!(
     a_guest_fills_a_cart_and_its_stock_follows,
     hostile_input_changes_nothing,
@@ -821,4 +932,5 @@ api_cases!(
     staff_see_carts_and_abandoned_ones,
     carts_left_alone_are_reported_then_expire_once,
     a_change_keeps_a_cart_from_expiring,
+    carts_take_shipping_and_billing_addresses,
 );

@@ -293,6 +293,7 @@ async fn flash_sale(api: Api, split_into: u32, units: i64, shoppers: usize) -> S
         assert_eq!(r.status, 200, "{:?}", r.body);
     }
     let api = Arc::new(api);
+    let _turn = commerce_tests::api::crowd().await;
     let started = Instant::now();
     let tasks: Vec<_> = (0..shoppers)
         .map(|i| {

@@ -470,6 +470,7 @@ async fn concurrent_reservations_never_oversell(api: Api) {
     let variant = variants(&api, &a, &["HOT"]).await.remove(0);
     assert_eq!(adjust(&api, &a, &variant, &berlin, 10).await.status, 201);
     let api = Arc::new(api);
+    let _turn = commerce_tests::api::crowd().await;
     let tasks: Vec<_> = (0..100)
         .map(|i| {
             let (api, tenant, variant) = (api.clone(), a.tenant(), variant.clone());

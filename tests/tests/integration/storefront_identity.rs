@@ -575,6 +575,7 @@ async fn parallel_guesses_check_the_password_at_most_limit_times(api: Api) {
     let a = shop(&api, "acme").await;
     shopper(&api, &a, "sam@example.com").await;
     let api = std::sync::Arc::new(api);
+    let _turn = commerce_tests::api::crowd().await;
     let guesses = all_at_once(&api, 200, |api, i| {
         api.post("/store/auth/login")
             .header("x-api-key", &a.key)
