@@ -1,6 +1,7 @@
 //! In-process route benchmarks on the embedded store with a seeded catalog: the storefront
 //! listing and product page, creating a product, adjusting stock, reserving stock (1 and 5
-//! lines, the operation carts call), and staff and customer sign-in.
+//! lines, the operation carts call), carts (create, add a line, change a line, read), and staff
+//! and customer sign-in.
 //!
 //! `cargo bench -p commerce-tests --bench routes` prints p50/p99 latency and store calls per
 //! request for each route (from its own pass), then divan's statistics with allocations.
@@ -40,6 +41,8 @@ struct Fixture {
     /// Every variant, with stock at the one location.
     variants: Vec<String>,
     location: String,
+    /// A guest cart the cart benchmarks add to, change and read.
+    cart: String,
     created: AtomicU64,
     _files: tempfile::TempDir,
 }
@@ -126,6 +129,7 @@ fn fixture() -> &'static Fixture {
             products: if smoke() { 30 } else { 1000 },
             variants: Vec::new(),
             location: String::new(),
+            cart: String::new(),
             created: AtomicU64::new(0),
             _files: files,
         };
@@ -159,7 +163,7 @@ async fn seed(f: &mut Fixture) {
     let mut key = call("POST", "/admin/api-keys");
     key.token = staff.clone();
     key.body = Some(
-        json!({"name": "bench", "scopes": ["store.read", "products.read", "categories.read", "customers.auth", "customers.write"]}),
+        json!({"name": "bench", "scopes": ["store.read", "products.read", "categories.read", "customers.auth", "customers.write", "carts.write"]}),
     );
     f.key = f.send(&key).await.1["secret"].as_str().unwrap().to_owned();
     let mut category = call("POST", "/admin/categories");
@@ -237,6 +241,12 @@ async fn seed(f: &mut Fixture) {
         let (status, placed) = f.send(&place).await;
         assert_eq!(status, 200, "{placed}");
     }
+    let mut cart = call("POST", "/store/carts");
+    cart.key = true;
+    cart.body = Some(json!({"items": [{"variant_id": f.variants[0], "quantity": 1}]}));
+    let (status, created) = f.send(&cart).await;
+    assert_eq!(status, 201, "{created}");
+    f.cart = created["id"].as_str().unwrap().to_owned();
     let mut shopper = call("POST", "/store/auth/register");
     shopper.key = true;
     shopper.body = Some(json!({"email": "sam@bench.example.com", "password": SHOPPER}));
@@ -349,6 +359,30 @@ fn report_reserve(name: &str, n: usize, lines: usize, split: bool) {
     );
 }
 
+fn create_cart() -> Call {
+    let mut c = call("POST", "/store/carts");
+    c.key = true;
+    c.body = Some(json!({}));
+    c
+}
+
+/// Adds one unit of the next variant (the cart's lines cycle through the first 20 variants, so
+/// it stays within the 30 variants one reservation holds, and within every variant's stock).
+fn add_to_cart(f: &Fixture) -> Call {
+    let n = f.created.fetch_add(1, Ordering::Relaxed) as usize;
+    let mut c = call("POST", "");
+    c.path = format!("/store/carts/{}/items", f.cart);
+    c.key = true;
+    c.body = Some(json!({"variant_id": f.variants[n % 20.min(f.variants.len())], "quantity": 1}));
+    c
+}
+
+fn get_cart(f: &Fixture) -> Call {
+    let mut c = call("GET", &format!("/store/carts/{}", f.cart));
+    c.key = true;
+    c
+}
+
 fn staff_login() -> Call {
     let mut c = call("POST", "/admin/auth/login");
     c.body =
@@ -402,6 +436,9 @@ fn main() {
     report_reserve("reserve 1 line", fast / 4, 1, false);
     report_reserve("reserve 5 lines", fast / 4, 5, false);
     report_reserve("reserve 1 line, 8 shards", fast / 4, 1, true);
+    report("store create cart", fast / 4, |_| create_cart());
+    report("store add to cart", fast / 10, add_to_cart);
+    report("store get cart", fast, get_cart);
     report("staff login", slow, |_| staff_login());
     report("customer login", slow, |_| customer_login());
     if smoke() {

@@ -267,6 +267,7 @@ pub async fn reserve_with(
                 .insert((line.location_id.clone(), line.shard), line.quantity);
         }
         let mut ops: Vec<TxOp> = with.to_vec();
+        let mut moved: Vec<ProductId> = Vec::new();
         let mut summaries = store::SummaryMoves::default();
         let mut guarded = Vec::new();
         let mut checks: Vec<LocationId> = Vec::new();
@@ -320,6 +321,9 @@ pub async fn reserve_with(
                 let new = target.get(slot).copied().unwrap_or(0);
                 let delta = new - old;
                 if delta != 0 {
+                    if !moved.contains(&product) {
+                        moved.push(product.clone());
+                    }
                     let backorder = variant.is_some_and(|v| v.allow_backorder);
                     let safety = variant.map_or(0, |v| v.safety_stock);
                     let guard = if delta > 0 && !backorder {
@@ -412,9 +416,9 @@ pub async fn reserve_with(
         }
         match app.table.transact(ops).await {
             Ok(()) => {
-                let products: Vec<ProductId> =
-                    reading.variants.values().map(|(p, _)| p.clone()).collect();
-                publish(app, tenant, &products, Some(&reading.eligible)).await;
+                // Only products whose stock moved: a cart's change re-puts every line, but
+                // moves one.
+                publish(app, tenant, &moved, Some(&reading.eligible)).await;
                 return Ok(result);
             }
             Err(e) if (0..with.len()).any(|i| e.failed_at(i)) => return Err(InventoryError::Stale),

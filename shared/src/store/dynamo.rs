@@ -281,6 +281,14 @@ where
     match e.code() {
         Some("ConditionalCheckFailedException") => StoreError::ConditionFailed,
         Some("TransactionConflictException") => StoreError::Conflict,
+        // DynamoDB Local gives up on a request that waited too long for an item's lock (which
+        // it applies nowhere) with this error; DynamoDB itself answers such a collision as a
+        // transaction conflict. Either way nothing was written and reading again is the answer.
+        Some("InternalServerError")
+            if e.message().is_some_and(|m| m.contains("waiting for a lock")) =>
+        {
+            StoreError::Conflict
+        }
         Some("ValidationException") => {
             StoreError::Invalid(e.message().unwrap_or("validation failed").to_owned())
         }
