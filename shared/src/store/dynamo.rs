@@ -285,7 +285,8 @@ where
         // it applies nowhere) with this error; DynamoDB itself answers such a collision as a
         // transaction conflict. Either way nothing was written and reading again is the answer.
         Some("InternalServerError")
-            if e.message().is_some_and(|m| m.contains("waiting for a lock")) =>
+            if e.message()
+                .is_some_and(|m| m.contains("waiting for a lock")) =>
         {
             StoreError::Conflict
         }
