@@ -27,6 +27,44 @@ def peak_rss_mib(pid):
     return 0.0
 
 
+CARTS = 200
+
+
+def write_urls(folder, urls):
+    path = Path(folder) / "urls.txt"
+    path.write_text("\n".join(urls) + "\n")
+    return str(path)
+
+
+def call(method, url, body=None, headers=None):
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method, headers={
+        "content-type": "application/json", **(headers or {}),
+    })
+    return json.load(urllib.request.urlopen(request))
+
+
+def carts_to_fill(base, key, owner, count):
+    """Makes `count` empty carts and picks a variant with a million units in stock (received
+    by the demo company's `owner`) for them to fill: answers the cart ids and the variant id."""
+    company, email, password = owner
+    login = call("POST", f"{base}/admin/auth/login",
+                 {"company": company, "email": email, "password": password})
+    staff = {"authorization": f"Bearer {login['access_token']}"}
+    listing = call("GET", f"{base}/store/products?limit=1", headers={"x-api-key": key})
+    page = call("GET", f"{base}/store/products/{listing['data'][0]['handle']}",
+                headers={"x-api-key": key})
+    variant = page["variants"][0]["id"]
+    location = call("GET", f"{base}/admin/locations", headers=staff)["data"][0]["id"]
+    call("POST", f"{base}/admin/inventory/adjustments", {
+        "variant_id": variant, "location_id": location, "delta": 1_000_000,
+        "reason": "received",
+    }, headers=staff)
+    carts = [call("POST", f"{base}/store/carts", {}, headers={"x-api-key": key})["id"]
+             for _ in range(count)]
+    return carts, variant
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--oha", required=True)
@@ -53,17 +91,25 @@ def main():
         request = urllib.request.Request(f"{base}/store/products?limit=20", headers={"x-api-key": key})
         listing = json.load(urllib.request.urlopen(request))
         handle = listing["data"][0]["handle"]
+        owner = re.search(r"owner sign-in\s+company (\S+), (\S+) / (\S+)", text).groups()
+        carts, variant = carts_to_fill(base, key, owner, CARTS)
         targets = [
-            ("listing of 20 products", f"{base}/store/products?limit=20"),
-            ("product page", f"{base}/store/products/{handle}"),
+            ("listing of 20 products", [f"{base}/store/products?limit=20"]),
+            ("product page", [f"{base}/store/products/{handle}"]),
+            # Each request adds one unit of the same variant to one of the carts, at random.
+            ("add to cart", [
+                "-m", "POST", "-T", "application/json",
+                "-d", json.dumps({"variant_id": variant, "quantity": 1}),
+                "--urls-from-file", write_urls(data, [f"{base}/store/carts/{c}/items" for c in carts]),
+            ]),
         ]
         print(f"{args.connections} connections, {args.seconds} s each, sandbox pid {sandbox.pid}")
         print(f"{'route':<26}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'CPU ms/req':>12}")
-        for name, url in targets:
+        for name, target in targets:
             before = cpu_seconds(sandbox.pid)
             out = subprocess.run(
                 [args.oha, "-z", f"{args.seconds}s", "-c", str(args.connections), "--no-tui",
-                 "--output-format", "json", "-H", f"x-api-key: {key}", url],
+                 "--output-format", "json", "-H", f"x-api-key: {key}", *target],
                 check=True, capture_output=True, text=True,
             ).stdout
             cpu = cpu_seconds(sandbox.pid) - before
@@ -77,6 +123,8 @@ def main():
             errors = total - ok + sum(failures.values())
             if failures:
                 print(f"  errors: {failures}")
+            if total != ok:
+                print(f"  statuses: {result.get('statusCodeDistribution')}")
             p = result["latencyPercentiles"]
             print(f"{name:<26}{summary['requestsPerSec']:>9.0f}{p['p50'] * 1000:>9.2f}"
                   f"{p['p99'] * 1000:>9.2f}{errors:>8}{cpu * 1000 / max(total, 1):>12.3f}")

@@ -64,7 +64,7 @@ pub async fn attach(
     let me = Shopper {
         customer: Some(customer.clone()),
     };
-    for attempt in 0..crate::store::ATTEMPTS {
+    'attempts: for attempt in 0..crate::store::ATTEMPTS {
         if attempt > 0 {
             crate::store::back_off(attempt).await;
         }
@@ -143,20 +143,36 @@ pub async fn attach(
         let mut closed = touch(&older);
         closed.status = CartStatus::Merged;
         closed.customer_id = Some(customer.clone());
-        let (moves, _) = reservations::move_holding_ops(
-            app,
-            tenant,
-            older.id.as_str(),
-            newer.id.as_str(),
-            now_epoch + checkout.reservation_window_seconds,
-        )
-        .await?;
+        let moves = loop {
+            let moves = reservations::move_holding_ops(
+                app,
+                tenant,
+                older.id.as_str(),
+                newer.id.as_str(),
+                now_epoch + checkout.reservation_window_seconds,
+            )
+            .await?;
+            if moves.complete {
+                break moves;
+            }
+            // More lines than one transaction moves: the first ones move ahead of the carts.
+            // Should this stop here, the carts are as they were and a repeated call moves the
+            // rest (either cart's next change also puts its own reservation right).
+            match app.table.transact(moves.ops).await {
+                Ok(()) => {}
+                Err(crate::store::StoreError::TransactionCancelled { .. })
+                | Err(crate::store::StoreError::Conflict) => continue 'attempts,
+                Err(e) => return Err(e.into()),
+            }
+        };
+        survivor.reservation = moves.after.copy();
+        closed.reservation = None;
         let mut ops = vec![
             store::cart_put(tenant, &survivor, Some(newer.version)),
             updated_event(app, tenant, &survivor),
             store::cart_put(tenant, &closed, Some(older.version)),
         ];
-        ops.extend(moves);
+        ops.extend(moves.ops);
         match app.table.transact(ops).await {
             Ok(()) => return view(app, tenant, &survivor, &[]).await,
             Err(crate::store::StoreError::TransactionCancelled { .. })

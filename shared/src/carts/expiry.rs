@@ -193,6 +193,7 @@ async fn expire(
     expired.status = CartStatus::Expired;
     expired.version = cart.version + 1;
     expired.updated_at = crate::clock::rfc3339(app.clock.now());
+    expired.reservation = None;
     let mut ops = vec![
         store::cart_put(tenant, &expired, Some(cart.version)),
         event(
@@ -208,7 +209,8 @@ async fn expire(
     }
     // Holding no lines releases everything the cart holds, in the cart's transaction.
     let until = app.clock.epoch_seconds() + 60;
-    match reservations::reserve_with(app, tenant, cart.id.as_str(), &[], until, &ops).await {
+    let with = |_: &reservations::Holding| ops.clone();
+    match reservations::reserve_with(app, tenant, cart.id.as_str(), &[], until, &with, None).await {
         Ok(_) => Ok(Outcome::Expired),
         Err(crate::inventory::errors::InventoryError::Stale) => Ok(Outcome::Superseded),
         Err(e) => Err(retry(e)),

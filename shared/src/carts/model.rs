@@ -135,6 +135,9 @@ pub struct StoredCart {
     /// When the expiry worker reported it abandoned (`cart.abandoned`), once per quiet spell.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub abandoned_at: Option<String>,
+    /// The cart's stock reservation as it left it (see `inventory::model::HoldingCopy`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reservation: Option<crate::inventory::model::HoldingCopy>,
 }
 
 /// A line as the shopper sees it: priced now, with its totals.

@@ -13,7 +13,8 @@ use crate::app::App;
 use crate::catalog::model::{Product, ProductStatus, Variant};
 use crate::clock::rfc3339;
 use crate::identity::TenantId;
-use crate::ids::{CartId, CustomerId, VariantId};
+use crate::ids::{CartId, CustomerId, LocationId, ProductId, VariantId};
+use crate::inventory::model::LocationStock;
 use crate::inventory::reservations::{self, Line};
 use crate::pricing::{self, Adjusters, Currency, LineInput, PricingInput};
 use crate::settings::groups::{Checkout, General, Tax};
@@ -152,28 +153,128 @@ pub(super) async fn visible(
     id: &str,
 ) -> Result<StoredCart, CartError> {
     let id = CartId::parse(id).ok_or(CartError::NotFound("cart"))?;
-    let cart = store::cart(app.table.as_ref(), tenant, &id)
-        .await?
-        .ok_or(CartError::NotFound("cart"))?;
+    let cart = store::cart(app.table.as_ref(), tenant, &id).await?;
+    usable_by(cart, shopper)
+}
+
+/// The cart read, if the shopper may use it (otherwise it is not found).
+fn usable_by(cart: Option<StoredCart>, shopper: &Shopper) -> Result<StoredCart, CartError> {
+    let cart = cart.ok_or(CartError::NotFound("cart"))?;
     match &cart.customer_id {
         Some(owner) if shopper.customer.as_ref() != Some(owner) => Err(CartError::NotFound("cart")),
         _ => Ok(cart),
     }
 }
 
-pub(super) async fn catalog(
+/// The catalog's view of some variants, from their products as read.
+fn catalog_of(products: &[Product], variants: &[(VariantId, ProductId)]) -> Catalog {
+    variants
+        .iter()
+        .filter_map(|(variant, product)| {
+            let product = products.iter().find(|p| p.id == *product)?;
+            let found = product.variants.iter().find(|v| v.id == *variant)?;
+            Some((variant.clone(), (product.clone(), found.clone())))
+        })
+        .collect()
+}
+
+/// What a cart change starts from, read in two batched calls: the cart with the catalog's
+/// lookups of the variants being added, then the products of every line with the stock levels
+/// the change may take units from (levels at the selling locations, which come from the
+/// container's copy). The reservation starts from the cart's copy of it.
+struct Start {
+    cart: Option<StoredCart>,
+    catalog: Catalog,
+    eligible: std::sync::Arc<Vec<LocationId>>,
+    /// The levels looked for (found or not).
+    looked: Vec<(LocationId, VariantId)>,
+    levels: HashMap<(LocationId, VariantId), LocationStock>,
+}
+
+async fn start(
     app: &App,
     tenant: &TenantId,
-    ids: &[VariantId],
-) -> Result<Catalog, CartError> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
+    cart: Option<&CartId>,
+    adding: &[VariantId],
+    growing: &(dyn Fn(Option<&StoredCart>) -> Vec<VariantId> + Send + Sync),
+) -> Result<Start, CartError> {
+    let first = store::read(
+        app.table.as_ref(),
+        tenant,
+        store::Wanted {
+            cart,
+            lookups: adding,
+            ..Default::default()
+        },
+    )
+    .await?;
+    let mut owners: Vec<(VariantId, ProductId)> = first
+        .cart
+        .iter()
+        .flat_map(|c| c.items.iter())
+        .map(|i| (i.variant_id.clone(), i.product_id.clone()))
+        .collect();
+    for (variant, product) in first.lookups {
+        if let Some(variant) = VariantId::parse(&variant) {
+            if !owners.iter().any(|(v, _)| *v == variant) {
+                owners.push((variant, product));
+            }
+        }
     }
-    Ok(crate::catalog::service::find_variants(app, tenant, ids)
-        .await?
-        .into_iter()
-        .map(|(id, product, variant)| (id, (product, variant)))
-        .collect())
+    let mut products: Vec<ProductId> = owners.iter().map(|(_, p)| p.clone()).collect();
+    products.sort();
+    products.dedup();
+    let eligible = crate::inventory::locations::selling_cached(app, tenant).await?;
+    let mut looked = Vec::new();
+    for variant in growing(first.cart.as_ref()) {
+        for location in eligible.iter() {
+            let pair = (location.clone(), variant.clone());
+            if !looked.contains(&pair) {
+                looked.push(pair);
+            }
+        }
+    }
+    let second = store::read(
+        app.table.as_ref(),
+        tenant,
+        store::Wanted {
+            products: &products,
+            levels: &looked,
+            ..Default::default()
+        },
+    )
+    .await?;
+    let stocks =
+        crate::inventory::store::complete(app.table.as_ref(), tenant, second.levels).await?;
+    Ok(Start {
+        cart: first.cart,
+        catalog: catalog_of(&second.products, &owners),
+        eligible,
+        looked,
+        levels: reservations::by_level(stocks),
+    })
+}
+
+impl Start {
+    /// What the reservation of `cart`'s lines starts from, when everything it needs was read.
+    fn reading(&self, cart: &StoredCart) -> Option<reservations::Reading> {
+        let holding = reservations::Holding::from_copy(cart.id.as_str(), cart.reservation.as_ref());
+        let needed = reservations::levels_to_read(&holding, &tracked(cart), &self.eligible);
+        if !needed.iter().all(|pair| self.looked.contains(pair)) {
+            return None;
+        }
+        Some(reservations::Reading {
+            holding,
+            variants: self
+                .catalog
+                .iter()
+                .map(|(id, (product, variant))| (id.clone(), (product.id.clone(), variant.clone())))
+                .collect(),
+            eligible: self.eligible.as_ref().clone(),
+            eligible_as_stored: false,
+            levels: self.levels.clone(),
+        })
+    }
 }
 
 /// The price of a variant a shopper can buy now in `currency`, or why not.
@@ -306,36 +407,46 @@ pub(super) async fn view(
     Ok(Cart::of(cart, &totals, moved))
 }
 
-/// Writes the cart (over `expected`, or as new) together with its stock reservation.
-async fn save(
-    app: &App,
-    tenant: &TenantId,
-    cart: &StoredCart,
-    expected: Option<u64>,
-    window_seconds: i64,
-) -> Result<(), CartError> {
-    let lines: Vec<Line> = cart
-        .items
+/// The cart's lines whose stock is held.
+fn tracked(cart: &StoredCart) -> Vec<Line> {
+    cart.items
         .iter()
         .filter(|i| i.track_inventory)
         .map(|i| Line {
             variant_id: i.variant_id.clone(),
             quantity: i.quantity,
         })
-        .collect();
+        .collect()
+}
+
+/// Writes the cart (over `expected`, or as new) together with its stock reservation, and keeps
+/// the reservation's copy on it.
+async fn save(
+    app: &App,
+    tenant: &TenantId,
+    cart: &mut StoredCart,
+    expected: Option<u64>,
+    window_seconds: i64,
+    first: Option<reservations::Reading>,
+) -> Result<(), CartError> {
+    let lines = tracked(cart);
     let expires = app.clock.epoch_seconds() + window_seconds;
-    reservations::reserve_with(
-        app,
-        tenant,
-        cart.id.as_str(),
-        &lines,
-        expires,
-        &[
-            store::cart_put(tenant, cart, expected),
-            updated_event(app, tenant, cart),
-        ],
-    )
-    .await?;
+    let kept = std::sync::Mutex::new(None);
+    let with = |after: &reservations::Holding| {
+        let mut next = cart.clone();
+        next.reservation = after.copy();
+        let ops = vec![
+            store::cart_put(tenant, &next, expected),
+            updated_event(app, tenant, &next),
+        ];
+        *kept.lock().unwrap_or_else(|e| e.into_inner()) = Some(next.reservation);
+        ops
+    };
+    reservations::reserve_with(app, tenant, cart.id.as_str(), &lines, expires, &with, first)
+        .await?;
+    if let Some(copy) = kept.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        cart.reservation = copy;
+    }
     Ok(())
 }
 
@@ -418,7 +529,8 @@ pub async fn create(
     }
     errors.into_result()?;
     let ids: Vec<VariantId> = wanted.iter().map(|(id, _)| id.clone()).collect();
-    let catalog = catalog(app, tenant, &ids).await?;
+    let start = start(app, tenant, None, &ids, &|_| ids.clone()).await?;
+    let catalog = &start.catalog;
     let now = app.clock.now();
     let expires_epoch = app.clock.epoch_seconds() + checkout.cart_lifetime_seconds;
     let mut cart = StoredCart {
@@ -439,20 +551,43 @@ pub async fn create(
         expires_epoch,
         version: 1,
         abandoned_at: None,
+        reservation: None,
     };
     for (id, quantity) in &wanted {
-        add(&mut cart, &catalog, id, *quantity, || {
-            app.ids.new_id("item")
-        })?;
+        add(&mut cart, catalog, id, *quantity, || app.ids.new_id("item"))?;
     }
-    save(
+    // More lines than one transaction changes are reserved a step at a time ahead of the cart;
+    // when a step finds stock short, what the steps before held is given back. (Should the
+    // request stop between steps, the cart does not exist and what was held expires with the
+    // reservation.)
+    let lines = tracked(&cart);
+    let expires = app.clock.epoch_seconds() + checkout.reservation_window_seconds;
+    let staged = lines.len() > reservations::MAX_CHANGED_LINES;
+    let mut held = reservations::MAX_CHANGED_LINES;
+    while held < lines.len() {
+        let step = reservations::reserve(app, tenant, cart.id.as_str(), &lines[..held], expires);
+        if let Err(error) = step.await {
+            reservations::release(app, tenant, cart.id.as_str()).await?;
+            return Err(error.into());
+        }
+        held += reservations::MAX_CHANGED_LINES;
+    }
+    let first = if staged { None } else { start.reading(&cart) };
+    let saved = save(
         app,
         tenant,
-        &cart,
+        &mut cart,
         None,
         checkout.reservation_window_seconds,
+        first,
     )
-    .await?;
+    .await;
+    if let Err(error) = saved {
+        if staged {
+            reservations::release(app, tenant, cart.id.as_str()).await?;
+        }
+        return Err(error);
+    }
     view(app, tenant, &cart, &[]).await
 }
 
@@ -470,9 +605,17 @@ pub async fn get(
     id: &str,
 ) -> Result<Cart, CartError> {
     let mut cart = visible(app, tenant, shopper, id).await?;
-    let ids: Vec<VariantId> = cart.items.iter().map(|i| i.variant_id.clone()).collect();
-    let catalog = catalog(app, tenant, &ids).await?;
-    let moved = reprice(&mut cart, &catalog);
+    // The lines name their products: one batched read of them re-validates every price.
+    let owners: Vec<(VariantId, ProductId)> = cart
+        .items
+        .iter()
+        .map(|i| (i.variant_id.clone(), i.product_id.clone()))
+        .collect();
+    let mut ids: Vec<&ProductId> = owners.iter().map(|(_, p)| p).collect();
+    ids.sort();
+    ids.dedup();
+    let products = crate::catalog::store::products(app.table.as_ref(), tenant, &ids).await?;
+    let moved = reprice(&mut cart, &catalog_of(&products, &owners));
     if cart.status == CartStatus::Open && cart.expires_epoch <= app.clock.epoch_seconds() {
         cart.status = CartStatus::Expired;
     }
@@ -484,7 +627,9 @@ type Change<'a> = dyn Fn(&mut StoredCart, &Catalog) -> Result<(), CartError> + S
 
 /// Reads the cart, applies `change`, prices it again and saves it with its reservation; a
 /// concurrent change makes it read again, unless the caller named the version it saw
-/// (`if_match`), which then answers 412.
+/// (`if_match`), which then answers 412. `adding` are the variants the change may add, `growing`
+/// those it may hold more of (their levels are read with the cart's products).
+#[allow(clippy::too_many_arguments)]
 async fn change(
     app: &App,
     tenant: &TenantId,
@@ -492,14 +637,17 @@ async fn change(
     id: &str,
     if_match: Option<u64>,
     adding: &[VariantId],
+    growing: &(dyn Fn(Option<&StoredCart>) -> Vec<VariantId> + Send + Sync),
     apply: &Change<'_>,
 ) -> Result<Cart, CartError> {
     let checkout = crate::settings::service::typed::<Checkout>(app, tenant).await?;
+    let cart_id = CartId::parse(id).ok_or(CartError::NotFound("cart"))?;
     for attempt in 0..crate::store::ATTEMPTS {
         if attempt > 0 {
             crate::store::back_off(attempt).await;
         }
-        let before = visible(app, tenant, shopper, id).await?;
+        let start = start(app, tenant, Some(&cart_id), adding, growing).await?;
+        let before = usable_by(start.cart.clone(), shopper)?;
         if if_match.is_some_and(|v| v != before.version) {
             return Err(CartError::Stale);
         }
@@ -512,14 +660,9 @@ async fn change(
             CartStatus::Completed => return Err(CartError::Closed("completed")),
             CartStatus::Merged => return Err(CartError::Closed("merged")),
         }
-        let mut ids: Vec<VariantId> = before.items.iter().map(|i| i.variant_id.clone()).collect();
-        ids.extend(adding.iter().cloned());
-        ids.sort();
-        ids.dedup();
-        let catalog = catalog(app, tenant, &ids).await?;
         let mut cart = before.clone();
-        apply(&mut cart, &catalog)?;
-        let moved = reprice(&mut cart, &catalog);
+        apply(&mut cart, &start.catalog)?;
+        let moved = reprice(&mut cart, &start.catalog);
         let now = app.clock.now();
         cart.version = before.version + 1;
         cart.updated_at = rfc3339(now);
@@ -527,12 +670,14 @@ async fn change(
         cart.abandoned_at = None;
         cart.expires_epoch = app.clock.epoch_seconds() + checkout.cart_lifetime_seconds;
         cart.expires_at = epoch_rfc3339(cart.expires_epoch);
+        let first = start.reading(&cart);
         match save(
             app,
             tenant,
-            &cart,
+            &mut cart,
             Some(before.version),
             checkout.reservation_window_seconds,
+            first,
         )
         .await
         {
@@ -573,6 +718,7 @@ pub async fn add_item(
         id,
         if_match,
         &adding,
+        &|_| adding.to_vec(),
         &|cart, catalog| {
             add(cart, catalog, &variant, input.quantity, || {
                 app.ids.new_id("item")
@@ -594,19 +740,35 @@ pub async fn update_item(
     let mut errors = Errors::new();
     check_quantity(&mut errors, "quantity", input.quantity, 0);
     errors.into_result()?;
-    change(app, tenant, shopper, id, if_match, &[], &|cart, _| {
-        let at = cart
-            .items
-            .iter()
-            .position(|i| i.id == item_id)
-            .ok_or(CartError::NotFound("cart item"))?;
-        if input.quantity == 0 {
-            cart.items.remove(at);
-        } else {
-            cart.items[at].quantity = input.quantity;
-        }
-        Ok(())
-    })
+    let growing = |cart: Option<&StoredCart>| -> Vec<VariantId> {
+        cart.into_iter()
+            .flat_map(|c| c.items.iter())
+            .filter(|i| i.id == item_id && input.quantity > i.quantity)
+            .map(|i| i.variant_id.clone())
+            .collect()
+    };
+    change(
+        app,
+        tenant,
+        shopper,
+        id,
+        if_match,
+        &[],
+        &growing,
+        &|cart, _| {
+            let at = cart
+                .items
+                .iter()
+                .position(|i| i.id == item_id)
+                .ok_or(CartError::NotFound("cart item"))?;
+            if input.quantity == 0 {
+                cart.items.remove(at);
+            } else {
+                cart.items[at].quantity = input.quantity;
+            }
+            Ok(())
+        },
+    )
     .await
 }
 
@@ -618,15 +780,24 @@ pub async fn remove_item(
     item_id: &str,
     if_match: Option<u64>,
 ) -> Result<Cart, CartError> {
-    change(app, tenant, shopper, id, if_match, &[], &|cart, _| {
-        let at = cart
-            .items
-            .iter()
-            .position(|i| i.id == item_id)
-            .ok_or(CartError::NotFound("cart item"))?;
-        cart.items.remove(at);
-        Ok(())
-    })
+    change(
+        app,
+        tenant,
+        shopper,
+        id,
+        if_match,
+        &[],
+        &|_| Vec::new(),
+        &|cart, _| {
+            let at = cart
+                .items
+                .iter()
+                .position(|i| i.id == item_id)
+                .ok_or(CartError::NotFound("cart item"))?;
+            cart.items.remove(at);
+            Ok(())
+        },
+    )
     .await
 }
 
@@ -680,31 +851,40 @@ pub async fn update(
             addresses.push((field, resolved));
         }
     }
-    change(app, tenant, shopper, id, if_match, &[], &|cart, _| {
-        for (field, address) in &addresses {
-            if *field == "shipping_address" {
-                if let Some(address) = address {
-                    cart.country = Some(address.country.clone());
+    change(
+        app,
+        tenant,
+        shopper,
+        id,
+        if_match,
+        &[],
+        &|_| Vec::new(),
+        &|cart, _| {
+            for (field, address) in &addresses {
+                if *field == "shipping_address" {
+                    if let Some(address) = address {
+                        cart.country = Some(address.country.clone());
+                    }
+                    cart.shipping_address = address.clone();
+                } else {
+                    cart.billing_address = address.clone();
                 }
-                cart.shipping_address = address.clone();
-            } else {
-                cart.billing_address = address.clone();
             }
-        }
-        if let Some(email) = &input.email {
-            cart.email = email.as_deref().map(validate::normalize_email);
-        }
-        if let Some(country) = &input.country {
-            cart.country = country.clone();
-        }
-        if let Some(note) = &input.note {
-            cart.note = note.clone();
-        }
-        if let Some(locale) = &input.locale {
-            cart.locale = locale.clone();
-        }
-        Ok(())
-    })
+            if let Some(email) = &input.email {
+                cart.email = email.as_deref().map(validate::normalize_email);
+            }
+            if let Some(country) = &input.country {
+                cart.country = country.clone();
+            }
+            if let Some(note) = &input.note {
+                cart.note = note.clone();
+            }
+            if let Some(locale) = &input.locale {
+                cart.locale = locale.clone();
+            }
+            Ok(())
+        },
+    )
     .await
 }
 

@@ -9,9 +9,12 @@
 //! reserved by inventory under the cart's id as holder, in the same transaction.
 
 use super::model::StoredCart;
+use crate::catalog::model::Product;
 use crate::identity::TenantId;
-use crate::ids::CartId;
+use crate::ids::{CartId, LocationId, ProductId, VariantId};
+use crate::inventory::model::StoredLevel;
 use crate::store::{self, attr, Condition, Key, StoreError, Table, TxOp};
+use serde_json::Value;
 
 pub const CART: &str = "cart";
 
@@ -29,6 +32,67 @@ pub async fn cart(
         .await?
         .map(store::from_item)
         .transpose()
+}
+
+/// What a batched read for a cart found (absent items are left out; levels are their first
+/// shards).
+#[derive(Default)]
+pub struct Found {
+    pub cart: Option<StoredCart>,
+    /// Variant → product, from the catalog's lookups.
+    pub lookups: Vec<(String, ProductId)>,
+    pub products: Vec<Product>,
+    pub levels: Vec<StoredLevel>,
+}
+
+/// What a batched read for a cart asks for.
+#[derive(Default)]
+pub struct Wanted<'a> {
+    pub cart: Option<&'a CartId>,
+    pub lookups: &'a [VariantId],
+    pub products: &'a [ProductId],
+    pub levels: &'a [(LocationId, VariantId)],
+}
+
+/// Reads a cart and the catalog and stock items a change of it needs in one `BatchGetItem`
+/// (more only past 100 keys).
+pub async fn read(
+    table: &dyn Table,
+    tenant: &TenantId,
+    wanted: Wanted<'_>,
+) -> Result<Found, StoreError> {
+    let mut keys: Vec<Key> = Vec::new();
+    keys.extend(wanted.cart.map(|id| cart_key(tenant, id)));
+    keys.extend(
+        wanted
+            .lookups
+            .iter()
+            .map(|v| crate::catalog::store::variant_key(tenant, v.as_str())),
+    );
+    keys.extend(
+        wanted
+            .products
+            .iter()
+            .map(|p| crate::catalog::store::product_key(tenant, p.as_str())),
+    );
+    keys.extend(crate::inventory::store::level_keys(tenant, wanted.levels));
+    keys.sort_by(|a, b| (&a.pk, &a.sk).cmp(&(&b.pk, &b.sk)));
+    keys.dedup_by(|a, b| a.pk == b.pk && a.sk == b.sk);
+    let mut found = Found::default();
+    for chunk in keys.chunks(store::MAX_BATCH_GET_KEYS) {
+        for item in table.batch_get(chunk).await? {
+            if item.get(attr::ENTITY).and_then(Value::as_str) == Some(CART) {
+                found.cart = Some(store::from_item(item)?);
+            } else if let Some(lookup) = crate::catalog::store::variant_lookup_in(&item) {
+                found.lookups.push(lookup);
+            } else if let Some(product) = crate::catalog::store::product_in(&item) {
+                found.products.push(product?);
+            } else if let Some(level) = crate::inventory::store::level_in(&item) {
+                found.levels.push(level?);
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// Writes a cart (at its new version) over the version read, or as new (`expected`: `None`).

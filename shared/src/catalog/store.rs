@@ -94,22 +94,35 @@ pub async fn variant_products(
     variant_ids: &[&str],
 ) -> Result<Vec<(String, ProductId)>, StoreError> {
     let keys: Vec<Key> = variant_ids.iter().map(|v| variant_key(tenant, v)).collect();
-    let mut found = Vec::new();
-    for item in table.batch_get(&keys).await? {
-        let variant = item
-            .get(attr::PK)
-            .and_then(Value::as_str)
-            .and_then(|pk| pk.rsplit_once("#VARIANT#"))
-            .map(|(_, id)| id.to_owned());
-        let product = item
-            .get("product_id")
-            .and_then(Value::as_str)
-            .and_then(ProductId::parse);
-        if let (Some(variant), Some(product)) = (variant, product) {
-            found.push((variant, product));
-        }
+    Ok(table
+        .batch_get(&keys)
+        .await?
+        .iter()
+        .filter_map(variant_lookup_in)
+        .collect())
+}
+
+/// A variant's lookup, when a batched read's item is one: the variant and its product.
+pub fn variant_lookup_in(item: &Item) -> Option<(String, ProductId)> {
+    if item.get(attr::ENTITY).and_then(Value::as_str) != Some("variant_lookup") {
+        return None;
     }
-    Ok(found)
+    let variant = item
+        .get(attr::PK)
+        .and_then(Value::as_str)
+        .and_then(|pk| pk.rsplit_once("#VARIANT#"))
+        .map(|(_, id)| id.to_owned());
+    let product = item
+        .get("product_id")
+        .and_then(Value::as_str)
+        .and_then(ProductId::parse);
+    variant.zip(product)
+}
+
+/// A product, when a batched read's item is one.
+pub fn product_in(item: &Item) -> Option<Result<Product, StoreError>> {
+    (item.get(attr::ENTITY).and_then(Value::as_str) == Some(PRODUCT))
+        .then(|| store::from_item(item.clone()))
 }
 
 pub fn handle_key(tenant: &TenantId, handle: &str) -> Key {

@@ -47,6 +47,8 @@ pub enum InventoryError {
     ShardInUse { shard: u32 },
     #[error("a reservation holds at most {max} variants")]
     TooManyLines { max: usize },
+    #[error("one change of a reservation changes at most {max} lines; make it in smaller steps")]
+    TooManyChanges { max: usize },
     #[error(transparent)]
     Catalog(#[from] crate::catalog::errors::ProductError),
     #[error(transparent)]
@@ -87,7 +89,7 @@ impl From<InventoryError> for ApiError {
                 ApiError::new(InventoryCode::TooManyLocations, detail)
             }
             InventoryError::ShardInUse { .. } => ApiError::new(InventoryCode::ShardInUse, detail),
-            InventoryError::TooManyLines { .. } => {
+            InventoryError::TooManyLines { .. } | InventoryError::TooManyChanges { .. } => {
                 ApiError::validation(vec![FieldError::new("lines", "too_many", detail)])
             }
             InventoryError::Catalog(e) => e.into(),

@@ -5,6 +5,11 @@
 //! reservation takes units that exist, which the read below sees), so one strongly consistent
 //! read of its levels tells whether it still holds anything. If it does, it opens
 //! again and the delete answers 409; otherwise it goes, with its empty levels.
+//!
+//! Carts read the locations that sell online from a per-container copy ([`selling_cached`]) kept
+//! for 30 s (a container forgets it when a location changes through it): a location that stops
+//! selling may still give units to carts served by other containers for that long. Reservations
+//! made by staff, checkout and publication read the locations as stored.
 
 use super::errors::InventoryError;
 use super::events::InventoryEvent;
@@ -17,10 +22,44 @@ use crate::identity::TenantId;
 use crate::ids::{LocationId, ProductId};
 use crate::settings::groups::{check_address, Address};
 use crate::store::{StoreError, TxOp};
+use crate::ttl_cache::TtlCache;
 use crate::validate::{self, Errors};
 use serde::Deserialize;
 use serde_json::json;
+use std::sync::Arc;
 use utoipa::ToSchema;
+
+/// This container's copy of each company's selling locations.
+pub struct SellingCache(TtlCache<String, Arc<Vec<LocationId>>>);
+
+impl Default for SellingCache {
+    fn default() -> Self {
+        SellingCache(TtlCache::new(crate::catalog::taxonomy::TTL_MS, 10_000))
+    }
+}
+
+/// The locations that sell online, highest priority first, as read at most 30 s ago.
+pub async fn selling_cached(
+    app: &App,
+    tenant: &TenantId,
+) -> Result<Arc<Vec<LocationId>>, InventoryError> {
+    let now = app.clock.epoch_millis();
+    let cache = &app.cache::<SellingCache>().0;
+    if let Some(found) = cache.get(&tenant.to_string(), now) {
+        return Ok(found);
+    }
+    let fresh = Arc::new(super::availability::selling(
+        store::all_locations(app.table.as_ref(), tenant).await?,
+    ));
+    cache.put(tenant.to_string(), now, fresh.clone());
+    Ok(fresh)
+}
+
+fn forget_selling(app: &App, tenant: &TenantId) {
+    app.cache::<SellingCache>()
+        .0
+        .invalidate(&tenant.to_string());
+}
 
 /// Locations one company keeps.
 pub const MAX_LOCATIONS: usize = 50;
@@ -101,6 +140,7 @@ pub async fn create(
             ),
         ])
         .await;
+    forget_selling(app, tenant);
     match created {
         Ok(()) => Ok(location),
         Err(e) if e.failed_at(0) => Err(InventoryError::TooManyLocations { max: MAX_LOCATIONS }),
@@ -169,6 +209,7 @@ pub async fn change(
         .await
     {
         Ok(()) => {
+            forget_selling(app, tenant);
             let selling = |l: &Location| l.active && l.fulfils_online_orders;
             if selling(&location) != selling(&current) {
                 republish_stocked_at(app, tenant, id).await?;
@@ -217,7 +258,10 @@ pub async fn delete(
     if if_match.is_some_and(|v| v != current.version) {
         return Err(InventoryError::Stale);
     }
-    match store::set_location_state(app.table.as_ref(), tenant, id, current.version, true).await {
+    let closing =
+        store::set_location_state(app.table.as_ref(), tenant, id, current.version, true).await;
+    forget_selling(app, tenant);
+    match closing {
         Ok(()) => {}
         Err(StoreError::ConditionFailed) => return Err(InventoryError::Stale),
         Err(e) => return Err(e.into()),

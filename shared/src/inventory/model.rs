@@ -205,6 +205,26 @@ fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
+/// A holder's reservation as its owner keeps a copy of it (a cart does, written with each of its
+/// changes), so that the next change can start from it without reading the holder. The copy is
+/// only a starting point: the change is conditioned on the holder's version, so a copy that is
+/// no longer current (the holder was swept or released meanwhile) makes it read the holder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HoldingCopy {
+    pub version: u64,
+    pub lines: Vec<HeldUnits>,
+}
+
+/// Units held at one level (and shard) in a [`HoldingCopy`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldUnits {
+    pub variant_id: VariantId,
+    pub location_id: LocationId,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub shard: u32,
+    pub quantity: i64,
+}
+
 /// A reservation line as staff see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct ReservationView {

@@ -21,19 +21,27 @@ use super::errors::InventoryError;
 use super::events::InventoryEvent;
 use super::model::{LocationStock, Movement, Reason, ReservationLine};
 use super::shards::free_units;
-use super::store::{self, Guard, Holding, LevelOf};
+pub use super::store::Holding;
+use super::store::{self, Guard, LevelOf};
 use crate::app::App;
 use crate::catalog::model::Variant;
 use crate::clock::rfc3339;
 use crate::events::event;
 use crate::identity::TenantId;
 use crate::ids::{LocationId, ProductId, VariantId};
+use crate::settings::groups::Inventory;
 use crate::store::{StoreError, TxOp};
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 
 /// Variants one reservation holds.
-pub const MAX_LINES: usize = 30;
+pub const MAX_LINES: usize = 100;
+
+/// Lines one call can surely change: each changed line writes its level, its stock summary and
+/// itself, and they all go in one transaction (at most 100 operations). More may fit (lines in
+/// the same place share nothing, but a caller's own writes and the holder's header take room
+/// too); a change that does not fit answers `TooManyChanges` and changes nothing.
+pub const MAX_CHANGED_LINES: usize = 25;
 
 /// Units of a variant a holder wants.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,17 +83,57 @@ fn check(holder: &str, lines: &[Line]) -> Result<BTreeMap<VariantId, i64>, Inven
     Ok(wanted)
 }
 
-/// What a reserve read: the holder's lines, the variants, the eligible locations and levels.
-struct Reading {
-    holding: Holding,
-    variants: HashMap<VariantId, (ProductId, Variant)>,
+/// What a reservation starts from: the holder's lines, the variants, the eligible locations and
+/// the levels it may take units from. [`reserve_with`] reads it, or takes one its caller read
+/// with its own data (a cart: fewer round trips).
+pub struct Reading {
+    pub holding: Holding,
+    /// Every variant wanted or held (with its product).
+    pub variants: HashMap<VariantId, (ProductId, Variant)>,
     /// Active, open locations that fulfil online orders, highest priority first.
-    eligible: Vec<LocationId>,
-    levels: HashMap<(LocationId, VariantId), LocationStock>,
+    pub eligible: Vec<LocationId>,
+    /// Whether `eligible` was read from the table now (not from a container's copy): only then
+    /// does a publication take it as the selling locations.
+    pub eligible_as_stored: bool,
+    /// The levels of each variant the holder is to hold more of, at every eligible location,
+    /// and the levels of the lines held (others may be missing).
+    pub levels: HashMap<(LocationId, VariantId), LocationStock>,
 }
 
 /// Where units are held: a location, and the shard of its level.
 type Slot = (LocationId, u32);
+
+/// The levels a reservation of `lines` reads when it starts from `holding`: those of the
+/// variants it holds more of, at every eligible location.
+pub fn levels_to_read(
+    holding: &Holding,
+    lines: &[Line],
+    eligible: &[LocationId],
+) -> Vec<(LocationId, VariantId)> {
+    let mut pairs = Vec::new();
+    for line in lines {
+        let held: i64 = holding
+            .lines
+            .iter()
+            .filter(|l| l.variant_id == line.variant_id)
+            .map(|l| l.quantity)
+            .sum();
+        let wanted: i64 = lines
+            .iter()
+            .filter(|l| l.variant_id == line.variant_id)
+            .map(|l| l.quantity)
+            .sum();
+        if wanted > held {
+            for location in eligible {
+                let pair = (location.clone(), line.variant_id.clone());
+                if !pairs.contains(&pair) {
+                    pairs.push(pair);
+                }
+            }
+        }
+    }
+    pairs
+}
 
 async fn read(
     app: &App,
@@ -133,11 +181,12 @@ async fn read(
         holding,
         variants,
         eligible,
+        eligible_as_stored: true,
         levels,
     })
 }
 
-fn by_level(stocks: Vec<LocationStock>) -> HashMap<(LocationId, VariantId), LocationStock> {
+pub fn by_level(stocks: Vec<LocationStock>) -> HashMap<(LocationId, VariantId), LocationStock> {
     stocks
         .into_iter()
         .map(|s| {
@@ -226,20 +275,42 @@ pub async fn reserve(
     lines: &[Line],
     expires_epoch: i64,
 ) -> Result<Vec<ReservationLine>, InventoryError> {
-    reserve_with(app, tenant, holder, lines, expires_epoch, &[]).await
+    reserve_with(
+        app,
+        tenant,
+        holder,
+        lines,
+        expires_epoch,
+        &|_| Vec::new(),
+        None,
+    )
+    .await
 }
 
-/// [`reserve`], committing the caller's own writes (`with`: a cart's change) in the same
-/// transaction, so that the two happen together or not at all. They go first in the
-/// transaction; when one of their conditions fails nothing is written and the answer is
-/// `Stale`, for the caller to read again (a reservation that loses a race is retried here).
+/// The caller's own writes for a reservation's transaction, given the holding it leaves.
+pub type With<'a> = dyn Fn(&Holding) -> Vec<TxOp> + Send + Sync + 'a;
+
+/// [`reserve`], committing the caller's own writes (`with`: a cart's change, told what the
+/// holder will hold) in the same transaction, so that the two happen together or not at all.
+/// They go first in the transaction; when one of their conditions fails nothing is written and
+/// the answer is `Stale`, for the caller to read again (a reservation that loses a race is
+/// retried here). `first` is what the caller already read (see [`Reading`]); it is used for the
+/// first try only, and only when it knows every variant involved.
+///
+/// The storefront's listing is published after the transaction only when the change may have
+/// moved what it shows: a level the change takes from (or gives back to) that is seen, when
+/// read, to keep more than the low-stock threshold above its safety stock is written on the
+/// condition that it still does, which proves the variant's listed status cannot have changed.
+/// Should such a condition fail, the change is tried again without it, and publishes.
+#[allow(clippy::too_many_arguments)]
 pub async fn reserve_with(
     app: &App,
     tenant: &TenantId,
     holder: &str,
     lines: &[Line],
     expires_epoch: i64,
-    with: &[TxOp],
+    with: &With<'_>,
+    first: Option<Reading>,
 ) -> Result<Vec<ReservationLine>, InventoryError> {
     let wanted = check(holder, lines)?;
     if expires_epoch <= app.clock.epoch_seconds() {
@@ -249,12 +320,25 @@ pub async fn reserve_with(
             "a reservation expires in the future",
         ));
     }
+    let listing = crate::settings::service::typed::<Inventory>(app, tenant).await?;
+    // With quantities shown, every change moves the listing.
+    let mut quiet = !listing.show_stock_quantity;
+    let mut first = first.filter(|r| {
+        wanted.keys().all(|v| r.variants.contains_key(v))
+            && r.holding
+                .lines
+                .iter()
+                .all(|l| r.variants.contains_key(&l.variant_id))
+    });
     let mut swept: Vec<VariantId> = Vec::new();
     'attempts: for attempt in 0..crate::store::ATTEMPTS * 2 {
         if attempt > 0 {
             crate::store::back_off(attempt.min(crate::store::ATTEMPTS)).await;
         }
-        let reading = read(app, tenant, holder, &wanted).await?;
+        let reading = match first.take() {
+            Some(reading) => reading,
+            None => read(app, tenant, holder, &wanted).await?,
+        };
         let now = rfc3339(app.clock.now());
         let expires_at = rfc3339(
             time::OffsetDateTime::from_unix_timestamp(expires_epoch)
@@ -266,10 +350,12 @@ pub async fn reserve_with(
                 .or_default()
                 .insert((line.location_id.clone(), line.shard), line.quantity);
         }
-        let mut ops: Vec<TxOp> = with.to_vec();
+        let mut ops: Vec<TxOp> = Vec::new();
+        // Products whose listing may have moved, and the operations whose conditions say it
+        // did not.
         let mut moved: Vec<ProductId> = Vec::new();
+        let mut proofs: Vec<usize> = Vec::new();
         let mut summaries = store::SummaryMoves::default();
-        let mut guarded = Vec::new();
         let mut checks: Vec<LocationId> = Vec::new();
         let mut result = Vec::new();
         let mut all_variants: Vec<VariantId> = held.keys().cloned().collect();
@@ -321,18 +407,39 @@ pub async fn reserve_with(
                 let new = target.get(slot).copied().unwrap_or(0);
                 let delta = new - old;
                 if delta != 0 {
-                    if !moved.contains(&product) {
-                        moved.push(product.clone());
-                    }
                     let backorder = variant.is_some_and(|v| v.allow_backorder);
                     let safety = variant.map_or(0, |v| v.safety_stock);
-                    let guard = if delta > 0 && !backorder {
-                        // The first shard keeps the safety stock back.
-                        Guard::Unreserved(delta + if shard == 0 { safety } else { 0 })
+                    // What the level must keep unreserved, beyond this change, for the variant
+                    // to stay listed as in stock whatever else happens meanwhile.
+                    let comfortable = safety + listing.low_stock_threshold + 1;
+                    let seen = reading
+                        .levels
+                        .get(&(location.clone(), id.clone()))
+                        .and_then(|s| s.shards.get(shard as usize))
+                        .filter(|(level, stored)| *stored && level.shard == shard)
+                        .map(|(level, _)| level.unreserved);
+                    let sharded_backorder = backorder
+                        && reading
+                            .levels
+                            .get(&(location.clone(), id.clone()))
+                            .is_some_and(|s| s.shards.len() > 1);
+                    let provable = quiet
+                        && !sharded_backorder
+                        && seen.is_some_and(|u| u - delta.max(0) >= comfortable);
+                    let guard = if provable {
+                        proofs.push(ops.len());
+                        Guard::Unreserved(delta.max(0) + comfortable)
                     } else {
-                        Guard::Nothing
+                        if !moved.contains(&product) {
+                            moved.push(product.clone());
+                        }
+                        if delta > 0 && !backorder {
+                            // The first shard keeps the safety stock back.
+                            Guard::Unreserved(delta + if shard == 0 { safety } else { 0 })
+                        } else {
+                            Guard::Nothing
+                        }
                     };
-                    guarded.push(ops.len());
                     ops.push(store::level_change_op(
                         tenant,
                         LevelOf {
@@ -372,18 +479,27 @@ pub async fn reserve_with(
                         expires_at: expires_at.clone(),
                         expires_epoch,
                     };
-                    ops.push(store::line_put(tenant, &line, old_line.map(|l| l.quantity)));
+                    // An unchanged line stays as it is: its expiry is the holder's, which the
+                    // header below moves for every line at once.
+                    if old_line.map(|l| l.quantity) != Some(new) {
+                        ops.push(store::line_put(tenant, &line, old_line.map(|l| l.quantity)));
+                    }
                     result.push(line);
                 }
             }
         }
-        let check_from = ops.len();
         for location in &checks {
             ops.push(store::location_takes_stock(tenant, location));
         }
         ops.extend(summaries.ops(tenant));
+        let after = Holding {
+            version: (!result.is_empty()).then(|| reading.holding.version.unwrap_or(0) + 1),
+            expires_epoch,
+            lines: result.clone(),
+        };
+        let own = with(&after);
         match (result.is_empty(), reading.holding.version) {
-            (true, None) if with.is_empty() => return Ok(result),
+            (true, None) if own.is_empty() => return Ok(result),
             (true, None) => {}
             (true, Some(version)) => {
                 ops.push(store::holder_delete(tenant, holder, version));
@@ -411,21 +527,31 @@ pub async fn reserve_with(
                 ));
             }
         }
+        let mine = own.len();
+        let ops: Vec<TxOp> = own.into_iter().chain(ops).collect();
         if ops.len() > crate::store::MAX_TRANSACTION_OPS {
-            return Err(InventoryError::TooManyLines { max: MAX_LINES });
+            return Err(InventoryError::TooManyChanges {
+                max: MAX_CHANGED_LINES,
+            });
         }
         match app.table.transact(ops).await {
             Ok(()) => {
-                // Only products whose stock moved: a cart's change re-puts every line, but
-                // moves one.
-                publish(app, tenant, &moved, Some(&reading.eligible)).await;
+                let selling = reading
+                    .eligible_as_stored
+                    .then_some(reading.eligible.as_slice());
+                publish(app, tenant, &moved, selling).await;
                 return Ok(result);
             }
-            Err(e) if (0..with.len()).any(|i| e.failed_at(i)) => return Err(InventoryError::Stale),
+            Err(e) if (0..mine).any(|i| e.failed_at(i)) => return Err(InventoryError::Stale),
+            Err(e) if proofs.iter().any(|i| e.failed_at(mine + i)) => {
+                // A level came close to what the listing shows: go the long way.
+                quiet = false;
+                continue;
+            }
             // A location closed, a level gave its units to someone else, or the holder changed
             // meanwhile: read again.
             Err(StoreError::TransactionCancelled { failed }) => {
-                tracing::debug!(?failed, ?guarded, check_from, "reservation raced; retrying");
+                tracing::debug!(?failed, "reservation raced; retrying");
                 continue;
             }
             Err(StoreError::Conflict) => continue,
@@ -716,15 +842,37 @@ pub async fn commit(
 }
 
 /// Releases the expired lines of a variant (oldest first, a page at a time) so that their units
-/// count again; answers how many units came back. Each holder's lines go in one transaction; a
-/// line that changed meanwhile is left for the next sweep.
+/// count again; answers how many units came back. Each holder's lines go in one transaction,
+/// conditioned on the holder's header as read, so a holder renewed meanwhile keeps them.
+///
+/// The index sorts lines by the expiry they were last written with, which a holder's later
+/// changes move on without rewriting them; so the lines the index calls expired are checked
+/// against their holders, and those of a holder still alive are re-indexed at its expiry, so
+/// that the next sweep does not look at them again.
 pub async fn sweep_expired(
     app: &App,
     tenant: &TenantId,
     variant: &VariantId,
 ) -> Result<i64, InventoryError> {
+    // A page of lines that only looked expired is re-indexed; then the next page may hold some
+    // that are.
+    for _ in 0..4 {
+        let (returned, reindexed) = sweep_page(app, tenant, variant).await?;
+        if returned > 0 || reindexed == 0 {
+            return Ok(returned);
+        }
+    }
+    Ok(0)
+}
+
+/// One page of [`sweep_expired`]: the units returned, and the live lines re-indexed.
+async fn sweep_page(
+    app: &App,
+    tenant: &TenantId,
+    variant: &VariantId,
+) -> Result<(i64, usize), InventoryError> {
     let now_epoch = app.clock.epoch_seconds();
-    let (lines, _) = store::reserved_lines(
+    let (candidates, _) = store::reserved_lines(
         app.table.as_ref(),
         tenant,
         variant,
@@ -733,12 +881,36 @@ pub async fn sweep_expired(
         None,
     )
     .await?;
-    let levels = products_of(app, tenant, &lines).await?;
-    let now = rfc3339(app.clock.now());
+    if candidates.is_empty() {
+        return Ok((0, 0));
+    }
+    let (lines, heads) = store::with_holder_expiry(app.table.as_ref(), tenant, candidates).await?;
+    let mut alive: BTreeMap<&str, Vec<&ReservationLine>> = BTreeMap::new();
     let mut by_holder: BTreeMap<&str, Vec<&ReservationLine>> = BTreeMap::new();
     for line in &lines {
-        by_holder.entry(&line.holder).or_default().push(line);
+        if line.expires_epoch > now_epoch {
+            alive.entry(&line.holder).or_default().push(line);
+        } else {
+            by_holder.entry(&line.holder).or_default().push(line);
+        }
     }
+    let reindexed = alive.values().map(Vec::len).sum();
+    for (holder, lines) in alive {
+        // Best effort: a line changed meanwhile was re-indexed by that change.
+        let ops = lines
+            .iter()
+            .map(|l| store::line_put(tenant, l, Some(l.quantity)))
+            .collect();
+        if let Err(error) = app.table.transact(ops).await {
+            tracing::debug!(%error, holder, "live reservation lines not re-indexed");
+        }
+    }
+    let expired: Vec<ReservationLine> = by_holder
+        .values()
+        .flat_map(|lines| lines.iter().map(|l| (*l).clone()))
+        .collect();
+    let levels = products_of(app, tenant, &expired).await?;
+    let now = rfc3339(app.clock.now());
     let mut returned = 0;
     for (holder, lines) in by_holder {
         let mut ops = Vec::new();
@@ -757,6 +929,9 @@ pub async fn sweep_expired(
             ));
         }
         ops.extend(summaries.ops(tenant));
+        if let Some(head) = heads.get(holder) {
+            ops.push(store::holder_touch(tenant, holder, head.version));
+        }
         let owned: Vec<ReservationLine> = lines.iter().map(|l| (*l).clone()).collect();
         ops.push(released_event(app, tenant, holder, true, &owned));
         match app.table.transact(ops).await {
@@ -772,42 +947,63 @@ pub async fn sweep_expired(
             .collect();
         publish(app, tenant, &products, None).await;
     }
-    Ok(returned)
+    Ok((returned, reindexed))
 }
 
-/// The operations that move everything `from` holds to `to` (a guest's cart merged into a
-/// customer's): each line moves to `to`'s partition, added to the line `to` holds at the same
-/// level and shard, and `from` holds nothing after. No level changes: the units stay reserved,
-/// only their holder changes. `to` then expires at `expires_epoch`. Both holdings are read
-/// here; the operations are conditioned on them, so a transaction holding them fails if either
-/// changed meanwhile (the caller reads again). Answers the operations and `to`'s lines after.
+/// Lines of a holding one [`move_holding_ops`] moves at most (each is deleted from one holder
+/// and written to the other, in one transaction with the caller's writes).
+pub const MAX_MOVED_LINES: usize = 40;
+
+/// What [`move_holding_ops`] answers.
+pub struct HoldingMove {
+    /// The operations, for one transaction.
+    pub ops: Vec<TxOp>,
+    /// What `to` holds after them.
+    pub after: Holding,
+    /// Whether they move everything `from` holds; otherwise `from` holds the rest after them,
+    /// for another move.
+    pub complete: bool,
+}
+
+/// The operations that move what `from` holds to `to` (a guest's cart merged into a
+/// customer's), at most [`MAX_MOVED_LINES`] lines of it: each line moves to `to`'s partition,
+/// added to the line `to` holds at the same level and shard; when everything has moved, `from`
+/// holds nothing. No level changes: the units stay reserved, only their holder changes. `to`
+/// then expires at `expires_epoch`. Both holdings are read here; the operations are conditioned
+/// on both holders' headers, so a transaction holding them fails if either changed meanwhile
+/// (the caller reads again).
 pub async fn move_holding_ops(
     app: &App,
     tenant: &TenantId,
     from: &str,
     to: &str,
     expires_epoch: i64,
-) -> Result<(Vec<TxOp>, Vec<ReservationLine>), InventoryError> {
+) -> Result<HoldingMove, InventoryError> {
     let source = store::holding(app.table.as_ref(), tenant, from).await?;
     let target = store::holding(app.table.as_ref(), tenant, to).await?;
     let expires_at = rfc3339(
         time::OffsetDateTime::from_unix_timestamp(expires_epoch)
             .map_err(|_| InventoryError::field("expires_at", "invalid", "out of range"))?,
     );
+    let complete = source.lines.len() <= MAX_MOVED_LINES;
+    let moving: Vec<&ReservationLine> = source.lines.iter().take(MAX_MOVED_LINES).collect();
     let mut ops = Vec::new();
     let mut after: Vec<ReservationLine> = Vec::new();
     let slot = |l: &ReservationLine| (l.variant_id.clone(), l.location_id.clone(), l.shard);
-    let mut slots: Vec<(VariantId, LocationId, u32)> =
-        source.lines.iter().chain(&target.lines).map(slot).collect();
+    let mut slots: Vec<(VariantId, LocationId, u32)> = moving
+        .iter()
+        .map(|l| slot(l))
+        .chain(target.lines.iter().map(slot))
+        .collect();
     slots.sort();
     slots.dedup();
     for key in slots {
-        let moving = source.lines.iter().find(|l| slot(l) == key);
+        let moved = moving.iter().find(|l| slot(l) == key);
         let staying = target.lines.iter().find(|l| slot(l) == key);
-        if let Some(line) = moving {
+        if let Some(line) = moved {
             ops.push(store::line_delete(tenant, line));
         }
-        let quantity = moving.map_or(0, |l| l.quantity) + staying.map_or(0, |l| l.quantity);
+        let quantity = moved.map_or(0, |l| l.quantity) + staying.map_or(0, |l| l.quantity);
         let line = ReservationLine {
             holder: to.to_owned(),
             variant_id: key.0.clone(),
@@ -817,11 +1013,16 @@ pub async fn move_holding_ops(
             expires_at: expires_at.clone(),
             expires_epoch,
         };
-        ops.push(store::line_put(tenant, &line, staying.map(|l| l.quantity)));
+        // `to`'s own lines stay as they are (their expiry is its header's).
+        if moved.is_some() {
+            ops.push(store::line_put(tenant, &line, staying.map(|l| l.quantity)));
+        }
         after.push(line);
     }
-    if let Some(version) = source.version {
-        ops.push(store::holder_delete(tenant, from, version));
+    match source.version {
+        Some(version) if complete => ops.push(store::holder_delete(tenant, from, version)),
+        Some(version) => ops.push(store::holder_touch(tenant, from, version)),
+        None => {}
     }
     if !after.is_empty() {
         ops.push(store::holder_put(tenant, to, expires_epoch, target.version));
@@ -839,5 +1040,14 @@ pub async fn move_holding_ops(
             }),
         ));
     }
-    Ok((ops, after))
+    let after = Holding {
+        version: (!after.is_empty()).then(|| target.version.unwrap_or(0) + 1),
+        expires_epoch,
+        lines: after,
+    };
+    Ok(HoldingMove {
+        ops,
+        after,
+        complete,
+    })
 }

@@ -489,6 +489,7 @@ fn reservations(ctx: Ctx) -> HandlerFuture {
             window.start(),
         )
         .await?;
+        let (data, _) = store::with_holder_expiry(ctx.app.table.as_ref(), tenant, data).await?;
         let now = ctx.app.clock.epoch_seconds();
         let data: Vec<ReservationView> = data
             .into_iter()
@@ -506,7 +507,7 @@ pub static RESERVATIONS: Route = Route {
     method: Method::Get,
     path: "/admin/inventory/reservations",
     access: Access::Staff("inventory.read"),
-    summary: "Who holds a variant's units, soonest expiry first",
+    summary: "Who holds a variant's units, lines changed longest ago first",
     tag: TAG,
     aws: AwsAccess::READ_LIST,
     handler: reservations,
@@ -515,7 +516,7 @@ pub static RESERVATIONS: Route = Route {
             .query("variant_id", "The variant", true)
             .query("limit", "Page size, 1 to 100 (default 20)", false)
             .query("cursor", "The next_cursor of the previous page", false)
-            .page::<ReservationView>("A page of reservation lines, soonest expiry first")
+            .page::<ReservationView>("A page of reservation lines, each with its holder's expiry")
     },
 };
 

@@ -635,10 +635,12 @@ pub async fn expired_by_location(
     variant: &VariantId,
 ) -> Result<HashMap<LocationId, i64>, InventoryError> {
     let now = app.clock.epoch_seconds();
-    let (lines, _) =
+    let (candidates, _) =
         store::reserved_lines(app.table.as_ref(), tenant, variant, Some(now), 1000, None).await?;
+    // The index may call a line expired whose holder has since been renewed.
+    let (lines, _) = store::with_holder_expiry(app.table.as_ref(), tenant, candidates).await?;
     let mut by_location = HashMap::new();
-    for line in lines {
+    for line in lines.into_iter().filter(|l| l.expires_epoch <= now) {
         *by_location.entry(line.location_id).or_insert(0) += line.quantity;
     }
     Ok(by_location)

@@ -8,12 +8,14 @@
 //! | stock level shard `k` ≥ 1 (a level split for a flash sale) | `T#<t>#LOCSTOCK#<location id>` | `<variant id>#<k>` | |
 //! | movement | `T#<t>#MOVES#<variant id>` | `<movement id>` | `T#<t>#MOVES#<variant id>#<location id>` / `<movement id>` |
 //! | reservation holder | `T#<t>#HOLD#<holder>` | `HOLDER` | |
-//! | reservation line | `T#<t>#HOLD#<holder>` | `LINE#<variant id>#<location id>` (shard `k` ≥ 1: `…#<k>`) | `T#<t>#RESERVED#<variant id>` / `<expires epoch, 12 digits>#<holder>#<location id>` |
+//! | reservation line | `T#<t>#HOLD#<holder>` | `LINE#<variant id>#<location id>` (shard `k` ≥ 1: `…#<k>`) | `T#<t>#RESERVED#<variant id>` / `<expires epoch when last written, 12 digits>#<holder>#<location id>` |
 //!
 //! A location's levels share its partition, so deleting a location reads them all strongly
 //! consistently. A holder's lines share its partition, so releasing reads them in one query.
-//! Reservation lines are indexed by variant and expiry, so a reservation short of stock finds
-//! the expired lines it may sweep, oldest first.
+//! A holder's lines expire with it (its header's `expires_epoch`); each line also records the
+//! expiry it was last written with, never later, by which lines are indexed per variant, so a
+//! reservation short of stock finds the lines that may have expired, oldest first, and checks
+//! them against their holders.
 //!
 //! A level may be split into shards (see `super::shards`): full levels of their own, each with
 //! its own guard, that together hold the location's stock. The first shard is the level as it
@@ -21,7 +23,8 @@
 //! with the others ([`complete`]).
 
 use super::model::{
-    Location, LocationStock, Movement, ReservationLine, StoredLevel, CLOSING, OPEN,
+    HeldUnits, HoldingCopy, Location, LocationStock, Movement, ReservationLine, StoredLevel,
+    CLOSING, OPEN,
 };
 use crate::identity::TenantId;
 use crate::ids::{LocationId, ProductId, VariantId};
@@ -697,7 +700,145 @@ pub async fn holding(
             _ => {}
         }
     }
+    // A line records the expiry it was last written with; the holder's is the one that counts.
+    let expires_at = expiry_text(holding.expires_epoch);
+    for line in &mut holding.lines {
+        line.expires_epoch = holding.expires_epoch;
+        line.expires_at = expires_at.clone();
+    }
     Ok(holding)
+}
+
+impl Holding {
+    /// The copy an owner keeps (`None` when nothing is held).
+    pub fn copy(&self) -> Option<HoldingCopy> {
+        self.version.map(|version| HoldingCopy {
+            version,
+            lines: self
+                .lines
+                .iter()
+                .map(|l| HeldUnits {
+                    variant_id: l.variant_id.clone(),
+                    location_id: l.location_id.clone(),
+                    shard: l.shard,
+                    quantity: l.quantity,
+                })
+                .collect(),
+        })
+    }
+
+    /// The holding an owner's copy describes (its expiry is not in the copy).
+    pub fn from_copy(holder: &str, copy: Option<&HoldingCopy>) -> Holding {
+        let Some(copy) = copy else {
+            return Holding::default();
+        };
+        Holding {
+            version: Some(copy.version),
+            expires_epoch: 0,
+            lines: copy
+                .lines
+                .iter()
+                .map(|l| ReservationLine {
+                    holder: holder.to_owned(),
+                    variant_id: l.variant_id.clone(),
+                    location_id: l.location_id.clone(),
+                    shard: l.shard,
+                    quantity: l.quantity,
+                    expires_at: String::new(),
+                    expires_epoch: 0,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The keys of some levels' first shards, for a caller's own batched read; [`level_in`] reads
+/// them back and [`complete`] adds their other shards.
+pub fn level_keys(tenant: &TenantId, pairs: &[(LocationId, VariantId)]) -> Vec<Key> {
+    pairs
+        .iter()
+        .map(|(l, v)| level_key(tenant, l.as_str(), v.as_str(), 0))
+        .collect()
+}
+
+/// A level, when a batched read's item is one.
+pub fn level_in(item: &Item) -> Option<Result<StoredLevel, StoreError>> {
+    (item.get(attr::ENTITY).and_then(Value::as_str) == Some(LEVEL))
+        .then(|| store::from_item(item.clone()))
+}
+
+fn expiry_text(epoch: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(epoch)
+        .map(crate::clock::rfc3339)
+        .unwrap_or_default()
+}
+
+/// A holder's header: its version and the expiry every one of its lines shares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HolderHead {
+    pub version: u64,
+    pub expires_epoch: i64,
+}
+
+/// The headers of some holders (one batched read); a holder that holds nothing is absent.
+pub async fn holder_heads(
+    table: &dyn Table,
+    tenant: &TenantId,
+    holders: &[&str],
+) -> Result<BTreeMap<String, HolderHead>, StoreError> {
+    let mut names: Vec<&str> = holders.to_vec();
+    names.sort_unstable();
+    names.dedup();
+    let mut heads = BTreeMap::new();
+    for chunk in names.chunks(store::MAX_BATCH_GET_KEYS) {
+        let keys: Vec<Key> = chunk.iter().map(|h| holder_key(tenant, h)).collect();
+        for item in table.batch_get(&keys).await? {
+            let name = item
+                .get("holder")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            heads.insert(
+                name.to_owned(),
+                HolderHead {
+                    version: item.get(attr::VERSION).and_then(Value::as_u64).unwrap_or(0),
+                    expires_epoch: item
+                        .get("expires_epoch")
+                        .and_then(Value::as_i64)
+                        .unwrap_or(0),
+                },
+            );
+        }
+    }
+    Ok(heads)
+}
+
+/// Lines read from the index, each given its holder's expiry (what counts; the index sorts by
+/// the expiry a line was last written with, which is never later). A line whose holder is gone
+/// keeps its own (it is about to be removed with it).
+pub async fn with_holder_expiry(
+    table: &dyn Table,
+    tenant: &TenantId,
+    mut lines: Vec<ReservationLine>,
+) -> Result<(Vec<ReservationLine>, BTreeMap<String, HolderHead>), StoreError> {
+    let names: Vec<&str> = lines.iter().map(|l| l.holder.as_str()).collect();
+    let heads = holder_heads(table, tenant, &names).await?;
+    for line in &mut lines {
+        if let Some(head) = heads.get(&line.holder) {
+            line.expires_epoch = head.expires_epoch;
+            line.expires_at = expiry_text(head.expires_epoch);
+        }
+    }
+    Ok((lines, heads))
+}
+
+/// Counts a change of a holder's lines made without rewriting its header (a sweep of expired
+/// lines): the next write of the holder, conditioned on the version it read, then reads again.
+pub fn holder_touch(tenant: &TenantId, holder: &str, expected: u64) -> TxOp {
+    TxOp::Update {
+        key: holder_key(tenant, holder),
+        update: Update::new().add(attr::VERSION, 1),
+        condition: Some(Condition::VersionIs(expected)),
+    }
 }
 
 /// Writes a holder's header at the next version (`expected`: the version read, `None` when it
@@ -763,23 +904,19 @@ pub fn line_put(tenant: &TenantId, line: &ReservationLine, expected: Option<i64>
     }
 }
 
-/// Removes a reservation line that still holds the quantity read.
+/// Removes a reservation line that still holds the quantity read. (Whether the holder is still
+/// the one read is for the holder's header to say: every write of a holder's lines also writes
+/// or conditions its header.)
 pub fn line_delete(tenant: &TenantId, line: &ReservationLine) -> TxOp {
     TxOp::Delete {
         key: line_key(tenant, line),
-        condition: Some(Condition::All(vec![
-            quantity_is(line.quantity),
-            Condition::Number {
-                attr: "expires_epoch".into(),
-                cmp: Comparison::Eq,
-                value: line.expires_epoch,
-            },
-        ])),
+        condition: Some(quantity_is(line.quantity)),
     }
 }
 
-/// A variant's reservation lines, soonest expiry first; with `expired_by`, only those expired
-/// at that instant. Read from an index, so a line written a moment ago may be missing.
+/// A variant's reservation lines by the expiry they were last written with, soonest first; with
+/// `expired_by`, only those that may have expired at that instant (their holders say). Read
+/// from an index, so a line written a moment ago may be missing.
 pub async fn reserved_lines(
     table: &dyn Table,
     tenant: &TenantId,

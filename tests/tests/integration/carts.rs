@@ -923,6 +923,282 @@ async fn carts_take_shipping_and_billing_addresses(api: Api) {
     assert_eq!(r.body["shipping_address"], Value::Null);
 }
 
+/// A product with `count` variants of `policy` (priced at 2.00 EUR); answers their ids.
+async fn many_variants(api: &Api, shop: &Shop, count: usize, policy: Value) -> Vec<String> {
+    let names: Vec<String> = (1..=count).map(|n| format!("N{n}")).collect();
+    let created = api
+        .send(shop.admin(api.post("/admin/products")).json(json!({
+            "title": "Sticker Pack",
+            "status": "active",
+            "options": [{"name": "Number", "values": names}]
+        })))
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let mut ids = Vec::new();
+    for name in &names {
+        let mut body = json!({
+            "options": {"Number": name},
+            "price": {"amount": 200, "currency": "EUR"}
+        });
+        body.as_object_mut()
+            .unwrap()
+            .extend(policy.as_object().unwrap().clone());
+        let v = api
+            .send(
+                shop.admin(api.post(&format!("/admin/products/{id}/variants")))
+                    .json(body),
+            )
+            .await;
+        assert_eq!(v.status, 201, "{:?}", v.body);
+        ids.push(v.body["id"].as_str().unwrap().to_owned());
+    }
+    ids
+}
+
+async fn a_cart_holds_a_hundred_tracked_lines(api: Api) {
+    let (a, key, warehouse, ids) = stocked(&api, "acme").await;
+    let backorder = json!({"track_inventory": true, "allow_backorder": true});
+    let hundred = many_variants(&api, &a, 100, backorder).await;
+    let scarce = &ids[0];
+    assert_eq!(adjust(&api, &a, scarce, &warehouse, -5).await.status, 201);
+
+    // More lines than one transaction changes are held a step at a time; a step that finds
+    // stock short gives back what the steps before held, and no cart is made.
+    let mut items: Vec<Value> = hundred[..30]
+        .iter()
+        .map(|v| json!({"variant_id": v, "quantity": 1}))
+        .collect();
+    items.push(json!({"variant_id": scarce, "quantity": 1}));
+    let refused = new_cart(&api, &key, json!({ "items": items })).await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (409, "insufficient_stock"),
+        "{:?}",
+        refused.body
+    );
+    for v in [&hundred[0], &hundred[24], &hundred[29]] {
+        assert_eq!(reserved(&api, &a, v, &warehouse).await, 0, "{v}");
+    }
+    let staff_carts = api.send(a.admin(api.get("/admin/carts"))).await;
+    assert_eq!(staff_carts.body["data"], json!([]));
+
+    // Sixty lines in one request, then forty more one at a time.
+    let items: Vec<Value> = hundred[..60]
+        .iter()
+        .map(|v| json!({"variant_id": v, "quantity": 1}))
+        .collect();
+    let created = new_cart(&api, &key, json!({ "items": items })).await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    assert_eq!(created.body["item_count"], 60);
+    let cart = created.body["id"].as_str().unwrap().to_owned();
+    for v in &hundred[60..99] {
+        let r = add(&api, &key, &cart, v, json!(1)).await;
+        assert_eq!(r.status, 200, "{:?}", r.body);
+    }
+    // Adding to a cart is two reads and the transaction, however full the cart (with plenty of
+    // stock: a change that may move what the listing shows also publishes it).
+    let plenty = &ids[1];
+    assert_eq!(adjust(&api, &a, plenty, &warehouse, 20).await.status, 201);
+    let (last, calls) = api
+        .send_counted(
+            with_key(&key, api.post(&format!("/store/carts/{cart}/items")))
+                .json(json!({"variant_id": plenty, "quantity": 1})),
+        )
+        .await;
+    assert_eq!(last.status, 200, "{:?}", last.body);
+    assert_eq!(
+        calls, 3,
+        "the cart with the variant's lookup, products with levels, the transaction"
+    );
+    assert_eq!(last.body["items"].as_array().unwrap().len(), 100);
+    for v in [
+        &hundred[0],
+        &hundred[59],
+        &hundred[60],
+        &hundred[98],
+        plenty,
+    ] {
+        assert_eq!(reserved(&api, &a, v, &warehouse).await, 1, "{v}");
+    }
+    let over = add(&api, &key, &cart, &hundred[99], json!(1)).await;
+    assert_eq!((over.status, over.code()), (422, "too_many_lines"));
+    assert_eq!(reserved(&api, &a, &hundred[99], &warehouse).await, 0);
+
+    // One line of the hundred changes; the others stay held.
+    let first = line(&last.body, &hundred[0]).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = api
+        .send(
+            with_key(
+                &key,
+                api.patch(&format!("/store/carts/{cart}/items/{first}")),
+            )
+            .json(json!({"quantity": 3})),
+        )
+        .await;
+    assert_eq!((r.status, &r.body["item_count"]), (200, &json!(102)));
+    assert_eq!(reserved(&api, &a, &hundred[0], &warehouse).await, 3);
+    assert_eq!(reserved(&api, &a, &hundred[1], &warehouse).await, 1);
+    let (got, calls) = api
+        .send_counted(with_key(&key, api.get(&format!("/store/carts/{cart}"))))
+        .await;
+    assert_eq!((got.status, &got.body["item_count"]), (200, &json!(102)));
+    assert_eq!(calls, 2, "the cart, then its products");
+    let r = api
+        .send(with_key(
+            &key,
+            api.delete(&format!("/store/carts/{cart}/items/{first}")),
+        ))
+        .await;
+    assert_eq!((r.status, &r.body["item_count"]), (200, &json!(99)));
+    assert_eq!(reserved(&api, &a, &hundred[0], &warehouse).await, 0);
+    assert_eq!(reserved(&api, &a, &hundred[98], &warehouse).await, 1);
+}
+
+/// A change renews the whole reservation without rewriting the lines it leaves alone: they stay
+/// held (a shopper short of them finds none), and go only once the renewed reservation expires.
+async fn a_renewed_cart_keeps_the_lines_it_left_alone(api: Api) {
+    let (a, key, warehouse, ids) = stocked(&api, "acme").await;
+    let (s, m) = (&ids[0], &ids[1]);
+    let mine = new_cart(
+        &api,
+        &key,
+        json!({"items": [{"variant_id": s, "quantity": 5}]}),
+    )
+    .await;
+    let mine = mine.body["id"].as_str().unwrap().to_owned();
+    let minutes = |n: u64| std::time::Duration::from_secs(60 * n);
+    api.clock.advance(minutes(10));
+    assert_eq!(add(&api, &key, &mine, m, json!(1)).await.status, 200);
+
+    // Twenty minutes in: the line for S was written 20 minutes ago, but the cart changed 10
+    // minutes ago, so it still holds all five.
+    api.clock.advance(minutes(10));
+    let theirs = new_cart(&api, &key, json!({})).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let short = add(&api, &key, &theirs, s, json!(1)).await;
+    assert_eq!((short.status, short.code()), (409, "insufficient_stock"));
+    let a = signed_in_again(&api, &a, "acme").await;
+    assert_eq!(reserved(&api, &a, s, &warehouse).await, 5);
+    let held = api
+        .send(a.admin(api.get(&format!("/admin/inventory/reservations?variant_id={s}"))))
+        .await;
+    assert_eq!(held.status, 200, "{:?}", held.body);
+    let lines = held.body["data"].as_array().unwrap();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(
+        (&lines[0]["holder"], &lines[0]["expired"]),
+        (&json!(mine), &json!(false))
+    );
+    let window_end = api.app.clock.epoch_seconds() + 5 * 60;
+    assert_eq!(lines[0]["expires_epoch"], window_end);
+
+    // Past the renewed reservation's end, the next shopper short of S sweeps it away.
+    api.clock.advance(minutes(6));
+    let r = add(&api, &key, &theirs, s, json!(1)).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let a = signed_in_again(&api, &a, "acme").await;
+    assert_eq!(reserved(&api, &a, s, &warehouse).await, 1);
+    // The first cart's next change starts from the reservation as it now is: four are left.
+    let s_line = |cart: &Value| line(cart, s).unwrap()["id"].as_str().unwrap().to_owned();
+    let got = api
+        .send(with_key(&key, api.get(&format!("/store/carts/{mine}"))))
+        .await;
+    let item = s_line(&got.body);
+    let patch = |quantity: i64| {
+        api.send(
+            with_key(
+                &key,
+                api.patch(&format!("/store/carts/{mine}/items/{item}")),
+            )
+            .json(json!({ "quantity": quantity })),
+        )
+    };
+    let r = patch(5).await;
+    assert_eq!((r.status, r.code()), (409, "insufficient_stock"));
+    assert_eq!(r.body["available"], 4);
+    let r = patch(4).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(reserved(&api, &a, s, &warehouse).await, 5);
+    assert_eq!(reserved(&api, &a, m, &warehouse).await, 1);
+}
+
+/// Concurrent carts take a variant's units down through every listed status; whatever order
+/// they land in, the listing ends where the stock is.
+async fn racing_carts_leave_the_listing_where_the_stock_is(api: Api) {
+    let a = shop(&api, "acme").await;
+    let key = cart_key(&api, &a).await;
+    let warehouse = location(&api, &a, "Warehouse", 1).await;
+    let (_, ids) = product(&api, &a, &[("One", json!({}))]).await;
+    let variant = ids[0].clone();
+    assert_eq!(adjust(&api, &a, &variant, &warehouse, 12).await.status, 201);
+    let api = Arc::new(api);
+    let status = || {
+        let (api, a, variant) = (api.clone(), &a, variant.clone());
+        async move {
+            let r = api
+                .send(super::availability::store(a, api.get("/store/products")))
+                .await;
+            r.body["data"][0]["availability"][&variant]["status"].clone()
+        }
+    };
+    assert_eq!(status().await, "in_stock");
+    let mut carts = Vec::new();
+    for _ in 0..12 {
+        let r = new_cart(&api, &key, json!({})).await;
+        carts.push(r.body["id"].as_str().unwrap().to_owned());
+    }
+    // 12 → 6 (more than the low-stock threshold of 5), → 2, → 0.
+    for (range, expected) in [
+        (0..6, "in_stock"),
+        (6..10, "low_stock"),
+        (10..12, "out_of_stock"),
+    ] {
+        let tasks: Vec<_> = carts[range]
+            .iter()
+            .map(|cart| {
+                let (api, key, cart, variant) =
+                    (api.clone(), key.clone(), cart.clone(), variant.clone());
+                tokio::spawn(async move { add(&api, &key, &cart, &variant, json!(1)).await })
+            })
+            .collect();
+        for task in tasks {
+            let r = task.await.unwrap();
+            assert_eq!(r.status, 200, "{:?}", r.body);
+        }
+        assert_eq!(status().await, expected);
+    }
+    // All of them give their units back at once.
+    let tasks: Vec<_> = carts
+        .iter()
+        .map(|cart| {
+            let (api, key, cart) = (api.clone(), key.clone(), cart.clone());
+            tokio::spawn(async move {
+                let got = api
+                    .send(with_key(&key, api.get(&format!("/store/carts/{cart}"))))
+                    .await;
+                let item = got.body["items"][0]["id"].as_str().unwrap().to_owned();
+                api.send(with_key(
+                    &key,
+                    api.delete(&format!("/store/carts/{cart}/items/{item}")),
+                ))
+                .await
+            })
+        })
+        .collect();
+    for task in tasks {
+        let r = task.await.unwrap();
+        assert_eq!(r.status, 200, "{:?}", r.body);
+    }
+    assert_eq!(status().await, "in_stock");
+    assert_eq!(reserved(&api, &a, &variant, &warehouse).await, 0);
+}
+
 api_cases!(
     a_guest_fills_a_cart_and_its_stock_follows,
     hostile_input_changes_nothing,
@@ -933,4 +1209,7 @@ api_cases!(
     carts_left_alone_are_reported_then_expire_once,
     a_change_keeps_a_cart_from_expiring,
     carts_take_shipping_and_billing_addresses,
+    a_cart_holds_a_hundred_tracked_lines,
+    a_renewed_cart_keeps_the_lines_it_left_alone,
+    racing_carts_leave_the_listing_where_the_stock_is,
 );

@@ -548,7 +548,9 @@ async fn a_reservation_commits_with_the_callers_writes(api: Api) {
         let (api, tenant) = (&api, a.tenant());
         async move {
             let expires = api.app.clock.epoch_seconds() + 600;
-            reservations::reserve_with(&api.app, &tenant, "cart_with", &lines, expires, &ops).await
+            let own = |_: &reservations::Holding| ops.clone();
+            reservations::reserve_with(&api.app, &tenant, "cart_with", &lines, expires, &own, None)
+                .await
         }
     };
     let reserved = || async { stock_at(&api, &a, &variant, &berlin).await["reserved"].clone() };
