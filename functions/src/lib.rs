@@ -614,6 +614,16 @@ mod list_my_carts;
 
 #[cfg(test)]
 #[allow(dead_code)]
+#[path = "bin/list_cart_shipping_options.rs"]
+mod list_cart_shipping_options;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/choose_cart_shipping_method.rs"]
+mod choose_cart_shipping_method;
+
+#[cfg(test)]
+#[allow(dead_code)]
 #[path = "bin/list_carts.rs"]
 mod list_carts;
 
@@ -691,6 +701,56 @@ mod reconcile_stock;
 #[allow(dead_code)]
 #[path = "bin/list_reservations.rs"]
 mod list_reservations;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/list_shipping_zones.rs"]
+mod list_shipping_zones;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/create_shipping_zone.rs"]
+mod create_shipping_zone;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/get_shipping_zone.rs"]
+mod get_shipping_zone;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/patch_shipping_zone.rs"]
+mod patch_shipping_zone;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/delete_shipping_zone.rs"]
+mod delete_shipping_zone;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/list_tax_rates.rs"]
+mod list_tax_rates;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/create_tax_rate.rs"]
+mod create_tax_rate;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/get_tax_rate.rs"]
+mod get_tax_rate;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/patch_tax_rate.rs"]
+mod patch_tax_rate;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/delete_tax_rate.rs"]
+mod delete_tax_rate;
 
 #[cfg(test)]
 #[allow(dead_code)]

@@ -177,6 +177,8 @@ route_table!(
     carts::routes::REMOVE_CART_ITEM,
     carts::routes::ATTACH_CART,
     carts::routes::MY_CARTS,
+    carts::routes::SHIPPING_OPTIONS,
+    carts::routes::CHOOSE_SHIPPING,
     carts::routes::ADMIN_LIST_CARTS,
     carts::routes::ADMIN_GET_CART,
     inventory::routes::LIST_LOCATIONS,
@@ -193,6 +195,16 @@ route_table!(
     inventory::routes::MOVEMENTS,
     inventory::routes::RECONCILE,
     inventory::routes::RESERVATIONS,
+    shipping::routes::LIST_SHIPPING_ZONES,
+    shipping::routes::CREATE_SHIPPING_ZONE,
+    shipping::routes::GET_SHIPPING_ZONE,
+    shipping::routes::PATCH_SHIPPING_ZONE,
+    shipping::routes::DELETE_SHIPPING_ZONE,
+    tax::routes::LIST_TAX_RATES,
+    tax::routes::CREATE_TAX_RATE,
+    tax::routes::GET_TAX_RATE,
+    tax::routes::PATCH_TAX_RATE,
+    tax::routes::DELETE_TAX_RATE,
     http::cors::PREFLIGHT,
 );
 
@@ -230,6 +242,8 @@ pub fn event_kinds() -> Vec<(&'static str, &'static [crate::events::kinds::Kind]
         ("customers", crate::customers::events::CustomerEvent::ALL),
         ("catalog", crate::catalog::events::CatalogEvent::ALL),
         ("inventory", crate::inventory::events::InventoryEvent::ALL),
+        ("shipping", crate::shipping::events::ShippingEvent::ALL),
+        ("tax", crate::tax::events::TaxEvent::ALL),
         ("events", crate::events::email::EmailEvent::ALL),
     ]
 }
@@ -248,5 +262,7 @@ pub fn error_codes() -> Vec<(&'static str, &'static [ErrorCode])> {
         ("catalog", crate::catalog::errors::CatalogCode::ALL),
         ("inventory", crate::inventory::errors::InventoryCode::ALL),
         ("carts", crate::carts::errors::CartCode::ALL),
+        ("shipping", crate::shipping::errors::ShippingCode::ALL),
+        ("tax", crate::tax::errors::TaxCode::ALL),
     ]
 }

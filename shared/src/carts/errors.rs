@@ -15,6 +15,10 @@ crate::error_codes! {
         CartClosed = "cart_closed", 409,
         /// A cart holds at most 100 different lines.
         TooManyLines = "too_many_lines", 422,
+        /// Shipping options need the cart's shipping address (or at least its country).
+        AddressRequired = "address_required", 422,
+        /// The shipping option is not one the cart's destination and lines are offered.
+        ShippingOptionUnavailable = "shipping_option_unavailable", 422,
     }
 }
 
@@ -44,8 +48,16 @@ pub enum CartError {
     Closed(&'static str),
     #[error("a cart holds at most {max} different lines")]
     TooManyLines { max: usize },
+    #[error("shipping options need the cart's shipping address or country")]
+    AddressRequired,
+    #[error("that shipping option is not offered to this cart")]
+    ShippingUnavailable,
     #[error(transparent)]
     Inventory(crate::inventory::errors::InventoryError),
+    #[error(transparent)]
+    Tax(Box<crate::tax::errors::TaxError>),
+    #[error(transparent)]
+    Shipping(Box<crate::shipping::errors::ShippingError>),
     #[error(transparent)]
     Catalog(#[from] crate::catalog::errors::ProductError),
     #[error(transparent)]
@@ -104,7 +116,13 @@ impl From<CartError> for ApiError {
             CartError::Expired => ApiError::new(CartCode::CartExpired, detail),
             CartError::Closed(_) => ApiError::new(CartCode::CartClosed, detail),
             CartError::TooManyLines { .. } => ApiError::new(CartCode::TooManyLines, detail),
+            CartError::AddressRequired => ApiError::new(CartCode::AddressRequired, detail),
+            CartError::ShippingUnavailable => {
+                ApiError::new(CartCode::ShippingOptionUnavailable, detail)
+            }
             CartError::Inventory(e) => e.into(),
+            CartError::Tax(e) => (*e).into(),
+            CartError::Shipping(e) => (*e).into(),
             CartError::Catalog(e) => e.into(),
             CartError::Customer(e) => e.into(),
             CartError::Settings(e) => e.into(),

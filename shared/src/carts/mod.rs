@@ -2,15 +2,16 @@
 //!
 //! - `model.rs`: carts as stored (header and lines in one item) and as shoppers see them;
 //! - `service.rs`: the rules: access, limits, pricing from the catalog on every read and change,
-//!   and the stock reservation written in the same transaction as every change;
+//!   the stock reservation written in the same transaction as every change, the shipping method;
+//! - `pricing.rs`: what a cart costs: its lines, its shipping method and its destination's taxes;
 //! - `customers.rs`: a customer's carts, and the guest cart given to them on sign-in (merged);
 //! - `admin.rs`: carts as staff see them, abandoned ones included;
 //! - `expiry.rs`: the worker that marks abandoned carts and expires carts left unchanged;
 //! - `store.rs`: keys;
 //! - `routes.rs`: `/store/carts`.
 //!
-//! Totals come from the pricing module's engine; its discount, shipping and tax adjusters are
-//! the zero ones until those modules fill them.
+//! Totals come from the pricing module's engine, with the chosen shipping method's price and the
+//! tax provider's taxes; discounts are the zero adjuster until that module fills it.
 
 pub mod admin;
 pub mod customers;
@@ -18,6 +19,7 @@ pub mod errors;
 pub mod events;
 pub mod expiry;
 pub mod model;
+pub mod pricing;
 pub mod routes;
 pub mod service;
 pub mod store;

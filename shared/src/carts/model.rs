@@ -1,7 +1,7 @@
 //! Carts as stored and as shoppers see them.
 
+use super::pricing::{ChosenShipping, Priced, TaxRelief};
 use crate::ids::{CartId, CustomerId, ProductId, VariantId};
-use crate::pricing::Totals;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -35,7 +35,7 @@ impl CartStatus {
 }
 
 /// One line of a cart: a variant, its price when last priced, and how many.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct CartItem {
     /// `item_<ULID>`
     pub id: String,
@@ -53,6 +53,12 @@ pub struct CartItem {
     pub quantity: i64,
     /// Whether the variant's stock is counted (and so reserved).
     pub track_inventory: bool,
+    /// The variant's weight, in the shipping settings' unit (weight-based shipping).
+    #[serde(default)]
+    pub weight: Option<f64>,
+    /// The variant's tax class (absent: the tax settings' default).
+    #[serde(default)]
+    pub tax_class: Option<String>,
 }
 
 /// A postal address on a cart (the address book's shape, without its id).
@@ -138,6 +144,63 @@ pub struct StoredCart {
     /// The cart's stock reservation as it left it (see `inventory::model::HoldingCopy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reservation: Option<crate::inventory::model::HoldingCopy>,
+    /// The buyer's EU VAT number (a business: reverse charge across EU borders).
+    #[serde(default)]
+    pub vat_number: Option<String>,
+    /// The shipping method chosen (a method of the destination's zone).
+    #[serde(default)]
+    pub shipping_method: Option<ChosenMethod>,
+}
+
+/// The shipping method a cart chose: its id, and its name when chosen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChosenMethod {
+    pub id: String,
+    pub name: String,
+}
+
+/// Something the storefront should tell the shopper about the cart's last change or read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Notice {
+    /// `shipping_method_cleared`: the method chosen no longer applies to the cart (its address,
+    /// its lines or the shop's zones changed); choose another.
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// A tax charged, as the cart shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct TaxLine {
+    /// The rate (`txr_…`), or the tax engine's own name for it.
+    pub rate_id: String,
+    pub name: String,
+    /// The rate as a percentage (19.0, 9.975).
+    pub percentage: f64,
+    pub amount: i64,
+}
+
+impl TaxLine {
+    fn of(charge: &crate::tax::engine::Charge) -> TaxLine {
+        TaxLine {
+            rate_id: charge.rate_id.clone(),
+            name: charge.name.clone(),
+            percentage: charge.rate as f64 / 10_000.0,
+            amount: charge.amount,
+        }
+    }
+
+    /// The charges of every line and the shipping, added up rate by rate (in the order first
+    /// charged).
+    fn summed<'a>(charges: impl Iterator<Item = &'a crate::tax::engine::Charge>) -> Vec<TaxLine> {
+        let mut lines: Vec<TaxLine> = Vec::new();
+        for charge in charges {
+            match lines.iter_mut().find(|l| l.rate_id == charge.rate_id) {
+                Some(line) => line.amount += charge.amount,
+                None => lines.push(TaxLine::of(charge)),
+            }
+        }
+        lines
+    }
 }
 
 /// A line as the shopper sees it: priced now, with its totals.
@@ -154,6 +217,15 @@ pub struct CartLine {
     pub discount: i64,
     pub tax: i64,
     pub total: i64,
+    /// The line's taxes, rate by rate.
+    pub tax_lines: Vec<TaxLine>,
+    /// Why the line carries no tax, when the cart is tax-free (reverse charge, exempt customer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tax_note: Option<String>,
+    /// The catalog's unit price, when the line is charged another (`unit_price`): a tax-free
+    /// cart in a company whose prices include tax pays them without the tax.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub list_price: Option<i64>,
 }
 
 /// A cart as the storefront (and staff) see it.
@@ -172,13 +244,26 @@ pub struct Cart {
     pub locale: Option<String>,
     pub shipping_address: Option<CartAddress>,
     pub billing_address: Option<CartAddress>,
+    pub vat_number: Option<String>,
     pub items: Vec<CartLine>,
+    /// The shipping method chosen, priced for the cart (`null` until one is chosen).
+    pub shipping_method: Option<ChosenShipping>,
     pub subtotal: i64,
     pub discount_total: i64,
     pub shipping_total: i64,
+    /// Shipping's own tax (included in `shipping_total` when prices exclude tax).
+    pub shipping_tax: i64,
     pub tax_total: i64,
     pub grand_total: i64,
     pub item_count: i64,
+    /// The taxes of every line and the shipping, rate by rate.
+    pub tax_lines: Vec<TaxLine>,
+    /// Why the cart pays no tax, when it does not: `customer_exempt` or `reverse_charge`.
+    pub tax_exemption: Option<TaxRelief>,
+    /// Whether prices include tax (then `tax_total` is part of the lines' totals).
+    pub prices_include_tax: bool,
+    /// What the storefront should tell the shopper (a shipping method that no longer applies).
+    pub notices: Vec<Notice>,
     pub created_at: String,
     pub updated_at: String,
     pub expires_at: String,
@@ -187,26 +272,55 @@ pub struct Cart {
 }
 
 impl Cart {
-    /// The view of a stored cart priced as `totals` say, with the lines whose price moved
-    /// (`previous`: line id → the price stored before).
-    pub fn of(cart: &StoredCart, totals: &Totals, previous: &[(String, i64)]) -> Cart {
+    /// The view of a stored cart as priced, with the lines whose price moved (`previous`: line
+    /// id → the price stored before) and what to tell the shopper.
+    pub fn of(
+        cart: &StoredCart,
+        priced: &Priced,
+        previous: &[(String, i64)],
+        mut notices: Vec<Notice>,
+    ) -> Cart {
+        let totals = &priced.totals;
+        let note = priced.relief.map(|r| r.note().to_owned());
         let items = cart
             .items
             .iter()
             .zip(&totals.lines)
-            .map(|(item, line)| {
+            .enumerate()
+            .map(|(i, (item, line))| {
                 let before = previous.iter().find(|(id, _)| *id == item.id).map(|p| p.1);
+                let charged = priced
+                    .unit_prices
+                    .get(i)
+                    .copied()
+                    .unwrap_or(item.unit_price);
+                let mut shown = item.clone();
+                shown.unit_price = charged;
                 CartLine {
-                    item: item.clone(),
+                    item: shown,
                     price_changed: before.is_some(),
                     previous_unit_price: before,
                     subtotal: line.subtotal,
                     discount: line.discount,
                     tax: line.tax,
                     total: line.total,
+                    tax_lines: priced
+                        .line_taxes
+                        .get(i)
+                        .map(|c| c.iter().map(TaxLine::of).collect())
+                        .unwrap_or_default(),
+                    tax_note: note.clone(),
+                    list_price: (charged != item.unit_price).then_some(item.unit_price),
                 }
             })
             .collect();
+        if priced.method_lost {
+            notices.push(Notice {
+                code: "shipping_method_cleared",
+                message: "The shipping method chosen no longer applies to this cart; choose                           another."
+                    .into(),
+            });
+        }
         Cart {
             id: cart.id.clone(),
             status: cart.status,
@@ -218,13 +332,26 @@ impl Cart {
             locale: cart.locale.clone(),
             shipping_address: cart.shipping_address.clone(),
             billing_address: cart.billing_address.clone(),
+            vat_number: cart.vat_number.clone(),
             items,
+            shipping_method: priced.shipping.clone(),
             subtotal: totals.subtotal,
             discount_total: totals.discount_total,
             shipping_total: totals.shipping_total,
+            shipping_tax: totals.shipping.tax,
             tax_total: totals.tax_total,
             grand_total: totals.grand_total,
             item_count: totals.item_count,
+            tax_lines: TaxLine::summed(
+                priced
+                    .line_taxes
+                    .iter()
+                    .flatten()
+                    .chain(&priced.shipping_taxes),
+            ),
+            tax_exemption: priced.relief,
+            prices_include_tax: totals.prices_include_tax,
+            notices,
             created_at: cart.created_at.clone(),
             updated_at: cart.updated_at.clone(),
             expires_at: cart.expires_at.clone(),

@@ -6,7 +6,7 @@ use super::admin::{self, CartFilter};
 use super::customers;
 use super::errors::{CartCode, CartError};
 use super::model::Cart;
-use super::service::{self, CartChange, ItemChange, NewCart, NewItem, Shopper};
+use super::service::{self, CartChange, ItemChange, NewCart, NewItem, ShippingChoice, Shopper};
 use crate::auth::caller::staff;
 use crate::http::cursor::Window;
 use crate::http::{
@@ -14,6 +14,7 @@ use crate::http::{
 };
 use crate::identity::{Principal, TenantId};
 use crate::ids::CustomerId;
+use crate::shipping::model::ShippingOption;
 
 const TAG: &str = "carts";
 
@@ -292,6 +293,72 @@ pub static MY_CARTS: Route = Route {
     aws: crate::api_keys::STORE_READ,
     handler: my_carts,
     doc: || RouteDoc::new().page::<Cart>("Open carts"),
+};
+
+// Shipping -----------------------------------------------------------------------------------
+
+fn shipping_options(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, shopper) = shopper(&ctx)?;
+        let options = service::shipping_options(&ctx.app, tenant, &shopper, ctx.param("id"))
+            .await
+            .map_err(err)?;
+        Ok(ApiResponse::json(
+            200,
+            &crate::http::ListPage {
+                data: options,
+                next_cursor: None,
+            },
+        ))
+    })
+}
+
+pub static SHIPPING_OPTIONS: Route = Route {
+    name: "list_cart_shipping_options",
+    method: Method::Get,
+    path: "/store/carts/{id}/shipping-options",
+    access: Access::StoreShopper("store.read"),
+    summary: "The shipping options of the cart's address, each priced for the cart",
+    tag: TAG,
+    aws: crate::api_keys::STORE_READ,
+    handler: shipping_options,
+    doc: || {
+        RouteDoc::new()
+            .page::<ShippingOption>(
+                "The methods of the zone the cart's address is in that apply to it, cheapest                  first (none when no zone covers the address)",
+            )
+            .error(CartCode::AddressRequired)
+            .error(HttpCode::NotFound)
+    },
+};
+
+fn choose_shipping(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, shopper) = shopper(&ctx)?;
+        let input: ShippingChoice = ctx.req.json()?;
+        let if_match = ctx.req.if_match()?;
+        let cart =
+            service::choose_shipping(&ctx.app, tenant, &shopper, ctx.param("id"), if_match, input)
+                .await
+                .map_err(err)?;
+        Ok(answer(200, cart))
+    })
+}
+
+pub static CHOOSE_SHIPPING: Route = Route {
+    name: "choose_cart_shipping_method",
+    method: Method::Post,
+    path: "/store/carts/{id}/shipping-method",
+    access: Access::StoreShopper("carts.write"),
+    summary: "Choose one of the cart's shipping options; its price joins the cart's totals",
+    tag: TAG,
+    aws: AwsAccess::WRITE,
+    handler: choose_shipping,
+    doc: || {
+        with_changes(RouteDoc::new().request::<ShippingChoice>())
+            .error(CartCode::AddressRequired)
+            .error(CartCode::ShippingOptionUnavailable)
+    },
 };
 
 // Staff --------------------------------------------------------------------------------------

@@ -7,17 +7,21 @@
 //! variants are held exactly as the cart says, or, when stock is short, nothing changes at all.
 
 use super::errors::CartError;
-use super::model::{Cart, CartAddress, CartItem, CartStatus, StoredCart, MAX_LINES, MAX_QUANTITY};
+use super::model::{
+    Cart, CartAddress, CartItem, CartStatus, ChosenMethod, Notice, StoredCart, MAX_LINES,
+    MAX_QUANTITY,
+};
+use super::pricing;
 use super::store;
 use crate::app::App;
 use crate::catalog::model::{Product, ProductStatus, Variant};
 use crate::clock::rfc3339;
+use crate::customers::model::{CustomerGroup, StoredCustomer};
 use crate::identity::TenantId;
 use crate::ids::{CartId, CustomerId, LocationId, ProductId, VariantId};
 use crate::inventory::model::LocationStock;
 use crate::inventory::reservations::{self, Line};
-use crate::pricing::{self, Adjusters, Currency, LineInput, PricingInput};
-use crate::settings::groups::{Checkout, General, Tax};
+use crate::settings::groups::{Checkout, General};
 use crate::validate::{self, Errors};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -81,6 +85,11 @@ pub struct CartChange {
     #[serde(default, deserialize_with = "validate::double_option")]
     #[schema(value_type = Option<AddressInput>)]
     pub billing_address: Option<Option<AddressInput>>,
+    /// The buyer's EU VAT number, with its country prefix (`DE123456789`): a business buying
+    /// from another EU country pays no VAT (reverse charge).
+    #[serde(default, deserialize_with = "validate::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub vat_number: Option<Option<String>>,
 }
 
 /// An address given in full, or one of the signed-in customer's saved addresses.
@@ -184,6 +193,8 @@ fn catalog_of(products: &[Product], variants: &[(VariantId, ProductId)]) -> Cata
 /// container's copy). The reservation starts from the cart's copy of it.
 struct Start {
     cart: Option<StoredCart>,
+    /// Whether the shopper (signed in) pays no tax.
+    shopper_exempt: bool,
     catalog: Catalog,
     eligible: std::sync::Arc<Vec<LocationId>>,
     /// The levels looked for (found or not).
@@ -194,6 +205,7 @@ struct Start {
 async fn start(
     app: &App,
     tenant: &TenantId,
+    shopper: &Shopper,
     cart: Option<&CartId>,
     adding: &[VariantId],
     growing: &(dyn Fn(Option<&StoredCart>) -> Vec<VariantId> + Send + Sync),
@@ -204,10 +216,16 @@ async fn start(
         store::Wanted {
             cart,
             lookups: adding,
+            customer: shopper.customer.as_ref(),
             ..Default::default()
         },
     )
     .await?;
+    let groups: &[String] = first
+        .customer
+        .as_ref()
+        .filter(|c| !c.customer.tax_exempt)
+        .map_or(&[], |c| c.customer.group_ids.as_slice());
     let mut owners: Vec<(VariantId, ProductId)> = first
         .cart
         .iter()
@@ -240,6 +258,7 @@ async fn start(
         store::Wanted {
             products: &products,
             levels: &looked,
+            groups,
             ..Default::default()
         },
     )
@@ -247,6 +266,7 @@ async fn start(
     let stocks =
         crate::inventory::store::complete(app.table.as_ref(), tenant, second.levels).await?;
     Ok(Start {
+        shopper_exempt: exempt_of(first.customer.as_ref(), &second.groups),
         cart: first.cart,
         catalog: catalog_of(&second.products, &owners),
         eligible,
@@ -351,6 +371,8 @@ fn add(
         unit_price: price,
         quantity,
         track_inventory: variant.track_inventory,
+        weight: variant.weight,
+        tax_class: variant.tax_class.clone(),
     });
     Ok(())
 }
@@ -370,41 +392,74 @@ fn reprice(cart: &mut StoredCart, catalog: &Catalog) -> Vec<(String, i64)> {
             item.variant_title = variant_title(&variant);
             item.sku = variant.sku;
             item.track_inventory = variant.track_inventory;
+            item.weight = variant.weight;
+            item.tax_class = variant.tax_class;
         }
     }
     moved
 }
 
-/// The cart as the shopper sees it, priced by the totals engine.
+/// The cart as the shopper sees it, priced now (see `pricing`); whether its customer is
+/// tax-exempt is read here (the routes that read the customer with the cart use [`view_with`]).
 pub(super) async fn view(
     app: &App,
     tenant: &TenantId,
     cart: &StoredCart,
     moved: &[(String, i64)],
 ) -> Result<Cart, CartError> {
-    let tax = crate::settings::service::typed::<Tax>(app, tenant).await?;
-    let currency = Currency::parse(&cart.currency)
-        .ok_or_else(|| CartError::field("currency", "invalid", "not a currency"))?;
-    let lines: Vec<LineInput> = cart
-        .items
-        .iter()
-        .map(|i| LineInput {
-            id: i.id.clone(),
-            variant_id: i.variant_id.to_string(),
-            product_id: i.product_id.to_string(),
-            unit_price: i.unit_price,
-            quantity: i.quantity,
-            weight: None,
-        })
-        .collect();
-    let input = PricingInput {
-        currency,
-        prices_include_tax: tax.prices_include_tax,
-        lines: &lines,
+    let exempt = exemption(app, tenant, cart.customer_id.as_ref()).await?;
+    view_with(app, tenant, cart, moved, exempt, Vec::new()).await
+}
+
+pub(super) async fn view_with(
+    app: &App,
+    tenant: &TenantId,
+    cart: &StoredCart,
+    moved: &[(String, i64)],
+    exempt: bool,
+    notices: Vec<Notice>,
+) -> Result<Cart, CartError> {
+    let priced = pricing::price(app, tenant, cart, exempt).await?;
+    Ok(Cart::of(cart, &priced, moved, notices))
+}
+
+/// Whether a customer pays no tax: marked so, or a member of a tax-exempt group.
+fn exempt_of(customer: Option<&StoredCustomer>, groups: &[CustomerGroup]) -> bool {
+    customer.is_some_and(|c| {
+        c.customer.tax_exempt
+            || groups
+                .iter()
+                .any(|g| g.tax_exempt && c.customer.group_ids.contains(&g.id))
+    })
+}
+
+/// Whether a cart's customer pays no tax, read now (the customer, then their groups).
+pub(super) async fn exemption(
+    app: &App,
+    tenant: &TenantId,
+    customer: Option<&CustomerId>,
+) -> Result<bool, CartError> {
+    let Some(customer) = customer else {
+        return Ok(false);
     };
-    let totals = pricing::compute(&input, &Adjusters::none())
-        .map_err(|e| CartError::field("items", "too_large", e.to_string()))?;
-    Ok(Cart::of(cart, &totals, moved))
+    let stored =
+        crate::customers::store::get(app.table.as_ref(), tenant, customer.as_str()).await?;
+    let groups = match &stored {
+        Some(c) if !c.customer.tax_exempt && !c.customer.group_ids.is_empty() => {
+            store::read(
+                app.table.as_ref(),
+                tenant,
+                store::Wanted {
+                    groups: &c.customer.group_ids,
+                    ..Default::default()
+                },
+            )
+            .await?
+            .groups
+        }
+        _ => Vec::new(),
+    };
+    Ok(exempt_of(stored.as_ref(), &groups))
 }
 
 /// The cart's lines whose stock is held.
@@ -529,7 +584,7 @@ pub async fn create(
     }
     errors.into_result()?;
     let ids: Vec<VariantId> = wanted.iter().map(|(id, _)| id.clone()).collect();
-    let start = start(app, tenant, None, &ids, &|_| ids.clone()).await?;
+    let start = start(app, tenant, shopper, None, &ids, &|_| ids.clone()).await?;
     let catalog = &start.catalog;
     let now = app.clock.now();
     let expires_epoch = app.clock.epoch_seconds() + checkout.cart_lifetime_seconds;
@@ -552,6 +607,8 @@ pub async fn create(
         version: 1,
         abandoned_at: None,
         reservation: None,
+        vat_number: None,
+        shipping_method: None,
     };
     for (id, quantity) in &wanted {
         add(&mut cart, catalog, id, *quantity, || app.ids.new_id("item"))?;
@@ -588,7 +645,7 @@ pub async fn create(
         }
         return Err(error);
     }
-    view(app, tenant, &cart, &[]).await
+    view_with(app, tenant, &cart, &[], start.shopper_exempt, Vec::new()).await
 }
 
 pub(super) fn epoch_rfc3339(epoch: i64) -> String {
@@ -597,29 +654,90 @@ pub(super) fn epoch_rfc3339(epoch: i64) -> String {
         .unwrap_or_default()
 }
 
-/// A shopper's cart, every line priced as the catalog has it now (a moved price is flagged).
+/// A shopper's cart, every line priced as the catalog has it now (a moved price is flagged):
+/// the cart (with the signed-in customer), then its lines' products (with the customer's
+/// groups).
 pub async fn get(
     app: &App,
     tenant: &TenantId,
     shopper: &Shopper,
     id: &str,
 ) -> Result<Cart, CartError> {
-    let mut cart = visible(app, tenant, shopper, id).await?;
+    let (mut cart, exempt) = read_for_pricing(app, tenant, shopper, id).await?;
+    if cart.status == CartStatus::Open && cart.expires_epoch <= app.clock.epoch_seconds() {
+        cart.status = CartStatus::Expired;
+    }
+    let moved = cart.moved.clone();
+    view_with(app, tenant, &cart.cart, &moved, exempt, Vec::new()).await
+}
+
+/// A cart read to be priced: repriced from the catalog, with the lines whose price moved.
+struct Repriced {
+    cart: StoredCart,
+    moved: Vec<(String, i64)>,
+}
+
+impl std::ops::Deref for Repriced {
+    type Target = StoredCart;
+    fn deref(&self) -> &StoredCart {
+        &self.cart
+    }
+}
+
+impl std::ops::DerefMut for Repriced {
+    fn deref_mut(&mut self) -> &mut StoredCart {
+        &mut self.cart
+    }
+}
+
+/// Reads a cart the shopper may use, priced from the catalog as it is now, and whether its
+/// customer pays no tax: two batched reads.
+async fn read_for_pricing(
+    app: &App,
+    tenant: &TenantId,
+    shopper: &Shopper,
+    id: &str,
+) -> Result<(Repriced, bool), CartError> {
+    let cart_id = CartId::parse(id).ok_or(CartError::NotFound("cart"))?;
+    let first = store::read(
+        app.table.as_ref(),
+        tenant,
+        store::Wanted {
+            cart: Some(&cart_id),
+            customer: shopper.customer.as_ref(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let mut cart = usable_by(first.cart, shopper)?;
+    let owned = cart.customer_id.is_some() && cart.customer_id == shopper.customer;
+    let customer = first.customer.filter(|_| owned);
     // The lines name their products: one batched read of them re-validates every price.
     let owners: Vec<(VariantId, ProductId)> = cart
         .items
         .iter()
         .map(|i| (i.variant_id.clone(), i.product_id.clone()))
         .collect();
-    let mut ids: Vec<&ProductId> = owners.iter().map(|(_, p)| p).collect();
-    ids.sort();
-    ids.dedup();
-    let products = crate::catalog::store::products(app.table.as_ref(), tenant, &ids).await?;
-    let moved = reprice(&mut cart, &catalog_of(&products, &owners));
-    if cart.status == CartStatus::Open && cart.expires_epoch <= app.clock.epoch_seconds() {
-        cart.status = CartStatus::Expired;
-    }
-    view(app, tenant, &cart, &moved).await
+    let mut products: Vec<ProductId> = owners.iter().map(|(_, p)| p.clone()).collect();
+    products.sort();
+    products.dedup();
+    let groups: &[String] = customer
+        .as_ref()
+        .filter(|c| !c.customer.tax_exempt)
+        .map_or(&[], |c| c.customer.group_ids.as_slice());
+    let second = store::read(
+        app.table.as_ref(),
+        tenant,
+        store::Wanted {
+            products: &products,
+            groups,
+            ..Default::default()
+        },
+    )
+    .await?;
+    let moved = reprice(&mut cart, &catalog_of(&second.products, &owners));
+    let exempt = exempt_of(customer.as_ref(), &second.groups);
+    Ok((Repriced { cart, moved }, exempt))
 }
 
 /// What a change does to the cart once read, given the catalog's variants.
@@ -646,8 +764,11 @@ async fn change(
         if attempt > 0 {
             crate::store::back_off(attempt).await;
         }
-        let start = start(app, tenant, Some(&cart_id), adding, growing).await?;
+        let start = start(app, tenant, shopper, Some(&cart_id), adding, growing).await?;
         let before = usable_by(start.cart.clone(), shopper)?;
+        let exempt = start.shopper_exempt
+            && before.customer_id.is_some()
+            && before.customer_id == shopper.customer;
         if if_match.is_some_and(|v| v != before.version) {
             return Err(CartError::Stale);
         }
@@ -670,6 +791,12 @@ async fn change(
         cart.abandoned_at = None;
         cart.expires_epoch = app.clock.epoch_seconds() + checkout.cart_lifetime_seconds;
         cart.expires_at = epoch_rfc3339(cart.expires_epoch);
+        // A shipping method the change makes inapplicable (another address, other lines) is
+        // cleared, and the answer says so.
+        let priced = pricing::price(app, tenant, &cart, exempt).await?;
+        if priced.method_lost {
+            cart.shipping_method = None;
+        }
         let first = start.reading(&cart);
         match save(
             app,
@@ -681,7 +808,7 @@ async fn change(
         )
         .await
         {
-            Ok(()) => return view(app, tenant, &cart, &moved).await,
+            Ok(()) => return Ok(Cart::of(&cart, &priced, &moved, Vec::new())),
             Err(CartError::Stale) if if_match.is_some() => return Err(CartError::Stale),
             Err(CartError::Stale) => continue,
             Err(e) => return Err(e),
@@ -837,6 +964,15 @@ pub async fn update(
             ));
         }
     }
+    if let Some(Some(number)) = &input.vat_number {
+        if crate::tax::vat::country_of(number).is_none() {
+            errors.push(crate::http::FieldError::new(
+                "vat_number",
+                "invalid_vat_number",
+                "an EU VAT number with its country prefix, e.g. DE123456789",
+            ));
+        }
+    }
     errors.into_result()?;
     let mut addresses: Vec<(&str, Option<CartAddress>)> = Vec::new();
     for (field, given) in [
@@ -882,6 +1018,63 @@ pub async fn update(
             if let Some(locale) = &input.locale {
                 cart.locale = locale.clone();
             }
+            if let Some(number) = &input.vat_number {
+                cart.vat_number = number.as_deref().map(crate::tax::vat::normalize);
+            }
+            Ok(())
+        },
+    )
+    .await
+}
+
+/// The shipping options of a cart's destination, each priced for the cart (422
+/// `address_required` when it has neither a shipping address nor a country).
+pub async fn shipping_options(
+    app: &App,
+    tenant: &TenantId,
+    shopper: &Shopper,
+    id: &str,
+) -> Result<Vec<crate::shipping::model::ShippingOption>, CartError> {
+    let (cart, exempt) = read_for_pricing(app, tenant, shopper, id).await?;
+    pricing::options(app, tenant, &cart, exempt).await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShippingChoice {
+    /// The `id` of one of the cart's shipping options.
+    pub option_id: String,
+}
+
+/// Chooses one of the cart's shipping options: its price joins the cart's totals (and its tax,
+/// when shipping is taxed); a later change that makes it inapplicable clears it and says so.
+pub async fn choose_shipping(
+    app: &App,
+    tenant: &TenantId,
+    shopper: &Shopper,
+    id: &str,
+    if_match: Option<u64>,
+    input: ShippingChoice,
+) -> Result<Cart, CartError> {
+    let (cart, exempt) = read_for_pricing(app, tenant, shopper, id).await?;
+    let options = pricing::options(app, tenant, &cart, exempt).await?;
+    let Some(option) = options.into_iter().find(|o| o.id == input.option_id) else {
+        return Err(CartError::ShippingUnavailable);
+    };
+    let chosen = ChosenMethod {
+        id: option.id,
+        name: option.name,
+    };
+    change(
+        app,
+        tenant,
+        shopper,
+        id,
+        if_match,
+        &[],
+        &|_| Vec::new(),
+        &|cart, _| {
+            cart.shipping_method = Some(chosen.clone());
             Ok(())
         },
     )

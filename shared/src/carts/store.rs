@@ -10,8 +10,9 @@
 
 use super::model::StoredCart;
 use crate::catalog::model::Product;
+use crate::customers::model::{CustomerGroup, StoredCustomer};
 use crate::identity::TenantId;
-use crate::ids::{CartId, LocationId, ProductId, VariantId};
+use crate::ids::{CartId, CustomerId, LocationId, ProductId, VariantId};
 use crate::inventory::model::StoredLevel;
 use crate::store::{self, attr, Condition, Key, StoreError, Table, TxOp};
 use serde_json::Value;
@@ -43,6 +44,8 @@ pub struct Found {
     pub lookups: Vec<(String, ProductId)>,
     pub products: Vec<Product>,
     pub levels: Vec<StoredLevel>,
+    pub customer: Option<StoredCustomer>,
+    pub groups: Vec<CustomerGroup>,
 }
 
 /// What a batched read for a cart asks for.
@@ -52,10 +55,13 @@ pub struct Wanted<'a> {
     pub lookups: &'a [VariantId],
     pub products: &'a [ProductId],
     pub levels: &'a [(LocationId, VariantId)],
+    pub customer: Option<&'a CustomerId>,
+    /// Customer groups (`cgrp_…`).
+    pub groups: &'a [String],
 }
 
-/// Reads a cart and the catalog and stock items a change of it needs in one `BatchGetItem`
-/// (more only past 100 keys).
+/// Reads a cart and the catalog, stock and customer items a change of it needs in one
+/// `BatchGetItem` (more only past 100 keys).
 pub async fn read(
     table: &dyn Table,
     tenant: &TenantId,
@@ -76,6 +82,17 @@ pub async fn read(
             .map(|p| crate::catalog::store::product_key(tenant, p.as_str())),
     );
     keys.extend(crate::inventory::store::level_keys(tenant, wanted.levels));
+    keys.extend(
+        wanted
+            .customer
+            .map(|c| crate::customers::store::key(tenant, c.as_str())),
+    );
+    keys.extend(
+        wanted
+            .groups
+            .iter()
+            .map(|g| crate::customers::store::group_key(tenant, g)),
+    );
     keys.sort_by(|a, b| (&a.pk, &a.sk).cmp(&(&b.pk, &b.sk)));
     keys.dedup_by(|a, b| a.pk == b.pk && a.sk == b.sk);
     let mut found = Found::default();
@@ -89,6 +106,10 @@ pub async fn read(
                 found.products.push(product?);
             } else if let Some(level) = crate::inventory::store::level_in(&item) {
                 found.levels.push(level?);
+            } else if let Some(customer) = crate::customers::store::customer_in(&item) {
+                found.customer = Some(customer?);
+            } else if let Some(group) = crate::customers::store::group_in(&item) {
+                found.groups.push(group?);
             }
         }
     }

@@ -62,6 +62,10 @@ pub struct Variant {
     pub cost: Option<Money>,
     /// In the company's weight unit.
     pub weight: Option<f64>,
+    /// Its tax class (`standard`, `reduced`, `zero`, `exempt` or one of the tax settings'
+    /// `custom_classes`); absent: the tax settings' `default_tax_class`.
+    #[serde(default)]
+    pub tax_class: Option<String>,
     /// Option name → value, one entry per product option.
     pub options: BTreeMap<String, String>,
     /// One of the product's images.

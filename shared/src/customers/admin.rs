@@ -180,6 +180,8 @@ pub struct CustomerAdminChange {
     pub status: Option<SettableStatus>,
     /// The customer's groups, replacing the current ones.
     pub group_ids: Option<Vec<String>>,
+    /// Whether the customer pays no tax.
+    pub tax_exempt: Option<bool>,
     pub tags: Option<Vec<String>>,
     pub note: Option<String>,
     pub first_name: Option<String>,
@@ -285,6 +287,9 @@ pub async fn change(
             ops.push(store::group_count_op(tenant, g, -1));
         }
         c.group_ids = groups;
+    }
+    if let Some(exempt) = input.tax_exempt {
+        c.tax_exempt = exempt;
     }
     if let Some(mut tags) = input.tags {
         tags = tags.into_iter().map(|t| t.trim().to_owned()).collect();
@@ -442,6 +447,7 @@ async fn anonymise(
             email_verified: false,
             status: CustomerStatus::Erased,
             group_ids: Vec::new(),
+            tax_exempt: false,
             tags: Vec::new(),
             note: String::new(),
             default_shipping_address_id: None,

@@ -205,6 +205,7 @@ pub async fn register(
             email_verified: false,
             status: CustomerStatus::Active,
             group_ids: Vec::new(),
+            tax_exempt: false,
             tags: Vec::new(),
             note: String::new(),
             default_shipping_address_id: None,

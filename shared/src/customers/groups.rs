@@ -25,6 +25,9 @@ pub struct NewCustomerGroup {
     pub name: String,
     #[serde(default)]
     pub description: String,
+    /// Its members pay no tax (default false).
+    #[serde(default)]
+    pub tax_exempt: bool,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -32,6 +35,7 @@ pub struct NewCustomerGroup {
 pub struct CustomerGroupChange {
     pub name: Option<String>,
     pub description: Option<String>,
+    pub tax_exempt: Option<bool>,
 }
 
 fn check(errors: &mut Errors, name: Option<&str>, description: Option<&str>) {
@@ -63,6 +67,7 @@ fn create(ctx: Ctx) -> HandlerFuture {
             id: ctx.app.ids.new_id("cgrp"),
             name: input.name.trim().to_owned(),
             description: input.description.trim().to_owned(),
+            tax_exempt: input.tax_exempt,
             member_count: 0,
             created_at: now.clone(),
             updated_at: now,
@@ -178,6 +183,9 @@ fn patch(ctx: Ctx) -> HandlerFuture {
         let mut group = current.clone();
         if let Some(name) = input.name {
             group.name = name.trim().to_owned();
+        }
+        if let Some(exempt) = input.tax_exempt {
+            group.tax_exempt = exempt;
         }
         if let Some(description) = input.description {
             group.description = description.trim().to_owned();

@@ -41,6 +41,9 @@ pub struct Customer {
     pub status: CustomerStatus,
     /// Customer groups (`cgrp_...`) the customer belongs to.
     pub group_ids: Vec<String>,
+    /// Pays no tax (so does a member of a tax-exempt group).
+    #[serde(default)]
+    pub tax_exempt: bool,
     pub tags: Vec<String>,
     /// Staff's note; never shown to the customer.
     pub note: String,
@@ -175,6 +178,9 @@ pub struct CustomerGroup {
     pub id: String,
     pub name: String,
     pub description: String,
+    /// Its members pay no tax.
+    #[serde(default)]
+    pub tax_exempt: bool,
     /// How many customers belong to it.
     pub member_count: i64,
     pub created_at: String,

@@ -154,6 +154,18 @@ pub async fn get(
         .transpose()
 }
 
+/// A customer profile, when a batched read's item is one.
+pub fn customer_in(item: &Item) -> Option<Result<StoredCustomer, StoreError>> {
+    (item.get(attr::ENTITY).and_then(Value::as_str) == Some(ENTITY))
+        .then(|| store::from_item(item.clone()))
+}
+
+/// A customer group, when a batched read's item is one.
+pub fn group_in(item: &Item) -> Option<Result<CustomerGroup, StoreError>> {
+    (item.get(attr::ENTITY).and_then(Value::as_str) == Some(GROUP_ENTITY))
+        .then(|| store::from_item(item.clone()))
+}
+
 /// A customer id no customer has (the ULID of the epoch's first millisecond is never issued).
 const NOBODY: &str = "cus_00000000000000000000000000";
 
@@ -289,6 +301,7 @@ pub fn group_update_op(tenant: &TenantId, group: &CustomerGroup, expected: u64) 
         update: Update::new()
             .set("name", group.name.clone())
             .set("description", group.description.clone())
+            .set("tax_exempt", group.tax_exempt)
             .set("updated_at", group.updated_at.clone())
             .set(attr::VERSION, group.version),
         condition: Some(Condition::VersionIs(expected)),

@@ -56,6 +56,16 @@ pub static CATALOG: &[(&str, &str)] = &[
     ("orders.read", "List and view orders"),
     ("orders.write", "Change, fulfil and cancel orders"),
     ("orders.refund", "Refund orders"),
+    (
+        "shipping.read",
+        "View shipping zones, their methods and rates",
+    ),
+    (
+        "shipping.write",
+        "Create, change and delete shipping zones and methods",
+    ),
+    ("tax.read", "View tax rates"),
+    ("tax.write", "Create, change and delete tax rates"),
     ("discounts.read", "List and view discounts"),
     ("discounts.write", "Create, change and delete discounts"),
     (

@@ -22,43 +22,28 @@ use crate::identity::TenantId;
 use crate::ids::{LocationId, ProductId};
 use crate::settings::groups::{check_address, Address};
 use crate::store::{StoreError, TxOp};
-use crate::ttl_cache::TtlCache;
 use crate::validate::{self, Errors};
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
 use utoipa::ToSchema;
 
-/// This container's copy of each company's selling locations.
-pub struct SellingCache(TtlCache<String, Arc<Vec<LocationId>>>);
-
-impl Default for SellingCache {
-    fn default() -> Self {
-        SellingCache(TtlCache::new(crate::catalog::taxonomy::TTL_MS, 10_000))
-    }
-}
-
 /// The locations that sell online, highest priority first, as read at most 30 s ago.
 pub async fn selling_cached(
     app: &App,
     tenant: &TenantId,
 ) -> Result<Arc<Vec<LocationId>>, InventoryError> {
-    let now = app.clock.epoch_millis();
-    let cache = &app.cache::<SellingCache>().0;
-    if let Some(found) = cache.get(&tenant.to_string(), now) {
-        return Ok(found);
-    }
-    let fresh = Arc::new(super::availability::selling(
-        store::all_locations(app.table.as_ref(), tenant).await?,
-    ));
-    cache.put(tenant.to_string(), now, fresh.clone());
-    Ok(fresh)
+    let table = app.table.as_ref();
+    crate::ttl_cache::company_list(app, tenant, async {
+        Ok::<_, InventoryError>(super::availability::selling(
+            store::all_locations(table, tenant).await?,
+        ))
+    })
+    .await
 }
 
 fn forget_selling(app: &App, tenant: &TenantId) {
-    app.cache::<SellingCache>()
-        .0
-        .invalidate(&tenant.to_string());
+    crate::ttl_cache::forget_company_list::<LocationId>(app, tenant);
 }
 
 /// Locations one company keeps.

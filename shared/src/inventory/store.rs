@@ -97,23 +97,12 @@ fn expiry_sort(expires_epoch: i64) -> String {
 
 /// Counts a location in (`+1`, only while fewer than `max` exist) or out (`-1`).
 pub fn location_count_op(tenant: &TenantId, delta: i64, max: usize) -> TxOp {
-    let condition = (delta > 0).then(|| {
-        Condition::Any(vec![
-            Condition::NotExists,
-            Condition::Number {
-                attr: "count".into(),
-                cmp: Comparison::Lt,
-                value: max as i64,
-            },
-        ])
-    });
-    TxOp::Update {
-        key: Key::new(locations_partition(tenant), "COUNT"),
-        update: Update::new()
-            .set(attr::ENTITY, "location_count")
-            .add("count", delta),
-        condition,
-    }
+    store::capped_count_op(
+        Key::new(locations_partition(tenant), "COUNT"),
+        "location_count",
+        delta,
+        max,
+    )
 }
 
 /// Creates a location (open).

@@ -119,6 +119,24 @@ impl Tax for NoTax {
     }
 }
 
+/// A shipping price worked out beforehand (a chosen method, priced for the cart).
+pub struct FixedShipping(pub i64);
+
+impl Shipping for FixedShipping {
+    fn amount(&self, _: &PricingInput, _: i64) -> i64 {
+        self.0
+    }
+}
+
+/// Taxes worked out beforehand (by a tax provider, on the amounts after discounts).
+pub struct FixedTax(pub TaxOutcome);
+
+impl Tax for FixedTax {
+    fn taxes(&self, _: &PricingInput, _: &[i64], _: i64) -> TaxOutcome {
+        self.0.clone()
+    }
+}
+
 /// The adjusters a calculation uses.
 pub struct Adjusters<'a> {
     pub discounts: &'a dyn Discounts,

@@ -12,6 +12,7 @@
 pub mod dynamo;
 pub mod embedded;
 pub mod metered;
+pub mod shelf;
 
 use async_trait::async_trait;
 use serde_json::{Map, Value};
@@ -478,6 +479,27 @@ pub fn key_projection(item: &Item, index: Index) -> Item {
         }
     }
     out
+}
+
+/// Counts something in (`delta` +1, only while fewer than `max` are counted) or out (−1) on a
+/// counter item at `key` (created on first use): how a module caps what a company keeps, in the
+/// transaction that creates or deletes the thing counted.
+pub fn capped_count_op(key: Key, entity: &str, delta: i64, max: usize) -> TxOp {
+    let condition = (delta > 0).then(|| {
+        Condition::Any(vec![
+            Condition::NotExists,
+            Condition::Number {
+                attr: "count".into(),
+                cmp: Comparison::Lt,
+                value: max as i64,
+            },
+        ])
+    });
+    TxOp::Update {
+        key,
+        update: Update::new().set(attr::ENTITY, entity).add("count", delta),
+        condition,
+    }
 }
 
 /// Serialises a domain record into an item under `key`, with its `entity` name. The record's own

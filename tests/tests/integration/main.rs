@@ -19,5 +19,6 @@ mod lambda_events;
 mod layering;
 mod queue_conformance;
 mod sandbox_and_mail;
+mod shipping_tax;
 mod storefront_identity;
 mod table_conformance;

@@ -492,6 +492,8 @@ pub async fn change_with<T>(
 pub struct Context {
     pub currency: String,
     pub inventory: Inventory,
+    /// The tax classes a variant may name.
+    pub tax: crate::settings::groups::Tax,
     pub taxonomy: std::sync::Arc<Taxonomy>,
     pub now: String,
 }
@@ -502,6 +504,8 @@ impl Context {
         Ok(Context {
             currency: general.default_currency,
             inventory: crate::settings::service::typed::<Inventory>(app, tenant).await?,
+            tax: crate::settings::service::typed::<crate::settings::groups::Tax>(app, tenant)
+                .await?,
             taxonomy: taxonomy::read(app, tenant).await.map(std::sync::Arc::new)?,
             now: rfc3339(app.clock.now()),
         })

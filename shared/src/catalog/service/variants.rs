@@ -11,6 +11,8 @@ pub struct NewVariant {
     pub compare_at_price: Option<Money>,
     pub cost: Option<Money>,
     pub weight: Option<f64>,
+    /// A tax class; absent: the tax settings' default.
+    pub tax_class: Option<String>,
     /// Option name → value, e.g. `{"Size": "S", "Colour": "Red"}`.
     #[serde(default)]
     pub options: BTreeMap<String, String>,
@@ -46,6 +48,9 @@ pub struct VariantChange {
     #[serde(default, deserialize_with = "taxonomy::double_option")]
     #[schema(value_type = Option<f64>)]
     pub weight: Option<Option<f64>>,
+    #[serde(default, deserialize_with = "taxonomy::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub tax_class: Option<Option<String>>,
     pub options: Option<BTreeMap<String, String>>,
     #[serde(default, deserialize_with = "taxonomy::double_option")]
     #[schema(value_type = Option<String>)]
@@ -119,6 +124,15 @@ pub(super) fn check_variant(errors: &mut Errors, context: &Context, p: &Product,
             "from 0 to 1,000,000",
         ));
     }
+    if let Some(class) = &v.tax_class {
+        if !context.tax.knows_class(class) {
+            errors.push(FieldError::new(
+                "tax_class",
+                "unknown_tax_class",
+                "standard, reduced, zero, exempt, or one of the tax settings' custom_classes",
+            ));
+        }
+    }
     if !(0..=crate::ids::MAX_STOCK_UNITS).contains(&v.safety_stock) {
         errors.push(FieldError::new(
             "safety_stock",
@@ -184,6 +198,7 @@ pub async fn create_variant(
             compare_at_price: input.compare_at_price.clone(),
             cost: input.cost.clone(),
             weight: input.weight,
+            tax_class: input.tax_class.clone(),
             options: input.options.clone(),
             image_id: input.image_id.clone(),
             position: u32::MAX,
@@ -259,6 +274,9 @@ pub async fn change_variant(
         }
         if let Some(x) = input.weight {
             v.weight = x;
+        }
+        if let Some(x) = &input.tax_class {
+            v.tax_class = x.clone();
         }
         if let Some(x) = &input.options {
             v.options = x.clone();
@@ -396,6 +414,7 @@ pub async fn generate_variants(
                 compare_at_price: None,
                 cost: None,
                 weight: None,
+                tax_class: None,
                 options,
                 image_id: None,
                 position: (p.variants.len()) as u32,

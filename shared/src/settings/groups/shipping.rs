@@ -11,7 +11,21 @@ pub struct Package {
     pub weight: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+/// One row of the carrier rate table (`carrier` shipping methods): the price of a service to a
+/// country (or `*`, any country the others do not name) for parcels up to a weight.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RateTableRow {
+    pub service: String,
+    pub country: String,
+    /// In `weight_unit`, the package's own weight included.
+    pub up_to_weight: f64,
+    /// Minor units of `currency`.
+    pub amount: i64,
+    pub currency: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Shipping {
     pub origin: Option<Address>,
@@ -19,6 +33,8 @@ pub struct Shipping {
     pub default_package: Package,
     pub weight_unit: String,
     pub dimension_unit: String,
+    /// The carrier rates `carrier` methods are priced from (at most 500 rows).
+    pub rate_table: Vec<RateTableRow>,
 }
 
 impl Default for Shipping {
@@ -33,6 +49,7 @@ impl Default for Shipping {
             },
             weight_unit: "kg".into(),
             dimension_unit: "cm".into(),
+            rate_table: Vec::new(),
         }
     }
 }
@@ -64,5 +81,22 @@ impl Validate for Shipping {
             &self.dimension_unit,
             &DIMENSION_UNITS,
         );
+        at_most(errors, "rate_table", self.rate_table.len(), 500);
+        for (i, row) in self.rate_table.iter().enumerate() {
+            let field = |name: &str| format!("rate_table[{i}].{name}");
+            errors.check(validate::text(&field("service"), &row.service, 40));
+            if row.country != "*" {
+                errors.check(validate::country(&field("country"), &row.country));
+            }
+            errors.check(validate::currency(&field("currency"), &row.currency));
+            if !(row.up_to_weight.is_finite() && row.up_to_weight > 0.0) {
+                errors.push(crate::http::FieldError::new(
+                    field("up_to_weight"),
+                    "out_of_range",
+                    "a weight above 0",
+                ));
+            }
+            range(errors, &field("amount"), row.amount, 0, 100_000_000);
+        }
     }
 }

@@ -1,0 +1,449 @@
+//! What a cart costs: its lines, the shipping method it chose and the taxes of its destination,
+//! through the totals engine (`pricing`), in three passes of it (each pure):
+//!
+//! 1. the lines alone (with their discounts): the subtotal after discounts, which shipping
+//!    methods are priced on;
+//! 2. with the chosen method's price (from the destination's zone; a carrier method asks the
+//!    carrier, with a time limit and a fallback price): what is taxed, line by line and for
+//!    shipping;
+//! 3. with the taxes the tax provider answers (the built-in rates by default; an external engine
+//!    that fails or is late gives way to them): the totals.
+//!
+//! **The destination** is the shipping address (its country, region and postcode), or the
+//! cart's country alone; without either there is no shipping and no tax yet.
+//!
+//! **Tax-free carts.** A customer marked tax-exempt (or in a tax-exempt group) pays no tax; nor
+//! does a business with an EU VAT number of the destination's country shipping to an EU country
+//! other than the company's own (reverse charge; the company's country is its shipping origin's,
+//! or its first tax registration's): each line then notes it. Prices that include tax are the
+//! same for every destination that pays tax (the tax in them is worked out at the destination's
+//! rates); a tax-free cart pays them less the tax they would carry at the destination's rates.
+
+use super::errors::CartError;
+use super::model::StoredCart;
+use crate::app::App;
+use crate::identity::TenantId;
+use crate::places::Destination;
+use crate::pricing::{
+    self, Adjusters, Currency, FixedShipping, FixedTax, LineInput, NoDiscounts, NoShipping, NoTax,
+    PricingInput, TaxOutcome, Totals,
+};
+use crate::settings::groups::{Shipping, Tax};
+use crate::shipping::model::{DeliveryDays, Method, ShippingOption, Zone};
+use crate::shipping::provider::{carrier_price, RateRequest, TableRates, TIMEOUT};
+use crate::shipping::quote::{table_price, zone_of, Parcel};
+use crate::tax::engine::{self, Charge};
+use crate::tax::provider::{self as tax_provider, TaxRequest, Taxable};
+use crate::tax::vat;
+use serde::Serialize;
+use std::sync::Arc;
+use utoipa::ToSchema;
+
+/// Why a cart pays no tax.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TaxRelief {
+    /// The customer (or one of their groups) is tax-exempt.
+    CustomerExempt,
+    /// An EU business buying from another EU country accounts for the VAT itself.
+    ReverseCharge,
+}
+
+impl TaxRelief {
+    /// The note each line carries.
+    pub fn note(self) -> &'static str {
+        match self {
+            TaxRelief::CustomerExempt => "Tax exempt customer: no tax charged",
+            TaxRelief::ReverseCharge => {
+                "Reverse charge: VAT to be accounted for by the recipient (Article 196, \
+                 Directive 2006/112/EC)"
+            }
+        }
+    }
+}
+
+/// The chosen shipping method as priced for the cart.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ChosenShipping {
+    pub id: String,
+    pub name: String,
+    pub amount: i64,
+    pub delivery_days: Option<DeliveryDays>,
+}
+
+/// A cart as priced now.
+#[derive(Debug, Clone)]
+pub struct Priced {
+    pub totals: Totals,
+    /// Each line's unit price as charged: the catalog's, but for a tax-free cart in a company
+    /// whose prices include tax (see the module).
+    pub unit_prices: Vec<i64>,
+    /// Each line's taxes, rate by rate.
+    pub line_taxes: Vec<Vec<Charge>>,
+    pub shipping_taxes: Vec<Charge>,
+    pub shipping: Option<ChosenShipping>,
+    /// The cart had chosen a method that no longer applies (its address, its lines or the
+    /// zones changed): it is priced without one.
+    pub method_lost: bool,
+    pub relief: Option<TaxRelief>,
+}
+
+/// Where the cart ships, as zones and rates see it.
+pub fn destination(cart: &StoredCart) -> Option<Destination> {
+    if let Some(address) = &cart.shipping_address {
+        let region = address.region.as_deref().map(|r| {
+            let r = r.trim().to_ascii_uppercase();
+            if r.contains('-') {
+                r
+            } else {
+                format!("{}-{r}", address.country)
+            }
+        });
+        return Some(Destination {
+            country: address.country.clone(),
+            region,
+            postcode: address.postal_code.clone(),
+        });
+    }
+    cart.country.as_deref().map(Destination::country)
+}
+
+/// The company's own country: its shipping origin's, or its first tax registration's.
+fn home(shipping: &Shipping, tax: &Tax) -> Option<String> {
+    shipping
+        .origin
+        .as_ref()
+        .map(|o| o.country.clone())
+        .or_else(|| tax.registrations.first().map(|r| r.country.clone()))
+}
+
+fn relief(
+    cart: &StoredCart,
+    exempt: bool,
+    destination: &Destination,
+    home: Option<&str>,
+) -> Option<TaxRelief> {
+    if exempt {
+        return Some(TaxRelief::CustomerExempt);
+    }
+    let business = cart.vat_number.as_deref().and_then(vat::country_of);
+    let abroad = home.is_some_and(|h| h != destination.country);
+    (business == Some(destination.country.as_str()) && vat::in_eu(&destination.country) && abroad)
+        .then_some(TaxRelief::ReverseCharge)
+}
+
+/// What the company's settings and lists say about pricing a cart.
+struct Context {
+    tax: Arc<Tax>,
+    shipping: Arc<Shipping>,
+    currency: Currency,
+    destination: Option<Destination>,
+    relief: Option<TaxRelief>,
+    rates: Arc<Vec<crate::tax::model::TaxRate>>,
+}
+
+async fn context(
+    app: &App,
+    tenant: &TenantId,
+    cart: &StoredCart,
+    exempt: bool,
+) -> Result<Context, CartError> {
+    let tax = crate::settings::service::typed::<Tax>(app, tenant).await?;
+    let shipping = crate::settings::service::typed::<Shipping>(app, tenant).await?;
+    let currency = Currency::parse(&cart.currency)
+        .ok_or_else(|| CartError::field("currency", "invalid", "not a currency"))?;
+    let destination = destination(cart);
+    let relief = destination
+        .as_ref()
+        .and_then(|d| relief(cart, exempt, d, home(&shipping, &tax).as_deref()));
+    let rates = match &destination {
+        Some(_) => crate::tax::service::cached(app, tenant)
+            .await
+            .map_err(|e| CartError::Tax(Box::new(e)))?,
+        None => Arc::new(Vec::new()),
+    };
+    Ok(Context {
+        tax: Arc::new(tax),
+        shipping: Arc::new(shipping),
+        currency,
+        destination,
+        relief,
+        rates,
+    })
+}
+
+impl Context {
+    fn class_of<'a>(&'a self, class: Option<&'a str>) -> &'a str {
+        class.unwrap_or(&self.tax.default_tax_class)
+    }
+
+    /// Each line's unit price as charged (see the module).
+    fn unit_prices(&self, cart: &StoredCart) -> Vec<i64> {
+        cart.items
+            .iter()
+            .map(|item| match (&self.destination, self.relief) {
+                (Some(destination), Some(_)) if self.tax.prices_include_tax => {
+                    let class = self.class_of(item.tax_class.as_deref());
+                    let rates = engine::applicable(&self.rates, destination, class);
+                    let included: i64 = engine::inclusive(item.unit_price, &rates)
+                        .iter()
+                        .map(|c| c.amount)
+                        .sum();
+                    item.unit_price - included
+                }
+                _ => item.unit_price,
+            })
+            .collect()
+    }
+
+    fn lines(&self, cart: &StoredCart, unit_prices: &[i64]) -> Vec<LineInput> {
+        cart.items
+            .iter()
+            .zip(unit_prices)
+            .map(|(i, price)| LineInput {
+                id: i.id.clone(),
+                variant_id: i.variant_id.to_string(),
+                product_id: i.product_id.to_string(),
+                unit_price: *price,
+                quantity: i.quantity,
+                weight: i.weight,
+            })
+            .collect()
+    }
+}
+
+fn too_large(e: pricing::PricingError) -> CartError {
+    CartError::field("items", "too_large", e.to_string())
+}
+
+/// What the cart ships, priced on the lines after discounts.
+fn parcel(cart: &StoredCart, lines_only: &Totals) -> Parcel {
+    Parcel {
+        currency: cart.currency.clone(),
+        subtotal: lines_only
+            .lines
+            .iter()
+            .map(|l| l.subtotal - l.discount)
+            .sum(),
+        units: lines_only.item_count,
+        weight: cart
+            .items
+            .iter()
+            .map(|i| i.weight.unwrap_or(0.0) * i.quantity as f64)
+            .sum(),
+    }
+}
+
+/// A method's price for the parcel (`None`: not offered), asking the carrier when it must.
+async fn method_price(
+    context: &Context,
+    destination: &Destination,
+    method: &Method,
+    parcel: &Parcel,
+) -> Option<i64> {
+    match table_price(method, parcel)? {
+        Some(price) => Some(price),
+        None => {
+            let crate::shipping::model::Rate::Carrier { service, fallback } = &method.rate else {
+                return None;
+            };
+            let settings = &context.shipping;
+            let request = RateRequest {
+                service: service.clone(),
+                currency: parcel.currency.clone(),
+                destination: destination.clone(),
+                weight: parcel.weight + settings.default_package.weight as f64,
+                package: settings.default_package.clone(),
+                origin_country: settings.origin.as_ref().map(|o| o.country.clone()),
+            };
+            Some(carrier_price(&TableRates::of(settings), &request, *fallback, TIMEOUT).await)
+        }
+    }
+}
+
+/// The shipping options of the cart's destination (422 `address_required` without one).
+pub async fn options(
+    app: &App,
+    tenant: &TenantId,
+    cart: &StoredCart,
+    exempt: bool,
+) -> Result<Vec<ShippingOption>, CartError> {
+    let context = context(app, tenant, cart, exempt).await?;
+    let Some(destination) = context.destination.clone() else {
+        return Err(CartError::AddressRequired);
+    };
+    let zones = zones(app, tenant).await?;
+    let Some(zone) = zone_of(&zones, &destination) else {
+        return Ok(Vec::new());
+    };
+    let unit_prices = context.unit_prices(cart);
+    let lines = context.lines(cart, &unit_prices);
+    let lines_only = lines_only(&context, &lines)?;
+    let parcel = parcel(cart, &lines_only);
+    let mut offered = Vec::new();
+    for method in &zone.methods {
+        if let Some(amount) = method_price(&context, &destination, method, &parcel).await {
+            offered.push(option(zone, method, amount));
+        }
+    }
+    offered.sort_by(|a, b| a.amount.cmp(&b.amount).then(a.name.cmp(&b.name)));
+    Ok(offered)
+}
+
+fn option(zone: &Zone, method: &Method, amount: i64) -> ShippingOption {
+    ShippingOption {
+        id: method.id.clone(),
+        name: method.name.clone(),
+        amount,
+        currency: method.currency.clone(),
+        delivery_days: method.delivery_days,
+        zone_id: zone.id.clone(),
+        zone_name: zone.name.clone(),
+    }
+}
+
+async fn zones(app: &App, tenant: &TenantId) -> Result<Arc<Vec<Zone>>, CartError> {
+    crate::shipping::service::cached(app, tenant)
+        .await
+        .map_err(|e| CartError::Shipping(Box::new(e)))
+}
+
+fn lines_only(context: &Context, lines: &[LineInput]) -> Result<Totals, CartError> {
+    let input = PricingInput {
+        currency: context.currency,
+        prices_include_tax: context.tax.prices_include_tax,
+        lines,
+    };
+    let none = Adjusters {
+        discounts: &NoDiscounts,
+        shipping: &NoShipping,
+        tax: &NoTax,
+    };
+    pricing::compute(&input, &none).map_err(too_large)
+}
+
+/// The option `id` of the cart's destination, priced for it (`None`: not offered to it).
+pub async fn offered_option(
+    app: &App,
+    tenant: &TenantId,
+    cart: &StoredCart,
+    exempt: bool,
+    id: &str,
+) -> Result<Option<ShippingOption>, CartError> {
+    Ok(options(app, tenant, cart, exempt)
+        .await?
+        .into_iter()
+        .find(|o| o.id == id))
+}
+
+/// Prices the cart (see the module). `exempt`: the customer is tax-exempt.
+pub async fn price(
+    app: &App,
+    tenant: &TenantId,
+    cart: &StoredCart,
+    exempt: bool,
+) -> Result<Priced, CartError> {
+    let context = context(app, tenant, cart, exempt).await?;
+    let unit_prices = context.unit_prices(cart);
+    let lines = context.lines(cart, &unit_prices);
+    let input = PricingInput {
+        currency: context.currency,
+        prices_include_tax: context.tax.prices_include_tax,
+        lines: &lines,
+    };
+    // 1. The lines alone.
+    let lines_only = lines_only(&context, &lines)?;
+    // 2. The chosen method, if it still applies.
+    let mut shipping = None;
+    let mut method_lost = false;
+    if let Some(chosen) = &cart.shipping_method {
+        let found = match &context.destination {
+            Some(destination) => {
+                let zones = zones(app, tenant).await?;
+                let parcel = parcel(cart, &lines_only);
+                let method = zone_of(&zones, destination)
+                    .and_then(|zone| zone.methods.iter().find(|m| m.id == chosen.id))
+                    .cloned();
+                match method {
+                    Some(method) => method_price(&context, destination, &method, &parcel)
+                        .await
+                        .map(|amount| ChosenShipping {
+                            id: method.id.clone(),
+                            name: method.name.clone(),
+                            amount,
+                            delivery_days: method.delivery_days,
+                        }),
+                    None => None,
+                }
+            }
+            None => None,
+        };
+        method_lost = found.is_none();
+        shipping = found;
+    }
+    let shipping_amount = shipping.as_ref().map_or(0, |s| s.amount);
+    let with_shipping = pricing::compute(
+        &input,
+        &Adjusters {
+            discounts: &NoDiscounts,
+            shipping: &FixedShipping(shipping_amount),
+            tax: &NoTax,
+        },
+    )
+    .map_err(too_large)?;
+    // 3. The taxes.
+    let answer = match (&context.destination, context.relief) {
+        (Some(destination), None) => {
+            let request = TaxRequest {
+                currency: context.currency.code(),
+                prices_include_tax: context.tax.prices_include_tax,
+                destination: destination.clone(),
+                lines: cart
+                    .items
+                    .iter()
+                    .zip(&with_shipping.lines)
+                    .map(|(item, line)| Taxable {
+                        id: item.id.clone(),
+                        tax_class: context.class_of(item.tax_class.as_deref()).to_owned(),
+                        amount: line.subtotal - line.discount,
+                    })
+                    .collect(),
+                shipping: (context.tax.tax_on_shipping && shipping.is_some()).then(|| Taxable {
+                    id: "shipping".into(),
+                    tax_class: context.tax.shipping_tax_class.clone(),
+                    amount: with_shipping.shipping.amount - with_shipping.shipping.discount,
+                }),
+                rates: context.rates.clone(),
+            };
+            let provider = tax_provider::for_company(&context.tax);
+            tax_provider::taxes(provider.as_ref(), &request, tax_provider::TIMEOUT).await
+        }
+        _ => tax_provider::TaxAnswer {
+            lines: vec![Vec::new(); cart.items.len()],
+            shipping: Vec::new(),
+        },
+    };
+    let sum = |charges: &[Charge]| charges.iter().map(|c| c.amount).sum::<i64>();
+    let outcome = TaxOutcome {
+        lines: answer.lines.iter().map(|c| sum(c)).collect(),
+        shipping: sum(&answer.shipping),
+    };
+    let totals = pricing::compute(
+        &input,
+        &Adjusters {
+            discounts: &NoDiscounts,
+            shipping: &FixedShipping(shipping_amount),
+            tax: &FixedTax(outcome),
+        },
+    )
+    .map_err(too_large)?;
+    Ok(Priced {
+        totals,
+        unit_prices,
+        line_taxes: answer.lines,
+        shipping_taxes: answer.shipping,
+        shipping,
+        method_lost,
+        relief: context.relief,
+    })
+}
