@@ -486,6 +486,452 @@ async fn weight_tiered_shipping_is_taxed_when_settings_say_so(api: Api) {
     assert_eq!(tax_lines(&chosen.body), named(&[("MwSt. 19 %", 549)]));
 }
 
+// Zones, methods and carriers ---------------------------------------------------------------
+
+fn flat(name: &str, amount: i64) -> Value {
+    json!({"name": name, "currency": "EUR", "rate": {"type": "flat", "amount": amount}})
+}
+
+fn option_names(offered: &Response) -> Vec<(String, i64)> {
+    offered.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["name"].as_str().unwrap().to_owned(),
+                o["amount"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Overlapping zones: a postcode range beats a country, a country beats the rest of the world;
+/// a method the next change makes inapplicable is cleared, and the answer says so.
+async fn the_most_specific_zone_offers_its_methods(api: Api) {
+    let (a, key) = company(&api, "berlin", "DE", "EUR").await;
+    zone(
+        &api,
+        &a,
+        json!({"name": "World", "countries": ["*"], "methods": [flat("International", 1_500)]}),
+    )
+    .await;
+    zone(&api, &a, json!({"name": "Germany", "countries": ["DE"], "methods": [
+        flat("Standard", 490),
+        {"name": "Small orders", "currency": "EUR", "rate": {"type": "flat", "amount": 390}, "max_subtotal": 3_000},
+        {"name": "Off", "currency": "EUR", "rate": {"type": "flat", "amount": 1}, "active": false}
+    ]})).await;
+    zone(&api, &a, json!({"name": "Berlin", "countries": ["DE"], "postcodes": ["10000-14999"], "methods": [
+        {"name": "Bike courier", "currency": "EUR", "rate": {"type": "per_item", "base": 200, "amount": 50}}
+    ]})).await;
+    let v = variants(&api, &a, "EUR", &[("Plant", 1_000, json!({}))]).await;
+    let c = cart(&api, &key, &[(&v[0], 2)]).await;
+    let none = options(&api, &key, &c).await;
+    assert_eq!((none.status, none.code()), (422, "address_required"));
+    ship_to(&api, &key, &c, address("DE", None, "10115")).await;
+    let berlin = options(&api, &key, &c).await;
+    assert_eq!(option_names(&berlin), [("Bike courier".to_owned(), 300)]);
+    assert_eq!(berlin.body["data"][0]["zone_name"], "Berlin");
+    ship_to(&api, &key, &c, address("DE", None, "80331")).await;
+    let munich = options(&api, &key, &c).await;
+    assert_eq!(
+        option_names(&munich),
+        [
+            ("Small orders".to_owned(), 390),
+            ("Standard".to_owned(), 490)
+        ]
+    );
+    ship_to(&api, &key, &c, address("FR", None, "75001")).await;
+    assert_eq!(
+        option_names(&options(&api, &key, &c).await),
+        [("International".to_owned(), 1_500)]
+    );
+    // Choose the small-orders method in Munich, then grow the cart past its maximum.
+    ship_to(&api, &key, &c, address("DE", None, "80331")).await;
+    let small = munich.body["data"][0]["id"].as_str().unwrap().to_owned();
+    let chosen = choose(&api, &key, &c, &small).await;
+    assert_eq!(chosen.status, 200, "{:?}", chosen.body);
+    assert_eq!(totals(&chosen.body), [2_000, 390, 0, 2_390]);
+    assert_eq!(chosen.body["notices"], json!([]));
+    let grown = api
+        .send(
+            api.post(&format!("/store/carts/{c}/items"))
+                .header("x-api-key", &key)
+                .json(json!({"variant_id": v[0], "quantity": 2})),
+        )
+        .await;
+    assert_eq!(grown.status, 200);
+    assert_eq!(grown.body["shipping_method"], Value::Null);
+    assert_eq!(grown.body["notices"][0]["code"], "shipping_method_cleared");
+    assert_eq!(totals(&grown.body), [4_000, 0, 0, 4_000]);
+    // Cleared for good: the next read has no method and nothing to tell.
+    let again = get(&api, &key, &c).await;
+    assert_eq!(
+        (&again["shipping_method"], &again["notices"]),
+        (&Value::Null, &json!([]))
+    );
+    // An option of another zone, or an unknown one, is refused; the cart is unchanged.
+    let berlin_option = berlin.body["data"][0]["id"].as_str().unwrap();
+    for option in [berlin_option, "shm_nope", ""] {
+        let r = choose(&api, &key, &c, option).await;
+        assert_eq!(
+            (r.status, r.code()),
+            (422, "shipping_option_unavailable"),
+            "{option}"
+        );
+    }
+    assert_eq!(get(&api, &key, &c).await["version"], again["version"]);
+    // Moving the cart to Berlin after choosing Standard loses it too.
+    let standard = munich.body["data"][1]["id"].as_str().unwrap();
+    let r = api
+        .send(
+            api.patch(&format!(
+                "/store/carts/{c}/items/{}",
+                grown.body["items"][0]["id"].as_str().unwrap()
+            ))
+            .header("x-api-key", &key)
+            .json(json!({"quantity": 1})),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(choose(&api, &key, &c, standard).await.status, 200);
+    let moved = patch(
+        &api,
+        &key,
+        &c,
+        json!({"shipping_address": address("DE", None, "10115")}),
+    )
+    .await;
+    assert_eq!(moved.body["notices"][0]["code"], "shipping_method_cleared");
+    assert_eq!(moved.body["shipping_method"], Value::Null);
+}
+
+/// Carrier methods ask the rate table in the shipping settings (the package's weight added);
+/// a parcel the table has no rate for gets the method's fallback price.
+async fn carrier_rates_come_from_the_settings_table(api: Api) {
+    let (a, key) = company(&api, "leipzig", "DE", "EUR").await;
+    settings(&api, &a, "shipping", json!({"rate_table": [
+        {"service": "express", "country": "DE", "up_to_weight": 2, "amount": 990, "currency": "EUR"},
+        {"service": "express", "country": "*", "up_to_weight": 10, "amount": 2_500, "currency": "EUR"}
+    ]})).await;
+    zone(&api, &a, json!({"name": "Everywhere", "countries": ["*"], "methods": [
+        {"name": "Express", "currency": "EUR", "rate": {"type": "carrier", "service": "express", "fallback": 1_999}}
+    ]})).await;
+    let v = variants(&api, &a, "EUR", &[("Vase", 3_000, json!({"weight": 0.5}))]).await;
+    let c = cart(&api, &key, &[(&v[0], 1)]).await;
+    let amount = |offered: Response| offered.body["data"][0]["amount"].as_i64().unwrap();
+    // 0.5 kg and the 1 kg package: the German row up to 2 kg.
+    ship_to(&api, &key, &c, address("DE", None, "04109")).await;
+    assert_eq!(amount(options(&api, &key, &c).await), 990);
+    // To France: the row for every country.
+    ship_to(&api, &key, &c, address("FR", None, "75001")).await;
+    assert_eq!(amount(options(&api, &key, &c).await), 2_500);
+    // 20 units (11 kg): no row; the fallback.
+    let item = get(&api, &key, &c).await["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = api
+        .send(
+            api.patch(&format!("/store/carts/{c}/items/{item}"))
+                .header("x-api-key", &key)
+                .json(json!({"quantity": 20})),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(amount(options(&api, &key, &c).await), 1_999);
+}
+
+/// Customers marked tax-exempt, or in a tax-exempt group, pay no tax; with prices that include
+/// tax, they pay the price less the tax in it.
+async fn tax_exempt_customers_and_groups_pay_no_tax(api: Api) {
+    let (a, key) = company(&api, "cologne", "DE", "EUR").await;
+    settings(&api, &a, "tax", json!({"prices_include_tax": true})).await;
+    rate(
+        &api,
+        &a,
+        json!({"name": "MwSt. 19 %", "country": "DE", "percentage": 19}),
+    )
+    .await;
+    let v = variants(&api, &a, "EUR", &[("Desk", 11_900, json!({}))]).await;
+    let sign_up = |email: &'static str| {
+        let (api, key) = (&api, key.clone());
+        async move {
+            let r = api
+                .send(
+                    api.post("/store/auth/register")
+                        .header("x-api-key", &key)
+                        .json(json!({
+                            "email": email, "password": "velvet-canyon-morning-42",
+                            "first_name": "Sam", "last_name": "Shopper"
+                        })),
+                )
+                .await;
+            assert_eq!(r.status, 201, "{:?}", r.body);
+            (
+                r.body["customer"]["id"].as_str().unwrap().to_owned(),
+                r.body["access_token"].as_str().unwrap().to_owned(),
+            )
+        }
+    };
+    let (charity, charity_token) = sign_up("charity@example.com").await;
+    let (member, member_token) = sign_up("member@example.com").await;
+    let customer_cart = |token: String| {
+        let (api, key, variant) = (&api, key.clone(), v[0].clone());
+        async move {
+            let r = api
+                .send(
+                    api.post("/store/carts")
+                        .header("x-api-key", &key)
+                        .token(&token)
+                        .json(json!({"items": [{"variant_id": variant, "quantity": 1}], "country": "DE"})),
+                )
+                .await;
+            assert_eq!(r.status, 201, "{:?}", r.body);
+            r.body
+        }
+    };
+    let before = customer_cart(charity_token.clone()).await;
+    assert_eq!(totals(&before), [11_900, 0, 1_900, 11_900]);
+    let r = api
+        .send(
+            a.admin(api.patch(&format!("/admin/customers/{charity}")))
+                .json(json!({"tax_exempt": true})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["tax_exempt"], true);
+    let exempt = customer_cart(charity_token).await;
+    assert_eq!(exempt["tax_exemption"], "customer_exempt");
+    assert_eq!(totals(&exempt), [10_000, 0, 0, 10_000]);
+    let line = &exempt["items"][0];
+    assert_eq!(
+        (&line["unit_price"], &line["list_price"]),
+        (&json!(10_000), &json!(11_900))
+    );
+    // A member of a tax-exempt group.
+    let group = api
+        .send(
+            a.admin(api.post("/admin/customer-groups"))
+                .json(json!({"name": "Schools", "tax_exempt": true})),
+        )
+        .await;
+    assert_eq!(group.status, 201, "{:?}", group.body);
+    let r = api
+        .send(
+            a.admin(api.patch(&format!("/admin/customers/{member}")))
+                .json(json!({"group_ids": [group.body["id"]]})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let cart = customer_cart(member_token.clone()).await;
+    assert_eq!(cart["tax_exemption"], "customer_exempt");
+    // Reading it (the cart with the customer, then products with groups) agrees.
+    let id = cart["id"].as_str().unwrap();
+    let (read, calls) = api
+        .send_counted(
+            api.get(&format!("/store/carts/{id}"))
+                .header("x-api-key", &key)
+                .token(&member_token),
+        )
+        .await;
+    assert_eq!(totals(&read.body), [10_000, 0, 0, 10_000]);
+    assert_eq!(
+        calls, 2,
+        "the cart with its customer, then its products with the groups"
+    );
+    // A guest pays tax as before.
+    let guest = cart_priced(&api, &key, &v[0]).await;
+    assert_eq!(totals(&guest), [11_900, 0, 1_900, 11_900]);
+}
+
+async fn cart_priced(api: &Api, key: &str, variant: &str) -> Value {
+    let r = api
+        .send(
+            api.post("/store/carts")
+                .header("x-api-key", key)
+                .json(json!({"items": [{"variant_id": variant, "quantity": 1}], "country": "DE"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    r.body
+}
+
+// Admin routes -------------------------------------------------------------------------------
+
+/// Bad rates and zones are refused whole; another company's answer 404; a member without the
+/// permission, a storefront key and a customer token are turned away.
+async fn rates_and_zones_are_checked_scoped_and_guarded(api: Api) {
+    let (a, key) = company(&api, "acme", "DE", "EUR").await;
+    let (b, _) = company(&api, "bolt", "DE", "EUR").await;
+    let bad_rates = [
+        json!({"name": "Negative", "country": "DE", "percentage": -1}),
+        json!({"name": "Too much", "country": "DE", "percentage": 100.5}),
+        json!({"name": "Too precise", "country": "DE", "percentage": 19.12345}),
+        json!({"name": "Nowhere", "country": "ZZ", "percentage": 19}),
+        json!({"name": "Wrong region", "country": "DE", "region": "US-NY", "percentage": 19}),
+        json!({"name": "Backwards", "country": "DE", "postcode": "20000-10000", "percentage": 19}),
+        json!({"name": "Junk postcode", "country": "DE", "postcode": "10 115!", "percentage": 19}),
+        json!({"name": "Luxury", "country": "DE", "tax_class": "luxury", "percentage": 25}),
+        json!({"name": "Priority", "country": "DE", "percentage": 19, "priority": 0}),
+        json!({"name": "", "country": "DE", "percentage": 19}),
+        json!({"name": "Text", "country": "DE", "percentage": "19"}),
+        json!({"name": "Extra", "country": "DE", "percentage": 19, "colour": "red"}),
+    ];
+    for body in bad_rates {
+        let r = api
+            .send(a.admin(api.post("/admin/tax/rates")).json(body.clone()))
+            .await;
+        assert_eq!(r.status, 422, "{body}: {:?}", r.body);
+    }
+    let bad_zones = [
+        json!({"name": "Empty", "countries": []}),
+        json!({"name": "Nowhere", "countries": ["ZZ"]}),
+        json!({"name": "Star and more", "countries": ["*", "DE"]}),
+        json!({"name": "Region", "countries": ["DE"], "regions": ["FR-75"]}),
+        json!({"name": "Postcode", "countries": ["DE"], "postcodes": ["99-1"]}),
+        json!({"name": "Dollars", "countries": ["DE"], "methods": [{"name": "X", "currency": "USD", "rate": {"type": "flat", "amount": 100}}]}),
+        json!({"name": "Negative", "countries": ["DE"], "methods": [flat("X", -1)]}),
+        json!({"name": "No tiers", "countries": ["DE"], "methods": [{"name": "X", "currency": "EUR", "rate": {"type": "weight", "tiers": []}}]}),
+        json!({"name": "Unknown type", "countries": ["DE"], "methods": [{"name": "X", "currency": "EUR", "rate": {"type": "magic"}}]}),
+        json!({"name": "Bounds", "countries": ["DE"], "methods": [{"name": "X", "currency": "EUR", "rate": {"type": "flat", "amount": 1}, "min_subtotal": 10, "max_subtotal": 5}]}),
+        json!({"name": "Foreign id", "countries": ["DE"], "methods": [{"id": "shm_01J0000000000000000000000A", "name": "X", "currency": "EUR", "rate": {"type": "flat", "amount": 1}}]}),
+    ];
+    for body in bad_zones {
+        let r = api
+            .send(
+                a.admin(api.post("/admin/shipping/zones"))
+                    .json(body.clone()),
+            )
+            .await;
+        assert_eq!(r.status, 422, "{body}: {:?}", r.body);
+    }
+    let listed = api.send(a.admin(api.get("/admin/tax/rates"))).await;
+    assert_eq!(listed.body["data"], json!([]), "nothing was half-written");
+    // A custom class becomes usable once the settings name it.
+    settings(&api, &a, "tax", json!({"custom_classes": ["luxury"]})).await;
+    let luxury = rate(
+        &api,
+        &a,
+        json!({"name": "Luxury", "country": "DE", "tax_class": "luxury", "percentage": 25}),
+    )
+    .await;
+    let germany = zone(
+        &api,
+        &a,
+        json!({"name": "Germany", "countries": ["DE"], "methods": [flat("Standard", 490)]}),
+    )
+    .await;
+    let zone_id = germany["id"].as_str().unwrap();
+    let method_id = germany["methods"][0]["id"].as_str().unwrap();
+    // Changing keeps a named method's id; If-Match guards the version.
+    let changed = api
+        .send(
+            a.admin(api.patch(&format!("/admin/shipping/zones/{zone_id}")))
+                .header("if-match", "\"1\"")
+                .json(json!({"methods": [{"id": method_id, "name": "Standard", "currency": "EUR", "rate": {"type": "flat", "amount": 590}}, flat("Express", 990)]})),
+        )
+        .await;
+    assert_eq!(changed.status, 200, "{:?}", changed.body);
+    assert_eq!(changed.body["methods"][0]["id"], method_id);
+    assert_eq!(changed.body["methods"][1]["name"], "Express");
+    let stale = api
+        .send(
+            a.admin(api.patch(&format!("/admin/shipping/zones/{zone_id}")))
+                .header("if-match", "\"1\"")
+                .json(json!({"name": "Deutschland"})),
+        )
+        .await;
+    assert_eq!(stale.status, 412);
+    let rate_changed = api
+        .send(
+            a.admin(api.patch(&format!("/admin/tax/rates/{luxury}")))
+                .json(json!({"percentage": 22, "postcode": "10*"})),
+        )
+        .await;
+    assert_eq!(rate_changed.status, 200, "{:?}", rate_changed.body);
+    assert_eq!(
+        (&rate_changed.body["rate"], &rate_changed.body["percentage"]),
+        (&json!(220_000), &json!(22.0))
+    );
+    assert_eq!(rate_changed.body["postcode"], "10*");
+    // Another company sees none of it.
+    for path in [
+        format!("/admin/tax/rates/{luxury}"),
+        format!("/admin/shipping/zones/{zone_id}"),
+    ] {
+        assert_eq!(
+            api.send(b.admin(api.get(&path))).await.status,
+            404,
+            "{path}"
+        );
+        assert_eq!(
+            api.send(b.admin(api.patch(&path)).json(json!({"name": "Mine"})))
+                .await
+                .status,
+            404
+        );
+        assert_eq!(api.send(b.admin(api.delete(&path))).await.status, 404);
+    }
+    assert_eq!(
+        api.send(b.admin(api.get("/admin/tax/rates"))).await.body["data"],
+        json!([])
+    );
+    assert_eq!(
+        api.send(b.admin(api.get("/admin/shipping/zones")))
+            .await
+            .body["data"],
+        json!([])
+    );
+    // A member who may read but not write; a storefront key; no token.
+    let reader = api
+        .member_with(&a.staff, &a.id, &["tax.read", "shipping.read"])
+        .await;
+    assert_eq!(
+        api.send(api.get("/admin/tax/rates").token(&reader))
+            .await
+            .status,
+        200
+    );
+    let r = api
+        .send(
+            api.post("/admin/tax/rates")
+                .token(&reader)
+                .json(json!({"name": "X", "country": "DE", "percentage": 1})),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (403, "missing_permission"));
+    let r = api
+        .send(
+            api.delete(&format!("/admin/shipping/zones/{zone_id}"))
+                .token(&reader),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    let r = api
+        .send(api.get("/admin/tax/rates").header("x-api-key", &key))
+        .await;
+    assert!(matches!(r.status, 401 | 403), "{:?}", r.body);
+    assert_eq!(api.send(api.get("/admin/shipping/zones")).await.status, 401);
+    // Deleting: gone, and the count lets a new one in.
+    let deleted = api
+        .send(a.admin(api.delete(&format!("/admin/shipping/zones/{zone_id}"))))
+        .await;
+    assert_eq!(deleted.status, 204);
+    assert_eq!(
+        api.send(a.admin(api.get(&format!("/admin/shipping/zones/{zone_id}"))))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        api.send(a.admin(api.delete(&format!("/admin/tax/rates/{luxury}"))))
+            .await
+            .status,
+        204
+    );
+}
+
 api_cases!(
     new_york_adds_state_city_and_district_sales_tax,
     german_prices_include_19_and_7_percent_vat,
@@ -495,4 +941,8 @@ api_cases!(
     a_yen_cart_rounds_to_the_yen,
     shipping_is_free_over_a_threshold,
     weight_tiered_shipping_is_taxed_when_settings_say_so,
+    the_most_specific_zone_offers_its_methods,
+    carrier_rates_come_from_the_settings_table,
+    tax_exempt_customers_and_groups_pay_no_tax,
+    rates_and_zones_are_checked_scoped_and_guarded,
 );
