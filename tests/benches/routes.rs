@@ -1,7 +1,8 @@
 //! In-process route benchmarks on the embedded store with a seeded catalog: the storefront
 //! listing and product page, creating a product, adjusting stock, reserving stock (1 and 5
-//! lines, the operation carts call), carts (create, add a line, change a line, read), and staff
-//! and customer sign-in.
+//! lines, the operation carts call), carts (create, add a line, change a line, read), the totals
+//! of a 20-line cart with shipping and three tax rates a line (pure CPU), and staff and customer
+//! sign-in.
 //!
 //! `cargo bench -p commerce-tests --bench routes` prints p50/p99 latency and store calls per
 //! request for each route (from its own pass), then divan's statistics with allocations.
@@ -434,6 +435,130 @@ fn report(name: &str, n: usize, make: impl Fn(&Fixture) -> Call) {
     );
 }
 
+/// The pure part of pricing a 20-line cart shipped to New York City (three rates a line): the
+/// lines alone, the built-in tax engine's charges, and the totals with a shipping price, as
+/// `carts::pricing` runs them; answers the grand total.
+fn price_twenty_lines(
+    lines: &[shared::pricing::LineInput],
+    rates: &std::sync::Arc<Vec<shared::tax::model::TaxRate>>,
+) -> i64 {
+    use shared::pricing::{
+        compute, Adjusters, Currency, FixedShipping, FixedTax, NoDiscounts, NoShipping, NoTax,
+        PricingInput, TaxOutcome,
+    };
+    use shared::tax::provider::{BuiltIn, TaxRequest, Taxable};
+    let input = PricingInput {
+        currency: Currency::parse("USD").unwrap(),
+        prices_include_tax: false,
+        lines,
+    };
+    let none = Adjusters {
+        discounts: &NoDiscounts,
+        shipping: &NoShipping,
+        tax: &NoTax,
+    };
+    let lines_only = compute(&input, &none).unwrap();
+    let request = TaxRequest {
+        currency: "USD",
+        prices_include_tax: false,
+        destination: shared::places::Destination {
+            country: "US".into(),
+            region: Some("US-NY".into()),
+            postcode: Some("10001".into()),
+        },
+        lines: lines_only
+            .lines
+            .iter()
+            .map(|l| Taxable {
+                id: l.id.clone(),
+                tax_class: "standard".into(),
+                amount: l.subtotal - l.discount,
+            })
+            .collect(),
+        shipping: Some(Taxable {
+            id: "shipping".into(),
+            tax_class: "standard".into(),
+            amount: 890,
+        }),
+        rates: rates.clone(),
+    };
+    let answer = BuiltIn::answer(&request);
+    let sum = |c: &[shared::tax::engine::Charge]| c.iter().map(|c| c.amount).sum::<i64>();
+    let outcome = TaxOutcome {
+        lines: answer.lines.iter().map(|c| sum(c)).collect(),
+        shipping: sum(&answer.shipping),
+    };
+    let totals = compute(
+        &input,
+        &Adjusters {
+            discounts: &NoDiscounts,
+            shipping: &FixedShipping(890),
+            tax: &FixedTax(outcome),
+        },
+    )
+    .unwrap();
+    totals.grand_total
+}
+
+fn twenty_lines() -> (
+    Vec<shared::pricing::LineInput>,
+    std::sync::Arc<Vec<shared::tax::model::TaxRate>>,
+) {
+    let lines = (0..20)
+        .map(|i| shared::pricing::LineInput {
+            id: format!("item_{i}"),
+            variant_id: format!("var_{i}"),
+            product_id: format!("prod_{i}"),
+            unit_price: 199 + 1_000 * i,
+            quantity: 1 + i % 3,
+            weight: Some(0.5),
+        })
+        .collect();
+    let rate = |id: &str, percent: i64, priority: u32, postcode: Option<&str>| {
+        shared::tax::model::TaxRate {
+            id: id.into(),
+            name: id.into(),
+            country: "US".into(),
+            region: Some("US-NY".into()),
+            postcode: postcode
+                .map(|p| shared::places::PostcodePattern::parse("postcode", p).unwrap()),
+            tax_class: "standard".into(),
+            rate: percent,
+            compound: false,
+            priority,
+            created_at: String::new(),
+            updated_at: String::new(),
+            version: 1,
+        }
+    };
+    let rates = std::sync::Arc::new(vec![
+        rate("txr_state", 40_000, 1, None),
+        rate("txr_city", 45_000, 2, Some("10001-10292")),
+        rate("txr_mctd", 3_750, 3, Some("100*")),
+    ]);
+    (lines, rates)
+}
+
+fn report_pricing(name: &str, n: usize) {
+    if !chosen(name) {
+        return;
+    }
+    let (lines, rates) = twenty_lines();
+    let mut times = Vec::with_capacity(n);
+    for _ in 0..n {
+        let started = Instant::now();
+        std::hint::black_box(price_twenty_lines(&lines, &rates));
+        times.push(started.elapsed());
+    }
+    times.sort();
+    let pct = |p: usize| times[(times.len() * p / 100).min(times.len() - 1)];
+    println!(
+        "{name:<26} p50 {:>9.3} µs   p99 {:>9.3} µs   (pure CPU)",
+        pct(50).as_secs_f64() * 1e6,
+        pct(99).as_secs_f64() * 1e6,
+    );
+}
+
 fn main() {
     let (fast, slow) = if smoke() { (5, 2) } else { (2000, 40) };
     println!("catalog of {} products; warm caches", fixture().products);
@@ -452,6 +577,7 @@ fn main() {
     report("store create cart", fast / 4, |_| create_cart());
     report("store add to cart", (fast / 4).max(2), add_to_cart);
     report("store get cart", fast, get_cart);
+    report_pricing("totals of a 20-line cart", fast * 5);
     report("staff login", slow, |_| staff_login());
     report("customer login", slow, |_| customer_login());
     if smoke() || std::env::var("BENCH_ONLY").is_ok() {
@@ -494,6 +620,12 @@ fn admin_product_create(bencher: Bencher) {
     bencher
         .with_inputs(|| create_product(f))
         .bench_values(|request| f.runtime.block_on(f.send(&request)));
+}
+
+#[divan::bench]
+fn totals_of_a_twenty_line_cart(bencher: Bencher) {
+    let (lines, rates) = twenty_lines();
+    bencher.bench(|| price_twenty_lines(&lines, &rates));
 }
 
 #[divan::bench(sample_count = 10, sample_size = 1)]
