@@ -531,6 +531,14 @@ async fn the_most_specific_zone_offers_its_methods(api: Api) {
     ship_to(&api, &key, &c, address("DE", None, "10115")).await;
     let berlin = options(&api, &key, &c).await;
     assert_eq!(option_names(&berlin), [("Bike courier".to_owned(), 300)]);
+    // With the zones and rates in the container's copy: the cart, then its products.
+    let (again, calls) = api
+        .send_counted(
+            api.get(&format!("/store/carts/{c}/shipping-options"))
+                .header("x-api-key", &key),
+        )
+        .await;
+    assert_eq!((again.status, calls), (200, 2));
     assert_eq!(berlin.body["data"][0]["zone_name"], "Berlin");
     ship_to(&api, &key, &c, address("DE", None, "80331")).await;
     let munich = options(&api, &key, &c).await;
