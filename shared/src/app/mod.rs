@@ -1,6 +1,7 @@
 //! The application: the ports every handler and worker uses, built once per container.
 
 mod checked;
+pub mod lists;
 
 use crate::blobs::Blobs;
 use crate::clock::Clock;

@@ -34,7 +34,7 @@ pub async fn selling_cached(
     tenant: &TenantId,
 ) -> Result<Arc<Vec<LocationId>>, InventoryError> {
     let table = app.table.as_ref();
-    crate::ttl_cache::company_list(app, tenant, async {
+    crate::app::lists::company_list(app, tenant, async {
         Ok::<_, InventoryError>(super::availability::selling(
             store::all_locations(table, tenant).await?,
         ))
@@ -43,7 +43,7 @@ pub async fn selling_cached(
 }
 
 fn forget_selling(app: &App, tenant: &TenantId) {
-    crate::ttl_cache::forget_company_list::<LocationId>(app, tenant);
+    crate::app::lists::forget_company_list::<LocationId>(app, tenant);
 }
 
 /// Locations one company keeps.

@@ -275,7 +275,7 @@ fn places(errors: &mut Errors, zone: &mut Zone, postcodes: &[String]) -> Vec<Pos
 }
 
 fn forget(app: &App, tenant: &TenantId) {
-    crate::ttl_cache::forget_company_list::<Zone>(app, tenant);
+    crate::app::lists::forget_company_list::<Zone>(app, tenant);
 }
 
 pub async fn create(
@@ -442,7 +442,7 @@ pub async fn delete(
 /// The company's zones as read at most 30 s ago (one query on a miss).
 pub async fn cached(app: &App, tenant: &TenantId) -> Result<Arc<Vec<Zone>>, ShippingError> {
     let table = app.table.as_ref();
-    crate::ttl_cache::company_list(app, tenant, store::zones(tenant).all(table))
+    crate::app::lists::company_list(app, tenant, store::zones(tenant).all(table))
         .await
         .map_err(ShippingError::from)
 }

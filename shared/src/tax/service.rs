@@ -120,7 +120,7 @@ fn checked(errors: &mut Errors, rate: &mut TaxRate, postcode: Option<&str>, sett
 }
 
 fn forget(app: &App, tenant: &TenantId) {
-    crate::ttl_cache::forget_company_list::<TaxRate>(app, tenant);
+    crate::app::lists::forget_company_list::<TaxRate>(app, tenant);
 }
 
 pub async fn create(
@@ -286,7 +286,7 @@ pub async fn delete(
 /// The company's rates as read at most 30 s ago (one query on a miss).
 pub async fn cached(app: &App, tenant: &TenantId) -> Result<Arc<Vec<TaxRate>>, TaxError> {
     let table = app.table.as_ref();
-    crate::ttl_cache::company_list(app, tenant, store::rates(tenant).all(table))
+    crate::app::lists::company_list(app, tenant, store::rates(tenant).all(table))
         .await
         .map_err(TaxError::from)
 }
