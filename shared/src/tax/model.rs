@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// The classes every company has; settings add their own (`tax.custom_classes`).
-pub const BUILT_IN_CLASSES: [&str; 4] = ["standard", "reduced", "zero", "exempt"];
+pub use crate::settings::groups::BUILT_IN_TAX_CLASSES as BUILT_IN_CLASSES;
 /// The class that is never taxed, whatever rates exist.
 pub const EXEMPT: &str = "exempt";
 

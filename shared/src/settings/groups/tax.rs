@@ -2,6 +2,9 @@
 
 use super::*;
 
+/// The tax classes every company has; `custom_classes` adds its own.
+pub const BUILT_IN_TAX_CLASSES: [&str; 4] = ["standard", "reduced", "zero", "exempt"];
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaxRegistration {
@@ -43,8 +46,7 @@ impl Default for Tax {
 impl Tax {
     /// Whether `class` is one of the company's tax classes.
     pub fn knows_class(&self, class: &str) -> bool {
-        crate::tax::model::BUILT_IN_CLASSES.contains(&class)
-            || self.custom_classes.iter().any(|c| c == class)
+        BUILT_IN_TAX_CLASSES.contains(&class) || self.custom_classes.iter().any(|c| c == class)
     }
 }
 
