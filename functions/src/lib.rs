@@ -624,6 +624,16 @@ mod choose_cart_shipping_method;
 
 #[cfg(test)]
 #[allow(dead_code)]
+#[path = "bin/add_cart_discount_code.rs"]
+mod add_cart_discount_code;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/remove_cart_discount_code.rs"]
+mod remove_cart_discount_code;
+
+#[cfg(test)]
+#[allow(dead_code)]
 #[path = "bin/list_carts.rs"]
 mod list_carts;
 
@@ -751,6 +761,46 @@ mod patch_tax_rate;
 #[allow(dead_code)]
 #[path = "bin/delete_tax_rate.rs"]
 mod delete_tax_rate;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/list_discounts.rs"]
+mod list_discounts;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/create_discount.rs"]
+mod create_discount;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/get_discount.rs"]
+mod get_discount;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/patch_discount.rs"]
+mod patch_discount;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/delete_discount.rs"]
+mod delete_discount;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/create_discount_codes.rs"]
+mod create_discount_codes;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/list_discount_codes.rs"]
+mod list_discount_codes;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/delete_discount_code.rs"]
+mod delete_discount_code;
 
 #[cfg(test)]
 #[allow(dead_code)]

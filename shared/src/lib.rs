@@ -17,6 +17,7 @@ pub mod clock;
 pub mod companies;
 pub mod config;
 pub mod customers;
+pub mod discounts;
 pub mod events;
 pub mod http;
 pub mod iam;

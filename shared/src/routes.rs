@@ -179,6 +179,8 @@ route_table!(
     carts::routes::MY_CARTS,
     carts::routes::SHIPPING_OPTIONS,
     carts::routes::CHOOSE_SHIPPING,
+    carts::routes::ADD_DISCOUNT_CODE,
+    carts::routes::REMOVE_DISCOUNT_CODE,
     carts::routes::ADMIN_LIST_CARTS,
     carts::routes::ADMIN_GET_CART,
     inventory::routes::LIST_LOCATIONS,
@@ -205,6 +207,14 @@ route_table!(
     tax::routes::GET_TAX_RATE,
     tax::routes::PATCH_TAX_RATE,
     tax::routes::DELETE_TAX_RATE,
+    discounts::routes::LIST_DISCOUNTS,
+    discounts::routes::CREATE_DISCOUNT,
+    discounts::routes::GET_DISCOUNT,
+    discounts::routes::PATCH_DISCOUNT,
+    discounts::routes::DELETE_DISCOUNT,
+    discounts::routes::CREATE_DISCOUNT_CODES,
+    discounts::routes::LIST_DISCOUNT_CODES,
+    discounts::routes::DELETE_DISCOUNT_CODE,
     http::cors::PREFLIGHT,
 );
 
@@ -244,6 +254,7 @@ pub fn event_kinds() -> Vec<(&'static str, &'static [crate::events::kinds::Kind]
         ("inventory", crate::inventory::events::InventoryEvent::ALL),
         ("shipping", crate::shipping::events::ShippingEvent::ALL),
         ("tax", crate::tax::events::TaxEvent::ALL),
+        ("discounts", crate::discounts::events::DiscountEvent::ALL),
         ("events", crate::events::email::EmailEvent::ALL),
     ]
 }
@@ -264,5 +275,6 @@ pub fn error_codes() -> Vec<(&'static str, &'static [ErrorCode])> {
         ("carts", crate::carts::errors::CartCode::ALL),
         ("shipping", crate::shipping::errors::ShippingCode::ALL),
         ("tax", crate::tax::errors::TaxCode::ALL),
+        ("discounts", crate::discounts::errors::DiscountCode::ALL),
     ]
 }

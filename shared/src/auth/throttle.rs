@@ -40,6 +40,8 @@ const LOCKOUTS: &str = "lockouts";
 pub struct Subject {
     key: Key,
     limit: i64,
+    /// Seconds a window lasts.
+    window: i64,
 }
 
 fn digest(text: &str) -> String {
@@ -58,6 +60,7 @@ impl Subject {
                 "THROTTLE",
             ),
             limit: ACCOUNT_LIMIT,
+            window: WINDOW_SECS,
         }
     }
 
@@ -69,6 +72,16 @@ impl Subject {
         Subject {
             key: Key::new(format!("THROTTLE#{purpose}#{}", digest(ip)), "THROTTLE"),
             limit: SOURCE_LIMIT,
+            window: WINDOW_SECS,
+        }
+    }
+
+    /// The same subject with another limit: `limit` attempts within `window` seconds.
+    pub fn limited(self, limit: i64, window: i64) -> Subject {
+        Subject {
+            limit,
+            window,
+            ..self
         }
     }
 }
@@ -83,6 +96,7 @@ pub struct Attempt {
     /// The item's version when the slot was taken.
     version: u64,
     lockouts: i64,
+    window: i64,
 }
 
 /// An item as read.
@@ -185,6 +199,7 @@ async fn take_slot(
             number: item.get(ATTEMPTS).and_then(Value::as_i64).unwrap_or(1),
             version,
             lockouts,
+            window: subject.window,
         })),
         Err(StoreError::ConditionFailed) => Ok(None),
         Err(e) => Err(e.into()),
@@ -207,7 +222,7 @@ async fn open_window(
     item.insert(attr::ENTITY.into(), ENTITY.into());
     item.insert(attr::VERSION.into(), version.into());
     item.insert(ATTEMPTS.into(), 1.into());
-    item.insert(WINDOW_ENDS.into(), (now + WINDOW_SECS).into());
+    item.insert(WINDOW_ENDS.into(), (now + subject.window).into());
     item.insert(
         LOCKED_UNTIL.into(),
         current.map_or(0, |w| w.locked_until).into(),
@@ -227,6 +242,7 @@ async fn open_window(
             number: 1,
             version,
             lockouts,
+            window: subject.window,
         })),
         Err(StoreError::ConditionFailed) => Ok(None),
         Err(e) => Err(e.into()),
@@ -248,7 +264,7 @@ pub async fn failed(app: &App, attempt: Attempt) -> Result<(), ApiError> {
                 .set(LOCKED_UNTIL, now + lockout_secs(attempt.lockouts))
                 .set(LOCKOUTS, attempt.lockouts + 1)
                 .set(ATTEMPTS, 0)
-                .set(WINDOW_ENDS, now + WINDOW_SECS)
+                .set(WINDOW_ENDS, now + attempt.window)
                 .set(attr::VERSION, attempt.version + 1)
                 .set(attr::TTL, now + KEEP_SECS),
             // A success meanwhile emptied the window, or another failure locked it already.

@@ -59,6 +59,13 @@ pub enum CartError {
     #[error(transparent)]
     Shipping(Box<crate::shipping::errors::ShippingError>),
     #[error(transparent)]
+    Discount(Box<crate::discounts::errors::DiscountError>),
+    #[error("a cart holds at most {max} discount codes")]
+    TooManyCodes { max: usize },
+    /// Trying codes too often (per cart or per source address).
+    #[error(transparent)]
+    Throttled(Box<ApiError>),
+    #[error(transparent)]
     Catalog(#[from] crate::catalog::errors::ProductError),
     #[error(transparent)]
     Customer(crate::customers::errors::CustomerError),
@@ -77,6 +84,12 @@ impl CartError {
 impl From<Vec<FieldError>> for CartError {
     fn from(errors: Vec<FieldError>) -> Self {
         CartError::Invalid(errors)
+    }
+}
+
+impl From<crate::discounts::errors::DiscountError> for CartError {
+    fn from(error: crate::discounts::errors::DiscountError) -> Self {
+        CartError::Discount(Box::new(error))
     }
 }
 
@@ -123,6 +136,12 @@ impl From<CartError> for ApiError {
             CartError::Inventory(e) => e.into(),
             CartError::Tax(e) => (*e).into(),
             CartError::Shipping(e) => (*e).into(),
+            CartError::Discount(e) => (*e).into(),
+            CartError::TooManyCodes { .. } => ApiError::new(
+                crate::discounts::errors::DiscountCode::TooManyDiscountCodes,
+                detail,
+            ),
+            CartError::Throttled(e) => *e,
             CartError::Catalog(e) => e.into(),
             CartError::Customer(e) => e.into(),
             CartError::Settings(e) => e.into(),

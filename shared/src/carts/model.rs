@@ -1,6 +1,8 @@
 //! Carts as stored and as shoppers see them.
 
 use super::pricing::{ChosenShipping, Priced, TaxRelief};
+use crate::discounts::errors::{refusal_code, refusal_message};
+use crate::discounts::model::DiscountClass;
 use crate::ids::{CartId, CustomerId, ProductId, VariantId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -59,6 +61,13 @@ pub struct CartItem {
     /// The variant's tax class (absent: the tax settings' default).
     #[serde(default)]
     pub tax_class: Option<String>,
+    /// The product's categories (`cat_…`), for discounts that target them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub category_ids: Vec<String>,
+    /// The product's collections (`col_…`), for discounts that target them; read only while
+    /// the company has such discounts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub collection_ids: Vec<String>,
 }
 
 /// A postal address on a cart (the address book's shape, without its id).
@@ -150,6 +159,19 @@ pub struct StoredCart {
     /// The shipping method chosen (a method of the destination's zone).
     #[serde(default)]
     pub shipping_method: Option<ChosenMethod>,
+    /// Discount codes entered, in the order entered (at most [`MAX_CODES`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub discount_codes: Vec<EnteredCode>,
+}
+
+/// Discount codes one cart holds.
+pub const MAX_CODES: usize = 5;
+
+/// A discount code a cart holds: as matched (upper case), with its discount.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnteredCode {
+    pub code: String,
+    pub discount_id: String,
 }
 
 /// The shipping method a cart chose: its id, and its name when chosen.
@@ -226,6 +248,43 @@ pub struct CartLine {
     /// cart in a company whose prices include tax pays them without the tax.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub list_price: Option<i64>,
+    /// The discounts on the line (they add up to `discount`).
+    pub discounts: Vec<LineDiscount>,
+}
+
+/// A discount's part of one line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct LineDiscount {
+    pub discount_id: String,
+    pub title: String,
+    pub amount: i64,
+}
+
+/// A discount the cart gets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct CartDiscount {
+    /// `disc_…`
+    pub discount_id: String,
+    pub title: String,
+    pub class: DiscountClass,
+    /// The code that brought it; `null` for an automatic discount.
+    pub code: Option<String>,
+    /// Off the lines and the shipping together.
+    pub amount: i64,
+    /// Off the shipping.
+    pub shipping_amount: i64,
+}
+
+/// A discount code the cart holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct CartCode {
+    pub code: String,
+    /// Whether it applies now; a code that stopped applying after a change is kept, with the
+    /// reason, and applies again when the cart meets it.
+    pub active: bool,
+    /// Why it does not apply now: `discount_minimum_not_met`, `discount_not_combinable`,
+    /// `discount_expired`, …
+    pub reason: Option<Notice>,
 }
 
 /// A cart as the storefront (and staff) see it.
@@ -258,6 +317,10 @@ pub struct Cart {
     pub item_count: i64,
     /// The taxes of every line and the shipping, rate by rate.
     pub tax_lines: Vec<TaxLine>,
+    /// The discounts applied (automatic and by code), in the order they applied.
+    pub discounts: Vec<CartDiscount>,
+    /// The codes entered, applying or not.
+    pub discount_codes: Vec<CartCode>,
     /// Why the cart pays no tax, when it does not: `customer_exempt` or `reverse_charge`.
     pub tax_exemption: Option<TaxRelief>,
     /// Whether prices include tax (then `tax_total` is part of the lines' totals).
@@ -311,13 +374,24 @@ impl Cart {
                         .unwrap_or_default(),
                     tax_note: note.clone(),
                     list_price: (charged != item.unit_price).then_some(item.unit_price),
+                    discounts: priced
+                        .discounts
+                        .iter()
+                        .filter(|d| d.lines.get(i).is_some_and(|a| *a > 0))
+                        .map(|d| LineDiscount {
+                            discount_id: d.discount.id.clone(),
+                            title: d.discount.title.clone(),
+                            amount: d.lines[i],
+                        })
+                        .collect(),
                 }
             })
             .collect();
         if priced.method_lost {
             notices.push(Notice {
                 code: "shipping_method_cleared",
-                message: "The shipping method chosen no longer applies to this cart; choose                           another."
+                message: "The shipping method chosen no longer applies to this cart; choose \
+                          another."
                     .into(),
             });
         }
@@ -349,6 +423,30 @@ impl Cart {
                     .flatten()
                     .chain(&priced.shipping_taxes),
             ),
+            discounts: priced
+                .discounts
+                .iter()
+                .map(|d| CartDiscount {
+                    discount_id: d.discount.id.clone(),
+                    title: d.discount.title.clone(),
+                    class: d.class(),
+                    code: d.code.clone(),
+                    amount: d.amount(),
+                    shipping_amount: d.shipping,
+                })
+                .collect(),
+            discount_codes: priced
+                .codes
+                .iter()
+                .map(|c| CartCode {
+                    code: c.code.clone(),
+                    active: c.refusal.is_none(),
+                    reason: c.refusal.map(|r| Notice {
+                        code: refusal_code(r).code().name,
+                        message: refusal_message(r).to_owned(),
+                    }),
+                })
+                .collect(),
             tax_exemption: priced.relief,
             prices_include_tax: totals.prices_include_tax,
             notices,

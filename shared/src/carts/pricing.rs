@@ -1,11 +1,12 @@
 //! What a cart costs: its lines, the shipping method it chose and the taxes of its destination,
 //! through the totals engine (`pricing`), in three passes of it (each pure):
 //!
-//! 1. the lines alone (with their discounts): the subtotal after discounts, which shipping
-//!    methods are priced on;
-//! 2. with the chosen method's price (from the destination's zone; a carrier method asks the
-//!    carrier, with a time limit and a fallback price): what is taxed, line by line and for
-//!    shipping;
+//! 1. the discounts (see `discounts::engine`): of the automatic discounts and the codes entered
+//!    that apply, the best combination the rules allow, each line's discount and the shipping's;
+//!    the chosen method is priced on the subtotal after the lines' discounts (a carrier method
+//!    asks the carrier once, with a time limit and a fallback price);
+//! 2. with the chosen method's price and the discounts: what is taxed, line by line and for
+//!    shipping (taxes are always worked out on amounts after discounts);
 //! 3. with the taxes the tax provider answers (the built-in rates by default; an external engine
 //!    that fails or is late gives way to them): the totals.
 //!
@@ -22,10 +23,12 @@
 use super::errors::CartError;
 use super::model::StoredCart;
 use crate::app::App;
+use crate::discounts::engine::{self as discount_engine, Basket, Refusal, Selection};
+use crate::discounts::model::{Discount, DiscountClass};
 use crate::identity::TenantId;
 use crate::places::Destination;
 use crate::pricing::{
-    self, Adjusters, Currency, FixedShipping, FixedTax, LineInput, NoDiscounts, NoShipping, NoTax,
+    self, Adjusters, Currency, FixedDiscounts, FixedShipping, FixedTax, LineInput, NoTax,
     PricingInput, TaxOutcome, Totals,
 };
 use crate::settings::groups::{Shipping, Tax};
@@ -71,6 +74,44 @@ pub struct ChosenShipping {
     pub delivery_days: Option<DeliveryDays>,
 }
 
+/// The buyer as pricing sees them: whether they pay no tax (a tax-exempt customer or group),
+/// and their customer groups (for discounts that name groups).
+#[derive(Debug, Clone, Default)]
+pub struct Buyer {
+    pub exempt: bool,
+    pub groups: Vec<String>,
+}
+
+/// A discount the cart gets, and what it takes off.
+#[derive(Debug, Clone)]
+pub struct AppliedDiscount {
+    pub discount: Discount,
+    /// The code that brought it (code discounts).
+    pub code: Option<String>,
+    /// Off each line, in line order.
+    pub lines: Vec<i64>,
+    pub shipping: i64,
+}
+
+impl AppliedDiscount {
+    pub fn amount(&self) -> i64 {
+        self.lines.iter().sum::<i64>() + self.shipping
+    }
+
+    pub fn class(&self) -> DiscountClass {
+        self.discount.class()
+    }
+}
+
+/// A code the cart holds, and whether it applies now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeStanding {
+    pub code: String,
+    pub discount_id: String,
+    /// Why it does not apply now (`None`: it applies).
+    pub refusal: Option<Refusal>,
+}
+
 /// A cart as priced now.
 #[derive(Debug, Clone)]
 pub struct Priced {
@@ -86,6 +127,10 @@ pub struct Priced {
     /// zones changed): it is priced without one.
     pub method_lost: bool,
     pub relief: Option<TaxRelief>,
+    /// The discounts applied, in the order they applied.
+    pub discounts: Vec<AppliedDiscount>,
+    /// The codes entered, in the order entered.
+    pub codes: Vec<CodeStanding>,
 }
 
 /// Where the cart ships, as zones and rates see it.
@@ -140,13 +185,14 @@ struct Context {
     destination: Option<Destination>,
     relief: Option<TaxRelief>,
     rates: Arc<Vec<crate::tax::model::TaxRate>>,
+    discounts: Arc<Vec<Discount>>,
 }
 
 async fn context(
     app: &App,
     tenant: &TenantId,
     cart: &StoredCart,
-    exempt: bool,
+    buyer: &Buyer,
 ) -> Result<Context, CartError> {
     let tax = crate::settings::service::typed::<Tax>(app, tenant).await?;
     let shipping = crate::settings::service::typed::<Shipping>(app, tenant).await?;
@@ -155,13 +201,16 @@ async fn context(
     let destination = destination(cart);
     let relief = destination
         .as_ref()
-        .and_then(|d| relief(cart, exempt, d, home(&shipping, &tax).as_deref()));
+        .and_then(|d| relief(cart, buyer.exempt, d, home(&shipping, &tax).as_deref()));
     let rates = match &destination {
         Some(_) => crate::tax::service::cached(app, tenant)
             .await
             .map_err(|e| CartError::Tax(Box::new(e)))?,
         None => Arc::new(Vec::new()),
     };
+    let discounts = crate::discounts::service::cached(app, tenant)
+        .await
+        .map_err(|e| CartError::Discount(Box::new(e)))?;
     Ok(Context {
         tax: Arc::new(tax),
         shipping: Arc::new(shipping),
@@ -169,6 +218,7 @@ async fn context(
         destination,
         relief,
         rates,
+        discounts,
     })
 }
 
@@ -216,22 +266,40 @@ fn too_large(e: pricing::PricingError) -> CartError {
     CartError::field("items", "too_large", e.to_string())
 }
 
-/// What the cart ships, priced on the lines after discounts.
-fn parcel(cart: &StoredCart, lines_only: &Totals) -> Parcel {
+/// What the cart ships, priced on the lines' `subtotal` after discounts.
+fn parcel(cart: &StoredCart, subtotal: i64) -> Parcel {
     Parcel {
         currency: cart.currency.clone(),
-        subtotal: lines_only
-            .lines
-            .iter()
-            .map(|l| l.subtotal - l.discount)
-            .sum(),
-        units: lines_only.item_count,
+        subtotal,
+        units: cart.items.iter().map(|i| i.quantity).sum(),
         weight: cart
             .items
             .iter()
             .map(|i| i.weight.unwrap_or(0.0) * i.quantity as f64)
             .sum(),
     }
+}
+
+/// The carrier's price for a carrier method (its fallback when the carrier fails or is late).
+async fn carrier_quote(
+    context: &Context,
+    destination: &Destination,
+    method: &Method,
+    parcel: &Parcel,
+) -> Option<i64> {
+    let crate::shipping::model::Rate::Carrier { service, fallback } = &method.rate else {
+        return None;
+    };
+    let settings = &context.shipping;
+    let request = RateRequest {
+        service: service.clone(),
+        currency: parcel.currency.clone(),
+        destination: destination.clone(),
+        weight: parcel.weight + settings.default_package.weight as f64,
+        package: settings.default_package.clone(),
+        origin_country: settings.origin.as_ref().map(|o| o.country.clone()),
+    };
+    Some(carrier_price(&TableRates::of(settings), &request, *fallback, TIMEOUT).await)
 }
 
 /// A method's price for the parcel (`None`: not offered), asking the carrier when it must.
@@ -243,22 +311,128 @@ async fn method_price(
 ) -> Option<i64> {
     match table_price(method, parcel)? {
         Some(price) => Some(price),
-        None => {
-            let crate::shipping::model::Rate::Carrier { service, fallback } = &method.rate else {
-                return None;
-            };
-            let settings = &context.shipping;
-            let request = RateRequest {
-                service: service.clone(),
-                currency: parcel.currency.clone(),
-                destination: destination.clone(),
-                weight: parcel.weight + settings.default_package.weight as f64,
-                package: settings.default_package.clone(),
-                origin_country: settings.origin.as_ref().map(|o| o.country.clone()),
-            };
-            Some(carrier_price(&TableRates::of(settings), &request, *fallback, TIMEOUT).await)
+        None => carrier_quote(context, destination, method, parcel).await,
+    }
+}
+
+/// The price of a method (already quoted by its carrier, if it is a carrier method) for a
+/// subtotal after discounts: `None` when it is not offered for it.
+fn priced_for(
+    cart: &StoredCart,
+    method: &Method,
+    carrier: Option<i64>,
+    subtotal: i64,
+) -> Option<i64> {
+    match table_price(method, &parcel(cart, subtotal))? {
+        Some(price) => Some(price),
+        None => carrier,
+    }
+}
+
+/// The discounts the cart gets (see `discounts::engine`): the automatic ones that apply and the
+/// codes it holds that apply, in their best combination; `shipping_price` prices the chosen
+/// method for a subtotal after discounts.
+fn discounts(
+    context: &Context,
+    app: &App,
+    cart: &StoredCart,
+    unit_prices: &[i64],
+    buyer: &Buyer,
+    shipping_price: &dyn Fn(i64) -> Option<i64>,
+) -> (Selection, Vec<AppliedDiscount>, Vec<CodeStanding>) {
+    let lines: Vec<discount_engine::Line> = cart
+        .items
+        .iter()
+        .zip(unit_prices)
+        .map(|(item, price)| discount_engine::Line {
+            product_id: item.product_id.as_str(),
+            variant_id: item.variant_id.as_str(),
+            categories: &item.category_ids,
+            collections: &item.collection_ids,
+            subtotal: price.saturating_mul(item.quantity),
+            quantity: item.quantity,
+        })
+        .collect();
+    let basket = Basket {
+        currency: &cart.currency,
+        lines: &lines,
+        customer: cart.customer_id.as_ref().map(|c| c.as_str()),
+        groups: &buyer.groups,
+        now: app.clock.epoch_seconds(),
+        method_id: cart.shipping_method.as_ref().map(|m| m.id.as_str()),
+    };
+    let mut candidates: Vec<&Discount> = Vec::new();
+    let mut entered: Vec<bool> = Vec::new();
+    let mut codes: Vec<(CodeStanding, Option<usize>)> = Vec::new();
+    for d in context.discounts.iter() {
+        if d.method == crate::discounts::model::DiscountMethod::Automatic
+            && discount_engine::refusal(d, &basket).is_none()
+        {
+            candidates.push(d);
+            entered.push(false);
         }
     }
+    for held in &cart.discount_codes {
+        let mut standing = CodeStanding {
+            code: held.code.clone(),
+            discount_id: held.discount_id.clone(),
+            refusal: None,
+        };
+        let found = context.discounts.iter().find(|d| {
+            d.id == held.discount_id && d.method == crate::discounts::model::DiscountMethod::Code
+        });
+        let candidate = match found {
+            None => {
+                standing.refusal = Some(Refusal::NotFound);
+                None
+            }
+            Some(d) => match discount_engine::refusal(d, &basket) {
+                Some(refusal) => {
+                    standing.refusal = Some(refusal);
+                    None
+                }
+                // Two codes of one discount: it applies once, for the first.
+                None => match candidates.iter().position(|c| c.id == d.id) {
+                    Some(_) => {
+                        standing.refusal = Some(Refusal::NotCombinable);
+                        None
+                    }
+                    None => {
+                        candidates.push(d);
+                        entered.push(true);
+                        Some(candidates.len() - 1)
+                    }
+                },
+            },
+        };
+        codes.push((standing, candidate));
+    }
+    let selection = discount_engine::best(&candidates, &entered, &basket, shipping_price);
+    let applied = selection
+        .applied
+        .iter()
+        .map(|a| AppliedDiscount {
+            discount: candidates[a.candidate].clone(),
+            code: codes
+                .iter()
+                .find(|(_, c)| *c == Some(a.candidate))
+                .map(|(s, _)| s.code.clone()),
+            lines: a.lines.clone(),
+            shipping: a.shipping,
+        })
+        .collect();
+    let standings = codes
+        .into_iter()
+        .map(|(mut standing, candidate)| {
+            if let Some(c) = candidate {
+                if !selection.applies(c) {
+                    standing.refusal = Some(Refusal::NotCombinable);
+                }
+            }
+            standing
+        })
+        .collect();
+    (selection, applied, standings)
 }
 
 /// The shipping options of the cart's destination (422 `address_required` without one).
@@ -266,9 +440,9 @@ pub async fn options(
     app: &App,
     tenant: &TenantId,
     cart: &StoredCart,
-    exempt: bool,
+    buyer: &Buyer,
 ) -> Result<Vec<ShippingOption>, CartError> {
-    let context = context(app, tenant, cart, exempt).await?;
+    let context = context(app, tenant, cart, buyer).await?;
     let Some(destination) = context.destination.clone() else {
         return Err(CartError::AddressRequired);
     };
@@ -277,9 +451,15 @@ pub async fn options(
         return Ok(Vec::new());
     };
     let unit_prices = context.unit_prices(cart);
-    let lines = context.lines(cart, &unit_prices);
-    let lines_only = lines_only(&context, &lines)?;
-    let parcel = parcel(cart, &lines_only);
+    let (selection, _, _) = discounts(&context, app, cart, &unit_prices, buyer, &|_| None);
+    let subtotal: i64 = cart
+        .items
+        .iter()
+        .zip(&unit_prices)
+        .map(|(i, p)| p.saturating_mul(i.quantity))
+        .sum::<i64>()
+        - selection.lines.iter().sum::<i64>();
+    let parcel = parcel(cart, subtotal);
     let mut offered = Vec::new();
     for method in &zone.methods {
         if let Some(amount) = method_price(&context, &destination, method, &parcel).await {
@@ -308,42 +488,28 @@ async fn zones(app: &App, tenant: &TenantId) -> Result<Arc<Vec<Zone>>, CartError
         .map_err(|e| CartError::Shipping(Box::new(e)))
 }
 
-fn lines_only(context: &Context, lines: &[LineInput]) -> Result<Totals, CartError> {
-    let input = PricingInput {
-        currency: context.currency,
-        prices_include_tax: context.tax.prices_include_tax,
-        lines,
-    };
-    let none = Adjusters {
-        discounts: &NoDiscounts,
-        shipping: &NoShipping,
-        tax: &NoTax,
-    };
-    pricing::compute(&input, &none).map_err(too_large)
-}
-
 /// The option `id` of the cart's destination, priced for it (`None`: not offered to it).
 pub async fn offered_option(
     app: &App,
     tenant: &TenantId,
     cart: &StoredCart,
-    exempt: bool,
+    buyer: &Buyer,
     id: &str,
 ) -> Result<Option<ShippingOption>, CartError> {
-    Ok(options(app, tenant, cart, exempt)
+    Ok(options(app, tenant, cart, buyer)
         .await?
         .into_iter()
         .find(|o| o.id == id))
 }
 
-/// Prices the cart (see the module). `exempt`: the customer is tax-exempt.
+/// Prices the cart (see the module).
 pub async fn price(
     app: &App,
     tenant: &TenantId,
     cart: &StoredCart,
-    exempt: bool,
+    buyer: &Buyer,
 ) -> Result<Priced, CartError> {
-    let context = context(app, tenant, cart, exempt).await?;
+    let context = context(app, tenant, cart, buyer).await?;
     let unit_prices = context.unit_prices(cart);
     let lines = context.lines(cart, &unit_prices);
     let input = PricingInput {
@@ -351,41 +517,47 @@ pub async fn price(
         prices_include_tax: context.tax.prices_include_tax,
         lines: &lines,
     };
-    // 1. The lines alone.
-    let lines_only = lines_only(&context, &lines)?;
-    // 2. The chosen method, if it still applies.
-    let mut shipping = None;
-    let mut method_lost = false;
-    if let Some(chosen) = &cart.shipping_method {
-        let found = match &context.destination {
-            Some(destination) => {
-                let zones = zones(app, tenant).await?;
-                let parcel = parcel(cart, &lines_only);
-                let method = zone_of(&zones, destination)
-                    .and_then(|zone| zone.methods.iter().find(|m| m.id == chosen.id))
-                    .cloned();
-                match method {
-                    Some(method) => method_price(&context, destination, &method, &parcel)
-                        .await
-                        .map(|amount| ChosenShipping {
-                            id: method.id.clone(),
-                            name: method.name.clone(),
-                            amount,
-                            delivery_days: method.delivery_days,
-                        }),
-                    None => None,
-                }
-            }
-            None => None,
-        };
-        method_lost = found.is_none();
-        shipping = found;
+    // The chosen method, if its zone still offers it, quoted by its carrier once.
+    let mut method = None;
+    let mut carrier = None;
+    if let (Some(chosen), Some(destination)) = (&cart.shipping_method, &context.destination) {
+        let zones = zones(app, tenant).await?;
+        method = zone_of(&zones, destination)
+            .and_then(|zone| zone.methods.iter().find(|m| m.id == chosen.id))
+            .cloned();
+        if let Some(m) = &method {
+            let full: i64 = lines
+                .iter()
+                .map(|l| l.unit_price.saturating_mul(l.quantity))
+                .sum();
+            carrier = carrier_quote(&context, destination, m, &parcel(cart, full)).await;
+        }
     }
+    let shipping_price =
+        |subtotal: i64| -> Option<i64> { priced_for(cart, method.as_ref()?, carrier, subtotal) };
+    // 1. The discounts, and the method's price after them.
+    let (selection, applied, codes) =
+        discounts(&context, app, cart, &unit_prices, buyer, &shipping_price);
+    let shipping = match (&method, selection.shipping_price) {
+        (Some(m), Some(amount)) => Some(ChosenShipping {
+            id: m.id.clone(),
+            name: m.name.clone(),
+            amount,
+            delivery_days: m.delivery_days,
+        }),
+        _ => None,
+    };
+    let method_lost = cart.shipping_method.is_some() && shipping.is_none();
     let shipping_amount = shipping.as_ref().map_or(0, |s| s.amount);
+    let fixed_discounts = FixedDiscounts {
+        lines: selection.lines.clone(),
+        shipping: selection.shipping,
+    };
+    // 2. What is taxed.
     let with_shipping = pricing::compute(
         &input,
         &Adjusters {
-            discounts: &NoDiscounts,
+            discounts: &fixed_discounts,
             shipping: &FixedShipping(shipping_amount),
             tax: &NoTax,
         },
@@ -431,7 +603,7 @@ pub async fn price(
     let totals = pricing::compute(
         &input,
         &Adjusters {
-            discounts: &NoDiscounts,
+            discounts: &fixed_discounts,
             shipping: &FixedShipping(shipping_amount),
             tax: &FixedTax(outcome),
         },
@@ -445,5 +617,7 @@ pub async fn price(
         shipping,
         method_lost,
         relief: context.relief,
+        discounts: applied,
+        codes,
     })
 }

@@ -435,3 +435,78 @@ pub static ADMIN_GET_CART: Route = Route {
             .error(HttpCode::NotFound)
     },
 };
+
+fn add_discount_code(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, shopper) = shopper(&ctx)?;
+        let input: service::CodeEntry = ctx.req.json()?;
+        let if_match = ctx.req.if_match()?;
+        let ip = ctx.req.source_ip.clone();
+        let cart = service::add_discount_code(
+            &ctx.app,
+            tenant,
+            &shopper,
+            ctx.param("id"),
+            if_match,
+            input,
+            ip.as_deref(),
+        )
+        .await
+        .map_err(err)?;
+        Ok(answer(200, cart))
+    })
+}
+
+pub static ADD_DISCOUNT_CODE: Route = Route {
+    name: "add_cart_discount_code",
+    method: Method::Post,
+    path: "/store/carts/{id}/discount-codes",
+    access: Access::StoreShopper("carts.write"),
+    summary: "Enter a discount code: it applies now, or is refused with the reason",
+    tag: TAG,
+    aws: AwsAccess::WRITE,
+    handler: add_discount_code,
+    doc: || {
+        use crate::discounts::errors::DiscountCode as D;
+        with_changes(RouteDoc::new().request::<service::CodeEntry>())
+            .error(D::DiscountNotFound)
+            .error(D::DiscountExpired)
+            .error(D::DiscountNotStarted)
+            .error(D::DiscountUsageExhausted)
+            .error(D::DiscountMinimumNotMet)
+            .error(D::DiscountNotCombinable)
+            .error(D::DiscountNotApplicable)
+            .error(D::TooManyDiscountCodes)
+            .error(HttpCode::TooManyRequests)
+    },
+};
+
+fn remove_discount_code(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, shopper) = shopper(&ctx)?;
+        let if_match = ctx.req.if_match()?;
+        let cart = service::remove_discount_code(
+            &ctx.app,
+            tenant,
+            &shopper,
+            ctx.param("id"),
+            if_match,
+            ctx.param("code"),
+        )
+        .await
+        .map_err(err)?;
+        Ok(answer(200, cart))
+    })
+}
+
+pub static REMOVE_DISCOUNT_CODE: Route = Route {
+    name: "remove_cart_discount_code",
+    method: Method::Delete,
+    path: "/store/carts/{id}/discount-codes/{code}",
+    access: Access::StoreShopper("carts.write"),
+    summary: "Take a discount code off the cart",
+    tag: TAG,
+    aws: AwsAccess::WRITE,
+    handler: remove_discount_code,
+    doc: || with_changes(RouteDoc::new()),
+};

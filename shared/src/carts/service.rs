@@ -11,7 +11,7 @@ use super::model::{
     Cart, CartAddress, CartItem, CartStatus, ChosenMethod, Notice, StoredCart, MAX_LINES,
     MAX_QUANTITY,
 };
-use super::pricing;
+use super::pricing::{self, Buyer};
 use super::store;
 use crate::app::App;
 use crate::catalog::model::{Product, ProductStatus, Variant};
@@ -152,6 +152,25 @@ const MAX_NOTE: usize = 1000;
 
 /// The variants a change needs, as the catalog has them now.
 pub(super) type Catalog = HashMap<VariantId, (Product, Variant)>;
+/// Product → the collections it is in (read only while discounts target collections).
+pub(super) type Collections = HashMap<ProductId, Vec<String>>;
+
+/// Whether pricing needs the lines' collections: some discount of the company targets one.
+async fn wants_collections(app: &App, tenant: &TenantId) -> Result<bool, CartError> {
+    Ok(crate::discounts::service::cached(app, tenant)
+        .await
+        .map_err(|e| CartError::Discount(Box::new(e)))?
+        .iter()
+        .any(|d| d.targets_collections()))
+}
+
+/// The buyer a signed-in customer is, as pricing sees them (tax exemption, groups).
+fn buyer_of(customer: Option<&StoredCustomer>, groups: &[CustomerGroup]) -> Buyer {
+    Buyer {
+        exempt: exempt_of(customer, groups),
+        groups: customer.map_or_else(Vec::new, |c| c.customer.group_ids.clone()),
+    }
+}
 
 /// Reads a cart the shopper may use: a guest cart with the company's key, a customer's cart
 /// only with that customer's token. Anything else is not found.
@@ -193,9 +212,10 @@ fn catalog_of(products: &[Product], variants: &[(VariantId, ProductId)]) -> Cata
 /// container's copy). The reservation starts from the cart's copy of it.
 struct Start {
     cart: Option<StoredCart>,
-    /// Whether the shopper (signed in) pays no tax.
-    shopper_exempt: bool,
+    /// The shopper (signed in) as pricing sees them.
+    shopper_buyer: Buyer,
     catalog: Catalog,
+    collections: Option<Collections>,
     eligible: std::sync::Arc<Vec<LocationId>>,
     /// The levels looked for (found or not).
     looked: Vec<(LocationId, VariantId)>,
@@ -252,6 +272,7 @@ async fn start(
             }
         }
     }
+    let with_collections = wants_collections(app, tenant).await?;
     let second = store::read(
         app.table.as_ref(),
         tenant,
@@ -259,6 +280,7 @@ async fn start(
             products: &products,
             levels: &looked,
             groups,
+            placements: if with_collections { &products } else { &[] },
             ..Default::default()
         },
     )
@@ -266,9 +288,10 @@ async fn start(
     let stocks =
         crate::inventory::store::complete(app.table.as_ref(), tenant, second.levels).await?;
     Ok(Start {
-        shopper_exempt: exempt_of(first.customer.as_ref(), &second.groups),
+        shopper_buyer: buyer_of(first.customer.as_ref(), &second.groups),
         cart: first.cart,
         catalog: catalog_of(&second.products, &owners),
+        collections: with_collections.then(|| second.collections.into_iter().collect()),
         eligible,
         looked,
         levels: reservations::by_level(stocks),
@@ -373,6 +396,8 @@ fn add(
         track_inventory: variant.track_inventory,
         weight: variant.weight,
         tax_class: variant.tax_class.clone(),
+        category_ids: product.category_ids.clone(),
+        collection_ids: Vec::new(),
     });
     Ok(())
 }
@@ -380,9 +405,19 @@ fn add(
 /// Prices every line from the catalog as it is now; answers the lines whose price moved, with
 /// the price they had. A line whose variant can no longer be bought keeps its last price (it
 /// cannot be checked out; the shopper removes it).
-fn reprice(cart: &mut StoredCart, catalog: &Catalog) -> Vec<(String, i64)> {
+fn reprice(
+    cart: &mut StoredCart,
+    catalog: &Catalog,
+    collections: Option<&Collections>,
+) -> Vec<(String, i64)> {
     let mut moved = Vec::new();
     for item in &mut cart.items {
+        if let Some(collections) = collections {
+            item.collection_ids = collections
+                .get(&item.product_id)
+                .cloned()
+                .unwrap_or_default();
+        }
         if let Ok((product, variant, price)) = buyable(catalog, &item.variant_id, &cart.currency) {
             if price != item.unit_price {
                 moved.push((item.id.clone(), item.unit_price));
@@ -394,6 +429,7 @@ fn reprice(cart: &mut StoredCart, catalog: &Catalog) -> Vec<(String, i64)> {
             item.track_inventory = variant.track_inventory;
             item.weight = variant.weight;
             item.tax_class = variant.tax_class;
+            item.category_ids = product.category_ids;
         }
     }
     moved
@@ -407,8 +443,8 @@ pub(super) async fn view(
     cart: &StoredCart,
     moved: &[(String, i64)],
 ) -> Result<Cart, CartError> {
-    let exempt = exemption(app, tenant, cart.customer_id.as_ref()).await?;
-    view_with(app, tenant, cart, moved, exempt, Vec::new()).await
+    let buyer = exemption(app, tenant, cart.customer_id.as_ref()).await?;
+    view_with(app, tenant, cart, moved, &buyer, Vec::new()).await
 }
 
 pub(super) async fn view_with(
@@ -416,10 +452,10 @@ pub(super) async fn view_with(
     tenant: &TenantId,
     cart: &StoredCart,
     moved: &[(String, i64)],
-    exempt: bool,
+    buyer: &Buyer,
     notices: Vec<Notice>,
 ) -> Result<Cart, CartError> {
-    let priced = pricing::price(app, tenant, cart, exempt).await?;
+    let priced = pricing::price(app, tenant, cart, buyer).await?;
     Ok(Cart::of(cart, &priced, moved, notices))
 }
 
@@ -433,14 +469,14 @@ fn exempt_of(customer: Option<&StoredCustomer>, groups: &[CustomerGroup]) -> boo
     })
 }
 
-/// Whether a cart's customer pays no tax, read now (the customer, then their groups).
+/// A cart's customer as pricing sees them, read now (the customer, then their groups).
 pub(super) async fn exemption(
     app: &App,
     tenant: &TenantId,
     customer: Option<&CustomerId>,
-) -> Result<bool, CartError> {
+) -> Result<Buyer, CartError> {
     let Some(customer) = customer else {
-        return Ok(false);
+        return Ok(Buyer::default());
     };
     let stored =
         crate::customers::store::get(app.table.as_ref(), tenant, customer.as_str()).await?;
@@ -459,7 +495,7 @@ pub(super) async fn exemption(
         }
         _ => Vec::new(),
     };
-    Ok(exempt_of(stored.as_ref(), &groups))
+    Ok(buyer_of(stored.as_ref(), &groups))
 }
 
 /// The cart's lines whose stock is held.
@@ -609,6 +645,7 @@ pub async fn create(
         reservation: None,
         vat_number: None,
         shipping_method: None,
+        discount_codes: Vec::new(),
     };
     for (id, quantity) in &wanted {
         add(&mut cart, catalog, id, *quantity, || app.ids.new_id("item"))?;
@@ -645,7 +682,7 @@ pub async fn create(
         }
         return Err(error);
     }
-    view_with(app, tenant, &cart, &[], start.shopper_exempt, Vec::new()).await
+    view_with(app, tenant, &cart, &[], &start.shopper_buyer, Vec::new()).await
 }
 
 pub(super) fn epoch_rfc3339(epoch: i64) -> String {
@@ -663,17 +700,17 @@ pub async fn get(
     shopper: &Shopper,
     id: &str,
 ) -> Result<Cart, CartError> {
-    let (mut cart, exempt) = read_for_pricing(app, tenant, shopper, id).await?;
+    let (mut cart, buyer) = read_for_pricing(app, tenant, shopper, id).await?;
     if cart.status == CartStatus::Open && cart.expires_epoch <= app.clock.epoch_seconds() {
         cart.status = CartStatus::Expired;
     }
     let moved = cart.moved.clone();
-    view_with(app, tenant, &cart.cart, &moved, exempt, Vec::new()).await
+    view_with(app, tenant, &cart.cart, &moved, &buyer, Vec::new()).await
 }
 
 /// A cart read to be priced: repriced from the catalog, with the lines whose price moved.
-struct Repriced {
-    cart: StoredCart,
+pub(super) struct Repriced {
+    pub(super) cart: StoredCart,
     moved: Vec<(String, i64)>,
 }
 
@@ -692,12 +729,12 @@ impl std::ops::DerefMut for Repriced {
 
 /// Reads a cart the shopper may use, priced from the catalog as it is now, and whether its
 /// customer pays no tax: two batched reads.
-async fn read_for_pricing(
+pub(super) async fn read_for_pricing(
     app: &App,
     tenant: &TenantId,
     shopper: &Shopper,
     id: &str,
-) -> Result<(Repriced, bool), CartError> {
+) -> Result<(Repriced, Buyer), CartError> {
     let cart_id = CartId::parse(id).ok_or(CartError::NotFound("cart"))?;
     let first = store::read(
         app.table.as_ref(),
@@ -725,19 +762,27 @@ async fn read_for_pricing(
         .as_ref()
         .filter(|c| !c.customer.tax_exempt)
         .map_or(&[], |c| c.customer.group_ids.as_slice());
+    let with_collections = wants_collections(app, tenant).await?;
     let second = store::read(
         app.table.as_ref(),
         tenant,
         store::Wanted {
             products: &products,
             groups,
+            placements: if with_collections { &products } else { &[] },
             ..Default::default()
         },
     )
     .await?;
-    let moved = reprice(&mut cart, &catalog_of(&second.products, &owners));
-    let exempt = exempt_of(customer.as_ref(), &second.groups);
-    Ok((Repriced { cart, moved }, exempt))
+    let collections: Option<Collections> =
+        with_collections.then(|| second.collections.into_iter().collect());
+    let moved = reprice(
+        &mut cart,
+        &catalog_of(&second.products, &owners),
+        collections.as_ref(),
+    );
+    let buyer = buyer_of(customer.as_ref(), &second.groups);
+    Ok((Repriced { cart, moved }, buyer))
 }
 
 /// What a change does to the cart once read, given the catalog's variants.
@@ -766,9 +811,12 @@ async fn change(
         }
         let start = start(app, tenant, shopper, Some(&cart_id), adding, growing).await?;
         let before = usable_by(start.cart.clone(), shopper)?;
-        let exempt = start.shopper_exempt
-            && before.customer_id.is_some()
-            && before.customer_id == shopper.customer;
+        let owned = before.customer_id.is_some() && before.customer_id == shopper.customer;
+        let buyer = if owned {
+            start.shopper_buyer.clone()
+        } else {
+            Buyer::default()
+        };
         if if_match.is_some_and(|v| v != before.version) {
             return Err(CartError::Stale);
         }
@@ -783,7 +831,7 @@ async fn change(
         }
         let mut cart = before.clone();
         apply(&mut cart, &start.catalog)?;
-        let moved = reprice(&mut cart, &start.catalog);
+        let moved = reprice(&mut cart, &start.catalog, start.collections.as_ref());
         let now = app.clock.now();
         cart.version = before.version + 1;
         cart.updated_at = rfc3339(now);
@@ -793,7 +841,7 @@ async fn change(
         cart.expires_at = epoch_rfc3339(cart.expires_epoch);
         // A shipping method the change makes inapplicable (another address, other lines) is
         // cleared, and the answer says so.
-        let priced = pricing::price(app, tenant, &cart, exempt).await?;
+        let priced = pricing::price(app, tenant, &cart, &buyer).await?;
         if priced.method_lost {
             cart.shipping_method = None;
         }
@@ -1035,8 +1083,8 @@ pub async fn shipping_options(
     shopper: &Shopper,
     id: &str,
 ) -> Result<Vec<crate::shipping::model::ShippingOption>, CartError> {
-    let (cart, exempt) = read_for_pricing(app, tenant, shopper, id).await?;
-    pricing::options(app, tenant, &cart, exempt).await
+    let (cart, buyer) = read_for_pricing(app, tenant, shopper, id).await?;
+    pricing::options(app, tenant, &cart, &buyer).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -1056,8 +1104,8 @@ pub async fn choose_shipping(
     if_match: Option<u64>,
     input: ShippingChoice,
 ) -> Result<Cart, CartError> {
-    let (cart, exempt) = read_for_pricing(app, tenant, shopper, id).await?;
-    let options = pricing::options(app, tenant, &cart, exempt).await?;
+    let (cart, buyer) = read_for_pricing(app, tenant, shopper, id).await?;
+    let options = pricing::options(app, tenant, &cart, &buyer).await?;
     let Some(option) = options.into_iter().find(|o| o.id == input.option_id) else {
         return Err(CartError::ShippingUnavailable);
     };
@@ -1087,4 +1135,187 @@ pub(super) fn shown(mut cart: StoredCart, app: &App) -> StoredCart {
         cart.status = CartStatus::Expired;
     }
     cart
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodeEntry {
+    /// The code, in any case.
+    pub code: String,
+}
+
+/// Codes a cart, and a source address, may try within [`CODE_WINDOW_SECS`] that do not apply
+/// before further tries answer 429.
+pub const CODE_ATTEMPTS: i64 = 10;
+pub const CODE_WINDOW_SECS: i64 = 600;
+const CODE_PURPOSE: &str = "discount-code";
+
+fn throttled(e: crate::http::ApiError) -> CartError {
+    CartError::Throttled(Box::new(e))
+}
+
+/// Enters a discount code on a cart. The code must apply now: an unknown, switched-off,
+/// not-yet-started, expired, used-up code, one the cart does not reach the minimum of, or one
+/// that cannot apply with the codes the cart holds is refused with its reason, and the cart is
+/// unchanged. Every refusal counts against the cart and the caller's address: the eleventh
+/// refusal within ten minutes answers 429 instead (see `auth::throttle`), so codes cannot be
+/// guessed. A code the cart holds already answers the cart as it is.
+pub async fn add_discount_code(
+    app: &App,
+    tenant: &TenantId,
+    shopper: &Shopper,
+    id: &str,
+    if_match: Option<u64>,
+    input: CodeEntry,
+    source_ip: Option<&str>,
+) -> Result<Cart, CartError> {
+    use crate::auth::throttle::{self, Subject};
+    let cart_id = CartId::parse(id).ok_or(CartError::NotFound("cart"))?;
+    let source = match source_ip {
+        Some(ip) => Some(
+            throttle::reserve(
+                app,
+                &Subject::source(CODE_PURPOSE, ip).limited(CODE_ATTEMPTS, CODE_WINDOW_SECS),
+            )
+            .await
+            .map_err(throttled)?,
+        ),
+        None => None,
+    };
+    let per_cart = Subject::tenant_account(tenant, CODE_PURPOSE, cart_id.as_str())
+        .limited(CODE_ATTEMPTS, CODE_WINDOW_SECS);
+    let on_cart = match throttle::reserve(app, &per_cart).await {
+        Ok(attempt) => attempt,
+        Err(refusal) => {
+            if let Some(source) = source {
+                throttle::release(app, source).await.map_err(throttled)?;
+            }
+            return Err(throttled(refusal));
+        }
+    };
+    let outcome = try_code(app, tenant, shopper, id, if_match, &input.code).await;
+    let refused = matches!(
+        &outcome,
+        Err(CartError::Discount(e))
+            if matches!(**e, crate::discounts::errors::DiscountError::Refused { .. })
+    );
+    let attempts = std::iter::once(on_cart).chain(source);
+    for attempt in attempts {
+        if refused {
+            throttle::failed(app, attempt).await.map_err(throttled)?;
+        } else {
+            throttle::release(app, attempt).await.map_err(throttled)?;
+        }
+    }
+    outcome
+}
+
+async fn try_code(
+    app: &App,
+    tenant: &TenantId,
+    shopper: &Shopper,
+    id: &str,
+    if_match: Option<u64>,
+    text: &str,
+) -> Result<Cart, CartError> {
+    use crate::discounts::errors::DiscountError;
+    use crate::discounts::usage::{self, Redemption};
+    let (read, buyer) = read_for_pricing(app, tenant, shopper, id).await?;
+    let (code, discount) = crate::discounts::service::lookup(app, tenant, text).await?;
+    if read.cart.discount_codes.iter().any(|c| c.code == code.code) {
+        return view_with(app, tenant, &read.cart, &read.moved, &buyer, Vec::new()).await;
+    }
+    if read.cart.discount_codes.len() >= super::model::MAX_CODES {
+        return Err(CartError::TooManyCodes {
+            max: super::model::MAX_CODES,
+        });
+    }
+    // Would it apply, with what the cart holds now?
+    let entered = super::model::EnteredCode {
+        code: code.code.clone(),
+        discount_id: discount.id.clone(),
+    };
+    let mut trial = read.cart.clone();
+    trial.discount_codes.push(entered.clone());
+    let before = pricing::price(app, tenant, &read.cart, &buyer).await?;
+    let after = pricing::price(app, tenant, &trial, &buyer).await?;
+    let standing = after.codes.last().expect("the code was added");
+    if let Some(refusal) = standing.refusal {
+        return Err(DiscountError::refused(refusal).into());
+    }
+    // A code that would push out a code already applying does not combine with it.
+    let pushed_out = before
+        .codes
+        .iter()
+        .zip(&after.codes)
+        .any(|(was, now)| was.refusal.is_none() && now.refusal.is_some());
+    if pushed_out {
+        return Err(
+            DiscountError::refused(crate::discounts::engine::Refusal::NotCombinable).into(),
+        );
+    }
+    let buyer_key = match (&read.cart.customer_id, &read.cart.email) {
+        (Some(customer), _) => Some(crate::discounts::store::Buyer::Customer(
+            customer.to_string(),
+        )),
+        (None, Some(email)) => Some(crate::discounts::store::Buyer::Guest(email.clone())),
+        (None, None) => None,
+    };
+    let redemption = Redemption {
+        discount: &discount,
+        code: Some(&code.code),
+        buyer: buyer_key.as_ref(),
+    };
+    if usage::exhausted(app, tenant, &redemption).await? {
+        return Err(
+            DiscountError::refused(crate::discounts::engine::Refusal::UsageExhausted).into(),
+        );
+    }
+    change(
+        app,
+        tenant,
+        shopper,
+        id,
+        if_match,
+        &[],
+        &|_| Vec::new(),
+        &|cart, _| {
+            if !cart.discount_codes.iter().any(|c| c.code == entered.code) {
+                cart.discount_codes.push(entered.clone());
+            }
+            Ok(())
+        },
+    )
+    .await
+}
+
+/// Takes a discount code off a cart (404 when the cart does not hold it).
+pub async fn remove_discount_code(
+    app: &App,
+    tenant: &TenantId,
+    shopper: &Shopper,
+    id: &str,
+    if_match: Option<u64>,
+    code: &str,
+) -> Result<Cart, CartError> {
+    let code = crate::discounts::service::normalise_code(code)
+        .ok_or(CartError::NotFound("discount code"))?;
+    change(
+        app,
+        tenant,
+        shopper,
+        id,
+        if_match,
+        &[],
+        &|_| Vec::new(),
+        &|cart, _| {
+            let before = cart.discount_codes.len();
+            cart.discount_codes.retain(|c| c.code != code);
+            if cart.discount_codes.len() == before {
+                return Err(CartError::NotFound("discount code"));
+            }
+            Ok(())
+        },
+    )
+    .await
 }

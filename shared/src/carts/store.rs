@@ -46,6 +46,8 @@ pub struct Found {
     pub levels: Vec<StoredLevel>,
     pub customer: Option<StoredCustomer>,
     pub groups: Vec<CustomerGroup>,
+    /// Product → its collections, for the products whose placements were asked for.
+    pub collections: Vec<(ProductId, Vec<String>)>,
 }
 
 /// What a batched read for a cart asks for.
@@ -58,6 +60,8 @@ pub struct Wanted<'a> {
     pub customer: Option<&'a CustomerId>,
     /// Customer groups (`cgrp_…`).
     pub groups: &'a [String],
+    /// Products whose collections are wanted (for discounts that target collections).
+    pub placements: &'a [ProductId],
 }
 
 /// Reads a cart and the catalog, stock and customer items a change of it needs in one
@@ -93,6 +97,12 @@ pub async fn read(
             .iter()
             .map(|g| crate::customers::store::group_key(tenant, g)),
     );
+    keys.extend(
+        wanted
+            .placements
+            .iter()
+            .map(|p| crate::catalog::store::placements_key(tenant, p)),
+    );
     keys.sort_by(|a, b| (&a.pk, &a.sk).cmp(&(&b.pk, &b.sk)));
     keys.dedup_by(|a, b| a.pk == b.pk && a.sk == b.sk);
     let mut found = Found::default();
@@ -110,6 +120,8 @@ pub async fn read(
                 found.customer = Some(customer?);
             } else if let Some(group) = crate::customers::store::group_in(&item) {
                 found.groups.push(group?);
+            } else if let Some(collections) = crate::catalog::store::collections_in(&item) {
+                found.collections.push(collections?);
             }
         }
     }

@@ -467,8 +467,24 @@ pub async fn product_stock(
 
 pub const PLACEMENTS: &str = "placements";
 
-fn placements_key(tenant: &TenantId, product: &ProductId) -> Key {
+pub fn placements_key(tenant: &TenantId, product: &ProductId) -> Key {
     Key::new(product_partition(tenant, product.as_str()), "PLACEMENTS")
+}
+
+/// A product's collections, if `item` is its placements item (the product named by its key).
+pub fn collections_in(item: &Item) -> Option<Result<(ProductId, Vec<String>), StoreError>> {
+    if item.get(attr::ENTITY).and_then(Value::as_str) != Some(PLACEMENTS) {
+        return None;
+    }
+    let product = item
+        .get(attr::PK)
+        .and_then(Value::as_str)
+        .and_then(|pk| pk.rsplit('#').next())
+        .and_then(ProductId::parse)?;
+    Some(
+        store::from_item::<Placements>(item.clone())
+            .map(|p| (product, p.collections.into_keys().collect())),
+    )
 }
 
 /// Writes the placements item; its `version` is the one read (0: none was).

@@ -8,7 +8,7 @@ pub mod totals;
 
 pub use money::{allocate, rate_of, Currency, RATE_ONE};
 pub use totals::{
-    compute, Adjusters, Discounts, FixedShipping, FixedTax, LineInput, LineTotals, NoDiscounts,
-    NoShipping, NoTax, PricingError, PricingInput, Shipping, ShippingTotals, Tax, TaxOutcome,
-    Totals,
+    compute, Adjusters, Discounts, FixedDiscounts, FixedShipping, FixedTax, LineInput, LineTotals,
+    NoDiscounts, NoShipping, NoTax, PricingError, PricingInput, Shipping, ShippingTotals, Tax,
+    TaxOutcome, Totals,
 };

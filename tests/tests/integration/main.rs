@@ -10,6 +10,7 @@ mod blob_conformance;
 mod carts;
 mod catalog;
 mod collections;
+mod discounts;
 mod events_outbox;
 mod flash_sale;
 mod generated;

@@ -11,7 +11,12 @@ use serde_json::{json, Value};
 const PASSWORD: &str = "plum-orbit-quiet-harbor-7";
 
 /// A company in `country` selling in `currency`, with a storefront key that fills carts.
-async fn company(api: &Api, handle: &str, country: &str, currency: &str) -> (Shop, String) {
+pub(crate) async fn company(
+    api: &Api,
+    handle: &str,
+    country: &str,
+    currency: &str,
+) -> (Shop, String) {
     let r = api
         .send(api.post("/admin/auth/register").json(json!({
             "company": {"name": format!("{handle} Goods"), "handle": handle, "country": country, "currency": currency, "timezone": "Europe/Berlin"},
@@ -36,7 +41,7 @@ async fn company(api: &Api, handle: &str, country: &str, currency: &str) -> (Sho
     (shop, key)
 }
 
-async fn settings(api: &Api, shop: &Shop, group: &str, body: Value) {
+pub(crate) async fn settings(api: &Api, shop: &Shop, group: &str, body: Value) {
     let r = api
         .send(
             shop.admin(api.patch(&format!("/admin/settings/{group}")))
@@ -46,7 +51,7 @@ async fn settings(api: &Api, shop: &Shop, group: &str, body: Value) {
     assert_eq!(r.status, 200, "{group}: {:?}", r.body);
 }
 
-async fn rate(api: &Api, shop: &Shop, body: Value) -> String {
+pub(crate) async fn rate(api: &Api, shop: &Shop, body: Value) -> String {
     let r = api
         .send(shop.admin(api.post("/admin/tax/rates")).json(body))
         .await;
@@ -54,7 +59,7 @@ async fn rate(api: &Api, shop: &Shop, body: Value) -> String {
     r.body["id"].as_str().unwrap().to_owned()
 }
 
-async fn zone(api: &Api, shop: &Shop, body: Value) -> Value {
+pub(crate) async fn zone(api: &Api, shop: &Shop, body: Value) -> Value {
     let r = api
         .send(shop.admin(api.post("/admin/shipping/zones")).json(body))
         .await;
@@ -64,7 +69,7 @@ async fn zone(api: &Api, shop: &Shop, body: Value) -> Value {
 
 /// An active product whose variants (untracked: no stock needed) have these names, prices and
 /// extra fields; answers the variant ids.
-async fn variants(
+pub(crate) async fn variants(
     api: &Api,
     shop: &Shop,
     currency: &str,
@@ -102,7 +107,7 @@ async fn variants(
     ids
 }
 
-async fn cart(api: &Api, key: &str, items: &[(&str, i64)]) -> String {
+pub(crate) async fn cart(api: &Api, key: &str, items: &[(&str, i64)]) -> String {
     let items: Vec<Value> = items
         .iter()
         .map(|(v, q)| json!({"variant_id": v, "quantity": q}))
@@ -118,14 +123,14 @@ async fn cart(api: &Api, key: &str, items: &[(&str, i64)]) -> String {
     r.body["id"].as_str().unwrap().to_owned()
 }
 
-fn address(country: &str, region: Option<&str>, postal_code: &str) -> Value {
+pub(crate) fn address(country: &str, region: Option<&str>, postal_code: &str) -> Value {
     json!({
         "first_name": "Sam", "last_name": "Shopper", "line1": "Main Street 1", "city": "Town",
         "region": region, "postal_code": postal_code, "country": country
     })
 }
 
-async fn patch(api: &Api, key: &str, cart: &str, body: Value) -> Response {
+pub(crate) async fn patch(api: &Api, key: &str, cart: &str, body: Value) -> Response {
     api.send(
         api.patch(&format!("/store/carts/{cart}"))
             .header("x-api-key", key)
@@ -134,13 +139,13 @@ async fn patch(api: &Api, key: &str, cart: &str, body: Value) -> Response {
     .await
 }
 
-async fn ship_to(api: &Api, key: &str, cart: &str, address: Value) -> Value {
+pub(crate) async fn ship_to(api: &Api, key: &str, cart: &str, address: Value) -> Value {
     let r = patch(api, key, cart, json!({ "shipping_address": address })).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     r.body
 }
 
-async fn get(api: &Api, key: &str, cart: &str) -> Value {
+pub(crate) async fn get(api: &Api, key: &str, cart: &str) -> Value {
     let r = api
         .send(
             api.get(&format!("/store/carts/{cart}"))
@@ -151,7 +156,7 @@ async fn get(api: &Api, key: &str, cart: &str) -> Value {
     r.body
 }
 
-async fn options(api: &Api, key: &str, cart: &str) -> Response {
+pub(crate) async fn options(api: &Api, key: &str, cart: &str) -> Response {
     api.send(
         api.get(&format!("/store/carts/{cart}/shipping-options"))
             .header("x-api-key", key),
@@ -159,7 +164,7 @@ async fn options(api: &Api, key: &str, cart: &str) -> Response {
     .await
 }
 
-async fn choose(api: &Api, key: &str, cart: &str, option: &str) -> Response {
+pub(crate) async fn choose(api: &Api, key: &str, cart: &str, option: &str) -> Response {
     api.send(
         api.post(&format!("/store/carts/{cart}/shipping-method"))
             .header("x-api-key", key)
@@ -169,7 +174,7 @@ async fn choose(api: &Api, key: &str, cart: &str, option: &str) -> Response {
 }
 
 /// subtotal, shipping_total, tax_total, grand_total.
-fn totals(cart: &Value) -> [i64; 4] {
+pub(crate) fn totals(cart: &Value) -> [i64; 4] {
     ["subtotal", "shipping_total", "tax_total", "grand_total"].map(|f| cart[f].as_i64().unwrap())
 }
 
