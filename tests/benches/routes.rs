@@ -1,7 +1,8 @@
 //! In-process route benchmarks on the embedded store with a seeded catalog: the storefront
 //! listing and product page, creating a product, adjusting stock, reserving stock (1 and 5
 //! lines, the operation carts call), carts (create, add a line, change a line, read), the totals
-//! of a 20-line cart with shipping and three tax rates a line (pure CPU), and staff and customer
+//! of a 20-line cart with shipping and three tax rates a line, and its discounts with five
+//! automatic discounts that all combine (pure CPU), and staff and customer
 //! sign-in.
 //!
 //! `cargo bench -p commerce-tests --bench routes` prints p50/p99 latency and store calls per
@@ -539,6 +540,163 @@ fn twenty_lines() -> (
     (lines, rates)
 }
 
+/// Five automatic discounts that all combine (two category percentages, a fixed order amount,
+/// buy 2 get 1 and free shipping), for [`discount_twenty_lines`].
+fn five_discounts() -> Vec<shared::discounts::model::Discount> {
+    use shared::discounts::model::*;
+    let all = CombinesWith {
+        product_discounts: true,
+        order_discounts: true,
+        shipping_discounts: true,
+    };
+    let make = |id: &str, value: DiscountValue| Discount {
+        id: id.into(),
+        title: id.into(),
+        method: DiscountMethod::Automatic,
+        value,
+        currency: Some("USD".into()),
+        conditions: Conditions::default(),
+        limits: Limits::default(),
+        combines_with: all,
+        active: true,
+        starts_at: None,
+        ends_at: Some("2099-01-01T00:00:00Z".into()),
+        created_at: String::new(),
+        updated_at: String::new(),
+        version: 1,
+    };
+    let category = |c: &str| Targets {
+        categories: vec![c.into()],
+        ..Default::default()
+    };
+    vec![
+        make(
+            "disc_a",
+            DiscountValue::Percentage {
+                percentage: 15.0,
+                targets: category("cat_even"),
+            },
+        ),
+        make(
+            "disc_b",
+            DiscountValue::Percentage {
+                percentage: 5.0,
+                targets: category("cat_odd"),
+            },
+        ),
+        make(
+            "disc_c",
+            DiscountValue::FixedOrder {
+                amount: 1_000,
+                targets: Targets::default(),
+            },
+        ),
+        make(
+            "disc_d",
+            DiscountValue::BuyXGetY {
+                buy: BuyRule {
+                    quantity: 2,
+                    targets: category("cat_even"),
+                },
+                get: GetRule {
+                    quantity: 1,
+                    targets: category("cat_even"),
+                    percentage: 50.0,
+                },
+                max_applications: Some(3),
+            },
+        ),
+        make(
+            "disc_e",
+            DiscountValue::FreeShipping {
+                max_amount: Some(1_000),
+                method_ids: vec![],
+            },
+        ),
+    ]
+}
+
+/// The pure part of discounting a 20-line cart with five automatic discounts, as
+/// `carts::pricing` runs it: which apply, their best combination (every one of the 32 sets
+/// tried), then the totals with the discounts and a shipping price; answers the grand total.
+fn discount_twenty_lines(
+    lines: &[shared::pricing::LineInput],
+    discounts: &[shared::discounts::model::Discount],
+) -> i64 {
+    use shared::discounts::engine::{best, refusal, Basket, Line};
+    use shared::pricing::{
+        compute, Adjusters, Currency, FixedDiscounts, FixedShipping, NoTax, PricingInput,
+    };
+    let even = ["cat_even".to_owned()];
+    let odd = ["cat_odd".to_owned()];
+    let basket_lines: Vec<Line> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| Line {
+            product_id: &l.product_id,
+            variant_id: &l.variant_id,
+            categories: if i % 2 == 0 { &even } else { &odd },
+            collections: &[],
+            subtotal: l.unit_price * l.quantity,
+            quantity: l.quantity,
+        })
+        .collect();
+    let basket = Basket {
+        currency: "USD",
+        lines: &basket_lines,
+        customer: None,
+        groups: &[],
+        now: 1_800_000_000,
+        method_id: Some("shm_standard"),
+    };
+    let candidates: Vec<&shared::discounts::model::Discount> = discounts
+        .iter()
+        .filter(|d| refusal(d, &basket).is_none())
+        .collect();
+    let entered = vec![false; candidates.len()];
+    let shipping = |subtotal: i64| Some(if subtotal >= 50_000 { 0 } else { 890 });
+    let chosen = best(&candidates, &entered, &basket, &shipping);
+    let input = PricingInput {
+        currency: Currency::parse("USD").unwrap(),
+        prices_include_tax: false,
+        lines,
+    };
+    let totals = compute(
+        &input,
+        &Adjusters {
+            discounts: &FixedDiscounts {
+                lines: chosen.lines,
+                shipping: chosen.shipping,
+            },
+            shipping: &FixedShipping(chosen.shipping_price.unwrap_or(0)),
+            tax: &NoTax,
+        },
+    )
+    .unwrap();
+    totals.grand_total
+}
+
+fn report_discounts(name: &str, n: usize) {
+    if !chosen(name) {
+        return;
+    }
+    let (lines, _) = twenty_lines();
+    let discounts = five_discounts();
+    let mut times = Vec::with_capacity(n);
+    for _ in 0..n {
+        let started = Instant::now();
+        std::hint::black_box(discount_twenty_lines(&lines, &discounts));
+        times.push(started.elapsed());
+    }
+    times.sort();
+    let pct = |p: usize| times[(times.len() * p / 100).min(times.len() - 1)];
+    println!(
+        "{name:<26} p50 {:>9.3} µs   p99 {:>9.3} µs   (pure CPU)",
+        pct(50).as_secs_f64() * 1e6,
+        pct(99).as_secs_f64() * 1e6,
+    );
+}
+
 fn report_pricing(name: &str, n: usize) {
     if !chosen(name) {
         return;
@@ -578,6 +736,7 @@ fn main() {
     report("store add to cart", (fast / 4).max(2), add_to_cart);
     report("store get cart", fast, get_cart);
     report_pricing("totals of a 20-line cart", fast * 5);
+    report_discounts("5 discounts, 20 lines", fast * 5);
     report("staff login", slow, |_| staff_login());
     report("customer login", slow, |_| customer_login());
     if smoke() || std::env::var("BENCH_ONLY").is_ok() {
@@ -626,6 +785,13 @@ fn admin_product_create(bencher: Bencher) {
 fn totals_of_a_twenty_line_cart(bencher: Bencher) {
     let (lines, rates) = twenty_lines();
     bencher.bench(|| price_twenty_lines(&lines, &rates));
+}
+
+#[divan::bench]
+fn discounts_of_a_twenty_line_cart(bencher: Bencher) {
+    let (lines, _) = twenty_lines();
+    let discounts = five_discounts();
+    bencher.bench(|| discount_twenty_lines(&lines, &discounts));
 }
 
 #[divan::bench(sample_count = 10, sample_size = 1)]

@@ -140,6 +140,15 @@ pub async fn attach(
                 None => return Err(CartError::TooManyLines { max: MAX_LINES }),
             }
         }
+        // The older cart's discount codes come along (the cart holds at most five); a code that
+        // does not apply to the merged cart stays on it, inactive, with its reason.
+        for code in &older.discount_codes {
+            if survivor.discount_codes.len() < super::model::MAX_CODES
+                && !survivor.discount_codes.iter().any(|c| c.code == code.code)
+            {
+                survivor.discount_codes.push(code.clone());
+            }
+        }
         let mut closed = touch(&older);
         closed.status = CartStatus::Merged;
         closed.customer_id = Some(customer.clone());

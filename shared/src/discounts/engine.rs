@@ -374,7 +374,6 @@ struct Outcome {
     lines: Vec<i64>,
     shipping: i64,
     shipping_price: Option<i64>,
-    to_pay: i128,
 }
 
 fn evaluate(
@@ -409,7 +408,6 @@ fn evaluate(
         .collect();
     Outcome {
         shipping: price.unwrap_or(0) - shipping_left,
-        to_pay: i128::from(discounted) + i128::from(shipping_left),
         applied,
         lines,
         shipping_price: price,
@@ -447,30 +445,38 @@ pub fn best(
         (candidates[a].class(), &candidates[a].id).cmp(&(candidates[b].class(), &candidates[b].id))
     });
     let had_method = shipping_price(basket.lines.iter().map(|l| l.subtotal).sum()).is_some();
-    let mut best: Option<(Rank, Outcome)> = None;
+    // Each candidate's place in id order, so sets compare by ids without copying them.
+    let mut by_id: Vec<usize> = (0..candidates.len()).collect();
+    by_id.sort_by(|&a, &b| candidates[a].id.cmp(&candidates[b].id));
+    let mut id_rank = vec![0usize; candidates.len()];
+    for (rank, &c) in by_id.iter().enumerate() {
+        id_rank[c] = rank;
+    }
+    let mut best: Option<(Rank, Vec<usize>)> = None;
     let mut set = Vec::new();
     search(
         &pool,
         0,
         &mut set,
         &mut |set: &[usize]| {
-            let outcome = evaluate(set, candidates, basket, shipping_price);
-            let mut ids: Vec<&str> = set.iter().map(|&c| candidates[c].id.as_str()).collect();
+            let (to_pay, lost) = cost(set, candidates, basket, shipping_price);
+            let mut ids: Vec<usize> = set.iter().map(|&c| id_rank[c]).collect();
             ids.sort_unstable();
             let rank = Rank {
-                lost_method: had_method && outcome.shipping_price.is_none(),
-                to_pay: outcome.to_pay,
+                lost_method: had_method && lost,
+                to_pay,
                 codes: std::cmp::Reverse(set.iter().filter(|&&c| entered[c]).count()),
                 size: set.len(),
-                ids: ids.into_iter().map(str::to_owned).collect(),
+                ids,
             };
             if best.as_ref().is_none_or(|(r, _)| rank < *r) {
-                best = Some((rank, outcome));
+                best = Some((rank, set.to_vec()));
             }
         },
         candidates,
     );
-    let (_, outcome) = best.expect("the empty set is always tried");
+    let (_, set) = best.expect("the empty set is always tried");
+    let outcome = evaluate(&set, candidates, basket, shipping_price);
     Selection {
         applied: outcome
             .applied
@@ -483,6 +489,30 @@ pub fn best(
     }
 }
 
+/// What a set leaves the shopper to pay, and whether the chosen method is no longer offered
+/// (what [`evaluate`] works out, without keeping each discount's amounts).
+fn cost(
+    set: &[usize],
+    candidates: &[&Discount],
+    basket: &Basket,
+    shipping_price: &dyn Fn(i64) -> Option<i64>,
+) -> (i128, bool) {
+    let mut left: Vec<i64> = basket.lines.iter().map(|l| l.subtotal).collect();
+    for &c in set {
+        take(candidates[c], basket.lines, &mut left);
+    }
+    let discounted: i64 = left.iter().sum();
+    let price = shipping_price(discounted);
+    let mut shipping_left = price.unwrap_or(0);
+    for &c in set {
+        shipping_left -= shipping_off(candidates[c], basket.method_id, shipping_left);
+    }
+    (
+        i128::from(discounted) + i128::from(shipping_left),
+        price.is_none(),
+    )
+}
+
 /// How sets compare: the first field that differs decides (smaller is better).
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
 struct Rank {
@@ -490,7 +520,8 @@ struct Rank {
     to_pay: i128,
     codes: std::cmp::Reverse<usize>,
     size: usize,
-    ids: Vec<String>,
+    /// The set's places in id order, ascending.
+    ids: Vec<usize>,
 }
 
 /// Calls `visit` with every subset of `pool[from..]` added to `set` whose members all combine.
