@@ -711,10 +711,17 @@ pub async fn add_codes(
                 .transact(vec![
                     store::code_count_op(tenant, id, 1, MAX_CODES),
                     store::code_put(tenant, &code_of(&code)),
+                    codes_event(app, tenant, actor, id, std::slice::from_ref(&code)),
                 ])
                 .await;
             match written {
-                Ok(()) => vec![code],
+                Ok(()) => {
+                    return Ok(CreatedCodes {
+                        discount_id: id.to_owned(),
+                        count: 1,
+                        codes: vec![code],
+                    })
+                }
                 Err(e) if e.failed_at(0) => {
                     return Err(DiscountError::TooManyCodes { max: MAX_CODES })
                 }
@@ -744,25 +751,30 @@ pub async fn add_codes(
             written
         }
     };
-    let _ = app
-        .table
-        .transact(vec![event(
-            app,
-            tenant,
-            DiscountEvent::DiscountCodesCreated,
-            Some(actor),
-            json!({
-                "discount_id": id,
-                "count": created.len(),
-                "codes": created.iter().take(100).collect::<Vec<_>>(),
-            }),
-        )])
-        .await;
+    // Generated codes span many transactions; their event follows the last one (a failure
+    // here answers an error, and the codes stay, listed with the discount).
+    app.table
+        .transact(vec![codes_event(app, tenant, actor, id, &created)])
+        .await?;
     Ok(CreatedCodes {
         discount_id: id.to_owned(),
         count: created.len(),
         codes: created,
     })
+}
+
+fn codes_event(app: &App, tenant: &TenantId, actor: &str, id: &str, codes: &[String]) -> TxOp {
+    event(
+        app,
+        tenant,
+        DiscountEvent::DiscountCodesCreated,
+        Some(actor),
+        json!({
+            "discount_id": id,
+            "count": codes.len(),
+            "codes": codes.iter().take(100).collect::<Vec<_>>(),
+        }),
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
