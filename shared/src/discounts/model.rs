@@ -267,7 +267,7 @@ pub struct DiscountView {
 }
 
 /// A code of a discount, as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Code {
     /// Upper case: codes are matched without regard to case.
     pub code: String,
@@ -276,4 +276,26 @@ pub struct Code {
     #[serde(default)]
     pub uses: i64,
     pub created_at: String,
+}
+
+/// A code as staff see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct CodeView {
+    /// Upper case: codes are matched without regard to case.
+    pub code: String,
+    pub discount_id: String,
+    /// Orders placed with it.
+    pub usage_count: i64,
+    pub created_at: String,
+}
+
+impl From<Code> for CodeView {
+    fn from(code: Code) -> Self {
+        CodeView {
+            code: code.code,
+            discount_id: code.discount_id,
+            usage_count: code.uses,
+            created_at: code.created_at,
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! `/admin/discounts`: the company's discounts and their codes, for staff.
 
 use super::errors::DiscountCode as Code;
-use super::model::{Code as StoredCode, Discount, DiscountMethod, DiscountStatus, DiscountView};
+use super::model::{CodeView, Discount, DiscountMethod, DiscountStatus, DiscountView};
 use super::service::{self, CreatedCodes, DiscountChange, NewCodes, NewDiscount};
 use super::store;
 use crate::auth::caller::staff;
@@ -220,7 +220,8 @@ fn list_codes(ctx: Ctx) -> HandlerFuture {
             window.start(),
         )
         .await?;
-        Ok(ApiResponse::json(200, &window.page(codes, last)))
+        let data: Vec<CodeView> = codes.into_iter().map(CodeView::from).collect();
+        Ok(ApiResponse::json(200, &window.page(data, last)))
     })
 }
 
@@ -237,7 +238,7 @@ pub static LIST_DISCOUNT_CODES: Route = Route {
         RouteDoc::new()
             .query("limit", "Page size, 1 to 100 (default 20)", false)
             .query("cursor", "The next_cursor of the previous page", false)
-            .page::<StoredCode>("A page of codes")
+            .page::<CodeView>("A page of codes, each with its usage_count")
             .error(HttpCode::NotFound)
     },
 };

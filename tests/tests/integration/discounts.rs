@@ -551,7 +551,7 @@ async fn the_last_use_of_a_code_goes_to_exactly_one(api: Api) {
     let listed = api
         .send(a.admin(api.get(&format!("/admin/discounts/{}/codes", d.id))))
         .await;
-    assert_eq!(listed.body["data"][0]["uses"], 1);
+    assert_eq!(listed.body["data"][0]["usage_count"], 1);
     // Given back (an order canceled): usable once more.
     usage::give_back(
         &api.app,
@@ -567,7 +567,7 @@ async fn the_last_use_of_a_code_goes_to_exactly_one(api: Api) {
     let listed = api
         .send(a.admin(api.get(&format!("/admin/discounts/{}/codes", d.id))))
         .await;
-    assert_eq!(listed.body["data"][0]["uses"], 0);
+    assert_eq!(listed.body["data"][0]["usage_count"], 0);
 }
 
 async fn ten_thousand_codes_in_one_request(api: Api) {

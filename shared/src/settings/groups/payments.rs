@@ -1,4 +1,5 @@
-//! The `payments` group: enabled providers, capture mode and Stripe keys (kept sealed).
+//! The `payments` group: enabled providers (`manual`; `test`, whose card numbers decide the
+//! outcome, for sandboxes and tests; `stripe`), capture mode and Stripe keys (kept sealed).
 
 use super::*;
 
@@ -39,13 +40,13 @@ impl Default for Payments {
 
 impl Validate for Payments {
     fn validate(&self, errors: &mut Errors) {
-        at_most(errors, "enabled_providers", self.enabled_providers.len(), 2);
+        at_most(errors, "enabled_providers", self.enabled_providers.len(), 3);
         for (i, p) in self.enabled_providers.iter().enumerate() {
             one_of(
                 errors,
                 &format!("enabled_providers[{i}]"),
                 p,
-                &["manual", "stripe"],
+                &["manual", "test", "stripe"],
             );
         }
         one_of(
