@@ -634,6 +634,11 @@ mod remove_cart_discount_code;
 
 #[cfg(test)]
 #[allow(dead_code)]
+#[path = "bin/open_cart_payment_session.rs"]
+mod open_cart_payment_session;
+
+#[cfg(test)]
+#[allow(dead_code)]
 #[path = "bin/list_carts.rs"]
 mod list_carts;
 

@@ -181,6 +181,7 @@ route_table!(
     carts::routes::CHOOSE_SHIPPING,
     carts::routes::ADD_DISCOUNT_CODE,
     carts::routes::REMOVE_DISCOUNT_CODE,
+    carts::routes::OPEN_PAYMENT_SESSION,
     carts::routes::ADMIN_LIST_CARTS,
     carts::routes::ADMIN_GET_CART,
     inventory::routes::LIST_LOCATIONS,
@@ -276,5 +277,6 @@ pub fn error_codes() -> Vec<(&'static str, &'static [ErrorCode])> {
         ("shipping", crate::shipping::errors::ShippingCode::ALL),
         ("tax", crate::tax::errors::TaxCode::ALL),
         ("discounts", crate::discounts::errors::DiscountCode::ALL),
+        ("payments", crate::payments::errors::PaymentCode::ALL),
     ]
 }

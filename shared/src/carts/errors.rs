@@ -60,6 +60,8 @@ pub enum CartError {
     Shipping(Box<crate::shipping::errors::ShippingError>),
     #[error(transparent)]
     Discount(Box<crate::discounts::errors::DiscountError>),
+    #[error(transparent)]
+    Payment(Box<crate::payments::errors::PaymentError>),
     #[error("a cart holds at most {max} discount codes")]
     TooManyCodes { max: usize },
     /// Trying codes too often (per cart or per source address).
@@ -137,6 +139,7 @@ impl From<CartError> for ApiError {
             CartError::Tax(e) => (*e).into(),
             CartError::Shipping(e) => (*e).into(),
             CartError::Discount(e) => (*e).into(),
+            CartError::Payment(e) => (*e).into(),
             CartError::TooManyCodes { .. } => ApiError::new(
                 crate::discounts::errors::DiscountCode::TooManyDiscountCodes,
                 detail,

@@ -162,6 +162,26 @@ pub struct StoredCart {
     /// Discount codes entered, in the order entered (at most [`MAX_CODES`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub discount_codes: Vec<EnteredCode>,
+    /// The payment session opened for it (the latest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment: Option<CartPayment>,
+}
+
+/// The payment a cart's session opened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CartPayment {
+    pub payment_id: String,
+    pub provider: String,
+}
+
+/// A cart's payment session as the cart shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct CartPaymentSession {
+    /// `pay_…`
+    pub payment_id: String,
+    pub provider: String,
+    /// What will be asked of the provider: the cart's grand total now.
+    pub amount: i64,
 }
 
 /// Discount codes one cart holds.
@@ -321,6 +341,8 @@ pub struct Cart {
     pub discounts: Vec<CartDiscount>,
     /// The codes entered, applying or not.
     pub discount_codes: Vec<CartCode>,
+    /// The payment session opened for the cart (`null` until one is).
+    pub payment_session: Option<CartPaymentSession>,
     /// Why the cart pays no tax, when it does not: `customer_exempt` or `reverse_charge`.
     pub tax_exemption: Option<TaxRelief>,
     /// Whether prices include tax (then `tax_total` is part of the lines' totals).
@@ -447,6 +469,11 @@ impl Cart {
                     }),
                 })
                 .collect(),
+            payment_session: cart.payment.as_ref().map(|p| CartPaymentSession {
+                payment_id: p.payment_id.clone(),
+                provider: p.provider.clone(),
+                amount: totals.grand_total,
+            }),
             tax_exemption: priced.relief,
             prices_include_tax: totals.prices_include_tax,
             notices,

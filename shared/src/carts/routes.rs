@@ -510,3 +510,47 @@ pub static REMOVE_DISCOUNT_CODE: Route = Route {
     handler: remove_discount_code,
     doc: || with_changes(RouteDoc::new()),
 };
+
+fn open_payment_session(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, shopper) = shopper(&ctx)?;
+        let input: service::NewPaymentSession = ctx.req.json()?;
+        let if_match = ctx.req.if_match()?;
+        let session = service::open_payment_session(
+            &ctx.app,
+            tenant,
+            &shopper,
+            ctx.param("id"),
+            if_match,
+            input,
+        )
+        .await
+        .map_err(err)?;
+        let version = session.cart.version;
+        let location = format!("/store/carts/{}", session.cart.id);
+        Ok(ApiResponse::created(&location, &session).with_etag(version))
+    })
+}
+
+pub static OPEN_PAYMENT_SESSION: Route = Route {
+    name: "open_cart_payment_session",
+    method: Method::Post,
+    path: "/store/carts/{id}/payment-sessions",
+    access: Access::StoreShopper("checkout.write"),
+    summary: "Open a payment session for the cart with one of the company's payment providers",
+    tag: TAG,
+    aws: AwsAccess::WRITE,
+    handler: open_payment_session,
+    doc: || {
+        RouteDoc::new()
+            .request::<service::NewPaymentSession>()
+            .response::<service::PaymentSessionView>(201, "The session, with the cart")
+            .error(CartCode::CartExpired)
+            .error(CartCode::CartClosed)
+            .error(HttpCode::PreconditionFailed)
+            .error(HttpCode::Conflict)
+            .error(HttpCode::NotFound)
+            .error(crate::payments::errors::PaymentCode::PaymentProviderUnavailable)
+            .error(crate::payments::errors::PaymentCode::PaymentProviderError)
+    },
+};

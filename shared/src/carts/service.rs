@@ -519,6 +519,7 @@ async fn save(
     expected: Option<u64>,
     window_seconds: i64,
     first: Option<reservations::Reading>,
+    extra: &[crate::store::TxOp],
 ) -> Result<(), CartError> {
     let lines = tracked(cart);
     let expires = app.clock.epoch_seconds() + window_seconds;
@@ -526,10 +527,11 @@ async fn save(
     let with = |after: &reservations::Holding| {
         let mut next = cart.clone();
         next.reservation = after.copy();
-        let ops = vec![
+        let mut ops = vec![
             store::cart_put(tenant, &next, expected),
             updated_event(app, tenant, &next),
         ];
+        ops.extend(extra.iter().cloned());
         *kept.lock().unwrap_or_else(|e| e.into_inner()) = Some(next.reservation);
         ops
     };
@@ -646,6 +648,7 @@ pub async fn create(
         vat_number: None,
         shipping_method: None,
         discount_codes: Vec::new(),
+        payment: None,
     };
     for (id, quantity) in &wanted {
         add(&mut cart, catalog, id, *quantity, || app.ids.new_id("item"))?;
@@ -674,6 +677,7 @@ pub async fn create(
         None,
         checkout.reservation_window_seconds,
         first,
+        &[],
     )
     .await;
     if let Err(error) = saved {
@@ -803,6 +807,33 @@ async fn change(
     growing: &(dyn Fn(Option<&StoredCart>) -> Vec<VariantId> + Send + Sync),
     apply: &Change<'_>,
 ) -> Result<Cart, CartError> {
+    change_with(
+        app,
+        tenant,
+        shopper,
+        id,
+        if_match,
+        adding,
+        growing,
+        apply,
+        &[],
+    )
+    .await
+}
+
+/// [`change`], writing `extra` in the cart's transaction.
+#[allow(clippy::too_many_arguments)]
+async fn change_with(
+    app: &App,
+    tenant: &TenantId,
+    shopper: &Shopper,
+    id: &str,
+    if_match: Option<u64>,
+    adding: &[VariantId],
+    growing: &(dyn Fn(Option<&StoredCart>) -> Vec<VariantId> + Send + Sync),
+    apply: &Change<'_>,
+    extra: &[crate::store::TxOp],
+) -> Result<Cart, CartError> {
     let checkout = crate::settings::service::typed::<Checkout>(app, tenant).await?;
     let cart_id = CartId::parse(id).ok_or(CartError::NotFound("cart"))?;
     for attempt in 0..crate::store::ATTEMPTS {
@@ -853,6 +884,7 @@ async fn change(
             Some(before.version),
             checkout.reservation_window_seconds,
             first,
+            extra,
         )
         .await
         {
@@ -1318,4 +1350,90 @@ pub async fn remove_discount_code(
         },
     )
     .await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPaymentSession {
+    /// One of the providers the payments settings enable: `manual`, `test`, `stripe`.
+    pub provider: String,
+}
+
+/// A cart's payment session, as the storefront completes it with the provider.
+#[derive(Debug, Clone, serde::Serialize, ToSchema)]
+pub struct PaymentSessionView {
+    /// `pay_…`
+    pub payment_id: String,
+    pub provider: String,
+    pub status: crate::payments::model::PaymentStatus,
+    /// The cart's grand total now, in minor units of `currency`.
+    pub amount: i64,
+    pub currency: String,
+    /// What the storefront needs to complete the payment with the provider (for Stripe, the
+    /// client secret; for the test provider, its test card numbers).
+    #[schema(value_type = Object)]
+    pub client: serde_json::Value,
+    /// The cart, with its payment session.
+    pub cart: Cart,
+}
+
+/// Opens a payment session for the cart with one of the company's enabled providers: a payment
+/// record (`pay_`, pending) for the cart's grand total, written in the cart's transaction, and
+/// the provider's session. A later session replaces it on the cart. The session's amount is the
+/// cart's grand total at every read (`payment_session` on the cart); checkout asks the provider
+/// for the total as it is then.
+pub async fn open_payment_session(
+    app: &App,
+    tenant: &TenantId,
+    shopper: &Shopper,
+    id: &str,
+    if_match: Option<u64>,
+    input: NewPaymentSession,
+) -> Result<PaymentSessionView, CartError> {
+    let (read, buyer) = read_for_pricing(app, tenant, shopper, id).await?;
+    if read.cart.items.is_empty() {
+        return Err(CartError::field(
+            "items",
+            "empty",
+            "a cart without items has nothing to pay",
+        ));
+    }
+    let priced = pricing::price(app, tenant, &read.cart, &buyer).await?;
+    let (payment, session) = crate::payments::service::open(
+        app,
+        tenant,
+        input.provider.trim(),
+        &read.cart.currency,
+        priced.totals.grand_total,
+    )
+    .await
+    .map_err(|e| CartError::Payment(Box::new(e)))?;
+    let chosen = super::model::CartPayment {
+        payment_id: payment.id.clone(),
+        provider: payment.provider.clone(),
+    };
+    let cart = change_with(
+        app,
+        tenant,
+        shopper,
+        id,
+        if_match,
+        &[],
+        &|_| Vec::new(),
+        &|cart, _| {
+            cart.payment = Some(chosen.clone());
+            Ok(())
+        },
+        &[crate::payments::store::payment_put(tenant, &payment, None)],
+    )
+    .await?;
+    Ok(PaymentSessionView {
+        payment_id: payment.id,
+        provider: payment.provider,
+        status: payment.status,
+        amount: cart.grand_total,
+        currency: cart.currency.clone(),
+        client: session.client,
+        cart,
+    })
 }

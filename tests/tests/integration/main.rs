@@ -9,6 +9,7 @@ mod availability;
 mod blob_conformance;
 mod carts;
 mod catalog;
+mod checkout;
 mod collections;
 mod discounts;
 mod events_outbox;
