@@ -302,19 +302,6 @@ async fn carrier_quote(
     Some(carrier_price(&TableRates::of(settings), &request, *fallback, TIMEOUT).await)
 }
 
-/// A method's price for the parcel (`None`: not offered), asking the carrier when it must.
-async fn method_price(
-    context: &Context,
-    destination: &Destination,
-    method: &Method,
-    parcel: &Parcel,
-) -> Option<i64> {
-    match table_price(method, parcel)? {
-        Some(price) => Some(price),
-        None => carrier_quote(context, destination, method, parcel).await,
-    }
-}
-
 /// The price of a method (already quoted by its carrier, if it is a carrier method) for a
 /// subtotal after discounts: `None` when it is not offered for it.
 fn priced_for(
@@ -330,14 +317,15 @@ fn priced_for(
 }
 
 /// The discounts the cart gets (see `discounts::engine`): the automatic ones that apply and the
-/// codes it holds that apply, in their best combination; `shipping_price` prices the chosen
-/// method for a subtotal after discounts.
+/// codes it holds that apply, in their best combination; `method_id` is the shipping method and
+/// `shipping_price` prices it for a subtotal after discounts.
 fn discounts(
     context: &Context,
     app: &App,
     cart: &StoredCart,
     unit_prices: &[i64],
     buyer: &Buyer,
+    method_id: Option<&str>,
     shipping_price: &dyn Fn(i64) -> Option<i64>,
 ) -> (Selection, Vec<AppliedDiscount>, Vec<CodeStanding>) {
     let lines: Vec<discount_engine::Line> = cart
@@ -359,7 +347,7 @@ fn discounts(
         customer: cart.customer_id.as_ref().map(|c| c.as_str()),
         groups: &buyer.groups,
         now: app.clock.epoch_seconds(),
-        method_id: cart.shipping_method.as_ref().map(|m| m.id.as_str()),
+        method_id,
     };
     let mut candidates: Vec<&Discount> = Vec::new();
     let mut entered: Vec<bool> = Vec::new();
@@ -451,18 +439,28 @@ pub async fn options(
         return Ok(Vec::new());
     };
     let unit_prices = context.unit_prices(cart);
-    let (selection, _, _) = discounts(&context, app, cart, &unit_prices, buyer, &|_| None);
-    let subtotal: i64 = cart
+    let full: i64 = cart
         .items
         .iter()
         .zip(&unit_prices)
         .map(|(i, p)| p.saturating_mul(i.quantity))
-        .sum::<i64>()
-        - selection.lines.iter().sum::<i64>();
-    let parcel = parcel(cart, subtotal);
+        .sum();
+    // Each method is priced as the cart would be with it chosen: on the subtotal after the
+    // discounts the cart would get then (a free-shipping discount may change which apply).
     let mut offered = Vec::new();
     for method in &zone.methods {
-        if let Some(amount) = method_price(&context, &destination, method, &parcel).await {
+        let carrier = carrier_quote(&context, &destination, method, &parcel(cart, full)).await;
+        let shipping_price = |subtotal: i64| priced_for(cart, method, carrier, subtotal);
+        let (selection, _, _) = discounts(
+            &context,
+            app,
+            cart,
+            &unit_prices,
+            buyer,
+            Some(&method.id),
+            &shipping_price,
+        );
+        if let Some(amount) = selection.shipping_price {
             offered.push(option(zone, method, amount));
         }
     }
@@ -536,8 +534,16 @@ pub async fn price(
     let shipping_price =
         |subtotal: i64| -> Option<i64> { priced_for(cart, method.as_ref()?, carrier, subtotal) };
     // 1. The discounts, and the method's price after them.
-    let (selection, applied, codes) =
-        discounts(&context, app, cart, &unit_prices, buyer, &shipping_price);
+    let chosen_id = cart.shipping_method.as_ref().map(|m| m.id.as_str());
+    let (selection, applied, codes) = discounts(
+        &context,
+        app,
+        cart,
+        &unit_prices,
+        buyer,
+        chosen_id,
+        &shipping_price,
+    );
     let shipping = match (&method, selection.shipping_price) {
         (Some(m), Some(amount)) => Some(ChosenShipping {
             id: m.id.clone(),

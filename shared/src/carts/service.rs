@@ -1225,18 +1225,34 @@ pub async fn add_discount_code(
             return Err(throttled(refusal));
         }
     };
-    let outcome = try_code(app, tenant, shopper, id, if_match, &input.code).await;
+    // The code is checked against the cart as read and saved only over that version; a change
+    // in between checks it again (unless the caller named the version it saw).
+    let mut outcome = try_code(app, tenant, shopper, id, if_match, &input.code).await;
+    for attempt in 1..crate::store::ATTEMPTS {
+        if if_match.is_some() || !matches!(outcome, Err(CartError::Stale)) {
+            break;
+        }
+        crate::store::back_off(attempt).await;
+        outcome = try_code(app, tenant, shopper, id, if_match, &input.code).await;
+    }
+    if matches!(outcome, Err(CartError::Stale)) && if_match.is_none() {
+        outcome = Err(CartError::Busy);
+    }
     let refused = matches!(
         &outcome,
         Err(CartError::Discount(e))
             if matches!(**e, crate::discounts::errors::DiscountError::Refused { .. })
     );
-    let attempts = std::iter::once(on_cart).chain(source);
-    for attempt in attempts {
-        if refused {
-            throttle::failed(app, attempt).await.map_err(throttled)?;
+    // Every slot is settled, whatever becomes of the others; a slot that cannot be settled
+    // stays counted until its window ends (logged), and the answer is the code's.
+    for attempt in std::iter::once(on_cart).chain(source) {
+        let settled = if refused {
+            throttle::failed(app, attempt).await
         } else {
-            throttle::release(app, attempt).await.map_err(throttled)?;
+            throttle::release(app, attempt).await
+        };
+        if let Err(e) = settled {
+            tracing::warn!(error = %e.detail, "could not settle a discount-code throttle slot");
         }
     }
     outcome
@@ -1253,6 +1269,9 @@ async fn try_code(
     use crate::discounts::errors::DiscountError;
     use crate::discounts::usage::{self, Redemption};
     let (read, buyer) = read_for_pricing(app, tenant, shopper, id).await?;
+    if if_match.is_some_and(|v| v != read.cart.version) {
+        return Err(CartError::Stale);
+    }
     let (code, discount) = crate::discounts::service::lookup(app, tenant, text).await?;
     if read.cart.discount_codes.iter().any(|c| c.code == code.code) {
         return view_with(app, tenant, &read.cart, &read.moved, &buyer, Vec::new()).await;
@@ -1308,7 +1327,7 @@ async fn try_code(
         tenant,
         shopper,
         id,
-        if_match,
+        Some(read.cart.version),
         &[],
         &|_| Vec::new(),
         &|cart, _| {

@@ -9,10 +9,12 @@
 //! **The best combination** ([`best`]): of the discounts that apply (the automatic ones and the
 //! codes entered), the cart gets the set of discounts that may all apply together (each allows
 //! every other's class, see `Discount::combines`) which leaves the shopper the least to pay
-//! (lines after discounts plus shipping after its discount). Ties go to the set that keeps the
-//! chosen shipping method offered, then to the one holding more of the codes entered, then to the
-//! smaller set, then to the set whose discount ids sort first. Every set is tried; past
-//! [`MAX_CANDIDATES`] discounts, only those that save the most on their own are considered.
+//! (lines after discounts plus shipping after its discount), among the sets that keep the
+//! chosen shipping method offered (a set that would take it away, by dropping the subtotal below
+//! its minimum, is considered only when every set does). Ties go to the set holding more of the
+//! codes entered, then to the smaller set, then to the set whose discount ids sort first. Every
+//! set is tried; past [`MAX_CANDIDATES`] discounts, only those that save the most on their own
+//! are considered.
 //!
 //! **Within a set**, product discounts apply first, then order discounts, then shipping
 //! discounts; within a class, in the order of their ids (oldest first). Each works on what the

@@ -35,8 +35,9 @@ const MAX_TARGETS: usize = 250;
 const MAX_PEOPLE: usize = 100;
 /// Generated codes use these characters: no 0/O or 1/I to misread.
 const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-/// Codes written per transaction when generating (plus the count).
-const CODES_PER_WRITE: usize = 99;
+/// Codes written per transaction when generating (with the count, the discount's check and, in
+/// the last one, the event: 100 operations at most).
+const CODES_PER_WRITE: usize = 97;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -561,8 +562,9 @@ pub async fn change(
     }
 }
 
-/// Deletes a discount: its codes first (so a delete cut short is finished by repeating it),
-/// then its counters, then the discount itself.
+/// Deletes a discount (at the version read, so a change racing with it wins), then its codes
+/// and its counters. A cleanup cut short leaves codes that answer `discount_not_found` (their
+/// discount is gone) and counters nothing reads; the delete itself never resets a limit.
 pub async fn delete(
     app: &App,
     tenant: &TenantId,
@@ -575,7 +577,36 @@ pub async fn delete(
         return Err(DiscountError::Stale);
     }
     let table = app.table.as_ref();
-    loop {
+    let written = table
+        .transact(vec![
+            store::discounts(tenant).delete(id, current.version),
+            store::discounts(tenant).count_op(-1, MAX_DISCOUNTS),
+            event(
+                app,
+                tenant,
+                DiscountEvent::DiscountDeleted,
+                Some(actor),
+                json!({ "discount_id": id }),
+            ),
+        ])
+        .await;
+    forget(app, tenant);
+    match written {
+        Ok(()) => {}
+        Err(e) if e.failed_at(0) => return Err(DiscountError::Stale),
+        Err(e) => return Err(e.into()),
+    }
+    if let Err(e) = clean_up(app, tenant, id).await {
+        tracing::warn!(error = %e, discount = id, "could not remove every code of a deleted discount");
+    }
+    Ok(())
+}
+
+/// Removes a deleted discount's codes and counters.
+async fn clean_up(app: &App, tenant: &TenantId, id: &str) -> Result<(), crate::store::StoreError> {
+    let table = app.table.as_ref();
+    // The index may still list codes just deleted for a moment: a bounded number of pages.
+    for _ in 0..(MAX_CODES / 100 + 10) {
         let (codes, _) = store::code_page(table, tenant, id, 100, None).await?;
         if codes.is_empty() {
             break;
@@ -602,25 +633,7 @@ pub async fn delete(
             )
             .await?;
     }
-    let written = table
-        .transact(vec![
-            store::discounts(tenant).delete(id, current.version),
-            store::discounts(tenant).count_op(-1, MAX_DISCOUNTS),
-            event(
-                app,
-                tenant,
-                DiscountEvent::DiscountDeleted,
-                Some(actor),
-                json!({ "discount_id": id }),
-            ),
-        ])
-        .await;
-    forget(app, tenant);
-    match written {
-        Ok(()) => Ok(()),
-        Err(e) if e.failed_at(0) => Err(DiscountError::Stale),
-        Err(e) => Err(e.into()),
-    }
+    Ok(())
 }
 
 fn random_code(prefix: &str, length: usize) -> String {
@@ -634,7 +647,7 @@ fn random_code(prefix: &str, length: usize) -> String {
 }
 
 /// Adds one code, or generates up to 10,000 distinct ones, to a code discount. Generated codes
-/// are written 99 to a transaction; a code the company already has is drawn again; a failure
+/// are written 97 to a transaction; a code the company already has is drawn again; a failure
 /// part way deletes the codes already written, so the request adds all or none.
 pub async fn add_codes(
     app: &App,
@@ -711,7 +724,7 @@ pub async fn add_codes(
                 .transact(vec![
                     store::code_count_op(tenant, id, 1, MAX_CODES),
                     store::code_put(tenant, &code_of(&code)),
-                    codes_event(app, tenant, actor, id, std::slice::from_ref(&code)),
+                    codes_event(app, tenant, actor, id, 1, std::slice::from_ref(&code)),
                 ])
                 .await;
             match written {
@@ -736,6 +749,7 @@ pub async fn add_codes(
             let result = generate_into(
                 app,
                 tenant,
+                actor,
                 id,
                 &prefix,
                 length,
@@ -751,11 +765,6 @@ pub async fn add_codes(
             written
         }
     };
-    // Generated codes span many transactions; their event follows the last one (a failure
-    // here answers an error, and the codes stay, listed with the discount).
-    app.table
-        .transact(vec![codes_event(app, tenant, actor, id, &created)])
-        .await?;
     Ok(CreatedCodes {
         discount_id: id.to_owned(),
         count: created.len(),
@@ -763,7 +772,15 @@ pub async fn add_codes(
     })
 }
 
-fn codes_event(app: &App, tenant: &TenantId, actor: &str, id: &str, codes: &[String]) -> TxOp {
+/// `discount_codes.created`: how many codes, listing the first hundred.
+fn codes_event(
+    app: &App,
+    tenant: &TenantId,
+    actor: &str,
+    id: &str,
+    count: usize,
+    codes: &[String],
+) -> TxOp {
     event(
         app,
         tenant,
@@ -771,7 +788,7 @@ fn codes_event(app: &App, tenant: &TenantId, actor: &str, id: &str, codes: &[Str
         Some(actor),
         json!({
             "discount_id": id,
-            "count": codes.len(),
+            "count": count,
             "codes": codes.iter().take(100).collect::<Vec<_>>(),
         }),
     )
@@ -781,6 +798,7 @@ fn codes_event(app: &App, tenant: &TenantId, actor: &str, id: &str, codes: &[Str
 async fn generate_into(
     app: &App,
     tenant: &TenantId,
+    actor: &str,
     id: &str,
     prefix: &str,
     length: usize,
@@ -789,6 +807,7 @@ async fn generate_into(
     written: &mut Vec<String>,
 ) -> Result<(), DiscountError> {
     let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut redrawn = 0;
     while written.len() < count {
         let size = CODES_PER_WRITE.min(count - written.len());
         let mut batch = Vec::with_capacity(size);
@@ -798,13 +817,30 @@ async fn generate_into(
                 batch.push(code);
             }
         }
-        let mut ops = vec![store::code_count_op(tenant, id, size as i64, MAX_CODES)];
+        let last = written.len() + size == count;
+        // The discount must still exist (a delete racing with generation leaves no codes).
+        let mut ops = vec![
+            store::code_count_op(tenant, id, size as i64, MAX_CODES),
+            TxOp::Check {
+                key: store::discounts(tenant).key(id),
+                condition: crate::store::Condition::Exists,
+            },
+        ];
         ops.extend(batch.iter().map(|c| store::code_put(tenant, &code_of(c))));
+        if last {
+            let first: Vec<String> = written.iter().chain(&batch).take(100).cloned().collect();
+            ops.push(codes_event(app, tenant, actor, id, count, &first));
+        }
         match app.table.transact(ops).await {
             Ok(()) => written.extend(batch),
             Err(e) if e.failed_at(0) => return Err(DiscountError::TooManyCodes { max: MAX_CODES }),
-            // A code the company has already: this batch is drawn again.
-            Err(crate::store::StoreError::TransactionCancelled { .. }) => continue,
+            Err(e) if e.failed_at(1) => return Err(DiscountError::NotFound("discount")),
+            // A code the company has already: this batch is drawn again (a few times at most;
+            // with 32^6 or more codes of each length, a second clash is already unlikely).
+            Err(crate::store::StoreError::TransactionCancelled { .. }) if redrawn < 5 => {
+                redrawn += 1;
+                continue;
+            }
             Err(e) => return Err(e.into()),
         }
     }

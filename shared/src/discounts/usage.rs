@@ -83,16 +83,30 @@ pub async fn tally(
     if discount.limits.total.is_some() {
         return Ok(());
     }
-    app.table
-        .update(
-            &store::total_uses_key(tenant, &discount.id),
-            Update::new()
-                .set(crate::store::attr::ENTITY, store::USES)
-                .add("count", delta),
-            None,
-        )
-        .await
-        .map(|_| ())
+    let key = store::total_uses_key(tenant, &discount.id);
+    let result = if delta < 0 {
+        // Never below zero.
+        match app
+            .table
+            .transact(vec![store::give_back_op(key, "count")])
+            .await
+        {
+            Err(StoreError::TransactionCancelled { .. }) => Ok(()),
+            other => other,
+        }
+    } else {
+        app.table
+            .update(
+                &key,
+                Update::new()
+                    .set(crate::store::attr::ENTITY, store::USES)
+                    .add("count", delta),
+                None,
+            )
+            .await
+            .map(|_| ())
+    };
+    result
 }
 
 /// Whether any counter of the redemptions is used up, as read now.
@@ -174,8 +188,11 @@ pub async fn redeem(
     if !counted {
         return Err(StoreError::Conflict.into());
     }
+    // The limits are counted; a tally that fails only lags the count of an unlimited discount.
     for r in redemptions {
-        tally(app, tenant, r.discount, 1).await?;
+        if let Err(e) = tally(app, tenant, r.discount, 1).await {
+            tracing::warn!(error = %e, discount = %r.discount.id, "could not tally a discount use");
+        }
     }
     Ok(())
 }
@@ -198,7 +215,9 @@ pub async fn give_back(
         }
     }
     for r in redemptions {
-        tally(app, tenant, r.discount, -1).await?;
+        if let Err(e) = tally(app, tenant, r.discount, -1).await {
+            tracing::warn!(error = %e, discount = %r.discount.id, "could not tally a discount use back");
+        }
     }
     Ok(())
 }

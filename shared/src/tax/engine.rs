@@ -354,9 +354,12 @@ mod tests {
             let tax: i64 = included.iter().map(|c| c.amount).sum();
             prop_assert!(tax >= 0 && tax <= gross);
             let net = gross - tax;
-            // Taxing the net again comes back within a unit per rate of the gross.
+            // Taxing the net again comes back near the gross: the net's rounding (half a unit)
+            // grows by the gross factor (1 + a)(1 + b), at most 4; the first rate's rounding
+            // by 1 + b when the second compounds on it, at most 2; and the second's rounding is
+            // half a unit: at most 3.5 in all, so 3 whole units.
             let again: i64 = exclusive(net, &chosen).iter().map(|c| c.amount).sum();
-            prop_assert!((net + again - gross).abs() <= 2, "{} + {} vs {}", net, again, gross);
+            prop_assert!((net + again - gross).abs() <= 3, "{} + {} vs {}", net, again, gross);
         }
     }
 }
