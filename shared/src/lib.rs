@@ -26,6 +26,7 @@ pub mod ids;
 pub mod inventory;
 pub mod mail;
 pub mod observe;
+pub mod orders;
 pub mod payments;
 pub mod places;
 pub mod pricing;
