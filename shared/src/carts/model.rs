@@ -192,6 +192,10 @@ pub const MAX_CODES: usize = 5;
 pub struct EnteredCode {
     pub code: String,
     pub discount_id: String,
+    /// Read with the cart's products: staff deleted the code since it was entered (never
+    /// stored).
+    #[serde(skip)]
+    pub withdrawn: bool,
 }
 
 /// The shipping method a cart chose: its id, and its name when chosen.

@@ -366,9 +366,15 @@ fn discounts(
             discount_id: held.discount_id.clone(),
             refusal: None,
         };
-        let found = context.discounts.iter().find(|d| {
-            d.id == held.discount_id && d.method == crate::discounts::model::DiscountMethod::Code
-        });
+        // A code staff deleted applies no more.
+        let found = context
+            .discounts
+            .iter()
+            .filter(|_| !held.withdrawn)
+            .find(|d| {
+                d.id == held.discount_id
+                    && d.method == crate::discounts::model::DiscountMethod::Code
+            });
         let candidate = match found {
             None => {
                 standing.refusal = Some(Refusal::NotFound);

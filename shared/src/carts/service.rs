@@ -155,6 +155,20 @@ pub(super) type Catalog = HashMap<VariantId, (Product, Variant)>;
 /// Product → the collections it is in (read only while discounts target collections).
 pub(super) type Collections = HashMap<ProductId, Vec<String>>;
 
+/// The discount codes a cart holds (read with its products, to see they still exist).
+fn held_codes(cart: Option<&StoredCart>) -> Vec<String> {
+    cart.map_or_else(Vec::new, |c| {
+        c.discount_codes.iter().map(|e| e.code.clone()).collect()
+    })
+}
+
+/// Marks the codes staff deleted since the cart entered them (`present`: those that exist).
+fn withdraw_deleted(cart: &mut StoredCart, present: &[String]) {
+    for code in &mut cart.discount_codes {
+        code.withdrawn = !present.contains(&code.code);
+    }
+}
+
 /// Whether pricing needs the lines' collections: some discount of the company targets one.
 async fn wants_collections(app: &App, tenant: &TenantId) -> Result<bool, CartError> {
     Ok(crate::discounts::service::cached(app, tenant)
@@ -273,6 +287,7 @@ async fn start(
         }
     }
     let with_collections = wants_collections(app, tenant).await?;
+    let held = held_codes(first.cart.as_ref());
     let second = store::read(
         app.table.as_ref(),
         tenant,
@@ -281,15 +296,20 @@ async fn start(
             levels: &looked,
             groups,
             placements: if with_collections { &products } else { &[] },
+            codes: &held,
             ..Default::default()
         },
     )
     .await?;
     let stocks =
         crate::inventory::store::complete(app.table.as_ref(), tenant, second.levels).await?;
+    let mut cart = first.cart;
+    if let Some(cart) = &mut cart {
+        withdraw_deleted(cart, &second.codes);
+    }
     Ok(Start {
         shopper_buyer: buyer_of(first.customer.as_ref(), &second.groups),
-        cart: first.cart,
+        cart,
         catalog: catalog_of(&second.products, &owners),
         collections: with_collections.then(|| second.collections.into_iter().collect()),
         eligible,
@@ -767,6 +787,7 @@ pub(super) async fn read_for_pricing(
         .filter(|c| !c.customer.tax_exempt)
         .map_or(&[], |c| c.customer.group_ids.as_slice());
     let with_collections = wants_collections(app, tenant).await?;
+    let held = held_codes(Some(&cart));
     let second = store::read(
         app.table.as_ref(),
         tenant,
@@ -774,10 +795,12 @@ pub(super) async fn read_for_pricing(
             products: &products,
             groups,
             placements: if with_collections { &products } else { &[] },
+            codes: &held,
             ..Default::default()
         },
     )
     .await?;
+    withdraw_deleted(&mut cart, &second.codes);
     let collections: Option<Collections> =
         with_collections.then(|| second.collections.into_iter().collect());
     let moved = reprice(
@@ -1285,6 +1308,7 @@ async fn try_code(
     let entered = super::model::EnteredCode {
         code: code.code.clone(),
         discount_id: discount.id.clone(),
+        withdrawn: false,
     };
     let mut trial = read.cart.clone();
     trial.discount_codes.push(entered.clone());

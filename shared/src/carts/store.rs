@@ -48,6 +48,8 @@ pub struct Found {
     pub groups: Vec<CustomerGroup>,
     /// Product → its collections, for the products whose placements were asked for.
     pub collections: Vec<(ProductId, Vec<String>)>,
+    /// The discount codes asked for that exist.
+    pub codes: Vec<String>,
 }
 
 /// What a batched read for a cart asks for.
@@ -62,6 +64,8 @@ pub struct Wanted<'a> {
     pub groups: &'a [String],
     /// Products whose collections are wanted (for discounts that target collections).
     pub placements: &'a [ProductId],
+    /// Discount codes (upper case) the cart holds, to see that they still exist.
+    pub codes: &'a [String],
 }
 
 /// Reads a cart and the catalog, stock and customer items a change of it needs in one
@@ -103,6 +107,12 @@ pub async fn read(
             .iter()
             .map(|p| crate::catalog::store::placements_key(tenant, p)),
     );
+    keys.extend(
+        wanted
+            .codes
+            .iter()
+            .map(|c| crate::discounts::store::code_key(tenant, c)),
+    );
     keys.sort_by(|a, b| (&a.pk, &a.sk).cmp(&(&b.pk, &b.sk)));
     keys.dedup_by(|a, b| a.pk == b.pk && a.sk == b.sk);
     let mut found = Found::default();
@@ -122,6 +132,12 @@ pub async fn read(
                 found.groups.push(group?);
             } else if let Some(collections) = crate::catalog::store::collections_in(&item) {
                 found.collections.push(collections?);
+            } else if item.get(attr::ENTITY).and_then(Value::as_str)
+                == Some(crate::discounts::store::CODE)
+            {
+                if let Some(code) = item.get("code").and_then(Value::as_str) {
+                    found.codes.push(code.to_owned());
+                }
             }
         }
     }

@@ -340,8 +340,9 @@ async fn a_code_below_its_minimum(api: Api) {
 async fn two_codes_that_do_not_combine(api: Api) {
     let (a, key) = company(&api, "disc-two", "DE", "EUR").await;
     let v = variants(&api, &a, "EUR", &[("A", 10_000, json!({}))]).await;
+    let mut ids = Vec::new();
     for (code, percentage) in [("TEN", 10), ("TWENTY", 20)] {
-        discount(
+        let d = discount(
             &api,
             &a,
             json!({
@@ -350,6 +351,7 @@ async fn two_codes_that_do_not_combine(api: Api) {
             }),
         )
         .await;
+        ids.push(d["id"].as_str().unwrap().to_owned());
     }
     let id = cart(&api, &key, &[(&v[0], 1)]).await;
     assert_eq!(enter(&api, &key, &id, "TEN").await.status, 200);
@@ -360,6 +362,20 @@ async fn two_codes_that_do_not_combine(api: Api) {
     let c = get(&api, &key, &id).await;
     assert_eq!(codes(&c), vec![code_entry("TEN", true, None)]);
     assert_eq!(totals(&c), [10_000, 0, 0, 9_000]);
+    // Staff delete the code: the cart keeps it, inactive, and stops applying it.
+    let deleted = api
+        .send(a.admin(api.delete(&format!("/admin/discounts/{}/codes/TEN", ids[0]))))
+        .await;
+    assert_eq!(deleted.status, 204);
+    let c = get(&api, &key, &id).await;
+    assert_eq!(
+        codes(&c),
+        vec![code_entry("TEN", false, Some("discount_not_found"))]
+    );
+    assert_eq!(totals(&c), [10_000, 0, 0, 10_000]);
+    // Now the other code may join.
+    assert_eq!(enter(&api, &key, &id, "TWENTY").await.status, 200);
+    assert_eq!(totals(&get(&api, &key, &id).await), [10_000, 0, 0, 8_000]);
 }
 
 /// 10 % off in a shop whose prices include 19 % VAT: 119.00 becomes 107.10, of which 17.10 is
