@@ -121,4 +121,34 @@ async fn payment_sessions_follow_the_cart(api: Api) {
     );
 }
 
-api_cases!(payment_sessions_follow_the_cart);
+/// Fifty orders racing for numbers get 1 to 50, each once: no gap, no repeat.
+async fn order_numbers_are_gap_free_under_a_race(api: Api) {
+    let _turn = commerce_tests::api::crowd().await;
+    let (a, _) = company(&api, "pay-numbers", "DE", "EUR").await;
+    let tenant = a.tenant();
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let (app, tenant) = (api.app.clone(), tenant.clone());
+            tokio::spawn(async move {
+                shared::orders::numbers::take(&app, &tenant, &|_| Vec::new()).await
+            })
+        })
+        .collect();
+    let mut taken = Vec::new();
+    for task in tasks {
+        taken.push(task.await.unwrap().expect("every racer gets a number"));
+    }
+    taken.sort_unstable();
+    assert_eq!(taken, (1..=50).collect::<Vec<i64>>());
+    assert_eq!(
+        shared::orders::numbers::next(&api.app, &tenant)
+            .await
+            .unwrap(),
+        51
+    );
+}
+
+api_cases!(
+    payment_sessions_follow_the_cart,
+    order_numbers_are_gap_free_under_a_race
+);
