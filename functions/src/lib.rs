@@ -809,6 +809,51 @@ mod delete_discount_code;
 
 #[cfg(test)]
 #[allow(dead_code)]
+#[path = "bin/complete_cart.rs"]
+mod complete_cart;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/get_store_order.rs"]
+mod get_store_order;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/list_my_orders.rs"]
+mod list_my_orders;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/get_my_order.rs"]
+mod get_my_order;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/list_orders.rs"]
+mod list_orders;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/get_order.rs"]
+mod get_order;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/add_order_note.rs"]
+mod add_order_note;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/capture_order.rs"]
+mod capture_order;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/mark_order_paid.rs"]
+mod mark_order_paid;
+
+#[cfg(test)]
+#[allow(dead_code)]
 #[path = "bin/cors_preflight.rs"]
 mod cors_preflight;
 

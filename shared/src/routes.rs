@@ -216,6 +216,15 @@ route_table!(
     discounts::routes::CREATE_DISCOUNT_CODES,
     discounts::routes::LIST_DISCOUNT_CODES,
     discounts::routes::DELETE_DISCOUNT_CODE,
+    orders::routes::COMPLETE_CART,
+    orders::routes::GET_STORE_ORDER,
+    orders::routes::MY_ORDERS,
+    orders::routes::MY_ORDER,
+    orders::routes::LIST_ORDERS,
+    orders::routes::GET_ORDER,
+    orders::routes::ADD_ORDER_NOTE,
+    orders::routes::CAPTURE_ORDER,
+    orders::routes::MARK_ORDER_PAID,
     http::cors::PREFLIGHT,
 );
 
@@ -256,6 +265,7 @@ pub fn event_kinds() -> Vec<(&'static str, &'static [crate::events::kinds::Kind]
         ("shipping", crate::shipping::events::ShippingEvent::ALL),
         ("tax", crate::tax::events::TaxEvent::ALL),
         ("discounts", crate::discounts::events::DiscountEvent::ALL),
+        ("orders", crate::orders::events::OrderEvent::ALL),
         ("events", crate::events::email::EmailEvent::ALL),
     ]
 }
@@ -278,5 +288,6 @@ pub fn error_codes() -> Vec<(&'static str, &'static [ErrorCode])> {
         ("tax", crate::tax::errors::TaxCode::ALL),
         ("discounts", crate::discounts::errors::DiscountCode::ALL),
         ("payments", crate::payments::errors::PaymentCode::ALL),
+        ("orders", crate::orders::errors::OrderCode::ALL),
     ]
 }

@@ -165,6 +165,9 @@ pub struct StoredCart {
     /// The payment session opened for it (the latest).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment: Option<CartPayment>,
+    /// The order checkout made of it (`completed` carts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
 }
 
 /// The payment a cart's session opened.
@@ -215,7 +218,7 @@ pub struct Notice {
 }
 
 /// A tax charged, as the cart shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct TaxLine {
     /// The rate (`txr_…`), or the tax engine's own name for it.
     pub rate_id: String,
@@ -226,7 +229,7 @@ pub struct TaxLine {
 }
 
 impl TaxLine {
-    fn of(charge: &crate::tax::engine::Charge) -> TaxLine {
+    pub fn of(charge: &crate::tax::engine::Charge) -> TaxLine {
         TaxLine {
             rate_id: charge.rate_id.clone(),
             name: charge.name.clone(),
@@ -237,7 +240,9 @@ impl TaxLine {
 
     /// The charges of every line and the shipping, added up rate by rate (in the order first
     /// charged).
-    fn summed<'a>(charges: impl Iterator<Item = &'a crate::tax::engine::Charge>) -> Vec<TaxLine> {
+    pub fn summed<'a>(
+        charges: impl Iterator<Item = &'a crate::tax::engine::Charge>,
+    ) -> Vec<TaxLine> {
         let mut lines: Vec<TaxLine> = Vec::new();
         for charge in charges {
             match lines.iter_mut().find(|l| l.rate_id == charge.rate_id) {
@@ -277,7 +282,7 @@ pub struct CartLine {
 }
 
 /// A discount's part of one line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct LineDiscount {
     pub discount_id: String,
     pub title: String,
@@ -285,7 +290,7 @@ pub struct LineDiscount {
 }
 
 /// A discount the cart gets.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct CartDiscount {
     /// `disc_…`
     pub discount_id: String,
@@ -347,6 +352,8 @@ pub struct Cart {
     pub discount_codes: Vec<CartCode>,
     /// The payment session opened for the cart (`null` until one is).
     pub payment_session: Option<CartPaymentSession>,
+    /// The order checkout made of the cart (`null` until it is completed).
+    pub order_id: Option<String>,
     /// Why the cart pays no tax, when it does not: `customer_exempt` or `reverse_charge`.
     pub tax_exemption: Option<TaxRelief>,
     /// Whether prices include tax (then `tax_total` is part of the lines' totals).
@@ -478,6 +485,7 @@ impl Cart {
                 provider: p.provider.clone(),
                 amount: totals.grand_total,
             }),
+            order_id: cart.order_id.clone(),
             tax_exemption: priced.relief,
             prices_include_tax: totals.prices_include_tax,
             notices,

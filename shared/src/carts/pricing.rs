@@ -38,12 +38,12 @@ use crate::shipping::quote::{table_price, zone_of, Parcel};
 use crate::tax::engine::{self, Charge};
 use crate::tax::provider::{self as tax_provider, TaxRequest, Taxable};
 use crate::tax::vat;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use utoipa::ToSchema;
 
 /// Why a cart pays no tax.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TaxRelief {
     /// The customer (or one of their groups) is tax-exempt.
@@ -66,7 +66,7 @@ impl TaxRelief {
 }
 
 /// The chosen shipping method as priced for the cart.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ChosenShipping {
     pub id: String,
     pub name: String,

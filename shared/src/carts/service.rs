@@ -669,6 +669,7 @@ pub async fn create(
         shipping_method: None,
         discount_codes: Vec::new(),
         payment: None,
+        order_id: None,
     };
     for (id, quantity) in &wanted {
         add(&mut cart, catalog, id, *quantity, || app.ids.new_id("item"))?;
@@ -733,8 +734,8 @@ pub async fn get(
 }
 
 /// A cart read to be priced: repriced from the catalog, with the lines whose price moved.
-pub(super) struct Repriced {
-    pub(super) cart: StoredCart,
+pub struct Repriced {
+    pub cart: StoredCart,
     moved: Vec<(String, i64)>,
 }
 
@@ -753,7 +754,7 @@ impl std::ops::DerefMut for Repriced {
 
 /// Reads a cart the shopper may use, priced from the catalog as it is now, and whether its
 /// customer pays no tax: two batched reads.
-pub(super) async fn read_for_pricing(
+pub async fn read_for_pricing(
     app: &App,
     tenant: &TenantId,
     shopper: &Shopper,
@@ -1180,6 +1181,31 @@ pub async fn choose_shipping(
             cart.shipping_method = Some(chosen.clone());
             Ok(())
         },
+    )
+    .await
+}
+
+/// Holds the cart's lines in stock again as they are (checkout found the cart's reservation
+/// swept away after it expired): the reservation becomes exactly the tracked lines, or the
+/// answer is `insufficient_stock` and the cart is unchanged.
+pub async fn renew_reservation(
+    app: &App,
+    tenant: &TenantId,
+    shopper: &Shopper,
+    id: &str,
+) -> Result<Cart, CartError> {
+    change(
+        app,
+        tenant,
+        shopper,
+        id,
+        None,
+        &[],
+        &|cart| {
+            cart.map(|c| tracked(c).into_iter().map(|l| l.variant_id).collect())
+                .unwrap_or_default()
+        },
+        &|_, _| Ok(()),
     )
     .await
 }

@@ -52,6 +52,9 @@ pub struct Problem {
     /// On `insufficient_stock`: the units that can be had.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub available: Option<i64>,
+    /// On `cart_completed`: the order the cart became.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
 }
 
 fn error_code_ref() -> utoipa::openapi::Ref {
@@ -77,6 +80,8 @@ pub struct Extras {
     pub headers: Vec<(String, String)>,
     /// On `insufficient_stock`: the units that can be had.
     pub available: Option<i64>,
+    /// On `cart_completed`: the order the cart became.
+    pub order_id: Option<String>,
 }
 
 impl std::fmt::Display for ApiError {
@@ -91,6 +96,7 @@ fn title(status: u16) -> &'static str {
     match status {
         400 => "Bad Request",
         401 => "Unauthorized",
+        402 => "Payment Required",
         403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
@@ -126,6 +132,11 @@ impl ApiError {
     }
 
     /// Replaces the code, and with it the status, keeping the detail and headers.
+    pub fn with_order_id(mut self, order_id: impl Into<String>) -> Self {
+        self.extras.get_or_insert_with(Default::default).order_id = Some(order_id.into());
+        self
+    }
+
     pub fn with_code(mut self, code: impl Into<ErrorCode>) -> Self {
         self.code = code.into();
         self.status = self.code.status;
@@ -196,6 +207,7 @@ impl ApiError {
             request_id: request_id.to_owned(),
             errors: self.errors.clone(),
             available: self.extras.as_ref().and_then(|e| e.available),
+            order_id: self.extras.as_ref().and_then(|e| e.order_id.clone()),
         }
     }
 

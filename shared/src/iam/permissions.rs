@@ -54,7 +54,12 @@ pub static CATALOG: &[(&str, &str)] = &[
     ("inventory.read", "View stock levels and history"),
     ("inventory.write", "Adjust stock"),
     ("orders.read", "List and view orders"),
-    ("orders.write", "Change, fulfil and cancel orders"),
+    (
+        "orders.write",
+        "Add notes to orders, capture their payments and mark them paid",
+    ),
+    ("orders.fulfill", "Fulfil orders and take returns"),
+    ("orders.cancel", "Cancel orders"),
     ("orders.refund", "Refund orders"),
     (
         "shipping.read",
@@ -158,6 +163,7 @@ pub fn system_roles() -> Vec<(&'static str, &'static str, &'static str, Vec<Stri
                             | "categories.write"
                             | "inventory.write"
                             | "orders.write"
+                            | "orders.fulfill"
                             | "customers.write"
                             | "files.manage"
                     )

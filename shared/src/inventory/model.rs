@@ -45,6 +45,11 @@ pub enum Reason {
     Count,
     /// Reserved units left with an order.
     Sold,
+    /// Units of a canceled order, or of a return received, back on hand.
+    Restocked,
+    /// An order's units shipped from another location than they were taken from at checkout:
+    /// they come back where they were taken (`+`) and leave where they ship from (`-`).
+    Fulfilled,
 }
 
 impl Reason {

@@ -768,70 +768,12 @@ pub async fn commit(
                 ),
             ));
         }
-        let now = rfc3339(app.clock.now());
         let levels = products_of(app, tenant, &holding.lines).await?;
-        let mut ops = Vec::new();
-        // One movement per level sold from, however many of its shards the lines hold units in.
-        let mut sold: BTreeMap<(&LocationId, &VariantId), i64> = BTreeMap::new();
-        for line in &holding.lines {
-            let shard = levels
-                .get(&(line.location_id.clone(), line.variant_id.clone()))
-                .and_then(|stock| stock.shards.get(line.shard as usize))
-                .filter(|(_, stored)| *stored);
-            let Some((shard, _)) = shard else {
-                // A line's level is written with it; not there means the line was swept away
-                // between the two reads: read again.
-                continue 'attempts;
-            };
-            ops.push(store::line_delete(tenant, line));
-            ops.push(store::level_change_op(
-                tenant,
-                LevelOf {
-                    variant: &line.variant_id,
-                    product: &shard.product_id,
-                    location: &line.location_id,
-                    shard: line.shard,
-                },
-                -line.quantity,
-                -line.quantity,
-                &now,
-                // The line's condition proves the units are held; a version condition here would
-                // make every checkout of a popular variant queue behind the others.
-                Guard::Nothing,
-                // A sale moves on hand and reserved alike: the units not reserved stay.
-                &mut store::SummaryMoves::default(),
-            ));
-            *sold
-                .entry((&line.location_id, &line.variant_id))
-                .or_insert(0) += line.quantity;
-        }
-        for ((location, variant), units) in sold {
-            let level = levels[&(location.clone(), variant.clone())].total();
-            // A sale is not conditioned on the level's version (see above), so its
-            // `on_hand_after` may miss another sale committed at the same moment. The movements'
-            // sum, which reconciliation checks, is exact either way, and a change by staff is
-            // still conditioned on the version, which every sale moves.
-            let movement = Movement {
-                id: app.ids.new_id("mov"),
-                variant_id: variant.clone(),
-                location_id: location.clone(),
-                delta: -units,
-                reason: Reason::Sold,
-                note: None,
-                on_hand_after: level.on_hand - units,
-                actor: holder.to_owned(),
-                created_at: now.clone(),
-            };
-            ops.push(store::movement_put(tenant, &movement));
-        }
-        ops.push(store::holder_delete(tenant, holder, version));
-        ops.push(event(
-            app,
-            tenant,
-            InventoryEvent::StockCommitted,
-            Some(holder),
-            json!({"holder": holder, "lines": lines_json(&holding.lines)}),
-        ));
+        let Some(ops) = sale_ops(app, tenant, holder, &holding.lines, version, &levels) else {
+            // A line's level is written with it; not there means the line was swept away
+            // between the two reads: read again.
+            continue 'attempts;
+        };
         match app.table.transact(ops).await {
             Ok(()) => return Ok(holding.lines),
             Err(StoreError::TransactionCancelled { .. }) | Err(StoreError::Conflict) => continue,
@@ -839,6 +781,85 @@ pub async fn commit(
         }
     }
     Err(InventoryError::Busy)
+}
+
+/// Operations of one reservation line in a sale ([`sale_ops`]): the line's delete and its
+/// level's change; each level sold from adds a movement, and the sale two more.
+pub const SALE_OPS_PER_LINE: usize = 3;
+
+/// The operations that sell what `holder` holds as `lines` (read, or the owner's copy of them
+/// at `version`), for the caller's transaction: each line leaves the holder and its units leave
+/// stock with a `sold` movement per level, the holder's header goes and `stock.committed` is
+/// written. The lines' and the header's conditions make the transaction fail if the holding
+/// changed meanwhile (swept after expiring, say). `levels` are the levels the lines hold units
+/// at, as read; `None` when one of them is missing.
+pub fn sale_ops(
+    app: &App,
+    tenant: &TenantId,
+    holder: &str,
+    lines: &[ReservationLine],
+    version: u64,
+    levels: &HashMap<(LocationId, VariantId), LocationStock>,
+) -> Option<Vec<TxOp>> {
+    let now = rfc3339(app.clock.now());
+    let mut ops = Vec::new();
+    // One movement per level sold from, however many of its shards the lines hold units in.
+    let mut sold: BTreeMap<(&LocationId, &VariantId), i64> = BTreeMap::new();
+    for line in lines {
+        let (shard, _) = levels
+            .get(&(line.location_id.clone(), line.variant_id.clone()))
+            .and_then(|stock| stock.shards.get(line.shard as usize))
+            .filter(|(_, stored)| *stored)?;
+        ops.push(store::line_delete(tenant, line));
+        ops.push(store::level_change_op(
+            tenant,
+            LevelOf {
+                variant: &line.variant_id,
+                product: &shard.product_id,
+                location: &line.location_id,
+                shard: line.shard,
+            },
+            -line.quantity,
+            -line.quantity,
+            &now,
+            // The line's condition proves the units are held; a version condition here would
+            // make every checkout of a popular variant queue behind the others.
+            Guard::Nothing,
+            // A sale moves on hand and reserved alike: the units not reserved stay.
+            &mut store::SummaryMoves::default(),
+        ));
+        *sold
+            .entry((&line.location_id, &line.variant_id))
+            .or_insert(0) += line.quantity;
+    }
+    for ((location, variant), units) in sold {
+        let level = levels[&(location.clone(), variant.clone())].total();
+        // A sale is not conditioned on the level's version (see above), so its
+        // `on_hand_after` may miss another sale committed at the same moment. The movements'
+        // sum, which reconciliation checks, is exact either way, and a change by staff is
+        // still conditioned on the version, which every sale moves.
+        let movement = Movement {
+            id: app.ids.new_id("mov"),
+            variant_id: variant.clone(),
+            location_id: location.clone(),
+            delta: -units,
+            reason: Reason::Sold,
+            note: None,
+            on_hand_after: level.on_hand - units,
+            actor: holder.to_owned(),
+            created_at: now.clone(),
+        };
+        ops.push(store::movement_put(tenant, &movement));
+    }
+    ops.push(store::holder_delete(tenant, holder, version));
+    ops.push(event(
+        app,
+        tenant,
+        InventoryEvent::StockCommitted,
+        Some(holder),
+        json!({"holder": holder, "lines": lines_json(lines)}),
+    ));
+    Some(ops)
 }
 
 /// Releases the expired lines of a variant (oldest first, a page at a time) so that their units

@@ -746,3 +746,83 @@ pub async fn reconcile(
         })
         .collect())
 }
+
+/// Units an order moves on hand outside a reservation: a canceled order's back where they were
+/// taken, a received return's at its restock location, or a fulfilment's shipped from another
+/// location than they were taken from.
+#[derive(Debug, Clone)]
+pub struct OrderMove {
+    pub variant: VariantId,
+    pub product: ProductId,
+    pub location: LocationId,
+    /// Positive: back on hand; negative: taken (only from units not reserved).
+    pub delta: i64,
+    pub reason: Reason,
+}
+
+/// The levels an order's moves touch, read in one batch.
+pub async fn levels_for(
+    app: &App,
+    tenant: &TenantId,
+    moves: &[OrderMove],
+) -> Result<HashMap<(LocationId, VariantId), LocationStock>, InventoryError> {
+    let mut pairs: Vec<(&LocationId, &VariantId)> =
+        moves.iter().map(|m| (&m.location, &m.variant)).collect();
+    pairs.sort();
+    pairs.dedup();
+    Ok(super::reservations::by_level(
+        store::stocks(app.table.as_ref(), tenant, &pairs).await?,
+    ))
+}
+
+/// The operations of an order's moves for the caller's transaction, each with its movement.
+/// Units back on hand are unconditioned (like a sale, they race nobody's count); units taken
+/// need as many unreserved at the level (its first shard), or the transaction fails.
+pub fn order_move_ops(
+    app: &App,
+    tenant: &TenantId,
+    actor: &str,
+    moves: &[OrderMove],
+    levels: &HashMap<(LocationId, VariantId), LocationStock>,
+) -> Vec<TxOp> {
+    let now = rfc3339(app.clock.now());
+    let mut summaries = store::SummaryMoves::default();
+    let mut ops = Vec::new();
+    for m in moves {
+        let on_hand = levels
+            .get(&(m.location.clone(), m.variant.clone()))
+            .map_or(0, |l| l.total().on_hand);
+        ops.push(store::level_change_op(
+            tenant,
+            LevelOf {
+                variant: &m.variant,
+                product: &m.product,
+                location: &m.location,
+                shard: 0,
+            },
+            m.delta,
+            0,
+            &now,
+            if m.delta < 0 {
+                Guard::Unreserved(-m.delta)
+            } else {
+                Guard::Nothing
+            },
+            &mut summaries,
+        ));
+        let movement = super::model::Movement {
+            id: app.ids.new_id("mov"),
+            variant_id: m.variant.clone(),
+            location_id: m.location.clone(),
+            delta: m.delta,
+            reason: m.reason,
+            note: None,
+            on_hand_after: on_hand + m.delta,
+            actor: actor.to_owned(),
+            created_at: now.clone(),
+        };
+        ops.push(store::movement_put(tenant, &movement));
+    }
+    ops.extend(summaries.ops(tenant));
+    ops
+}

@@ -19,7 +19,7 @@ use serde_json::Value;
 
 pub const NUMBER: &str = "order_number";
 
-fn key(tenant: &TenantId) -> Key {
+pub fn key(tenant: &TenantId) -> Key {
     Key::new(format!("T#{tenant}#ORDER_NUMBER"), "NEXT")
 }
 
@@ -31,6 +31,12 @@ pub async fn next(app: &App, tenant: &TenantId) -> Result<i64, StoreError> {
         .await?
         .and_then(|item| item.get("next").and_then(Value::as_i64))
         .unwrap_or(1))
+}
+
+/// The next number, when a batched read's item is the counter.
+pub fn next_in(item: &crate::store::Item) -> Option<i64> {
+    (item.get(attr::ENTITY).and_then(Value::as_str) == Some(NUMBER))
+        .then(|| item.get("next").and_then(Value::as_i64).unwrap_or(1))
 }
 
 /// Takes number `n` (as [`next`] read it) in the order's transaction.

@@ -134,6 +134,7 @@ mod tests {
             created_at: String::new(),
             updated_at: String::new(),
             version: 1,
+            locked_until: 0,
         }
     }
 

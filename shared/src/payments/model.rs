@@ -65,6 +65,10 @@ pub struct Payment {
     pub created_at: String,
     pub updated_at: String,
     pub version: u64,
+    /// Epoch seconds until which one money step (a capture, a refund, a void) holds the payment
+    /// while it asks the provider: a second step meanwhile answers 409 instead of asking too.
+    #[serde(default)]
+    pub locked_until: i64,
 }
 
 impl Payment {

@@ -51,6 +51,7 @@ pub async fn open(
         created_at: now.clone(),
         updated_at: now,
         version: 1,
+        locked_until: 0,
     };
     Ok((payment, session))
 }

@@ -19,6 +19,7 @@ mod http_pipeline;
 mod inventory;
 mod lambda_events;
 mod layering;
+mod orders;
 mod queue_conformance;
 mod sandbox_and_mail;
 mod shipping_tax;

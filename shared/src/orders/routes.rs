@@ -1,0 +1,398 @@
+//! Checkout (`POST /store/carts/{id}/complete`), the shopper's orders (`/store/...`) and the
+//! company's orders for staff (`/admin/orders`).
+
+use super::checkout::{self, Completion, Placed};
+use super::errors::OrderCode;
+use super::model::{CustomerOrder, Order};
+use super::service::{self, OrderFilter};
+use crate::access::AwsAccess;
+use crate::auth::caller::staff;
+use crate::carts::errors::CartCode;
+use crate::carts::service::Shopper;
+use crate::http::cursor::Window;
+use crate::http::{
+    Access, ApiError, ApiResponse, Ctx, HandlerFuture, HttpCode, Method, Route, RouteDoc,
+};
+use crate::identity::{Principal, TenantId};
+use crate::ids::CustomerId;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+const TAG: &str = "orders";
+
+/// Storefront reads that page (cursors are signed).
+const STORE_READ_LIST: AwsAccess = AwsAccess {
+    secrets: &[crate::secrets::Secret::Cursor],
+    ..crate::api_keys::STORE_READ
+};
+
+/// The company and the shopper of a storefront request.
+fn shopper(ctx: &Ctx) -> Result<(&TenantId, Shopper), ApiError> {
+    match &ctx.principal {
+        Principal::Storefront {
+            tenant, customer, ..
+        } => Ok((
+            tenant,
+            Shopper {
+                customer: customer
+                    .as_ref()
+                    .and_then(|c| CustomerId::parse(&c.customer_id)),
+            },
+        )),
+        _ => Err(ApiError::unauthorized("a storefront API key is required")),
+    }
+}
+
+fn customer(ctx: &Ctx) -> Result<(&TenantId, CustomerId), ApiError> {
+    let (tenant, shopper) = shopper(ctx)?;
+    let customer = shopper
+        .customer
+        .ok_or_else(|| ApiError::unauthorized("a customer access token is required"))?;
+    Ok((tenant, customer))
+}
+
+fn answer(status: u16, order: &Order) -> ApiResponse {
+    ApiResponse::json(status, order).with_etag(order.version)
+}
+
+// Checkout -----------------------------------------------------------------------------------
+
+fn complete(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, shopper) = shopper(&ctx)?;
+        if ctx.req.header(crate::http::idempotency::HEADER).is_none() {
+            return Err(ApiError::new(
+                OrderCode::IdempotencyKeyRequired,
+                "send an Idempotency-Key header (a fresh random value per checkout attempt) so \
+                 that a retry never places a second order",
+            ));
+        }
+        let input: Completion = if ctx.req.body.is_empty() {
+            Completion::default()
+        } else {
+            ctx.req.json()?
+        };
+        let placed = checkout::complete(&ctx.app, tenant, &shopper, ctx.param("id"), input).await?;
+        let location = format!("/store/orders/{}", placed.order.id);
+        Ok(ApiResponse::created(&location, &placed))
+    })
+}
+
+pub static COMPLETE_CART: Route = Route {
+    name: "complete_cart",
+    method: Method::Post,
+    path: "/store/carts/{id}/complete",
+    access: Access::StoreShopper("checkout.write"),
+    summary: "Check the cart out: authorize its payment and place its order, exactly once",
+    tag: TAG,
+    aws: AwsAccess::WRITE,
+    handler: complete,
+    doc: || {
+        RouteDoc::new()
+            .request::<Completion>()
+            .response::<Placed>(201, "The order placed, with the token that reads it")
+            .error(OrderCode::IdempotencyKeyRequired)
+            .error(OrderCode::CartCompleted)
+            .error(OrderCode::PaymentSessionRequired)
+            .error(OrderCode::PaymentDeclined)
+            .error(OrderCode::PaymentRequiresAction)
+            .error(OrderCode::CartTooLargeForCheckout)
+            .error(CartCode::InsufficientStock)
+            .error(CartCode::CartExpired)
+            .error(CartCode::CartClosed)
+            .error(crate::discounts::errors::DiscountCode::DiscountUsageExhausted)
+            .error(crate::payments::errors::PaymentCode::PaymentProviderError)
+            .error(HttpCode::Unauthenticated)
+            .error(HttpCode::NotFound)
+            .error(HttpCode::RequestInProgress)
+    },
+};
+
+// The shopper's orders -------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+struct TokenQuery {
+    token: Option<String>,
+}
+
+fn guest_order(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, shopper) = shopper(&ctx)?;
+        let query: TokenQuery = ctx.req.query_params()?;
+        let customer = shopper.customer.as_ref().map(|c| c.to_string());
+        let order = service::shopper_order(
+            &ctx.app,
+            tenant,
+            ctx.param("id"),
+            customer.as_deref(),
+            query.token.as_deref(),
+        )
+        .await?;
+        Ok(ApiResponse::json(200, &CustomerOrder::of(&order)))
+    })
+}
+
+pub static GET_STORE_ORDER: Route = Route {
+    name: "get_store_order",
+    method: Method::Get,
+    path: "/store/orders/{id}",
+    access: Access::StoreShopper("checkout.write"),
+    summary: "An order, for its signed-in customer or with the lookup token checkout gave",
+    tag: TAG,
+    aws: crate::api_keys::STORE_READ,
+    handler: guest_order,
+    doc: || {
+        RouteDoc::new()
+            .query(
+                "token",
+                "The lookup_token checkout answered (not needed by the order's signed-in customer)",
+                false,
+            )
+            .response::<CustomerOrder>(200, "The order")
+            .error(HttpCode::NotFound)
+    },
+};
+
+fn my_orders(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, customer) = customer(&ctx)?;
+        let mut window = Window::of(&ctx, tenant, &format!("my-orders:{customer}"))?;
+        let (orders, last) =
+            service::customer_orders(&ctx.app, tenant, &customer, window.limit, window.start())
+                .await?;
+        let data: Vec<CustomerOrder> = orders.iter().map(CustomerOrder::of).collect();
+        Ok(ApiResponse::json(200, &window.page(data, last)))
+    })
+}
+
+pub static MY_ORDERS: Route = Route {
+    name: "list_my_orders",
+    method: Method::Get,
+    path: "/store/customers/me/orders",
+    access: Access::StoreCustomer("customers.auth"),
+    summary: "The signed-in customer's orders, newest first",
+    tag: TAG,
+    aws: STORE_READ_LIST,
+    handler: my_orders,
+    doc: || {
+        RouteDoc::new()
+            .query("limit", "Page size, 1 to 100 (default 20)", false)
+            .query("cursor", "The next_cursor of the previous page", false)
+            .page::<CustomerOrder>("A page of orders")
+    },
+};
+
+fn my_order(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, customer) = customer(&ctx)?;
+        let order = service::shopper_order(
+            &ctx.app,
+            tenant,
+            ctx.param("id"),
+            Some(customer.as_str()),
+            None,
+        )
+        .await?;
+        Ok(ApiResponse::json(200, &CustomerOrder::of(&order)))
+    })
+}
+
+pub static MY_ORDER: Route = Route {
+    name: "get_my_order",
+    method: Method::Get,
+    path: "/store/customers/me/orders/{id}",
+    access: Access::StoreCustomer("customers.auth"),
+    summary: "One of the signed-in customer's orders",
+    tag: TAG,
+    aws: crate::api_keys::STORE_READ,
+    handler: my_order,
+    doc: || {
+        RouteDoc::new()
+            .response::<CustomerOrder>(200, "The order")
+            .error(HttpCode::NotFound)
+    },
+};
+
+// Staff --------------------------------------------------------------------------------------
+
+fn list_orders(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, _, _) = staff(&ctx)?;
+        let filter: OrderFilter = ctx.req.query_params()?;
+        let mut window = Window::of(&ctx, tenant, &filter.scope())?;
+        let (orders, last) =
+            service::list(&ctx.app, tenant, &filter, window.limit, window.start()).await?;
+        Ok(ApiResponse::json(200, &window.page(orders, last)))
+    })
+}
+
+pub static LIST_ORDERS: Route = Route {
+    name: "list_orders",
+    method: Method::Get,
+    path: "/admin/orders",
+    access: Access::Staff("orders.read"),
+    summary: "The company's orders: by status, customer, email, number, time and total",
+    tag: TAG,
+    aws: AwsAccess::READ_LIST,
+    handler: list_orders,
+    doc: || {
+        RouteDoc::new()
+            .query("status", "open, completed, canceled or archived", false)
+            .query(
+                "payment_status",
+                "pending, authorized, partially_paid, paid, partially_refunded, refunded or voided",
+                false,
+            )
+            .query(
+                "fulfillment_status",
+                "unfulfilled, partially_fulfilled, fulfilled, partially_returned or returned",
+                false,
+            )
+            .query("customer_id", "One customer's orders", false)
+            .query("email", "Orders placed with this email", false)
+            .query("number", "The order with this number", false)
+            .query("created_after", "Placed at or after (RFC 3339)", false)
+            .query("created_before", "Placed at or before (RFC 3339)", false)
+            .query("total_min", "Grand total at least (minor units)", false)
+            .query("total_max", "Grand total at most (minor units)", false)
+            .query(
+                "sort",
+                "newest (the default), oldest, or total (largest first)",
+                false,
+            )
+            .query("limit", "Page size, 1 to 100 (default 20)", false)
+            .query("cursor", "The next_cursor of the previous page", false)
+            .page::<Order>(
+                "A page of orders; a filtered page may be short while more follow (follow \
+                 next_cursor)",
+            )
+    },
+};
+
+fn get_order(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, _, _) = staff(&ctx)?;
+        let order = service::load(&ctx.app, tenant, ctx.param("id")).await?;
+        Ok(answer(200, &order.order))
+    })
+}
+
+pub static GET_ORDER: Route = Route {
+    name: "get_order",
+    method: Method::Get,
+    path: "/admin/orders/{id}",
+    access: Access::Staff("orders.read"),
+    summary: "An order, with its timeline: everything that happened to it, who and when",
+    tag: TAG,
+    aws: AwsAccess::READ,
+    handler: get_order,
+    doc: || {
+        RouteDoc::new()
+            .response::<Order>(200, "The order")
+            .error(HttpCode::NotFound)
+    },
+};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewNote {
+    /// 1 to 2,000 characters.
+    pub text: String,
+}
+
+fn add_note(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, user, _) = staff(&ctx)?;
+        let input: NewNote = ctx.req.json()?;
+        let order = service::add_note(&ctx.app, tenant, user, ctx.param("id"), &input.text).await?;
+        Ok(answer(201, &order))
+    })
+}
+
+pub static ADD_ORDER_NOTE: Route = Route {
+    name: "add_order_note",
+    method: Method::Post,
+    path: "/admin/orders/{id}/notes",
+    access: Access::Staff("orders.write"),
+    summary: "Add a staff note to an order's timeline",
+    tag: TAG,
+    aws: AwsAccess::WRITE,
+    handler: add_note,
+    doc: || {
+        RouteDoc::new()
+            .request::<NewNote>()
+            .response::<Order>(201, "The order, with the note on its timeline")
+            .error(HttpCode::NotFound)
+    },
+};
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CaptureRequest {
+    /// Minor units; all that is authorized and not captured yet when absent.
+    pub amount: Option<i64>,
+}
+
+fn capture(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, user, _) = staff(&ctx)?;
+        let input: CaptureRequest = if ctx.req.body.is_empty() {
+            CaptureRequest::default()
+        } else {
+            ctx.req.json()?
+        };
+        let actor = format!("staff:{user}");
+        let order =
+            service::capture(&ctx.app, tenant, &actor, ctx.param("id"), input.amount).await?;
+        Ok(answer(200, &order))
+    })
+}
+
+pub static CAPTURE_ORDER: Route = Route {
+    name: "capture_order",
+    method: Method::Post,
+    path: "/admin/orders/{id}/capture",
+    access: Access::Staff("orders.write"),
+    summary: "Capture an order's authorized payment, in full or in part",
+    tag: TAG,
+    aws: AwsAccess::WRITE,
+    handler: capture,
+    doc: || {
+        RouteDoc::new()
+            .request::<CaptureRequest>()
+            .response::<Order>(200, "The order")
+            .error(OrderCode::InvalidTransition)
+            .error(OrderCode::AmountTooLarge)
+            .error(crate::payments::errors::PaymentCode::PaymentProviderError)
+            .error(HttpCode::Conflict)
+            .error(HttpCode::NotFound)
+    },
+};
+
+fn mark_paid(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, user, _) = staff(&ctx)?;
+        let actor = format!("staff:{user}");
+        let order = service::mark_paid(&ctx.app, tenant, &actor, ctx.param("id")).await?;
+        Ok(answer(200, &order))
+    })
+}
+
+pub static MARK_ORDER_PAID: Route = Route {
+    name: "mark_order_paid",
+    method: Method::Post,
+    path: "/admin/orders/{id}/mark-paid",
+    access: Access::Staff("orders.write"),
+    summary: "Record that a manual payment (bank transfer, cash on delivery) arrived",
+    tag: TAG,
+    aws: AwsAccess::WRITE,
+    handler: mark_paid,
+    doc: || {
+        RouteDoc::new()
+            .response::<Order>(200, "The order, paid")
+            .error(OrderCode::InvalidTransition)
+            .error(HttpCode::ValidationFailed)
+            .error(HttpCode::Conflict)
+            .error(HttpCode::NotFound)
+    },
+};

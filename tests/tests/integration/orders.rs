@@ -1,0 +1,519 @@
+//! Checkout and orders through the API, on every backend: a cart becomes an order exactly once,
+//! with its stock, discount uses, number and payment moving together.
+
+use super::inventory::{adjust, location, stock_at, Shop};
+use super::shipping_tax::{address, cart, choose, company, get, settings, ship_to, variants, zone};
+use commerce_tests::api::{Api, Call, Response};
+use commerce_tests::api_cases;
+use serde_json::{json, Value};
+
+/// A storefront key of the company that may check out.
+pub(crate) async fn checkout_key(api: &Api, shop: &Shop) -> String {
+    let key = api
+        .send(shop.admin(api.post("/admin/api-keys")).json(json!({
+            "name": "Checkout",
+            "scopes": ["store.read", "products.read", "carts.write", "checkout.write", "customers.auth"]
+        })))
+        .await;
+    assert_eq!(key.status, 201, "{:?}", key.body);
+    key.body["secret"].as_str().unwrap().to_owned()
+}
+
+pub(crate) fn complete_call(
+    api: &Api,
+    key: &str,
+    cart: &str,
+    idempotency: &str,
+    body: Value,
+) -> Call {
+    api.post(&format!("/store/carts/{cart}/complete"))
+        .header("x-api-key", key)
+        .header("idempotency-key", idempotency)
+        .json(body)
+}
+
+pub(crate) async fn complete(
+    api: &Api,
+    key: &str,
+    cart: &str,
+    idempotency: &str,
+    card: &str,
+) -> Response {
+    api.send(complete_call(
+        api,
+        key,
+        cart,
+        idempotency,
+        json!({"payment_details": {"card_number": card}}),
+    ))
+    .await
+}
+
+pub(crate) async fn open_session(api: &Api, key: &str, cart: &str, provider: &str) -> Response {
+    let r = api
+        .send(
+            api.post(&format!("/store/carts/{cart}/payment-sessions"))
+                .header("x-api-key", key)
+                .json(json!({ "provider": provider })),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    r
+}
+
+/// A company selling one tracked variant (`price`, stock `units` at one location) to Germany,
+/// with a 5.90 flat shipping method and the test provider enabled: the shop, its checkout key,
+/// the variant, the location and the method.
+pub(crate) struct Store {
+    pub shop: Shop,
+    pub key: String,
+    pub variant: String,
+    pub location: String,
+    pub method: String,
+}
+
+pub(crate) async fn store(api: &Api, handle: &str, price: i64, units: i64) -> Store {
+    let (shop, _) = company(api, handle, "DE", "EUR").await;
+    let key = checkout_key(api, &shop).await;
+    settings(
+        api,
+        &shop,
+        "payments",
+        json!({"enabled_providers": ["manual", "test"]}),
+    )
+    .await;
+    let location = location(api, &shop, "Warehouse", 1).await;
+    let variant = variants(
+        api,
+        &shop,
+        "EUR",
+        &[(
+            "Mug",
+            price,
+            json!({"track_inventory": true, "sku": "MUG-1"}),
+        )],
+    )
+    .await
+    .remove(0);
+    if units > 0 {
+        let r = adjust(api, &shop, &variant, &location, units).await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+    }
+    let zone = zone(
+        api,
+        &shop,
+        json!({"name": "Germany", "countries": ["DE"], "methods": [
+            {"name": "Standard", "currency": "EUR", "rate": {"type": "flat", "amount": 590}}
+        ]}),
+    )
+    .await;
+    let method = zone["methods"][0]["id"].as_str().unwrap().to_owned();
+    Store {
+        shop,
+        key,
+        variant,
+        location,
+        method,
+    }
+}
+
+/// A cart of `quantity` units ready to check out: email, address, method and a session with
+/// `provider`.
+pub(crate) async fn ready_cart(api: &Api, s: &Store, quantity: i64, provider: &str) -> String {
+    let id = cart(api, &s.key, &[(&s.variant, quantity)]).await;
+    let r = super::shipping_tax::patch(api, &s.key, &id, json!({"email": "sam@example.com"})).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    ship_to(api, &s.key, &id, address("DE", None, "10115")).await;
+    let r = choose(api, &s.key, &id, &s.method).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    open_session(api, &s.key, &id, provider).await;
+    id
+}
+
+async fn order_of(api: &Api, shop: &Shop, id: &str) -> Response {
+    api.send(shop.admin(api.get(&format!("/admin/orders/{id}"))))
+        .await
+}
+
+/// The purchase through the public API: a tracked product, an address, a shipping method, a
+/// discount code and the test provider's card; the order keeps the cart's totals to the cent.
+async fn a_purchase_becomes_one_order(api: Api) {
+    let s = store(&api, "ord-buy", 2500, 5).await;
+    let (other, no_checkout) = company(&api, "ord-buy-other", "DE", "EUR").await;
+    let other_key = checkout_key(&api, &other).await;
+    let r = api
+        .send(
+            s.shop
+                .admin(api.post("/admin/tax/rates"))
+                .json(json!({"name": "MwSt", "country": "DE", "percentage": 19})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let r = api
+        .send(s.shop.admin(api.post("/admin/discounts")).json(json!({
+            "title": "Ten off", "method": "code", "code": "TEN",
+            "value": {"type": "percentage", "percentage": 10},
+            "limits": {"total": 5}
+        })))
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let id = ready_cart(&api, &s, 2, "test").await;
+    let r = api
+        .send(
+            api.post(&format!("/store/carts/{id}/discount-codes"))
+                .header("x-api-key", &s.key)
+                .from_ip(&id)
+                .json(json!({"code": "ten"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let before = get(&api, &s.key, &id).await;
+    // 2 × 25.00, 10 % off, 5.90 shipping, 19 % German VAT on top.
+    assert_eq!(before["subtotal"], 5000);
+    assert_eq!(before["discount_total"], 500);
+
+    // No Idempotency-Key: refused before anything happens.
+    let r = api
+        .send(
+            api.post(&format!("/store/carts/{id}/complete"))
+                .header("x-api-key", &s.key)
+                .json(json!({"payment_details": {"card_number": "4242424242424242"}})),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (400, "idempotency_key_required"));
+    // A declined card: 402, nothing written.
+    let r = complete(&api, &s.key, &id, "try-1", "4000000000000002").await;
+    assert_eq!(
+        (r.status, r.code()),
+        (402, "payment_declined"),
+        "{:?}",
+        r.body
+    );
+    assert_eq!(get(&api, &s.key, &id).await["status"], "open");
+    // A card that needs the shopper's confirmation: 402 with what to do.
+    let r = complete(&api, &s.key, &id, "try-2", "4000002500003155").await;
+    assert_eq!((r.status, r.code()), (402, "payment_requires_action"));
+    // Another company's key does not find the cart; a key without checkout.write may not.
+    let r = complete(&api, &other_key, &id, "try-3", "4242424242424242").await;
+    assert_eq!(r.status, 404, "{:?}", r.body);
+    let r = complete(&api, &no_checkout, &id, "try-3b", "4242424242424242").await;
+    assert_eq!((r.status, r.code()), (403, "missing_scope"));
+
+    let placed = complete(&api, &s.key, &id, "try-4", "4242424242424242").await;
+    assert_eq!(placed.status, 201, "{:?}", placed.body);
+    let order = &placed.body["order"];
+    let order_id = order["id"].as_str().unwrap().to_owned();
+    assert!(order_id.starts_with("ord_"));
+    assert_eq!(order["number"], 1);
+    assert_eq!(order["name"], "#1");
+    for total in [
+        "subtotal",
+        "discount_total",
+        "shipping_total",
+        "tax_total",
+        "grand_total",
+        "item_count",
+    ] {
+        assert_eq!(order[total], before[total], "{total}");
+    }
+    assert_eq!(order["tax_lines"], before["tax_lines"]);
+    assert_eq!(order["lines"][0]["total"], before["items"][0]["total"]);
+    assert_eq!(order["lines"][0]["quantity"], 2);
+    assert_eq!(order["discounts"][0]["code"], "TEN");
+    assert_eq!(order["status"], "open");
+    assert_eq!(order["payment_status"], "paid", "captured automatically");
+    assert_eq!(order["fulfillment_status"], "unfulfilled");
+    assert_eq!(
+        placed.header("location"),
+        Some(format!("/store/orders/{order_id}").as_str())
+    );
+
+    // Stock left with the order; the cart is closed and names it.
+    let level = stock_at(&api, &s.shop, &s.variant, &s.location).await;
+    assert_eq!(
+        (level["on_hand"].as_i64(), level["reserved"].as_i64()),
+        (Some(3), Some(0))
+    );
+    let closed = get(&api, &s.key, &id).await;
+    assert_eq!(closed["status"], "completed");
+    assert_eq!(closed["order_id"], order_id.as_str());
+
+    // The same key replays the same order; a new key finds the cart completed.
+    let again = complete(&api, &s.key, &id, "try-4", "4242424242424242").await;
+    assert_eq!(again.status, 201);
+    assert_eq!(again.body["order"]["id"], order_id.as_str());
+    let r = complete(&api, &s.key, &id, "try-5", "4242424242424242").await;
+    assert_eq!(
+        (r.status, r.code()),
+        (409, "cart_completed"),
+        "{:?}",
+        r.body
+    );
+    assert_eq!(r.body["order_id"], order_id.as_str());
+
+    // Staff see it with its timeline; another company does not.
+    let seen = order_of(&api, &s.shop, &order_id).await;
+    assert_eq!(seen.status, 200, "{:?}", seen.body);
+    assert_eq!(seen.body["grand_total"], before["grand_total"]);
+    assert_eq!(seen.body["captured_total"], before["grand_total"]);
+    let kinds: Vec<&str> = seen.body["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["order.placed", "payment.captured"]);
+    assert_eq!(seen.body["timeline"][0]["actor"], "guest");
+    assert_eq!(
+        seen.body["allocations"][0]["location_id"],
+        s.location.as_str()
+    );
+    assert_eq!(order_of(&api, &other, &order_id).await.status, 404);
+
+    // The guest reads it with the token, and only with it.
+    let token = placed.body["lookup_token"].as_str().unwrap();
+    let r = api
+        .send(
+            api.get(&format!("/store/orders/{order_id}?token={token}"))
+                .header("x-api-key", &s.key),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["grand_total"], before["grand_total"]);
+    assert!(
+        r.body.get("timeline").is_none(),
+        "staff notes stay with staff"
+    );
+    for wrong in ["olt_00", "", token.trim_start_matches("olt_")] {
+        let r = api
+            .send(
+                api.get(&format!("/store/orders/{order_id}?token={wrong}"))
+                    .header("x-api-key", &s.key),
+            )
+            .await;
+        assert_eq!(r.status, 404, "{wrong}");
+    }
+
+    // The discount counted its use with the order; order.placed is in the outbox.
+    let disc = api.send(s.shop.admin(api.get("/admin/discounts"))).await;
+    assert_eq!(disc.body["data"][0]["usage_count"], 1, "{:?}", disc.body);
+    let placed_events: Vec<_> = api
+        .event_items(&s.shop.id)
+        .await
+        .into_iter()
+        .filter_map(|item| shared::events::from_item(&item))
+        .filter(|e| e.kind == "order.placed")
+        .collect();
+    assert_eq!(placed_events.len(), 1);
+    assert_eq!(placed_events[0].data["order_id"], order_id.as_str());
+    assert_eq!(placed_events[0].data["grand_total"], before["grand_total"]);
+}
+
+/// Guest checkout switched off: a guest is asked to sign in; nothing is written.
+async fn guests_sign_in_when_the_shop_says_so(api: Api) {
+    let s = store(&api, "ord-guest", 1000, 3).await;
+    settings(&api, &s.shop, "checkout", json!({"guest_checkout": false})).await;
+    let id = ready_cart(&api, &s, 1, "manual").await;
+    let r = complete(&api, &s.key, &id, "k1", "").await;
+    assert_eq!(
+        (r.status, r.code()),
+        (401, "unauthenticated"),
+        "{:?}",
+        r.body
+    );
+    assert_eq!(get(&api, &s.key, &id).await["status"], "open");
+    // A cart missing what checkout needs says everything missing at once.
+    let bare = cart(&api, &s.key, &[(&s.variant, 1)]).await;
+    settings(&api, &s.shop, "checkout", json!({"guest_checkout": true})).await;
+    let r = complete(&api, &s.key, &bare, "k2", "").await;
+    assert_eq!(r.status, 422, "{:?}", r.body);
+    let fields: Vec<&str> = r.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["email", "shipping_address", "shipping_method"]);
+    // Everything but a payment session.
+    let r =
+        super::shipping_tax::patch(&api, &s.key, &bare, json!({"email": "a@example.com"})).await;
+    assert_eq!(r.status, 200);
+    ship_to(&api, &s.key, &bare, address("DE", None, "10115")).await;
+    assert_eq!(choose(&api, &s.key, &bare, &s.method).await.status, 200);
+    let r = complete(&api, &s.key, &bare, "k3", "").await;
+    assert_eq!((r.status, r.code()), (422, "payment_session_required"));
+    // The manual provider: placed at once, payment pending until staff mark it paid.
+    let r = complete(&api, &s.key, &id, "k4", "").await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert_eq!(r.body["order"]["payment_status"], "authorized");
+    let order_id = r.body["order"]["id"].as_str().unwrap();
+    let paid = api
+        .send(
+            s.shop
+                .admin(api.post(&format!("/admin/orders/{order_id}/mark-paid"))),
+        )
+        .await;
+    assert_eq!(paid.status, 200, "{:?}", paid.body);
+    assert_eq!(paid.body["payment_status"], "paid");
+    assert_eq!(paid.body["captured_total"], r.body["order"]["grand_total"]);
+    let again = api
+        .send(
+            s.shop
+                .admin(api.post(&format!("/admin/orders/{order_id}/mark-paid"))),
+        )
+        .await;
+    assert_eq!((again.status, again.code()), (409, "invalid_transition"));
+}
+
+/// A cart ready to check out, prepared in three calls: email and address, method, session.
+async fn prepared(api: &Api, s: &Store, quantity: i64) -> String {
+    let id = cart(api, &s.key, &[(&s.variant, quantity)]).await;
+    let r = super::shipping_tax::patch(
+        api,
+        &s.key,
+        &id,
+        json!({"email": "crowd@example.com", "shipping_address": address("DE", None, "10115")}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let r = choose(api, &s.key, &id, &s.method).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    open_session(api, &s.key, &id, "test").await;
+    id
+}
+
+/// 100 carts check out at once for the last 10 units: exactly 10 orders, numbered 1 to 10, and
+/// 90 clean `insufficient_stock` answers; no unit oversold and none left reserved.
+async fn the_last_units_go_to_exactly_as_many_orders(api: Api) {
+    let _turn = commerce_tests::api::crowd().await;
+    let s = store(&api, "ord-race", 1200, 10).await;
+    settings(
+        &api,
+        &s.shop,
+        "checkout",
+        json!({"reservation_window_seconds": 60}),
+    )
+    .await;
+    // Ten rounds of ten carts, each round holding the ten units until its reservations expire
+    // and the next round's take them: 100 carts that each held a unit once.
+    let mut carts = Vec::new();
+    for _ in 0..10 {
+        for _ in 0..10 {
+            carts.push(prepared(&api, &s, 1).await);
+        }
+        api.clock.advance(std::time::Duration::from_secs(61));
+    }
+    let api = std::sync::Arc::new(api);
+    let answers = commerce_tests::api::all_at_once(&api, carts.len(), |api, i| {
+        complete_call(
+            api,
+            &s.key,
+            &carts[i],
+            &format!("race-{i}"),
+            json!({"payment_details": {"card_number": "4242424242424242"}}),
+        )
+    })
+    .await;
+    let placed: Vec<&Response> = answers.iter().filter(|r| r.status == 201).collect();
+    let refused: Vec<&Response> = answers.iter().filter(|r| r.status != 201).collect();
+    assert_eq!(placed.len(), 10, "{:?}", refused.first().map(|r| &r.body));
+    for r in &refused {
+        assert_eq!(
+            (r.status, r.code()),
+            (409, "insufficient_stock"),
+            "{:?}",
+            r.body
+        );
+    }
+    let mut numbers: Vec<i64> = placed
+        .iter()
+        .map(|r| r.body["order"]["number"].as_i64().unwrap())
+        .collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, (1..=10).collect::<Vec<i64>>());
+    let level = stock_at(&api, &s.shop, &s.variant, &s.location).await;
+    assert_eq!(
+        (level["on_hand"].as_i64(), level["reserved"].as_i64()),
+        (Some(0), Some(0)),
+        "{level:?}"
+    );
+    let held = api
+        .send(s.shop.admin(api.get(&format!(
+            "/admin/inventory/reservations?variant_id={}",
+            s.variant
+        ))))
+        .await;
+    assert_eq!(held.status, 200, "{:?}", held.body);
+    assert_eq!(held.body["data"], json!([]), "no reservation left");
+    // Every refused cart is still open, and its unused authorization was voided.
+    for (i, r) in answers.iter().enumerate() {
+        let cart = get(&api, &s.key, &carts[i]).await;
+        if r.status == 201 {
+            assert_eq!(cart["status"], "completed");
+        } else {
+            assert_eq!(cart["status"], "open");
+        }
+    }
+    let orders = api
+        .send(s.shop.admin(api.get("/admin/orders?limit=100")))
+        .await;
+    assert_eq!(orders.body["data"].as_array().unwrap().len(), 10);
+}
+
+/// The same checkout sent 20 times at once with one key, then 10 times with different keys:
+/// one order.
+async fn a_checkout_repeated_places_one_order(api: Api) {
+    let _turn = commerce_tests::api::crowd().await;
+    let s = store(&api, "ord-replay", 900, 5).await;
+    let id = ready_cart(&api, &s, 1, "test").await;
+    let api = std::sync::Arc::new(api);
+    let body = json!({"payment_details": {"card_number": "4242424242424242"}});
+    let answers = commerce_tests::api::all_at_once(&api, 20, |api, _| {
+        complete_call(api, &s.key, &id, "same-key", body.clone())
+    })
+    .await;
+    let mut orders: Vec<&str> = Vec::new();
+    for r in &answers {
+        match r.status {
+            201 => orders.push(r.body["order"]["id"].as_str().unwrap()),
+            409 => assert_eq!(r.code(), "request_in_progress", "{:?}", r.body),
+            other => panic!("{other}: {:?}", r.body),
+        }
+    }
+    assert!(!orders.is_empty());
+    orders.dedup();
+    assert_eq!(orders.len(), 1, "every success is the same order");
+    // Once it is done, the key replays it.
+    let replay = api
+        .send(complete_call(&api, &s.key, &id, "same-key", body.clone()))
+        .await;
+    assert_eq!(replay.status, 201);
+    assert_eq!(replay.body["order"]["id"], orders[0]);
+    // Different keys for a second cart at once: one order, the rest find the cart completed.
+    let second = ready_cart(&api, &s, 1, "test").await;
+    let answers = commerce_tests::api::all_at_once(&api, 10, |api, i| {
+        complete_call(api, &s.key, &second, &format!("k-{i}"), body.clone())
+    })
+    .await;
+    let placed = answers.iter().filter(|r| r.status == 201).count();
+    assert_eq!(placed, 1);
+    for r in answers.iter().filter(|r| r.status != 201) {
+        assert_eq!(
+            (r.status, r.code()),
+            (409, "cart_completed"),
+            "{:?}",
+            r.body
+        );
+    }
+    let listed = api.send(s.shop.admin(api.get("/admin/orders"))).await;
+    assert_eq!(listed.body["data"].as_array().unwrap().len(), 2);
+    let level = stock_at(&api, &s.shop, &s.variant, &s.location).await;
+    assert_eq!(level["on_hand"], 3);
+}
+
+api_cases!(
+    a_purchase_becomes_one_order,
+    guests_sign_in_when_the_shop_says_so,
+    the_last_units_go_to_exactly_as_many_orders,
+    a_checkout_repeated_places_one_order
+);
