@@ -854,6 +854,36 @@ mod mark_order_paid;
 
 #[cfg(test)]
 #[allow(dead_code)]
+#[path = "bin/cancel_order.rs"]
+mod cancel_order;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/create_fulfillment.rs"]
+mod create_fulfillment;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/cancel_fulfillment.rs"]
+mod cancel_fulfillment;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/create_return.rs"]
+mod create_return;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/receive_return.rs"]
+mod receive_return;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/create_refund.rs"]
+mod create_refund;
+
+#[cfg(test)]
+#[allow(dead_code)]
 #[path = "bin/cors_preflight.rs"]
 mod cors_preflight;
 

@@ -225,6 +225,12 @@ route_table!(
     orders::routes::ADD_ORDER_NOTE,
     orders::routes::CAPTURE_ORDER,
     orders::routes::MARK_ORDER_PAID,
+    orders::routes::CANCEL_ORDER,
+    orders::routes::FULFIL_ORDER,
+    orders::routes::CANCEL_FULFILLMENT,
+    orders::routes::REQUEST_RETURN,
+    orders::routes::RECEIVE_RETURN,
+    orders::routes::REFUND_ORDER,
     http::cors::PREFLIGHT,
 );
 

@@ -221,3 +221,49 @@ pub async fn give_back(
     }
     Ok(())
 }
+
+/// A use checkout counted, as its order recorded it: which counters it moved.
+#[derive(Debug, Clone)]
+pub struct Counted<'a> {
+    pub discount_id: &'a str,
+    /// The code whose own uses were counted.
+    pub code: Option<&'a str>,
+    /// The discount's total was counted (with its limit, or tallied without one).
+    pub total: bool,
+    /// The buyer's counter was counted.
+    pub buyer: Option<Buyer>,
+}
+
+/// Gives back the uses an order counted, as it counted them (whatever the discount's limits are
+/// now): each counter by one, never below zero; a code or discount deleted since is left be.
+pub async fn give_back_counted(
+    app: &App,
+    tenant: &TenantId,
+    counted: &[Counted<'_>],
+) -> Result<(), StoreError> {
+    let mut ops = Vec::new();
+    for c in counted {
+        if c.total {
+            ops.push(store::give_back_op(
+                store::total_uses_key(tenant, c.discount_id),
+                "count",
+            ));
+        }
+        if let Some(buyer) = &c.buyer {
+            ops.push(store::give_back_op(
+                store::buyer_uses_key(tenant, c.discount_id, buyer),
+                "count",
+            ));
+        }
+        if let Some(code) = c.code {
+            ops.push(store::give_back_op(store::code_key(tenant, code), "uses"));
+        }
+    }
+    for op in ops {
+        match app.table.transact(vec![op]).await {
+            Ok(()) | Err(StoreError::TransactionCancelled { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}

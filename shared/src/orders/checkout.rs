@@ -275,6 +275,8 @@ fn order_of(
             fulfilled_quantity: 0,
             returning_quantity: 0,
             returned_quantity: 0,
+            refunded_quantity: 0,
+            refunded_amount: 0,
         })
         .collect();
     let name = numbers::shown(prefix, number);
@@ -312,6 +314,10 @@ fn order_of(
         payment_provider: payment.provider.clone(),
         captured_total: payment.captured(),
         refunded_total: payment.refunded(),
+        shipping_refunded: 0,
+        fulfillments: Vec::new(),
+        returns: Vec::new(),
+        refunds: Vec::new(),
         timeline: vec![entry(
             "order.placed",
             actor,

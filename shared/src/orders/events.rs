@@ -9,6 +9,16 @@ crate::event_kinds! {
         OrderPaid = "order.paid", data: "`order_id`, `amount`, `payment_status`",
         /// An order was canceled.
         OrderCanceled = "order.canceled", data: "`order_id`, `reason`",
+        /// Some of an order's units shipped.
+        FulfillmentCreated = "fulfillment.created", data: "`order_id`, `fulfillment_id`, `notify`, `email`, `tracking`",
+        /// A fulfilment was canceled.
+        FulfillmentCanceled = "fulfillment.canceled", data: "`order_id`, `fulfillment_id`",
+        /// Units are expected back.
+        ReturnRequested = "return.requested", data: "`order_id`, `return_id`",
+        /// A return was received (and restocked).
+        ReturnReceived = "return.received", data: "`order_id`, `return_id`",
+        /// Money was refunded.
+        OrderRefunded = "order.refunded", data: "`order_id`, `refund_id`, `amount`, `payment_status`",
         /// A note was added to an order.
         OrderNoteAdded = "order.note_added", data: "`order_id`",
     }

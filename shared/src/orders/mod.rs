@@ -5,8 +5,10 @@
 pub mod checkout;
 pub mod errors;
 pub mod events;
+pub mod fulfillment;
 pub mod model;
 pub mod numbers;
+pub mod refunds;
 pub mod routes;
 pub mod service;
 pub mod store;

@@ -44,6 +44,95 @@ pub struct OrderLine {
     /// Units received back.
     #[serde(default)]
     pub returned_quantity: i64,
+    /// Units refunded (refunds by item).
+    #[serde(default)]
+    pub refunded_quantity: i64,
+    /// Refunded of the line's total so far (refunds by item).
+    #[serde(default)]
+    pub refunded_amount: i64,
+}
+
+/// Units of an order line a fulfilment, return or refund names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LineQuantity {
+    /// The order line's id (`item_…`).
+    pub line_id: String,
+    pub quantity: i64,
+}
+
+/// Where a shipment can be followed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Tracking {
+    /// The carrier's name (`DHL`, `UPS`), at most 100 characters.
+    pub carrier: Option<String>,
+    /// The tracking number, at most 100 characters.
+    pub number: Option<String>,
+    /// An `https` address where the shipment is followed.
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ShipmentStatus {
+    /// Shipped.
+    Fulfilled,
+    /// Canceled after it was recorded (it did not leave, or was recorded by mistake).
+    Canceled,
+}
+
+/// A shipment of some of an order's units from one location.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Fulfillment {
+    /// `ful_<ULID>`
+    pub id: String,
+    pub status: ShipmentStatus,
+    pub location_id: String,
+    pub items: Vec<LineQuantity>,
+    pub tracking: Option<Tracking>,
+    /// Whether the customer was told (the notifications send `fulfillment.created`).
+    pub notify: bool,
+    pub created_at: String,
+    pub canceled_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReturnStatus {
+    /// Expected back.
+    Requested,
+    /// Received (and restocked, when a restock location was named).
+    Received,
+}
+
+/// Units coming back from the customer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct OrderReturn {
+    /// `ret_<ULID>`
+    pub id: String,
+    pub status: ReturnStatus,
+    pub items: Vec<LineQuantity>,
+    pub reason: Option<String>,
+    /// Where received units go back on hand (`null`: not restocked, damaged goods say).
+    pub restock_location_id: Option<String>,
+    pub created_at: String,
+    pub received_at: Option<String>,
+}
+
+/// Money given back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Refund {
+    /// `ref_<ULID>`
+    pub id: String,
+    /// Minor units.
+    pub amount: i64,
+    /// The lines refunded by item (empty for a refund of an amount).
+    pub items: Vec<LineQuantity>,
+    /// Of `amount`, what refunded shipping.
+    pub shipping: i64,
+    pub reason: Option<String>,
+    pub created_at: String,
 }
 
 /// Units of a variant an order took from a location's stock at checkout.
@@ -130,6 +219,15 @@ pub struct Order {
     pub captured_total: i64,
     /// Refunded so far, in minor units.
     pub refunded_total: i64,
+    /// Of the shipping, refunded so far (refunds by item that include shipping).
+    #[serde(default)]
+    pub shipping_refunded: i64,
+    #[serde(default)]
+    pub fulfillments: Vec<Fulfillment>,
+    #[serde(default)]
+    pub returns: Vec<OrderReturn>,
+    #[serde(default)]
+    pub refunds: Vec<Refund>,
     pub timeline: Vec<TimelineEntry>,
     pub created_at: String,
     pub updated_at: String,
@@ -144,6 +242,23 @@ impl Order {
             payment: self.payment_status,
             fulfillment: self.fulfillment_status,
         }
+    }
+
+    /// The line with this id.
+    pub fn line_mut(&mut self, id: &str) -> Option<&mut OrderLine> {
+        self.lines.iter_mut().find(|l| l.id == id)
+    }
+
+    /// The fulfilment status the lines' units amount to.
+    pub fn units_status(&self) -> super::transitions::FulfillmentStatus {
+        let (ordered, fulfilled, returned) = self.lines.iter().fold((0, 0, 0), |(o, f, r), l| {
+            (
+                o + l.quantity,
+                f + l.fulfilled_quantity,
+                r + l.returned_quantity,
+            )
+        });
+        super::transitions::fulfillment_of(ordered, fulfilled, returned)
     }
 
     /// Adds an entry to the timeline, keeping it within [`MAX_TIMELINE`].
@@ -195,6 +310,9 @@ pub struct CustomerOrder {
     pub tax_exemption: Option<TaxRelief>,
     pub discounts: Vec<CartDiscount>,
     pub refunded_total: i64,
+    pub fulfillments: Vec<Fulfillment>,
+    pub returns: Vec<OrderReturn>,
+    pub refunds: Vec<Refund>,
     pub created_at: String,
     pub canceled_at: Option<String>,
 }
@@ -227,6 +345,9 @@ impl CustomerOrder {
             tax_exemption: o.tax_exemption,
             discounts: o.discounts,
             refunded_total: o.refunded_total,
+            fulfillments: o.fulfillments,
+            returns: o.returns,
+            refunds: o.refunds,
             created_at: o.created_at,
             canceled_at: o.canceled_at,
         }

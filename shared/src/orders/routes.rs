@@ -3,7 +3,9 @@
 
 use super::checkout::{self, Completion, Placed};
 use super::errors::OrderCode;
+use super::fulfillment::{self, NewFulfillment, NewReturn};
 use super::model::{CustomerOrder, Order};
+use super::refunds::{self, Cancellation, NewRefund};
 use super::service::{self, OrderFilter};
 use crate::access::AwsAccess;
 use crate::auth::caller::staff;
@@ -393,6 +395,195 @@ pub static MARK_ORDER_PAID: Route = Route {
             .error(OrderCode::InvalidTransition)
             .error(HttpCode::ValidationFailed)
             .error(HttpCode::Conflict)
+            .error(HttpCode::NotFound)
+    },
+};
+
+fn cancel(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, user, _) = staff(&ctx)?;
+        let input: Cancellation = if ctx.req.body.is_empty() {
+            Cancellation::default()
+        } else {
+            ctx.req.json()?
+        };
+        let actor = format!("staff:{user}");
+        let order = refunds::cancel(&ctx.app, tenant, &actor, ctx.param("id"), input).await?;
+        Ok(answer(200, &order))
+    })
+}
+
+pub static CANCEL_ORDER: Route = Route {
+    name: "cancel_order",
+    method: Method::Post,
+    path: "/admin/orders/{id}/cancel",
+    access: Access::Staff("orders.cancel"),
+    summary: "Cancel an order that shipped nothing: void or refund its payment, restock its units, give its discount uses back",
+    tag: TAG,
+    aws: AwsAccess::WRITE,
+    handler: cancel,
+    doc: || {
+        RouteDoc::new()
+            .request::<Cancellation>()
+            .response::<Order>(200, "The order, canceled")
+            .error(OrderCode::InvalidTransition)
+            .error(crate::payments::errors::PaymentCode::PaymentProviderError)
+            .error(HttpCode::Conflict)
+            .error(HttpCode::NotFound)
+    },
+};
+
+fn fulfil(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, user, _) = staff(&ctx)?;
+        let input: NewFulfillment = ctx.req.json()?;
+        let (order, fulfillment) =
+            fulfillment::fulfil(&ctx.app, tenant, user, ctx.param("id"), input).await?;
+        let location = format!("/admin/orders/{}#{fulfillment}", order.id);
+        Ok(ApiResponse::created(&location, &order).with_etag(order.version))
+    })
+}
+
+pub static FULFIL_ORDER: Route = Route {
+    name: "create_fulfillment",
+    method: Method::Post,
+    path: "/admin/orders/{id}/fulfillments",
+    access: Access::Staff("orders.fulfill"),
+    summary: "Ship some of an order's units from one location, with tracking",
+    tag: TAG,
+    aws: AwsAccess::WRITE,
+    handler: fulfil,
+    doc: || {
+        RouteDoc::new()
+            .request::<NewFulfillment>()
+            .response::<Order>(201, "The order, with the fulfilment")
+            .error(OrderCode::InvalidTransition)
+            .error(HttpCode::ValidationFailed)
+            .error(HttpCode::NotFound)
+    },
+};
+
+fn cancel_fulfillment(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, user, _) = staff(&ctx)?;
+        let order = fulfillment::cancel_fulfillment(
+            &ctx.app,
+            tenant,
+            user,
+            ctx.param("id"),
+            ctx.param("fid"),
+        )
+        .await?;
+        Ok(answer(200, &order))
+    })
+}
+
+pub static CANCEL_FULFILLMENT: Route = Route {
+    name: "cancel_fulfillment",
+    method: Method::Post,
+    path: "/admin/orders/{id}/fulfillments/{fid}/cancel",
+    access: Access::Staff("orders.fulfill"),
+    summary: "Cancel a fulfilment: its units count as not shipped again",
+    tag: TAG,
+    aws: AwsAccess::WRITE,
+    handler: cancel_fulfillment,
+    doc: || {
+        RouteDoc::new()
+            .response::<Order>(200, "The order")
+            .error(OrderCode::InvalidTransition)
+            .error(HttpCode::ValidationFailed)
+            .error(HttpCode::NotFound)
+    },
+};
+
+fn request_return(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, user, _) = staff(&ctx)?;
+        let input: NewReturn = ctx.req.json()?;
+        let (order, return_id) =
+            fulfillment::request_return(&ctx.app, tenant, user, ctx.param("id"), input).await?;
+        let location = format!("/admin/orders/{}#{return_id}", order.id);
+        Ok(ApiResponse::created(&location, &order).with_etag(order.version))
+    })
+}
+
+pub static REQUEST_RETURN: Route = Route {
+    name: "create_return",
+    method: Method::Post,
+    path: "/admin/orders/{id}/returns",
+    access: Access::Staff("orders.fulfill"),
+    summary: "Expect shipped units back, with the reason and where to restock them",
+    tag: TAG,
+    aws: AwsAccess::WRITE,
+    handler: request_return,
+    doc: || {
+        RouteDoc::new()
+            .request::<NewReturn>()
+            .response::<Order>(201, "The order, with the return")
+            .error(OrderCode::InvalidTransition)
+            .error(HttpCode::ValidationFailed)
+            .error(HttpCode::NotFound)
+    },
+};
+
+fn receive_return(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, user, _) = staff(&ctx)?;
+        let order =
+            fulfillment::receive_return(&ctx.app, tenant, user, ctx.param("id"), ctx.param("rid"))
+                .await?;
+        Ok(answer(200, &order))
+    })
+}
+
+pub static RECEIVE_RETURN: Route = Route {
+    name: "receive_return",
+    method: Method::Post,
+    path: "/admin/orders/{id}/returns/{rid}/receive",
+    access: Access::Staff("orders.fulfill"),
+    summary: "Receive a return: its units count as returned and go back on hand",
+    tag: TAG,
+    aws: AwsAccess::WRITE,
+    handler: receive_return,
+    doc: || {
+        RouteDoc::new()
+            .response::<Order>(200, "The order")
+            .error(OrderCode::InvalidTransition)
+            .error(HttpCode::NotFound)
+    },
+};
+
+fn refund(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, user, _) = staff(&ctx)?;
+        let input: NewRefund = ctx.req.json()?;
+        let actor = format!("staff:{user}");
+        let (order, refund_id) =
+            refunds::refund(&ctx.app, tenant, &actor, ctx.param("id"), input).await?;
+        let location = format!("/admin/orders/{}#{refund_id}", order.id);
+        Ok(ApiResponse::created(&location, &order).with_etag(order.version))
+    })
+}
+
+pub static REFUND_ORDER: Route = Route {
+    name: "create_refund",
+    method: Method::Post,
+    path: "/admin/orders/{id}/refunds",
+    access: Access::Staff("orders.refund"),
+    summary:
+        "Refund an amount, or lines and shipping; never more than was captured less earlier refunds",
+    tag: TAG,
+    aws: AwsAccess::WRITE,
+    handler: refund,
+    doc: || {
+        RouteDoc::new()
+            .request::<NewRefund>()
+            .response::<Order>(201, "The order, with the refund")
+            .error(OrderCode::InvalidTransition)
+            .error(OrderCode::AmountTooLarge)
+            .error(crate::payments::errors::PaymentCode::PaymentProviderError)
+            .error(HttpCode::Conflict)
+            .error(HttpCode::ValidationFailed)
             .error(HttpCode::NotFound)
     },
 };

@@ -45,10 +45,18 @@ pub fn entry(kind: &str, actor: &str, message: String, data: Value, app: &App) -
     }
 }
 
-/// An open order that is paid (or refunded) and fulfilled (or returned) is completed.
+/// Brings an order's own statuses in line with its units and money: its fulfilment status from
+/// the lines, and an open order that is paid (or refunded) and fulfilled (or returned) completes;
+/// a completed one that no longer is (a fulfilment canceled) opens again.
 pub fn settle(order: &mut Order) {
-    if transitions::settled(order.standing()) {
-        order.status = OrderStatus::Completed;
+    order.fulfillment_status = order.units_status();
+    let mut as_open = order.standing();
+    as_open.order = OrderStatus::Open;
+    let settled = transitions::settled(as_open);
+    match order.status {
+        OrderStatus::Open if settled => order.status = OrderStatus::Completed,
+        OrderStatus::Completed if !settled => order.status = OrderStatus::Open,
+        _ => {}
     }
 }
 
@@ -369,19 +377,45 @@ pub async fn move_money(
             crate::store::back_off(attempt.min(crate::store::ATTEMPTS)).await;
             current = load(app, tenant, id).await?;
         }
-        let mut next = current.clone();
-        next.order.payment_status = paid.status;
-        next.order.captured_total = paid.captured();
-        next.order.refunded_total = paid.refunded();
+        let paid_on = |order: &StoredOrder| {
+            let mut next = order.clone();
+            next.order.payment_status = paid.status;
+            next.order.captured_total = paid.captured();
+            next.order.refunded_total = paid.refunded();
+            next
+        };
+        let mut next = paid_on(&current);
         let mut extra = vec![crate::payments::store::payment_put(
             tenant,
             &paid,
             Some(held.version),
         )];
-        extra.extend(apply(&mut next, &paid, money)?);
+        // What the step does to the order may no longer apply (the order changed while the
+        // provider was asked); the money moved all the same, so it is recorded regardless and
+        // the step answers why the rest did not happen.
+        let refused = match apply(&mut next, &paid, money) {
+            Ok(ops) => {
+                extra.extend(ops);
+                None
+            }
+            Err(refusal) => {
+                next = paid_on(&current);
+                next.order.log(entry(
+                    "payment.recorded",
+                    "system",
+                    format!("{money:?} done by the payment provider; the rest refused: {refusal}"),
+                    Value::Null,
+                    app,
+                ));
+                Some(refusal)
+            }
+        };
         settle(&mut next.order);
         if write(app, tenant, &mut next, current.order.version, extra).await? {
-            return Ok(next);
+            return match refused {
+                Some(refusal) => Err(refusal),
+                None => Ok(next),
+            };
         }
     }
     tracing::error!(order = %id, payment = %paid.id, "a money step was done by the provider but not recorded");

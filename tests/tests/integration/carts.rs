@@ -443,7 +443,7 @@ async fn concurrent_adds_never_reserve_more_than_stock(api: Api) {
     assert_eq!(reserved(&api, &a, &last, &warehouse).await, 5);
 }
 
-async fn sign_up(api: &Api, key: &str, email: &str) -> (String, String) {
+pub(crate) async fn sign_up(api: &Api, key: &str, email: &str) -> (String, String) {
     let r = api
         .send(with_key(key, api.post("/store/auth/register")).json(json!({
             "email": email, "password": SHOPPER_PASSWORD,

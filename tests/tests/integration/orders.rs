@@ -307,6 +307,427 @@ async fn a_purchase_becomes_one_order(api: Api) {
     assert_eq!(placed_events.len(), 1);
     assert_eq!(placed_events[0].data["order_id"], order_id.as_str());
     assert_eq!(placed_events[0].data["grand_total"], before["grand_total"]);
+
+    // Ship one unit, then the other, from where they were taken.
+    let line = order["lines"][0]["id"].as_str().unwrap().to_owned();
+    let shipped = fulfil(&api, &s.shop, &order_id, &s.location, &line, 1).await;
+    assert_eq!(shipped.status, 201, "{:?}", shipped.body);
+    assert_eq!(shipped.body["fulfillment_status"], "partially_fulfilled");
+    assert_eq!(
+        shipped.body["fulfillments"][0]["tracking"]["carrier"],
+        "DHL"
+    );
+    let shipped = fulfil(&api, &s.shop, &order_id, &s.location, &line, 1).await;
+    assert_eq!(shipped.body["fulfillment_status"], "fulfilled");
+    assert_eq!(shipped.body["status"], "completed", "paid and shipped");
+    let level = stock_at(&api, &s.shop, &s.variant, &s.location).await;
+    assert_eq!(
+        level["on_hand"], 3,
+        "shipping moves no stock that checkout took"
+    );
+    let more = fulfil(&api, &s.shop, &order_id, &s.location, &line, 1).await;
+    assert_eq!((more.status, more.code()), (409, "invalid_transition"));
+
+    // A partial refund of an amount, then more than is left: refused.
+    let grand = before["grand_total"].as_i64().unwrap();
+    let refunded = refund(
+        &api,
+        &s.shop,
+        &order_id,
+        json!({"amount": 1000, "reason": "late"}),
+    )
+    .await;
+    assert_eq!(refunded.status, 201, "{:?}", refunded.body);
+    assert_eq!(refunded.body["payment_status"], "partially_refunded");
+    assert_eq!(refunded.body["refunded_total"], 1000);
+    let too_much = refund(&api, &s.shop, &order_id, json!({"amount": grand})).await;
+    assert_eq!(
+        (too_much.status, too_much.code()),
+        (409, "amount_too_large")
+    );
+
+    // One unit comes back and is restocked; then it is refunded by item.
+    let asked = api
+        .send(
+            s.shop
+                .admin(api.post(&format!("/admin/orders/{order_id}/returns")))
+                .json(json!({
+                    "items": [{"line_id": line, "quantity": 1}], "reason": "too small",
+                    "restock_location_id": s.location
+                })),
+        )
+        .await;
+    assert_eq!(asked.status, 201, "{:?}", asked.body);
+    let return_id = asked.body["returns"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(asked.body["returns"][0]["status"], "requested");
+    let got = api
+        .send(s.shop.admin(api.post(&format!(
+            "/admin/orders/{order_id}/returns/{return_id}/receive"
+        ))))
+        .await;
+    assert_eq!(got.status, 200, "{:?}", got.body);
+    assert_eq!(got.body["fulfillment_status"], "partially_returned");
+    assert_eq!(got.body["lines"][0]["returned_quantity"], 1);
+    let level = stock_at(&api, &s.shop, &s.variant, &s.location).await;
+    assert_eq!(level["on_hand"], 4, "the returned unit is back on hand");
+    let again = api
+        .send(s.shop.admin(api.post(&format!(
+            "/admin/orders/{order_id}/returns/{return_id}/receive"
+        ))))
+        .await;
+    assert_eq!((again.status, again.code()), (409, "invalid_transition"));
+    let line_total = order["lines"][0]["total"].as_i64().unwrap();
+    let by_item = refund(
+        &api,
+        &s.shop,
+        &order_id,
+        json!({"items": [{"line_id": line, "quantity": 1}]}),
+    )
+    .await;
+    assert_eq!(by_item.status, 201, "{:?}", by_item.body);
+    assert_eq!(by_item.body["refunds"][1]["amount"], line_total / 2);
+    assert_eq!(by_item.body["refunded_total"], 1000 + line_total / 2);
+    let kinds: Vec<&str> = by_item.body["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "order.placed",
+            "payment.captured",
+            "fulfillment.created",
+            "fulfillment.created",
+            "payment.refunded",
+            "return.requested",
+            "return.received",
+            "payment.refunded"
+        ]
+    );
+    // The shopper sees the same order, shipped and partly refunded.
+    let mine = api
+        .send(
+            api.get(&format!("/store/orders/{order_id}?token={token}"))
+                .header("x-api-key", &s.key),
+        )
+        .await;
+    assert_eq!(mine.body["refunded_total"], 1000 + line_total / 2);
+    assert_eq!(mine.body["fulfillments"].as_array().unwrap().len(), 2);
+}
+
+async fn fulfil(
+    api: &Api,
+    shop: &Shop,
+    order: &str,
+    location: &str,
+    line: &str,
+    quantity: i64,
+) -> Response {
+    api.send(shop.admin(api.post(&format!("/admin/orders/{order}/fulfillments"))).json(json!({
+        "location_id": location,
+        "items": [{"line_id": line, "quantity": quantity}],
+        "tracking": {"carrier": "DHL", "number": "00340434", "url": "https://track.example.com/00340434?lang=en"},
+        "notify": true
+    })))
+    .await
+}
+
+async fn refund(api: &Api, shop: &Shop, order: &str, body: Value) -> Response {
+    api.send(
+        shop.admin(api.post(&format!("/admin/orders/{order}/refunds")))
+            .json(body),
+    )
+    .await
+}
+
+/// Money and states follow the tables: a capture after authorization, refunds that race, a
+/// cancel that gives everything back, and what each role and each shopper may do.
+async fn orders_move_only_as_the_tables_allow(api: Api) {
+    let _turn = commerce_tests::api::crowd().await;
+    let s = store(&api, "ord-rules", 2000, 6).await;
+    let (other, _) = company(&api, "ord-rules-other", "DE", "EUR").await;
+    settings(&api, &s.shop, "payments", json!({"capture_mode": "manual"})).await;
+    let id = ready_cart(&api, &s, 2, "test").await;
+    let placed = complete(&api, &s.key, &id, "rules-1", "4242424242424242").await;
+    assert_eq!(placed.status, 201, "{:?}", placed.body);
+    let order_id = placed.body["order"]["id"].as_str().unwrap().to_owned();
+    let grand = placed.body["order"]["grand_total"].as_i64().unwrap();
+    assert_eq!(placed.body["order"]["payment_status"], "authorized");
+    // Nothing captured: nothing to refund.
+    let r = refund(&api, &s.shop, &order_id, json!({"amount": 100})).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (409, "invalid_transition"),
+        "{:?}",
+        r.body
+    );
+    // A partial capture, then the rest; more is refused.
+    let capture = |body: Value| {
+        let call = s
+            .shop
+            .admin(api.post(&format!("/admin/orders/{order_id}/capture")))
+            .json(body);
+        api.send(call)
+    };
+    let r = capture(json!({"amount": 1000})).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["payment_status"], "partially_paid");
+    let r = capture(json!({"amount": grand})).await;
+    assert_eq!((r.status, r.code()), (409, "amount_too_large"));
+    let r = capture(json!({})).await;
+    assert_eq!(r.body["payment_status"], "paid");
+    assert_eq!(r.body["captured_total"], grand);
+    // Two refunds racing that together exceed the capture: one is paid out.
+    let share = grand * 6 / 10;
+    let api = std::sync::Arc::new(api);
+    let answers = commerce_tests::api::all_at_once(&api, 2, |api, _| {
+        s.shop
+            .admin(api.post(&format!("/admin/orders/{order_id}/refunds")))
+            .json(json!({ "amount": share }))
+    })
+    .await;
+    let statuses: Vec<u16> = answers.iter().map(|r| r.status).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{:?}",
+        answers.iter().map(|r| &r.body).collect::<Vec<_>>()
+    );
+    assert!(statuses.contains(&409));
+    let seen = order_of(&api, &s.shop, &order_id).await;
+    assert_eq!(seen.body["refunded_total"], share);
+    // Another company's staff, and staff without the permission, are refused.
+    let r = refund(&api, &other, &order_id, json!({"amount": 1})).await;
+    assert_eq!(r.status, 404);
+    let reader = api
+        .member_with(&s.shop.staff, &s.shop.id, &["orders.read"])
+        .await;
+    let r = api
+        .send(
+            api.post(&format!("/admin/orders/{order_id}/refunds"))
+                .token(&reader)
+                .json(json!({"amount": 1})),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (403, "missing_permission"));
+    let r = api
+        .send(
+            api.post(&format!("/admin/orders/{order_id}/cancel"))
+                .token(&reader),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    let r = api
+        .send(api.get(&format!("/admin/orders/{order_id}")).token(&reader))
+        .await;
+    assert_eq!(r.status, 200);
+    // A storefront key is not a staff token; a staff token is no storefront key.
+    let r = api
+        .send(
+            api.get(&format!("/admin/orders/{order_id}"))
+                .header("x-api-key", &s.key),
+        )
+        .await;
+    assert_eq!(r.status, 401);
+    let r = api
+        .send(
+            api.get(&format!("/store/orders/{order_id}"))
+                .token(&s.shop.staff),
+        )
+        .await;
+    assert!(matches!(r.status, 401 | 403), "{:?}", r.body);
+    // Hostile input.
+    for body in [
+        json!({"amount": -5}),
+        json!({"amount": 5, "items": [{"line_id": "x", "quantity": 1}]}),
+        json!({"items": [{"line_id": "item_nope", "quantity": 1}]}),
+        json!({"items": []}),
+        json!({"amount": "5"}),
+        json!({"amount": 1, "reason": "x".repeat(501)}),
+    ] {
+        let r = refund(&api, &s.shop, &order_id, body.clone()).await;
+        assert!(matches!(r.status, 400 | 422), "{body}: {:?}", r.body);
+    }
+    for path in ["ord_nope", "../orders", "ord_01J0000000000000000000000A"] {
+        let r = order_of(&api, &s.shop, path).await;
+        assert_eq!(r.status, 404, "{path}");
+    }
+
+    // Cancel a paid order with a discount code: the payment is refunded, the units go back, the
+    // code's use is given back; a canceled order ships nothing.
+    let r = api
+        .send(s.shop.admin(api.post("/admin/discounts")).json(json!({
+            "title": "Once", "method": "code", "code": "ONCE", "currency": "EUR",
+            "value": {"type": "fixed_order", "amount": 100},
+            "limits": {"total": 1}
+        })))
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    settings(
+        &api,
+        &s.shop,
+        "payments",
+        json!({"capture_mode": "automatic"}),
+    )
+    .await;
+    let id2 = ready_cart(&api, &s, 1, "test").await;
+    let r = api
+        .send(
+            api.post(&format!("/store/carts/{id2}/discount-codes"))
+                .header("x-api-key", &s.key)
+                .from_ip(&id2)
+                .json(json!({"code": "ONCE"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let placed = complete(&api, &s.key, &id2, "rules-2", "4242424242424242").await;
+    assert_eq!(placed.status, 201, "{:?}", placed.body);
+    let second = placed.body["order"]["id"].as_str().unwrap().to_owned();
+    let on_hand = stock_at(&api, &s.shop, &s.variant, &s.location).await["on_hand"]
+        .as_i64()
+        .unwrap();
+    let canceled = api
+        .send(
+            s.shop
+                .admin(api.post(&format!("/admin/orders/{second}/cancel")))
+                .json(json!({"reason": "customer asked"})),
+        )
+        .await;
+    assert_eq!(canceled.status, 200, "{:?}", canceled.body);
+    assert_eq!(canceled.body["status"], "canceled");
+    assert_eq!(canceled.body["payment_status"], "refunded");
+    assert_eq!(
+        stock_at(&api, &s.shop, &s.variant, &s.location).await["on_hand"],
+        on_hand + 1
+    );
+    let codes = api.send(s.shop.admin(api.get("/admin/discounts"))).await;
+    let once = codes.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["title"] == "Once")
+        .unwrap()
+        .clone();
+    assert_eq!(once["usage_count"], 0, "the use came back: {once:?}");
+    let r = fulfil(
+        &api,
+        &s.shop,
+        &second,
+        &s.location,
+        placed.body["order"]["lines"][0]["id"].as_str().unwrap(),
+        1,
+    )
+    .await;
+    assert_eq!((r.status, r.code()), (409, "invalid_transition"));
+    let r = api
+        .send(
+            s.shop
+                .admin(api.post(&format!("/admin/orders/{second}/cancel"))),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (409, "invalid_transition"));
+
+    // Customers see their own orders only.
+    let (_, ann) = super::carts::sign_up(&api, &s.key, "ann@example.com").await;
+    let (_, bob) = super::carts::sign_up(&api, &s.key, "bob@example.com").await;
+    let r = api
+        .send(
+            api.post("/store/carts")
+                .header("x-api-key", &s.key)
+                .token(&ann)
+                .json(json!({"items": [{"variant_id": s.variant, "quantity": 1}], "email": "ann@example.com"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let ann_cart = r.body["id"].as_str().unwrap().to_owned();
+    let as_ann = |call: Call| call.header("x-api-key", &s.key).token(&ann);
+    let r = api
+        .send(
+            as_ann(api.patch(&format!("/store/carts/{ann_cart}")))
+                .json(json!({"shipping_address": address("DE", None, "10115")})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let r = api
+        .send(
+            as_ann(api.post(&format!("/store/carts/{ann_cart}/shipping-method")))
+                .json(json!({"option_id": s.method})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let r = api
+        .send(
+            as_ann(api.post(&format!("/store/carts/{ann_cart}/payment-sessions")))
+                .json(json!({"provider": "manual"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let r = api
+        .send(
+            as_ann(api.post(&format!("/store/carts/{ann_cart}/complete")))
+                .header("idempotency-key", "ann-1"),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let ann_order = r.body["order"]["id"].as_str().unwrap().to_owned();
+    let listed = api
+        .send(as_ann(api.get("/store/customers/me/orders")))
+        .await;
+    assert_eq!(listed.status, 200, "{:?}", listed.body);
+    assert_eq!(listed.body["data"].as_array().unwrap().len(), 1);
+    assert_eq!(listed.body["data"][0]["id"], ann_order.as_str());
+    let r = api
+        .send(as_ann(
+            api.get(&format!("/store/customers/me/orders/{ann_order}")),
+        ))
+        .await;
+    assert_eq!(r.status, 200);
+    let as_bob = |call: Call| call.header("x-api-key", &s.key).token(&bob);
+    let r = api
+        .send(as_bob(
+            api.get(&format!("/store/customers/me/orders/{ann_order}")),
+        ))
+        .await;
+    assert_eq!(r.status, 404, "another customer's order");
+    let r = api
+        .send(as_bob(api.get(&format!("/store/orders/{ann_order}"))))
+        .await;
+    assert_eq!(r.status, 404);
+    let r = api
+        .send(as_bob(api.get("/store/customers/me/orders")))
+        .await;
+    assert_eq!(r.body["data"], json!([]));
+    // Staff find orders by filters.
+    let by_customer = api
+        .send(
+            s.shop
+                .admin(api.get("/admin/orders?email=ANN@example.com&sort=oldest")),
+        )
+        .await;
+    assert_eq!(by_customer.body["data"].as_array().unwrap().len(), 1);
+    let canceled_only = api
+        .send(s.shop.admin(api.get("/admin/orders?status=canceled")))
+        .await;
+    assert_eq!(canceled_only.body["data"][0]["id"], second.as_str());
+    let by_number = api
+        .send(s.shop.admin(api.get("/admin/orders?number=1")))
+        .await;
+    assert_eq!(by_number.body["data"][0]["id"], order_id.as_str());
+    let by_total = api
+        .send(s.shop.admin(api.get("/admin/orders?sort=total&limit=1")))
+        .await;
+    assert_eq!(
+        by_total.body["data"][0]["id"],
+        order_id.as_str(),
+        "the largest first"
+    );
+    assert!(by_total.body["next_cursor"].is_string());
+    let bad = api
+        .send(s.shop.admin(api.get("/admin/orders?sort=sideways")))
+        .await;
+    assert_eq!(bad.status, 422);
 }
 
 /// Guest checkout switched off: a guest is asked to sign in; nothing is written.
@@ -515,5 +936,6 @@ api_cases!(
     a_purchase_becomes_one_order,
     guests_sign_in_when_the_shop_says_so,
     the_last_units_go_to_exactly_as_many_orders,
-    a_checkout_repeated_places_one_order
+    a_checkout_repeated_places_one_order,
+    orders_move_only_as_the_tables_allow
 );
