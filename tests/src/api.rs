@@ -28,7 +28,31 @@ pub struct Api {
     /// The local blob adapter, whose URLs point at no running server: [`Api::blob_request`]
     /// serves them in-process, as the sandbox would.
     local_blobs: Option<Arc<LocalBlobs>>,
+    /// The DynamoDB Local table this app made, deleted when it is dropped: the emulator keeps
+    /// every table in memory and slows down as they pile up over a test run.
+    table: Option<(aws_sdk_dynamodb::Client, String)>,
     _files: tempfile::TempDir,
+}
+
+impl Drop for Api {
+    fn drop(&mut self) {
+        if let Some((client, name)) = self.table.take() {
+            // Drop may run inside a runtime, which cannot block on another: a thread of its own.
+            let deleted = std::thread::spawn(move || {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map(|rt| {
+                        rt.block_on(client.delete_table().table_name(name).send())
+                            .is_ok()
+                    })
+            })
+            .join();
+            if !matches!(deleted, Ok(Ok(true))) {
+                eprintln!("could not delete a test table (the emulator keeps it)");
+            }
+        }
+    }
 }
 
 /// The answer to a request sent to a presigned or published blob URL.
@@ -128,6 +152,7 @@ impl Api {
             faults,
             delivered: Default::default(),
             local_blobs: Some(opened.blobs),
+            table: None,
             _files: files,
         }
     }
@@ -138,11 +163,9 @@ impl Api {
         let clock = test_clock();
         let shared_clock: Arc<dyn Clock> = Arc::new(clock.clone());
         let sdk = shared::aws::for_emulator(&endpoint).await;
-        let table = DynamoTable::new(
-            shared::aws::dynamodb(&sdk),
-            unique_name("api"),
-            shared_clock.clone(),
-        );
+        let table_name = unique_name("api");
+        let client = shared::aws::dynamodb(&sdk);
+        let table = DynamoTable::new(client.clone(), table_name.clone(), shared_clock.clone());
         table.ensure_table().await.unwrap();
         let files = tempfile::tempdir().unwrap();
         let db = EmbeddedDb::memory(shared_clock.clone()).unwrap();
@@ -172,6 +195,7 @@ impl Api {
             faults,
             delivered: Default::default(),
             local_blobs: Some(blobs),
+            table: Some((client, table_name)),
             _files: files,
         })
     }
@@ -213,6 +237,7 @@ impl Api {
             faults,
             delivered: Default::default(),
             local_blobs: None,
+            table: None,
             _files: files,
         })
     }

@@ -171,8 +171,10 @@ fn holds_the_lines(cart: &StoredCart, held: &Holding) -> bool {
     wanted == have && (held.version.is_some() || wanted.is_empty())
 }
 
-/// What checkout requires of a cart before anything else, every missing thing at once.
-fn check_ready(cart: &StoredCart, priced: &Priced) -> Result<(), OrderError> {
+/// What checkout requires of a cart before anything else, every missing thing at once: items,
+/// an email, a shipping address and method, and what the checkout settings'
+/// `required_customer_fields` add (a phone, a company, a billing address).
+fn check_ready(cart: &StoredCart, priced: &Priced, required: &[String]) -> Result<(), OrderError> {
     let mut errors = Vec::new();
     let missing = |field: &str, message: &str| {
         crate::http::FieldError::new(field, "required", message.to_owned())
@@ -201,6 +203,39 @@ fn check_ready(cart: &StoredCart, priced: &Priced) -> Result<(), OrderError> {
             "shipping_method",
             "choose a shipping method (GET /store/carts/{id}/shipping-options)",
         ));
+    }
+    let address = cart.shipping_address.as_ref();
+    for field in required {
+        let (present, name, message) = match field.as_str() {
+            "phone" => (
+                address.is_some_and(|a| a.phone.is_some())
+                    || cart
+                        .billing_address
+                        .as_ref()
+                        .is_some_and(|a| a.phone.is_some()),
+                "shipping_address.phone",
+                "this shop asks for a phone number",
+            ),
+            "company" => (
+                address.is_some_and(|a| a.company.is_some())
+                    || cart
+                        .billing_address
+                        .as_ref()
+                        .is_some_and(|a| a.company.is_some()),
+                "shipping_address.company",
+                "this shop asks for a company name",
+            ),
+            "billing_address" => (
+                cart.billing_address.is_some(),
+                "billing_address",
+                "this shop asks for a billing address",
+            ),
+            // `email` and `shipping_address` are always required (above).
+            _ => (true, "", ""),
+        };
+        if !present {
+            errors.push(missing(name, message));
+        }
     }
     if errors.is_empty() {
         Ok(())
@@ -563,6 +598,10 @@ async fn place(
 ) -> Result<Placed, OrderError> {
     let general = crate::settings::service::typed::<General>(app, tenant).await?;
     let payments = crate::settings::service::typed::<Payments>(app, tenant).await?;
+    let checkout = crate::settings::service::typed::<Checkout>(app, tenant).await?;
+    let block_size = checkout.order_number_block_size;
+    // With number blocks, the number taken from this process's block (kept across attempts).
+    let mut from_block: Option<i64> = None;
     // Racers for the same number or the same cart take turns: one wins each round, so the budget
     // grows with how many may race (as `numbers::take`'s does).
     for attempt in 0..crate::store::ATTEMPTS * 16 {
@@ -590,7 +629,7 @@ async fn place(
         let priced = pricing::price(app, tenant, &cart, &buyer)
             .await
             .map_err(cart_error)?;
-        check_ready(&cart, &priced)?;
+        check_ready(&cart, &priced, &checkout.required_customer_fields)?;
         let Some(chosen) = cart.payment.clone() else {
             return Err(OrderError::PaymentSessionRequired(
                 "open a payment session for the cart first (POST \
@@ -627,8 +666,27 @@ async fn place(
         )
         .await;
         *provider_used = Some(provider);
-        let payment = authorized?;
+        let payment = match authorized {
+            Ok(payment) => payment,
+            // The payment moved on since the cart was read: most likely another checkout of
+            // the cart placed its order meanwhile.
+            Err(OrderError::PaymentSessionRequired(why)) => {
+                let now = crate::carts::store::cart(app.table.as_ref(), tenant, &cart.id).await?;
+                return Err(match now {
+                    Some(c) if c.status == CartStatus::Completed => {
+                        OrderError::CartCompleted(c.order_id.unwrap_or_default())
+                    }
+                    _ => OrderError::PaymentSessionRequired(why),
+                });
+            }
+            Err(e) => return Err(e),
+        };
 
+        let number = match (block_size, from_block) {
+            (0, _) => beside.next_number,
+            (_, Some(n)) => n,
+            (size, None) => *from_block.insert(numbers::from_block(app, tenant, size).await?),
+        };
         let now = rfc3339(app.clock.now());
         let view = crate::carts::model::Cart::of(&cart, &priced, &[], Vec::new());
         let order_id = app.ids.new_id("ord");
@@ -637,7 +695,7 @@ async fn place(
         let mut order = StoredOrder {
             order: order_of(
                 order_id.clone(),
-                beside.next_number,
+                number,
                 &general.order_number_prefix,
                 &cart,
                 &view,
@@ -677,10 +735,16 @@ async fn place(
         closed.version = cart.version + 1;
         closed.updated_at = now.clone();
 
-        let mut ops: Vec<TxOp> = vec![
-            crate::carts::store::cart_put(tenant, &closed, Some(cart.version)),
-            numbers::claim_op(tenant, beside.next_number),
-        ];
+        let mut ops: Vec<TxOp> = vec![crate::carts::store::cart_put(
+            tenant,
+            &closed,
+            Some(cart.version),
+        )];
+        if block_size == 0 {
+            ops.push(numbers::claim_op(tenant, number));
+        }
+        // The number's own item: taken once, whichever way numbers are given.
+        let number_taken = ops.len();
         ops.extend(store::order_index_puts(tenant, &order));
         ops.push(store::order_put(tenant, &order, None));
         ops.push(crate::payments::store::payment_put(
@@ -729,6 +793,11 @@ async fn place(
         match app.table.transact(ops).await {
             Ok(()) => {}
             Err(StoreError::TransactionCancelled { failed }) => {
+                if failed.contains(&number_taken) {
+                    // Given already (another process's block, or the counter set back by
+                    // hand): take another.
+                    from_block = None;
+                }
                 if failed.iter().any(|i| (stock_from..stock_to).contains(i)) {
                     // The reservation changed (swept after expiring): hold the lines again, or
                     // answer that the stock is gone.
@@ -758,7 +827,7 @@ async fn place(
             && payment.status == PaymentStatus::Authorized
             && payment.provider != "manual"
         {
-            order = super::service::capture_after_checkout(app, tenant, order).await;
+            order = super::service::capture_after_checkout(app, tenant, order, payment).await;
         }
         return Ok(Placed {
             order: CustomerOrder::of(&order.order),

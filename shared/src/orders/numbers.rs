@@ -84,6 +84,48 @@ pub async fn take(
     Err(last)
 }
 
+/// Blocks of numbers this process holds, by company: the next to give and the end (exclusive).
+static BLOCKS: std::sync::Mutex<Vec<(TenantId, i64, i64)>> = std::sync::Mutex::new(Vec::new());
+
+/// A number from the block this process holds for the company, taking a new block of `size`
+/// when it has none left (one `UpdateItem` adding `size` to the counter, unconditioned, so that
+/// processes never wait for each other). Numbers a process holds when it stops are never given:
+/// the gaps the checkout settings' `order_number_block_size` accepts.
+pub async fn from_block(app: &App, tenant: &TenantId, size: i64) -> Result<i64, StoreError> {
+    let take = || {
+        let mut blocks = BLOCKS.lock().unwrap_or_else(|e| e.into_inner());
+        let block = blocks
+            .iter_mut()
+            .find(|(t, next, end)| t == tenant && next < end)?;
+        block.1 += 1;
+        Some(block.1 - 1)
+    };
+    if let Some(n) = take() {
+        return Ok(n);
+    }
+    // One refill at a time in a process: checkouts arriving together share its block.
+    static REFILL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _refill = REFILL.lock().await;
+    if let Some(n) = take() {
+        return Ok(n);
+    }
+    let item = app
+        .table
+        .update(
+            &key(tenant),
+            Update::new().set(attr::ENTITY, NUMBER).add("next", size),
+            None,
+        )
+        .await?;
+    let end = item.get("next").and_then(Value::as_i64).unwrap_or(size);
+    // A counter created by this update started at 0, and 0 is no order number.
+    let start = (end - size).max(1);
+    let mut blocks = BLOCKS.lock().unwrap_or_else(|e| e.into_inner());
+    blocks.retain(|(_, next, end)| next < end);
+    blocks.push((tenant.clone(), start + 1, end));
+    Ok(start)
+}
+
 /// An order number as shown: the prefix, then the number.
 pub fn shown(prefix: &str, n: i64) -> String {
     format!("{prefix}{n}")

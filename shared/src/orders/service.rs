@@ -348,6 +348,19 @@ pub async fn move_money(
     apply: &RecordMoney<'_>,
 ) -> Result<StoredOrder, OrderError> {
     let (order, held, money) = hold(app, tenant, id, check).await?;
+    finish_money(app, tenant, id, order, held, money, apply).await
+}
+
+/// The rest of a money step once the payment is held: ask the provider, then record.
+async fn finish_money(
+    app: &App,
+    tenant: &TenantId,
+    id: &str,
+    order: StoredOrder,
+    held: Payment,
+    money: Money,
+    apply: &RecordMoney<'_>,
+) -> Result<StoredOrder, OrderError> {
     let provider = match crate::payments::provider::named(&held.provider) {
         Some(p) => p,
         None => {
@@ -453,22 +466,31 @@ pub async fn capture(
             let left = payment.authorized() - payment.captured();
             Ok(Money::Capture(amount.unwrap_or(left)))
         },
-        &|order, _, money| {
-            let Money::Capture(amount) = money else {
-                unreachable!("a capture")
-            };
-            order.order.log(entry(
-                "payment.captured",
-                actor,
-                format!("{amount} captured"),
-                json!({"amount": amount}),
-                app,
-            ));
-            Ok(vec![paid_event(app, tenant, actor, &order.order, amount)])
-        },
+        &|order, _, money| Ok(captured(app, tenant, actor, order, money)),
     )
     .await?;
     Ok(order.order)
+}
+
+/// How a capture records itself on the order.
+fn captured(
+    app: &App,
+    tenant: &TenantId,
+    actor: &str,
+    order: &mut StoredOrder,
+    money: Money,
+) -> Vec<TxOp> {
+    let Money::Capture(amount) = money else {
+        return Vec::new();
+    };
+    order.order.log(entry(
+        "payment.captured",
+        actor,
+        format!("{amount} captured"),
+        json!({"amount": amount}),
+        app,
+    ));
+    vec![paid_event(app, tenant, actor, &order.order, amount)]
 }
 
 /// The manual provider's payment arrived (a transfer, cash on delivery): recorded captured.
@@ -513,16 +535,43 @@ pub async fn mark_paid(
     Ok(order.order)
 }
 
-/// Captures a new order's authorization when the company captures automatically. A failure
-/// leaves the order authorized, with the failure on its timeline, for staff to capture.
+/// Captures a new order's authorization when the company captures automatically, from the
+/// order and payment checkout just wrote (no reads: the payment is held at the version written).
+/// A failure leaves the order authorized, with the failure on its timeline, for staff to capture.
 pub async fn capture_after_checkout(
     app: &App,
     tenant: &TenantId,
     order: StoredOrder,
+    payment: Payment,
 ) -> StoredOrder {
     let id = order.order.id.clone();
-    match capture(app, tenant, "system", &id, None).await {
-        Ok(_) => load(app, tenant, &id).await.unwrap_or(order),
+    let money = Money::Capture(payment.authorized() - payment.captured());
+    let mut held = payment.clone();
+    held.locked_until = app.clock.epoch_seconds() + HOLD_SECS;
+    held.version = payment.version + 1;
+    let hold = app
+        .table
+        .transact(vec![crate::payments::store::payment_put(
+            tenant,
+            &held,
+            Some(payment.version),
+        )])
+        .await;
+    let outcome = match hold {
+        Ok(()) => {
+            finish_money(app, tenant, &id, order.clone(), held, money, &|o, _, m| {
+                Ok(captured(app, tenant, "system", o, m))
+            })
+            .await
+        }
+        // Changed since checkout wrote it (staff were quicker): the general path reads it.
+        Err(_) => match capture(app, tenant, "system", &id, None).await {
+            Ok(_) => load(app, tenant, &id).await,
+            Err(e) => Err(e),
+        },
+    };
+    match outcome {
+        Ok(captured) => captured,
         Err(error) => {
             tracing::warn!(%error, order = %id, "automatic capture failed");
             let message = format!("Automatic capture failed: {error}");

@@ -199,8 +199,21 @@ async fn a_purchase_becomes_one_order(api: Api) {
     let r = complete(&api, &no_checkout, &id, "try-3b", "4242424242424242").await;
     assert_eq!((r.status, r.code()), (403, "missing_scope"));
 
-    let placed = complete(&api, &s.key, &id, "try-4", "4242424242424242").await;
+    let (placed, calls) = api
+        .send_counted(complete_call(
+            &api,
+            &s.key,
+            &id,
+            "try-4",
+            json!({"payment_details": {"card_number": "4242424242424242"}}),
+        ))
+        .await;
     assert_eq!(placed.status, 201, "{:?}", placed.body);
+    assert_eq!(
+        calls, 8,
+        "the key claimed; the cart and its products (two batches); the payment, the number and \
+         the levels (one batch); the transaction; the capture's hold and record; the key's answer"
+    );
     let order = &placed.body["order"];
     let order_id = order["id"].as_str().unwrap().to_owned();
     assert!(order_id.starts_with("ord_"));
@@ -763,6 +776,24 @@ async fn guests_sign_in_when_the_shop_says_so(api: Api) {
     assert_eq!(choose(&api, &s.key, &bare, &s.method).await.status, 200);
     let r = complete(&api, &s.key, &bare, "k3", "").await;
     assert_eq!((r.status, r.code()), (422, "payment_session_required"));
+    // A shop that asks for a phone says so.
+    settings(
+        &api,
+        &s.shop,
+        "checkout",
+        json!({"required_customer_fields": ["email", "phone"]}),
+    )
+    .await;
+    let r = complete(&api, &s.key, &id, "k3b", "").await;
+    assert_eq!(r.status, 422, "{:?}", r.body);
+    assert_eq!(r.body["errors"][0]["field"], "shipping_address.phone");
+    settings(
+        &api,
+        &s.shop,
+        "checkout",
+        json!({"required_customer_fields": ["email"]}),
+    )
+    .await;
     // The manual provider: placed at once, payment pending until staff mark it paid.
     let r = complete(&api, &s.key, &id, "k4", "").await;
     assert_eq!(r.status, 201, "{:?}", r.body);
@@ -932,7 +963,67 @@ async fn a_checkout_repeated_places_one_order(api: Api) {
     assert_eq!(level["on_hand"], 3);
 }
 
+/// Number blocks: checkouts take numbers from a block each process holds, without waiting for
+/// each other; numbers stay unique, and the block's unused numbers are the gap before the next
+/// number given without blocks.
+async fn number_blocks_trade_gaps_for_throughput(api: Api) {
+    let _turn = commerce_tests::api::crowd().await;
+    let s = store(&api, "ord-blocks", 500, 20).await;
+    settings(
+        &api,
+        &s.shop,
+        "checkout",
+        json!({"order_number_block_size": 10}),
+    )
+    .await;
+    let mut carts = Vec::new();
+    for _ in 0..5 {
+        carts.push(prepared(&api, &s, 1).await);
+    }
+    let api = std::sync::Arc::new(api);
+    let answers = commerce_tests::api::all_at_once(&api, carts.len(), |api, i| {
+        complete_call(
+            api,
+            &s.key,
+            &carts[i],
+            &format!("block-{i}"),
+            json!({"payment_details": {"card_number": "4242424242424242"}}),
+        )
+    })
+    .await;
+    let mut numbers: Vec<i64> = answers
+        .iter()
+        .map(|r| {
+            assert_eq!(r.status, 201, "{:?}", r.body);
+            r.body["order"]["number"].as_i64().unwrap()
+        })
+        .collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, [1, 2, 3, 4, 5]);
+    // Back to gap-free numbering: the next number follows the block.
+    settings(
+        &api,
+        &s.shop,
+        "checkout",
+        json!({"order_number_block_size": 0}),
+    )
+    .await;
+    let id = prepared(&api, &s, 1).await;
+    let r = complete(&api, &s.key, &id, "after-blocks", "4242424242424242").await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert_eq!(r.body["order"]["number"], 10);
+    let r = api
+        .send(
+            s.shop
+                .admin(api.patch("/admin/settings/checkout"))
+                .json(json!({"order_number_block_size": 5})),
+        )
+        .await;
+    assert_eq!(r.status, 422, "blocks of 10 to 1,000");
+}
+
 api_cases!(
+    number_blocks_trade_gaps_for_throughput,
     a_purchase_becomes_one_order,
     guests_sign_in_when_the_shop_says_so,
     the_last_units_go_to_exactly_as_many_orders,

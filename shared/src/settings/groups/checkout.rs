@@ -10,6 +10,11 @@ pub struct Checkout {
     pub reservation_window_seconds: i64,
     pub required_customer_fields: Vec<String>,
     pub send_order_confirmation: bool,
+    /// 0 (the default): order numbers without gaps, every order of the company taking the next
+    /// in turn. 10 to 1,000: each running function takes blocks of this many numbers, so
+    /// checkouts do not take turns on one counter; numbers then have gaps (those a function held
+    /// when it stopped) and are not in time order across functions.
+    pub order_number_block_size: i64,
 }
 
 impl Default for Checkout {
@@ -20,6 +25,7 @@ impl Default for Checkout {
             reservation_window_seconds: 15 * 60,
             required_customer_fields: vec!["email".into()],
             send_order_confirmation: true,
+            order_number_block_size: 0,
         }
     }
 }
@@ -40,6 +46,15 @@ impl Validate for Checkout {
             60,
             24 * 3600,
         );
+        if self.order_number_block_size != 0 {
+            range(
+                errors,
+                "order_number_block_size",
+                self.order_number_block_size,
+                10,
+                1000,
+            );
+        }
         at_most(
             errors,
             "required_customer_fields",
