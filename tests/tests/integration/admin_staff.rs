@@ -1175,13 +1175,15 @@ async fn hostile_company_names_are_neutralised_in_invitation_mail(api: Api) {
             .unwrap()
             .to_owned()
     };
+    // The two invitations are sent by one worker run, in either order.
+    let mut subjects: Vec<String> = mail.iter().map(|eml| subject(eml)).collect();
+    subjects.sort();
     assert_eq!(
-        subject(&mail[0]),
-        "Subject: Invitation to join \"Support nimda visit https[:]//evil[.]example/login\" on Commerce"
-    );
-    assert_eq!(
-        subject(&mail[1]),
-        "Subject: Invitation to join \"Acme Bcc: victim@example[.]com www[.]evil[.]example 'quoted'\" on Commerce"
+        subjects,
+        [
+            "Subject: Invitation to join \"Acme Bcc: victim@example[.]com www[.]evil[.]example 'quoted'\" on Commerce",
+            "Subject: Invitation to join \"Support nimda visit https[:]//evil[.]example/login\" on Commerce",
+        ]
     );
     for eml in &mail {
         for bad in [
