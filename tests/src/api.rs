@@ -166,7 +166,7 @@ impl Api {
         let table_name = unique_name("api");
         let client = shared::aws::dynamodb(&sdk);
         let table = DynamoTable::new(client.clone(), table_name.clone(), shared_clock.clone());
-        table.ensure_table().await.unwrap();
+        table.ensure_table_without_stream().await.unwrap();
         let files = tempfile::tempdir().unwrap();
         let db = EmbeddedDb::memory(shared_clock.clone()).unwrap();
         let outbox = files.path().join("outbox");

@@ -76,7 +76,7 @@ pub async fn dynamodb_table() -> Option<TableBackend> {
         Arc::new(clock.clone()),
     );
     table
-        .ensure_table()
+        .ensure_table_without_stream()
         .await
         .expect("create table on DynamoDB Local");
     Some(TableBackend {

@@ -62,6 +62,12 @@ fn answer(status: u16, order: &Order) -> ApiResponse {
 fn complete(ctx: Ctx) -> HandlerFuture {
     Box::pin(async move {
         let (tenant, shopper) = shopper(&ctx)?;
+        // A malformed body is the more basic fault, so it is reported first.
+        let input: Completion = if ctx.req.body.is_empty() {
+            Completion::default()
+        } else {
+            ctx.req.json()?
+        };
         if ctx.req.header(crate::http::idempotency::HEADER).is_none() {
             return Err(ApiError::new(
                 OrderCode::IdempotencyKeyRequired,
@@ -69,11 +75,6 @@ fn complete(ctx: Ctx) -> HandlerFuture {
                  that a retry never places a second order",
             ));
         }
-        let input: Completion = if ctx.req.body.is_empty() {
-            Completion::default()
-        } else {
-            ctx.req.json()?
-        };
         let placed = checkout::complete(&ctx.app, tenant, &shopper, ctx.param("id"), input).await?;
         let location = format!("/store/orders/{}", placed.order.id);
         Ok(ApiResponse::created(&location, &placed))
