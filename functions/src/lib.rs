@@ -859,6 +859,16 @@ mod cancel_order;
 
 #[cfg(test)]
 #[allow(dead_code)]
+#[path = "bin/archive_order.rs"]
+mod archive_order;
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "bin/unarchive_order.rs"]
+mod unarchive_order;
+
+#[cfg(test)]
+#[allow(dead_code)]
 #[path = "bin/create_fulfillment.rs"]
 mod create_fulfillment;
 

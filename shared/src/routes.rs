@@ -226,6 +226,8 @@ route_table!(
     orders::routes::CAPTURE_ORDER,
     orders::routes::MARK_ORDER_PAID,
     orders::routes::CANCEL_ORDER,
+    orders::routes::ARCHIVE_ORDER,
+    orders::routes::UNARCHIVE_ORDER,
     orders::routes::FULFIL_ORDER,
     orders::routes::CANCEL_FULFILLMENT,
     orders::routes::REQUEST_RETURN,

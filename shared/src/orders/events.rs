@@ -19,6 +19,10 @@ crate::event_kinds! {
         ReturnReceived = "return.received", data: "`order_id`, `return_id`",
         /// Money was refunded.
         OrderRefunded = "order.refunded", data: "`order_id`, `refund_id`, `amount`, `payment_status`",
+        /// A completed or canceled order was archived.
+        OrderArchived = "order.archived", data: "`order_id`, `status`",
+        /// An archived order was brought back (to `completed` or `canceled`).
+        OrderUnarchived = "order.unarchived", data: "`order_id`, `status`",
         /// A note was added to an order.
         OrderNoteAdded = "order.note_added", data: "`order_id`",
     }

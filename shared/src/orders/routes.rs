@@ -434,6 +434,57 @@ pub static CANCEL_ORDER: Route = Route {
     },
 };
 
+fn archive(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, user, _) = staff(&ctx)?;
+        let order = service::archive(&ctx.app, tenant, user, ctx.param("id"), true).await?;
+        Ok(answer(200, &order))
+    })
+}
+
+pub static ARCHIVE_ORDER: Route = Route {
+    name: "archive_order",
+    method: Method::Post,
+    path: "/admin/orders/{id}/archive",
+    access: Access::Staff("orders.write"),
+    summary:
+        "File a completed or canceled order away (`archived`); its money and units stay as they are",
+    tag: TAG,
+    aws: AwsAccess::WRITE,
+    handler: archive,
+    doc: || {
+        RouteDoc::new()
+            .response::<Order>(200, "The order, archived")
+            .error(OrderCode::InvalidTransition)
+            .error(HttpCode::NotFound)
+    },
+};
+
+fn unarchive(ctx: Ctx) -> HandlerFuture {
+    Box::pin(async move {
+        let (tenant, user, _) = staff(&ctx)?;
+        let order = service::archive(&ctx.app, tenant, user, ctx.param("id"), false).await?;
+        Ok(answer(200, &order))
+    })
+}
+
+pub static UNARCHIVE_ORDER: Route = Route {
+    name: "unarchive_order",
+    method: Method::Post,
+    path: "/admin/orders/{id}/unarchive",
+    access: Access::Staff("orders.write"),
+    summary: "Bring an archived order back to `completed` (or `canceled`, when it was canceled)",
+    tag: TAG,
+    aws: AwsAccess::WRITE,
+    handler: unarchive,
+    doc: || {
+        RouteDoc::new()
+            .response::<Order>(200, "The order, no longer archived")
+            .error(OrderCode::InvalidTransition)
+            .error(HttpCode::NotFound)
+    },
+};
+
 fn fulfil(ctx: Ctx) -> HandlerFuture {
     Box::pin(async move {
         let (tenant, user, _) = staff(&ctx)?;

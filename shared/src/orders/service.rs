@@ -162,6 +162,52 @@ pub async fn add_note(
     Ok(order.order)
 }
 
+/// Archives a completed or canceled order (`archive`), or brings an archived one back to what it
+/// was (`!archive`: `canceled` when it was canceled, else `completed`). Archiving only files the
+/// order away: its money and units stay as they are.
+pub async fn archive(
+    app: &App,
+    tenant: &TenantId,
+    actor: &str,
+    id: &str,
+    archive: bool,
+) -> Result<Order, OrderError> {
+    let order = change(app, tenant, id, None, &|order| {
+        let action = if archive {
+            Action::Archive
+        } else {
+            Action::Unarchive
+        };
+        transitions::check(order.order.standing(), action)?;
+        order.order.status = match (archive, &order.order.canceled_at) {
+            (true, _) => OrderStatus::Archived,
+            (false, Some(_)) => OrderStatus::Canceled,
+            (false, None) => OrderStatus::Completed,
+        };
+        let (kind, kind_event) = if archive {
+            ("archived", super::events::OrderEvent::OrderArchived)
+        } else {
+            ("unarchived", super::events::OrderEvent::OrderUnarchived)
+        };
+        order.order.log(entry(
+            kind,
+            &format!("staff:{actor}"),
+            format!("Order {kind}"),
+            Value::Null,
+            app,
+        ));
+        Ok(vec![crate::events::event(
+            app,
+            tenant,
+            kind_event,
+            Some(actor),
+            json!({"order_id": order.order.id, "status": order.order.status}),
+        )])
+    })
+    .await?;
+    Ok(order.order)
+}
+
 /// A money step: what it asks of the provider.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Money {

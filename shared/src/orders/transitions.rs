@@ -14,6 +14,7 @@
 //! | `refund` | `open`, `completed`, `canceled` | `partially_paid`, `paid`, `partially_refunded` | any |
 //! | `cancel` | `open` | any but `refunded` | `unfulfilled` |
 //! | `archive` | `completed`, `canceled` | any | any |
+//! | `unarchive` | `archived` | any | any |
 //! | `add_note` | any | any | any |
 //!
 //! An open order becomes `completed` by itself once it is paid (or refunded) and fulfilled (or
@@ -52,6 +53,7 @@ pub enum Action {
     Refund,
     Cancel,
     Archive,
+    Unarchive,
     AddNote,
 }
 
@@ -66,6 +68,7 @@ impl Action {
             Action::Refund => "refund",
             Action::Cancel => "cancel",
             Action::Archive => "archive",
+            Action::Unarchive => "unarchive",
             Action::AddNote => "add_note",
         }
     }
@@ -135,6 +138,7 @@ pub fn check(standing: Standing, action: Action) -> Result<(), InvalidTransition
             order == O::Open && payment != P::Refunded && fulfillment == F::Unfulfilled
         }
         Action::Archive => matches!(order, O::Completed | O::Canceled),
+        Action::Unarchive => order == O::Archived,
         Action::AddNote => true,
     };
     if allowed {

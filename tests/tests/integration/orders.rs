@@ -641,6 +641,40 @@ async fn orders_move_only_as_the_tables_allow(api: Api) {
         )
         .await;
     assert_eq!((r.status, r.code()), (409, "invalid_transition"));
+    // A canceled order is archived, and comes back canceled; an open one is not archived.
+    let archive = |id: &str, verb: &str| {
+        s.shop
+            .admin(api.post(&format!("/admin/orders/{id}/{verb}")))
+    };
+    let r = api.send(archive(&second, "archive")).await;
+    assert_eq!((r.status, &r.body["status"]), (200, &json!("archived")));
+    let r = api.send(archive(&second, "archive")).await;
+    assert_eq!((r.status, r.code()), (409, "invalid_transition"));
+    let archived = api
+        .send(s.shop.admin(api.get("/admin/orders?status=archived")))
+        .await;
+    assert_eq!(archived.body["data"][0]["id"], second.as_str());
+    let r = api.send(archive(&second, "unarchive")).await;
+    assert_eq!((r.status, &r.body["status"]), (200, &json!("canceled")));
+    let kinds: Vec<&str> = r.body["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    assert!(kinds.ends_with(&["archived", "unarchived"]), "{kinds:?}");
+    let r = api.send(archive(&order_id, "archive")).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (409, "invalid_transition"),
+        "still open"
+    );
+    let r = api.send(archive(&second, "archive").token(&reader)).await;
+    assert_eq!(r.status, 403, "archiving needs orders.write");
+    let r = api
+        .send(other.admin(api.post(&format!("/admin/orders/{second}/archive"))))
+        .await;
+    assert_eq!(r.status, 404, "another company's order");
 
     // Customers see their own orders only.
     let (_, ann) = super::carts::sign_up(&api, &s.key, "ann@example.com").await;
