@@ -377,6 +377,56 @@ pub async fn demo(app: Arc<App>, blobs: Option<Arc<LocalBlobs>>) -> anyhow::Resu
         )
         .await?;
     collections += 1;
+
+    // Ready to sell: German VAT included in the prices, shipping in Germany and the rest of
+    // the EU, a welcome code, and the manual and test payment providers (the test provider's
+    // card numbers decide its outcome, with no network).
+    client
+        .ok(
+            "PATCH",
+            "/admin/settings/tax",
+            json!({"prices_include_tax": true}),
+        )
+        .await?;
+    client
+        .ok(
+            "POST",
+            "/admin/tax/rates",
+            json!({"name": "MwSt. 19 %", "country": "DE", "percentage": 19}),
+        )
+        .await?;
+    let zones = [
+        json!({"name": "Germany", "countries": ["DE"], "methods": [
+            {"name": "Standard", "currency": "EUR", "rate": {"type": "flat", "amount": 490}},
+            {"name": "Express", "currency": "EUR", "rate": {"type": "flat", "amount": 990}}
+        ]}),
+        json!({"name": "European Union", "countries": [
+            "AT", "BE", "BG", "CY", "CZ", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE",
+            "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK"
+        ], "methods": [
+            {"name": "EU Standard", "currency": "EUR", "rate": {"type": "flat", "amount": 1290}}
+        ]}),
+    ];
+    for zone in zones {
+        client.ok("POST", "/admin/shipping/zones", zone).await?;
+    }
+    client
+        .ok(
+            "POST",
+            "/admin/discounts",
+            json!({
+                "title": "Welcome 10 %", "method": "code", "code": "WELCOME10",
+                "value": {"type": "percentage", "percentage": 10}
+            }),
+        )
+        .await?;
+    client
+        .ok(
+            "PATCH",
+            "/admin/settings/payments",
+            json!({"enabled_providers": ["manual", "test"], "capture_mode": "automatic"}),
+        )
+        .await?;
     Ok(Seeded {
         storefront_key: key["secret"].as_str().map(str::to_owned),
         products,

@@ -14,6 +14,9 @@ pub struct Counters {
     pub store_time: Duration,
     /// DynamoDB capacity units consumed (read and write together); zero on the embedded store.
     pub capacity_units: f64,
+    /// Of `capacity_units`, those consumed by writes (puts, updates, deletes, transactions),
+    /// which cost five times what reads do.
+    pub write_units: f64,
     pub queue_calls: u32,
     pub blob_calls: u32,
 }
@@ -37,6 +40,7 @@ pub async fn measure<F: Future>(work: F) -> (F::Output, Counters) {
         outer.store_calls += counters.store_calls;
         outer.store_time += counters.store_time;
         outer.capacity_units += counters.capacity_units;
+        outer.write_units += counters.write_units;
         outer.queue_calls += counters.queue_calls;
         outer.blob_calls += counters.blob_calls;
     });
@@ -55,8 +59,13 @@ pub fn record_store_call(elapsed: Duration) {
     });
 }
 
-pub fn record_capacity(units: f64) {
-    with(|c| c.capacity_units += units);
+pub fn record_capacity(units: f64, write: bool) {
+    with(|c| {
+        c.capacity_units += units;
+        if write {
+            c.write_units += units;
+        }
+    });
 }
 
 pub fn record_queue_call() {

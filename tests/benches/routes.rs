@@ -2,8 +2,8 @@
 //! listing and product page, creating a product, adjusting stock, reserving stock (1 and 5
 //! lines, the operation carts call), carts (create, add a line, change a line, read), the totals
 //! of a 20-line cart with shipping and three tax rates a line, and its discounts with five
-//! automatic discounts that all combine (pure CPU), and staff and customer
-//! sign-in.
+//! automatic discounts that all combine (pure CPU), checkout (a 3-line cart with shipping,
+//! paid with the test provider and captured at once), and staff and customer sign-in.
 //!
 //! `cargo bench -p commerce-tests --bench routes` prints p50/p99 latency and store calls per
 //! request for each route (from its own pass), then divan's statistics with allocations.
@@ -52,6 +52,8 @@ struct Fixture {
     location: String,
     /// A guest cart the cart benchmarks add to, change and read.
     cart: String,
+    /// The shipping method checkout carts choose.
+    method: String,
     created: AtomicU64,
     _files: tempfile::TempDir,
 }
@@ -62,6 +64,7 @@ struct Call {
     query: String,
     key: bool,
     token: Option<String>,
+    idempotency_key: Option<String>,
     body: Option<Value>,
 }
 
@@ -73,6 +76,9 @@ impl Fixture {
         }
         if let Some(token) = &call.token {
             headers.insert("authorization", format!("Bearer {token}").parse().unwrap());
+        }
+        if let Some(key) = &call.idempotency_key {
+            headers.insert("idempotency-key", key.parse().unwrap());
         }
         if call.body.is_some() {
             headers.insert("content-type", "application/json".parse().unwrap());
@@ -107,6 +113,7 @@ fn call(method: &'static str, path: &str) -> Call {
         query: String::new(),
         key: false,
         token: None,
+        idempotency_key: None,
         body: None,
     }
 }
@@ -139,6 +146,7 @@ fn fixture() -> &'static Fixture {
             variants: Vec::new(),
             location: String::new(),
             cart: String::new(),
+            method: String::new(),
             created: AtomicU64::new(0),
             _files: files,
         };
@@ -172,7 +180,7 @@ async fn seed(f: &mut Fixture) {
     let mut key = call("POST", "/admin/api-keys");
     key.token = staff.clone();
     key.body = Some(
-        json!({"name": "bench", "scopes": ["store.read", "products.read", "categories.read", "customers.auth", "customers.write", "carts.write"]}),
+        json!({"name": "bench", "scopes": ["store.read", "products.read", "categories.read", "customers.auth", "customers.write", "carts.write", "checkout.write"]}),
     );
     f.key = f.send(&key).await.1["secret"].as_str().unwrap().to_owned();
     let mut category = call("POST", "/admin/categories");
@@ -250,6 +258,20 @@ async fn seed(f: &mut Fixture) {
         let (status, placed) = f.send(&place).await;
         assert_eq!(status, 200, "{placed}");
     }
+    // Checkout: shipping to Germany, the test provider, captured at once.
+    let mut zone = call("POST", "/admin/shipping/zones");
+    zone.token = staff.clone();
+    zone.body = Some(json!({"name": "Germany", "countries": ["DE"], "methods": [
+        {"name": "Standard", "currency": "EUR", "rate": {"type": "flat", "amount": 590}}
+    ]}));
+    let (status, zone) = f.send(&zone).await;
+    assert_eq!(status, 201, "{zone}");
+    f.method = zone["methods"][0]["id"].as_str().unwrap().to_owned();
+    let mut payments = call("PATCH", "/admin/settings/payments");
+    payments.token = staff.clone();
+    payments.body = Some(json!({"enabled_providers": ["test"], "capture_mode": "automatic"}));
+    let (status, answer) = f.send(&payments).await;
+    assert_eq!(status, 200, "{answer}");
     let mut cart = call("POST", "/store/carts");
     cart.key = true;
     cart.body = Some(json!({"items": [{"variant_id": f.variants[0], "quantity": 1}]}));
@@ -362,6 +384,11 @@ fn report_reserve(name: &str, n: usize, lines: usize, split: bool) {
         calls = reserve(f, lines, split, i);
         times.push(started.elapsed());
     }
+    print_times(name, times, calls);
+}
+
+/// Prints a pass's p50 and p99 and the store calls of one of its requests.
+fn print_times(name: &str, mut times: Vec<std::time::Duration>, calls: u32) {
     times.sort();
     let pct = |p: usize| times[(times.len() * p / 100).min(times.len() - 1)];
     println!(
@@ -427,13 +454,83 @@ fn report(name: &str, n: usize, make: impl Fn(&Fixture) -> Call) {
         assert!((200..300).contains(&status), "{name}: {status} {body}");
         calls = counters.store_calls;
     }
-    times.sort();
-    let pct = |p: usize| times[(times.len() * p / 100).min(times.len() - 1)];
-    println!(
-        "{name:<26} p50 {:>9.3} ms   p99 {:>9.3} ms   store calls {calls}",
-        pct(50).as_secs_f64() * 1000.0,
-        pct(99).as_secs_f64() * 1000.0,
-    );
+    print_times(name, times, calls);
+}
+
+/// A guest cart of 3 lines (one unit each of three of the variants after the first 20) with an
+/// email, an address in Germany, the shipping method and a test-provider payment session:
+/// ready to check out.
+fn ready_cart(f: &Fixture, n: usize) -> String {
+    let variants = &f.variants[20.min(f.variants.len() - 3)..];
+    let items: Vec<Value> = (0..3)
+        .map(|k| json!({"variant_id": variants[(n * 3 + k) % variants.len()], "quantity": 1}))
+        .collect();
+    let mut create = call("POST", "/store/carts");
+    create.key = true;
+    create.body = Some(json!({"items": items, "email": "sam@bench.example.com"}));
+    let (status, cart) = f.runtime.block_on(f.send(&create));
+    assert_eq!(status, 201, "{cart}");
+    let id = cart["id"].as_str().unwrap().to_owned();
+    let steps = [
+        (
+            "PATCH",
+            format!("/store/carts/{id}"),
+            json!({"shipping_address": {
+                "first_name": "Sam", "last_name": "Shopper", "line1": "Main Street 1",
+                "city": "Berlin", "postal_code": "10115", "country": "DE"
+            }}),
+        ),
+        (
+            "POST",
+            format!("/store/carts/{id}/shipping-method"),
+            json!({"option_id": f.method}),
+        ),
+        (
+            "POST",
+            format!("/store/carts/{id}/payment-sessions"),
+            json!({"provider": "test"}),
+        ),
+    ];
+    for (method, path, body) in steps {
+        let mut step = call(method, &path);
+        step.key = true;
+        step.body = Some(body);
+        let (status, answer) = f.runtime.block_on(f.send(&step));
+        assert!((200..300).contains(&status), "{path}: {status} {answer}");
+    }
+    id
+}
+
+fn checkout(cart: &str) -> Call {
+    let mut c = call("POST", &format!("/store/carts/{cart}/complete"));
+    c.key = true;
+    c.idempotency_key = Some(format!("bench-{cart}"));
+    c.body = Some(json!({"payment_details": {"card_number": "4242424242424242"}}));
+    c
+}
+
+/// Checks out `n` carts, each made ready beforehand (not timed), and prints p50/p99 and the
+/// store calls of one checkout.
+fn report_checkout(name: &str, n: usize) {
+    if !chosen(name) {
+        return;
+    }
+    let f = fixture();
+    let carts: Vec<String> = (0..n).map(|i| ready_cart(f, i)).collect();
+    let mut times = Vec::with_capacity(n);
+    let mut calls = 0;
+    for cart in &carts {
+        let request = checkout(cart);
+        let started = Instant::now();
+        let ((status, body), counters) = f
+            .runtime
+            .block_on(shared::observe::measure(f.send(&request)));
+        times.push(started.elapsed());
+        assert_eq!(status, 201, "{name}: {body}");
+        assert_eq!(body["order"]["payment_status"], "paid", "{body}");
+        calls = counters.store_calls;
+    }
+    print_times(name, times, calls);
 }
 
 /// The pure part of pricing a 20-line cart shipped to New York City (three rates a line): the
@@ -735,6 +832,7 @@ fn main() {
     report("store create cart", fast / 4, |_| create_cart());
     report("store add to cart", (fast / 4).max(2), add_to_cart);
     report("store get cart", fast, get_cart);
+    report_checkout("store checkout, 3 lines", (fast / 4).max(2));
     report_pricing("totals of a 20-line cart", fast * 5);
     report_discounts("5 discounts, 20 lines", fast * 5);
     report("staff login", slow, |_| staff_login());

@@ -292,8 +292,14 @@ impl Api {
 
     /// Sends a request and counts the store calls it made.
     pub async fn send_counted(&self, call: Call) -> (Response, u32) {
-        let (response, counters) = shared::observe::measure(self.send(call)).await;
+        let (response, counters) = self.send_measured(call).await;
         (response, counters.store_calls)
+    }
+
+    /// Sends a call and answers what it cost: store calls, and on DynamoDB Local the capacity
+    /// units the emulator reports (as DynamoDB would bill them).
+    pub async fn send_measured(&self, call: Call) -> (Response, shared::observe::Counters) {
+        shared::observe::measure(self.send(call)).await
     }
 
     pub fn get(&self, path: &str) -> Call {

@@ -59,6 +59,7 @@ pub async fn dispatch(app: &Arc<App>, router: &Router, req: ApiRequest) -> ApiRe
         store_calls = counters.store_calls,
         store_ms = counters.store_time.as_secs_f64() * 1000.0,
         capacity_units = counters.capacity_units,
+        write_units = counters.write_units,
         queue_calls = counters.queue_calls,
         blob_calls = counters.blob_calls,
         "request"

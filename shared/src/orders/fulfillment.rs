@@ -289,7 +289,7 @@ pub async fn fulfil(
         order.order.log(entry(
             "fulfillment.created",
             &format!("staff:{actor}"),
-            format!("{units} units shipped from {}", location.name),
+            format!("{} shipped from {}", units_of(units), location.name),
             json!({"fulfillment_id": fulfillment_id, "location_id": location.id}),
             app,
         ));
@@ -436,7 +436,7 @@ pub async fn request_return(
         o.log(entry(
             "return.requested",
             &format!("staff:{actor}"),
-            format!("{units} units to come back"),
+            format!("{} to come back", units_of(units)),
             json!({"return_id": return_id, "reason": input.reason}),
             app,
         ));
@@ -491,7 +491,7 @@ pub async fn receive_return(
         o.log(entry(
             "return.received",
             &format!("staff:{actor}"),
-            format!("{units} units received back"),
+            format!("{} received back", units_of(units)),
             json!({"return_id": return_id, "restocked": !moves.is_empty()}),
             app,
         ));
@@ -548,4 +548,13 @@ fn restock_moves(order: &Order, return_id: &str) -> Result<Vec<OrderMove>, Order
             })
         })
         .collect())
+}
+
+/// "1 unit", "3 units": for the timeline's messages.
+fn units_of(count: i64) -> String {
+    if count == 1 {
+        "1 unit".to_owned()
+    } else {
+        format!("{count} units")
+    }
 }

@@ -320,9 +320,11 @@ where
     }
 }
 
-fn report(capacity: Option<&ConsumedCapacity>) {
+/// Reports the capacity a call consumed; `write` for puts, updates, deletes and transactions
+/// (whose condition checks are billed with them).
+fn report(capacity: Option<&ConsumedCapacity>, write: bool) {
     if let Some(units) = capacity.and_then(ConsumedCapacity::capacity_units) {
-        observe::record_capacity(units);
+        observe::record_capacity(units, write);
     }
 }
 
@@ -339,7 +341,7 @@ impl Table for DynamoTable {
             .send()
             .await
             .map_err(sdk_error)?;
-        report(out.consumed_capacity());
+        report(out.consumed_capacity(), false);
         let now = self.now();
         match out.item {
             Some(attrs) => Ok(Some(from_attrs(attrs)?).filter(|i| !is_expired(i, now))),
@@ -382,7 +384,7 @@ impl Table for DynamoTable {
                 .await
                 .map_err(sdk_error)?;
             for capacity in response.consumed_capacity() {
-                report(Some(capacity));
+                report(Some(capacity), false);
             }
             if let Some(mut responses) = response.responses {
                 for attrs in responses.remove(&self.table).unwrap_or_default() {
@@ -420,7 +422,7 @@ impl Table for DynamoTable {
             .send()
             .await
             .map_err(sdk_error)?;
-        report(out.consumed_capacity());
+        report(out.consumed_capacity(), true);
         Ok(())
     }
 
@@ -447,7 +449,7 @@ impl Table for DynamoTable {
             .send()
             .await
             .map_err(sdk_error)?;
-        report(out.consumed_capacity());
+        report(out.consumed_capacity(), true);
         from_attrs(out.attributes.unwrap_or_else(|| key_attrs(key)))
     }
 
@@ -471,7 +473,7 @@ impl Table for DynamoTable {
             .send()
             .await
             .map_err(sdk_error)?;
-        report(out.consumed_capacity());
+        report(out.consumed_capacity(), true);
         let now = self.now();
         out.attributes
             .map(from_attrs)
@@ -526,7 +528,7 @@ impl Table for DynamoTable {
             .send()
             .await
             .map_err(sdk_error)?;
-        report(out.consumed_capacity());
+        report(out.consumed_capacity(), false);
         let now = self.now();
         let mut items = Vec::with_capacity(out.items().len());
         for attrs in out.items.unwrap_or_default() {
@@ -622,7 +624,7 @@ impl Table for DynamoTable {
         match result {
             Ok(out) => {
                 for capacity in out.consumed_capacity() {
-                    report(Some(capacity));
+                    report(Some(capacity), true);
                 }
                 Ok(())
             }

@@ -1617,6 +1617,83 @@ async fn the_demo_seed_serves_a_storefront() {
     assert!(cheap
         .iter()
         .all(|p| p["price_min"]["amount"].as_i64().unwrap() < 3000));
+    // The shop sells at once: VAT, shipping, a welcome code and the test provider.
+    let send = |method: reqwest::Method, path: String, body: Value| {
+        let (http, key) = (http.clone(), key.clone());
+        async move {
+            // Checkout asks for an Idempotency-Key; one per step.
+            let step = format!(
+                "demo-{method}-{}",
+                path.rsplit('/').next().unwrap_or_default()
+            );
+            let r = http
+                .request(method, path)
+                .header("x-api-key", &key)
+                .header("idempotency-key", step)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap())
+        }
+    };
+    let variant = page["variants"][0]["id"].as_str().unwrap();
+    let (status, cart) = send(
+        reqwest::Method::POST,
+        format!("{base}/store/carts"),
+        serde_json::json!({"email": "sam@example.com", "items": [{"variant_id": variant, "quantity": 1}]}),
+    )
+    .await;
+    assert_eq!(status, 201, "{cart}");
+    let cart = format!("{base}/store/carts/{}", cart["id"].as_str().unwrap());
+    let (status, priced) = send(
+        reqwest::Method::PATCH,
+        cart.clone(),
+        serde_json::json!({"shipping_address": {
+            "first_name": "Sam", "last_name": "Shopper", "line1": "Torstraße 1",
+            "city": "Berlin", "postal_code": "10119", "country": "DE"
+        }}),
+    )
+    .await;
+    assert_eq!(status, 200, "{priced}");
+    let unit = priced["subtotal"].as_i64().unwrap();
+    // Prices include German VAT: 19/119 of them.
+    assert_eq!(priced["tax_total"], (unit * 19 + 59) / 119, "{priced}");
+    let options = get(format!("{cart}/shipping-options")).await;
+    let names: Vec<&str> = options["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|o| o["name"].as_str())
+        .collect();
+    assert_eq!(names, ["Standard", "Express"]);
+    let steps = [
+        (
+            "shipping-method",
+            serde_json::json!({"option_id": options["data"][0]["id"]}),
+        ),
+        ("discount-codes", serde_json::json!({"code": "WELCOME10"})),
+        ("payment-sessions", serde_json::json!({"provider": "test"})),
+        (
+            "complete",
+            serde_json::json!({"payment_details": {"card_number": "4242424242424242"}}),
+        ),
+    ];
+    let mut placed = Value::Null;
+    for (step, body) in steps {
+        let (status, answer) = send(reqwest::Method::POST, format!("{cart}/{step}"), body).await;
+        assert!(matches!(status, 200 | 201), "{step}: {status} {answer}");
+        placed = answer;
+    }
+    let order = &placed["order"];
+    assert_eq!(order["payment_status"], "paid", "{placed}");
+    assert_eq!(order["discount_total"], (unit + 5) / 10);
+    assert_eq!(
+        order["grand_total"],
+        unit - (unit + 5) / 10 + 490,
+        "VAT inside the prices, 4.90 shipping"
+    );
     let again = sandbox::seed::demo(app, blobs).await.unwrap();
     assert!(again.storefront_key.is_none());
     fixture.stop().await;
