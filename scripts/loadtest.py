@@ -1,12 +1,15 @@
 """Load test of the sandbox (see scripts/loadtest)."""
 
 import argparse
+import http.client
 import json
 import os
 import re
 import subprocess
 import tempfile
+import threading
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -65,11 +68,77 @@ def carts_to_fill(base, key, owner, count):
     return carts, variant
 
 
+ADDRESS = {"first_name": "Sam", "last_name": "Shopper", "line1": "Torstraße 1",
+           "city": "Berlin", "postal_code": "10119", "country": "DE"}
+
+
+def ready_carts(base, key, variant, count, workers=8):
+    """Makes `count` guest carts of one unit of `variant`, each with an email, an address in
+    Germany, the first shipping option and a test-provider payment session: ready to check out.
+    """
+    headers = {"x-api-key": key}
+
+    def one(_):
+        cart = call("POST", f"{base}/store/carts", {
+            "email": "load@example.com", "items": [{"variant_id": variant, "quantity": 1}],
+        }, headers=headers)["id"]
+        url = f"{base}/store/carts/{cart}"
+        call("PATCH", url, {"shipping_address": ADDRESS}, headers=headers)
+        option = call("GET", f"{url}/shipping-options", headers=headers)["data"][0]["id"]
+        call("POST", f"{url}/shipping-method", {"option_id": option}, headers=headers)
+        call("POST", f"{url}/payment-sessions", {"provider": "test"}, headers=headers)
+        return cart
+
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(one, range(count)))
+
+
+def check_out(base, key, carts, connections):
+    """Checks every cart out, `connections` at a time, each on its own keep-alive connection:
+    answers (seconds, latencies, statuses)."""
+    host = urllib.parse.urlsplit(base).netloc
+    body = json.dumps({"payment_details": {"card_number": "4242424242424242"}})
+    queue = list(carts)
+    lock = threading.Lock()
+    latencies, statuses = [], {}
+
+    def worker():
+        connection = http.client.HTTPConnection(host)
+        while True:
+            with lock:
+                if not queue:
+                    break
+                cart = queue.pop()
+            started = time.perf_counter()
+            connection.request("POST", f"/store/carts/{cart}/complete", body, {
+                "content-type": "application/json", "x-api-key": key,
+                "idempotency-key": f"load-{cart}",
+            })
+            response = connection.getresponse()
+            response.read()
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                statuses[response.status] = statuses.get(response.status, 0) + 1
+        connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - started, sorted(latencies), statuses
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--oha", required=True)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--checkouts", type=int, default=2000,
+                        help="carts made ready, then checked out at --connections at a time")
     args = parser.parse_args()
 
     data = tempfile.mkdtemp(prefix="commerce-loadtest-")
@@ -128,6 +197,19 @@ def main():
             p = result["latencyPercentiles"]
             print(f"{name:<26}{summary['requestsPerSec']:>9.0f}{p['p50'] * 1000:>9.2f}"
                   f"{p['p99'] * 1000:>9.2f}{errors:>8}{cpu * 1000 / max(total, 1):>12.3f}")
+        # Checkout: carts made ready first (not timed), then all checked out; every order of the
+        # one company takes its number from the same counter, and every unit comes from the
+        # same stock level.
+        carts = ready_carts(base, key, variant, args.checkouts)
+        before = cpu_seconds(sandbox.pid)
+        seconds, latencies, statuses = check_out(base, key, carts, args.connections)
+        cpu = cpu_seconds(sandbox.pid) - before
+        placed = statuses.get(201, 0)
+        pct = lambda p: latencies[min(len(latencies) * p // 100, len(latencies) - 1)] * 1000
+        if placed != len(carts):
+            print(f"  statuses: {statuses}")
+        print(f"{'checkout':<26}{len(carts) / seconds:>9.0f}{pct(50):>9.2f}"
+              f"{pct(99):>9.2f}{len(carts) - placed:>8}{cpu * 1000 / max(len(carts), 1):>12.3f}")
         print(f"peak RSS of the sandbox: {peak_rss_mib(sandbox.pid):.1f} MiB")
     finally:
         sandbox.terminate()
