@@ -461,6 +461,11 @@ async fn authorize(
             entry
         }
     };
+    // A provider may name the authorized payment anew (a charge rather than the session):
+    // captures, voids and refunds then use that name.
+    if entry.provider_reference.is_some() {
+        payment.provider_reference = entry.provider_reference.clone();
+    }
     ledger::record(&mut payment, entry).map_err(crate::payments::errors::PaymentError::from)?;
     Ok(payment)
 }

@@ -153,7 +153,13 @@ pub mod cards {
     pub const DECLINED: &str = "4000000000000002";
     /// Needs the shopper's confirmation (3-D Secure) before it is authorized.
     pub const REQUIRES_ACTION: &str = "4000002500003155";
+    /// Authorized, but every capture is refused (as when the bank let the authorization lapse):
+    /// what an order looks like when its automatic capture fails.
+    pub const CAPTURE_FAILS: &str = "4000000000000341";
 }
+
+/// The suffix the test provider puts on the reference of an authorization whose captures fail.
+const CAPTURE_FAILS_SUFFIX: &str = "_capture_fails";
 
 /// The sandbox's provider: no network, outcomes chosen by the card number (see [`cards`]).
 /// A card requiring action is authorized when authorized again with `{"confirmed": true}`.
@@ -174,6 +180,7 @@ impl PaymentProvider for Test {
                     "succeeds": cards::SUCCEEDS,
                     "declined": cards::DECLINED,
                     "requires_action": cards::REQUIRES_ACTION,
+                    "capture_fails": cards::CAPTURE_FAILS,
                 }
             }),
             reference,
@@ -194,7 +201,7 @@ impl PaymentProvider for Test {
             .collect();
         let confirmed = details["confirmed"].as_bool() == Some(true);
         let (outcome, reason) = match card.as_str() {
-            cards::SUCCEEDS => (Outcome::Authorized, None),
+            cards::SUCCEEDS | cards::CAPTURE_FAILS => (Outcome::Authorized, None),
             cards::REQUIRES_ACTION if confirmed => (Outcome::Authorized, None),
             cards::REQUIRES_ACTION => (
                 Outcome::RequiresAction,
@@ -203,14 +210,26 @@ impl PaymentProvider for Test {
             cards::DECLINED => (Outcome::Declined, Some("the card was declined".to_owned())),
             _ => (Outcome::Declined, Some("not a test card number".to_owned())),
         };
+        // The reference carries what captures will do, as a real provider's records would.
+        let base = reference.trim_end_matches(CAPTURE_FAILS_SUFFIX);
+        let reference = if card == cards::CAPTURE_FAILS {
+            format!("{base}{CAPTURE_FAILS_SUFFIX}")
+        } else {
+            base.to_owned()
+        };
         Ok(Authorization {
             outcome,
             reason,
-            reference: reference.to_owned(),
+            reference,
         })
     }
 
     async fn capture(&self, reference: &str, amount: i64) -> Result<String, ProviderError> {
+        if reference.ends_with(CAPTURE_FAILS_SUFFIX) {
+            return Err(ProviderError::Refused(
+                "the authorization has lapsed and cannot be captured".into(),
+            ));
+        }
         Ok(format!("{reference}_capture_{amount}"))
     }
 
@@ -296,6 +315,22 @@ mod tests {
             Outcome::Authorized
         );
         assert_eq!(outcome("1234", false).await, Outcome::Declined);
+        // A card whose captures fail is authorized under a reference that captures refuse.
+        let lapsing = Test
+            .authorize(
+                &session.reference,
+                100,
+                &json!({"card_number": cards::CAPTURE_FAILS}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(lapsing.outcome, Outcome::Authorized);
+        assert!(matches!(
+            Test.capture(&lapsing.reference, 100).await,
+            Err(ProviderError::Refused(_))
+        ));
+        assert!(Test.void(&lapsing.reference).await.is_ok());
+        assert!(Test.capture(&session.reference, 100).await.is_ok());
         assert_eq!(
             Manual
                 .authorize("manual_pay_1", 100, &json!({}))

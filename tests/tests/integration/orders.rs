@@ -789,6 +789,79 @@ async fn orders_move_only_as_the_tables_allow(api: Api) {
     assert_eq!(bad.status, 422);
 }
 
+/// The payment is authorized and the order placed, then the automatic capture fails: the order
+/// stays, `authorized`, with the failure on its timeline; staff may try again or cancel it,
+/// which voids the authorization and puts the unit back.
+async fn a_failed_capture_leaves_an_authorized_order(api: Api) {
+    let s = store(&api, "ord-capfail", 2500, 3).await;
+    settings(
+        &api,
+        &s.shop,
+        "payments",
+        json!({"capture_mode": "automatic"}),
+    )
+    .await;
+    let id = ready_cart(&api, &s, 1, "test").await;
+    let placed = complete(&api, &s.key, &id, "capfail-1", "4000000000000341").await;
+    assert_eq!(placed.status, 201, "{:?}", placed.body);
+    let order_id = placed.body["order"]["id"].as_str().unwrap().to_owned();
+    let order = order_of(&api, &s.shop, &order_id).await.body;
+    assert_eq!(
+        (
+            &order["status"],
+            &order["payment_status"],
+            &order["captured_total"]
+        ),
+        (&json!("open"), &json!("authorized"), &json!(0)),
+        "{order:?}"
+    );
+    let failure = order["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "payment.capture_failed")
+        .unwrap_or_else(|| panic!("the failure is on the timeline: {order:?}"));
+    assert_eq!(failure["actor"], "system");
+    let level = stock_at(&api, &s.shop, &s.variant, &s.location).await;
+    assert_eq!(
+        (level["on_hand"].as_i64(), level["reserved"].as_i64()),
+        (Some(2), Some(0))
+    );
+    // The cart is closed: another checkout of it names the order.
+    let again = complete(&api, &s.key, &id, "capfail-2", "4242424242424242").await;
+    assert_eq!((again.status, again.code()), (409, "cart_completed"));
+    assert_eq!(again.body["order_id"], order_id.as_str());
+    // Staff try again: the provider still refuses, and each try releases the payment.
+    for _ in 0..2 {
+        let r = api
+            .send(
+                s.shop
+                    .admin(api.post(&format!("/admin/orders/{order_id}/capture"))),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.code()),
+            (502, "payment_provider_error"),
+            "{:?}",
+            r.body
+        );
+    }
+    let canceled = api
+        .send(
+            s.shop
+                .admin(api.post(&format!("/admin/orders/{order_id}/cancel")))
+                .json(json!({"reason": "payment lapsed"})),
+        )
+        .await;
+    assert_eq!(canceled.status, 200, "{:?}", canceled.body);
+    assert_eq!(
+        (&canceled.body["status"], &canceled.body["payment_status"]),
+        (&json!("canceled"), &json!("voided"))
+    );
+    let level = stock_at(&api, &s.shop, &s.variant, &s.location).await;
+    assert_eq!(level["on_hand"].as_i64(), Some(3), "the unit is back");
+}
+
 /// Guest checkout switched off: a guest is asked to sign in; nothing is written.
 async fn guests_sign_in_when_the_shop_says_so(api: Api) {
     let s = store(&api, "ord-guest", 1000, 3).await;
@@ -1070,6 +1143,7 @@ async fn number_blocks_trade_gaps_for_throughput(api: Api) {
 
 api_cases!(
     number_blocks_trade_gaps_for_throughput,
+    a_failed_capture_leaves_an_authorized_order,
     a_purchase_becomes_one_order,
     guests_sign_in_when_the_shop_says_so,
     the_last_units_go_to_exactly_as_many_orders,
