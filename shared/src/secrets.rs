@@ -131,6 +131,15 @@ pub struct MissingSecret(pub String);
 #[derive(Default)]
 pub struct Secrets {
     held: Vec<(Secret, SecretBox<Vec<u8>>)>,
+    /// With [`Secrets::from_root`], the staff token key, generated on first use: RSA key
+    /// generation takes tens of milliseconds, which a function that never signs a staff token
+    /// should not pay at its cold start.
+    staff_key_from_root: Option<StaffKeyFromRoot>,
+}
+
+struct StaffKeyFromRoot {
+    root: SecretBox<Vec<u8>>,
+    pem: std::sync::OnceLock<SecretBox<Vec<u8>>>,
 }
 
 impl Secrets {
@@ -139,33 +148,55 @@ impl Secrets {
     pub fn from_root(root: &[u8]) -> Self {
         let mut secrets = Secrets::default();
         for secret in Secret::ALL {
-            let material = match secret {
-                Secret::StaffTokens => local_rsa_key(root).into_bytes(),
-                _ => hex::encode(derive_from_root(root, secret.name())).into_bytes(),
-            };
-            secrets.insert(secret, material);
+            if secret != Secret::StaffTokens {
+                let material = hex::encode(derive_from_root(root, secret.name())).into_bytes();
+                secrets.insert(secret, material);
+            }
         }
+        secrets.staff_key_from_root = Some(StaffKeyFromRoot {
+            root: SecretBox::new(Box::new(root.to_vec())),
+            pem: std::sync::OnceLock::new(),
+        });
         secrets
     }
 
     /// Holds `material` as `secret` (replacing what was held).
     pub fn insert(&mut self, secret: Secret, material: Vec<u8>) {
+        if secret == Secret::StaffTokens {
+            self.staff_key_from_root = None;
+        }
         self.held.retain(|(s, _)| *s != secret);
         self.held.push((secret, SecretBox::new(Box::new(material))));
     }
 
     pub fn held(&self) -> SecretSet {
-        self.held
+        let held = self
+            .held
             .iter()
-            .fold(SecretSet::NONE, |set, (s, _)| set.with(*s))
+            .fold(SecretSet::NONE, |set, (s, _)| set.with(*s));
+        match self.staff_key_from_root {
+            Some(_) => held.with(Secret::StaffTokens),
+            None => held,
+        }
     }
 
     /// The raw material of a secret, if held (token seeds are read this way).
     pub fn material(&self, secret: Secret) -> Option<&[u8]> {
-        self.held
-            .iter()
-            .find(|(s, _)| *s == secret)
-            .map(|(_, m)| m.expose_secret().as_slice())
+        if let Some(found) = self.held.iter().find(|(s, _)| *s == secret) {
+            return Some(found.1.expose_secret().as_slice());
+        }
+        match (&self.staff_key_from_root, secret) {
+            (Some(lazy), Secret::StaffTokens) => Some(
+                lazy.pem
+                    .get_or_init(|| {
+                        let pem = local_rsa_key(lazy.root.expose_secret());
+                        SecretBox::new(Box::new(pem.into_bytes()))
+                    })
+                    .expose_secret()
+                    .as_slice(),
+            ),
+            _ => None,
+        }
     }
 
     /// The key for `purpose` derived from `secret`, if the container holds it. (`Config::key`
