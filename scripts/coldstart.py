@@ -143,12 +143,14 @@ def main():
     parser.add_argument("--dynamodb", required=True, help="DynamoDB Local endpoint")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--no-build", action="store_true", help="use the release binaries already built")
+    parser.add_argument("--profile", default="function",
+                        help="cargo profile to build and measure (function, or function-quick)")
     parser.add_argument("functions", nargs="*", help="function names (default: every function)")
     args = parser.parse_args()
 
     names = args.functions or sorted(p.stem for p in (ROOT / "functions/src/bin").glob("*.rs"))
     if not args.no_build:
-        command = ["cargo", "build", "--profile", "function", "--locked", "-p", "functions"]
+        command = ["cargo", "build", "--profile", args.profile, "--locked", "-p", "functions"]
         for name in names:
             command += ["--bin", name]
         subprocess.run(command, cwd=ROOT, check=True)
@@ -172,7 +174,7 @@ def main():
     print(f"{'function':<32}{'init ms':>9}{'invoke ms':>11}{'peak RSS MiB':>14}{'binary MB':>11}  status")
     rows = []
     for name in names:
-        binary = ROOT / "target/function" / name
+        binary = ROOT / "target" / args.profile / name
         event = json.loads((ROOT / "events" / f"{name}.json").read_text())
         if event.get("rawPath", "").startswith("/store"):
             # A well-formed key that exists nowhere: the route looks it up in the table (a real
