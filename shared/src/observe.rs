@@ -78,14 +78,54 @@ pub fn record_blob_call() {
 
 /// Sets up JSON logs once per process; `RUST_LOG` filters them (default `info`).
 pub fn init_logging() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_current_span(false)
-        .with_span_list(false)
-        .with_target(false)
-        .with_env_filter(filter)
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let filter = log_filter(std::env::var("RUST_LOG").ok().as_deref());
+    let _ = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .json()
+                .flatten_event(true)
+                .with_current_span(false)
+                .with_span_list(false)
+                .with_target(false),
+        )
+        .with(filter)
         .try_init();
+}
+
+/// The filter `RUST_LOG` asks for: a level, or `target=level` directives separated by commas
+/// (`warn,shared::orders=debug`); anything unreadable falls back to `info`. Functions use these
+/// plain directives rather than `EnvFilter`'s, whose span and field matching links a regular
+/// expression engine into every binary.
+fn log_filter(setting: Option<&str>) -> tracing_subscriber::filter::Targets {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    setting
+        .filter(|value| !value.trim().is_empty())
+        .and_then(|value| value.parse::<Targets>().ok())
+        .unwrap_or_else(|| Targets::new().with_default(LevelFilter::INFO))
+}
+
+#[cfg(test)]
+mod log_filter_tests {
+    use super::log_filter;
+    use tracing::Level;
+
+    #[test]
+    fn rust_log_sets_the_levels_per_target() {
+        let filter = log_filter(Some("warn,shared::orders=debug"));
+        assert!(filter.would_enable("shared::orders::service", &Level::DEBUG));
+        assert!(!filter.would_enable("shared::orders::service", &Level::TRACE));
+        assert!(filter.would_enable("shared::carts", &Level::WARN));
+        assert!(!filter.would_enable("shared::carts", &Level::INFO));
+    }
+
+    #[test]
+    fn no_or_unreadable_setting_logs_info() {
+        for setting in [None, Some(""), Some("  "), Some("shared=loud")] {
+            let filter = log_filter(setting);
+            assert!(filter.would_enable("shared", &Level::INFO), "{setting:?}");
+            assert!(!filter.would_enable("shared", &Level::DEBUG), "{setting:?}");
+        }
+    }
 }
