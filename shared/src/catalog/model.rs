@@ -118,6 +118,11 @@ pub struct Product {
     pub title: String,
     pub description: String,
     pub description_format: DescriptionFormat,
+    /// The description as the storefront serves it: Markdown rendered, then scripts, event
+    /// handlers, styles and unsafe URLs removed. Derived from the two fields above on every
+    /// write, so that reading a product page never parses HTML.
+    #[serde(default)]
+    pub description_html: String,
     pub status: ProductStatus,
     pub vendor: Option<String>,
     pub product_type: Option<String>,

@@ -8,7 +8,6 @@ use super::model::{Money, ProductOption, ProductStatus, Seo};
 use super::placements::Shelf;
 use super::store::{self, Order};
 use super::taxonomy::{self, CategoryNode};
-use super::text::render_description;
 use crate::auth::caller::storefront;
 use crate::http::HttpCode;
 use crate::http::{
@@ -296,7 +295,7 @@ fn product_page(ctx: Ctx) -> HandlerFuture {
         let mut variants = product.variants.clone();
         variants.sort_by_key(|v| v.position);
         let page = StoreProduct {
-            description_html: render_description(&product.description, product.description_format),
+            description_html: product.description_html.clone(),
             variants: variants
                 .into_iter()
                 .map(|v| {

@@ -176,6 +176,72 @@ async fn products_are_created_validated_changed_and_deleted(api: Api) {
     }
 }
 
+/// A description is rendered and sanitised when it is written; the storefront serves the stored
+/// result, which follows every change of the text or its format.
+async fn descriptions_are_rendered_when_written(api: Api) {
+    let a = shop(&api, "quill").await;
+    let created = product(
+        &api,
+        &a,
+        json!({"title": "Ink", "status": "active", "description": "**Deep** blue <script>alert(1)</script>", "description_format": "markdown"}),
+    )
+    .await;
+    let id = created["id"].as_str().unwrap();
+    assert_eq!(
+        created["description"],
+        "**Deep** blue <script>alert(1)</script>"
+    );
+    assert_eq!(
+        created["description_html"],
+        "<p><strong>Deep</strong> blue </p>\n"
+    );
+    let page = api.send(a.store(api.get("/store/products/ink"))).await;
+    assert_eq!(page.status, 200, "{:?}", page.body);
+    assert_eq!(page.body["description_html"], created["description_html"]);
+
+    // The same text read as HTML: no Markdown, and still no script.
+    let changed = api
+        .send(
+            a.admin(api.patch(&format!("/admin/products/{id}")))
+                .json(json!({"description_format": "html"})),
+        )
+        .await;
+    assert_eq!(changed.status, 200, "{:?}", changed.body);
+    assert_eq!(changed.body["description_html"], "**Deep** blue ");
+    let changed = api
+        .send(a.admin(api.patch(&format!("/admin/products/{id}"))).json(
+            json!({"description": "<p onclick=\"x()\">Dark <a href=\"javascript:x\">ink</a></p>"}),
+        ))
+        .await;
+    assert_eq!(changed.status, 200, "{:?}", changed.body);
+    let page = api.send(a.store(api.get("/store/products/ink"))).await;
+    assert_eq!(
+        page.body["description_html"],
+        "<p>Dark <a rel=\"noopener noreferrer\">ink</a></p>"
+    );
+
+    // Within the source limit, but rendering to more HTML than a product may store: refused,
+    // and nothing changes.
+    let swollen = "*a* ".repeat(20_000);
+    assert!(swollen.len() <= 100_000);
+    let refused = api
+        .send(
+            a.admin(api.patch(&format!("/admin/products/{id}")))
+                .json(json!({"description": swollen, "description_format": "markdown"})),
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{:?}", refused.body);
+    assert_eq!(field_errors(&refused), ["description"]);
+    let stored = api
+        .send(a.admin(api.get(&format!("/admin/products/{id}"))))
+        .await;
+    assert_eq!(stored.body["description_format"], "html");
+    assert_eq!(
+        stored.body["description_html"],
+        page.body["description_html"]
+    );
+}
+
 async fn options_and_variants_follow_their_rules(api: Api) {
     let a = shop(&api, "acme").await;
     let p = product(
@@ -1453,6 +1519,7 @@ async fn images_upload_through_the_sandbox() {
 
 api_cases!(
     products_are_created_validated_changed_and_deleted,
+    descriptions_are_rendered_when_written,
     options_and_variants_follow_their_rules,
     concurrent_writes_keep_handles_and_skus_unique,
     a_stale_sku_guard_goes_to_one_claimant,

@@ -33,6 +33,9 @@ pub const MAX_VARIANTS: usize = 100;
 pub const MAX_TAGS: usize = 50;
 pub const MAX_CATEGORIES_PER_PRODUCT: usize = 20;
 pub const MAX_DESCRIPTION: usize = 100_000;
+/// The rendered description is stored beside the source; Markdown can nearly triple in HTML, and
+/// both must leave room in the product's item (400 KB) for 100 variants and 50 images.
+pub const MAX_DESCRIPTION_HTML: usize = 150_000;
 
 /// The events a change emits: (type, data).
 pub type Events = Vec<(super::events::CatalogEvent, Value)>;

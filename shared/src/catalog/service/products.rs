@@ -70,6 +70,12 @@ pub(super) fn check_product(
             "too_long",
             format!("use at most {MAX_DESCRIPTION} bytes"),
         ));
+    } else if p.description_html.len() > MAX_DESCRIPTION_HTML {
+        errors.push(FieldError::new(
+            "description",
+            "too_long",
+            format!("renders to more than {MAX_DESCRIPTION_HTML} bytes of HTML; shorten it"),
+        ));
     }
     optional_text(errors, "vendor", &p.vendor, 100);
     optional_text(errors, "product_type", &p.product_type, 100);
@@ -134,6 +140,8 @@ pub(super) fn check_product(
 
 pub(super) fn tidy(mut p: Product) -> Product {
     p.title = p.title.trim().to_owned();
+    p.description_html =
+        crate::catalog::text::render_description(&p.description, p.description_format);
     p.vendor = p
         .vendor
         .map(|v| v.trim().to_owned())
@@ -185,6 +193,7 @@ pub async fn create(
         title: input.title,
         description: input.description,
         description_format: input.description_format,
+        description_html: String::new(),
         status: input.status.unwrap_or(ProductStatus::Draft),
         vendor: input.vendor,
         product_type: input.product_type,
