@@ -14,6 +14,10 @@ from pathlib import Path
 import boto3
 
 ROOT = Path(__file__).resolve().parent.parent
+# The machine's own target triple: binaries are built for it, to be run here.
+HOST_TARGET = next(line.split(": ", 1)[1] for line in subprocess.run(
+    ["rustc", "-vV"], check=True, capture_output=True, text=True).stdout.splitlines()
+    if line.startswith("host: "))
 PREFIX = "/2018-06-01/runtime"
 
 
@@ -150,10 +154,17 @@ def main():
 
     names = args.functions or sorted(p.stem for p in (ROOT / "functions/src/bin").glob("*.rs"))
     if not args.no_build:
-        command = ["cargo", "build", "--profile", args.profile, "--locked", "-p", "functions"]
+        # With the function binaries' own flags: an explicit --target keeps them off build
+        # scripts and proc macros, as in the Lambda build.
+        flags = subprocess.run(["bash", "scripts/tools/function-rustflags", args.profile], cwd=ROOT,
+                               check=True, capture_output=True, text=True).stdout.strip()
+        build_env = dict(os.environ)
+        build_env[f"CARGO_TARGET_{HOST_TARGET.upper().replace('-', '_')}_RUSTFLAGS"] = flags
+        command = ["cargo", "build", "--profile", args.profile, "--locked", "-p", "functions",
+                   "--target", HOST_TARGET]
         for name in names:
             command += ["--bin", name]
-        subprocess.run(command, cwd=ROOT, check=True)
+        subprocess.run(command, cwd=ROOT, check=True, env=build_env)
     table = "coldstart"
     ensure_table(args.dynamodb, table)
     env = {
@@ -174,7 +185,7 @@ def main():
     print(f"{'function':<32}{'init ms':>9}{'invoke ms':>11}{'peak RSS MiB':>14}{'binary MB':>11}  status")
     rows = []
     for name in names:
-        binary = ROOT / "target" / args.profile / name
+        binary = ROOT / "target" / HOST_TARGET / args.profile / name
         event = json.loads((ROOT / "events" / f"{name}.json").read_text())
         if event.get("rawPath", "").startswith("/store"):
             # A well-formed key that exists nowhere: the route looks it up in the table (a real

@@ -98,7 +98,7 @@ fn binary_source(function: &Function) -> String {
     match function {
         // The OpenAPI function serves the generated document instead of building it.
         Function::Route(route) if std::ptr::eq(*route, &shared::routes::OPENAPI) => format!(
-            "{header}//! `{} {}`: {}\n\n#[tokio::main]\nasync fn main() -> Result<(), lambda_http::Error> {{\n    shared::system::routes::publish_openapi(include_str!(\"../../../{OPENAPI_DOCUMENT}\"));\n    let route = &shared::system::routes::OPENAPI_PUBLISHED;\n    let adapters = {};\n    shared::routes::serve(route, adapters).await\n}}\n",
+            "{header}//! `{} {}`: {}\n\n/// The generated document. A `static` is compiled in once; a literal in `main` was copied\n/// into several code units of the unoptimised link.\nstatic DOCUMENT: &str = include_str!(\"../../../{OPENAPI_DOCUMENT}\");\n\n#[tokio::main]\nasync fn main() -> Result<(), lambda_http::Error> {{\n    shared::system::routes::publish_openapi(DOCUMENT);\n    let route = &shared::system::routes::OPENAPI_PUBLISHED;\n    let adapters = {};\n    shared::routes::serve(route, adapters).await\n}}\n",
             route.method.as_str(),
             route.path,
             route.summary,
