@@ -1355,17 +1355,14 @@ async fn try_code(
             DiscountError::refused(crate::discounts::engine::Refusal::NotCombinable).into(),
         );
     }
-    let buyer_key = match (&read.cart.customer_id, &read.cart.email) {
-        (Some(customer), _) => Some(crate::discounts::store::Buyer::Customer(
-            customer.to_string(),
-        )),
-        (None, Some(email)) => Some(crate::discounts::store::Buyer::Guest(email.clone())),
-        (None, None) => None,
-    };
+    let buyers = crate::discounts::store::Buyer::all_of(
+        read.cart.customer_id.as_ref().map(|c| c.to_string()),
+        read.cart.email.as_deref(),
+    );
     let redemption = Redemption {
         discount: &discount,
         code: Some(&code.code),
-        buyer: buyer_key.as_ref(),
+        buyers: &buyers,
     };
     if usage::exhausted(app, tenant, &redemption).await? {
         return Err(

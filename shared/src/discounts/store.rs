@@ -6,7 +6,7 @@
 //! | discount count (caps discounts per company) | `T#<t>#DISCOUNTS` | `COUNT` | |
 //! | code (unique per company, any case) | `T#<t>#DISCOUNT_CODE#<CODE>` | `CODE` | `T#<t>#DISCOUNT_CODES#<discount id>` / `<CODE>` |
 //! | uses in all | `T#<t>#DISCOUNT_USES#<discount id>` | `TOTAL` | |
-//! | uses of one buyer | `T#<t>#DISCOUNT_USES#<discount id>` | `BUYER#<customer id, or sha256 of the guest's email>` | |
+//! | uses of one buyer | `T#<t>#DISCOUNT_USES#<discount id>` | `BUYER#<customer id, or sha256 of the email>` | |
 //! | codes of a discount (caps them) | `T#<t>#DISCOUNT_USES#<discount id>` | `CODES` | |
 //!
 //! A company's discounts share one partition (a [`Shelf`]), so pricing reads them all with one
@@ -51,11 +51,11 @@ pub fn total_uses_key(tenant: &TenantId, discount: &str) -> Key {
     Key::new(uses_partition(tenant, discount), "TOTAL")
 }
 
-/// A buyer's uses: a customer by id, a guest by their email (hashed: the key holds no address).
+/// A buyer's uses: a customer by id, an email hashed (the key holds no address).
 pub fn buyer_uses_key(tenant: &TenantId, discount: &str, buyer: &Buyer) -> Key {
     let who = match buyer {
         Buyer::Customer(id) => id.clone(),
-        Buyer::Guest(email) => hex::encode(Sha256::digest(email.as_bytes())),
+        Buyer::Email(email) => hex::encode(Sha256::digest(email.as_bytes())),
     };
     Key::new(uses_partition(tenant, discount), format!("BUYER#{who}"))
 }
@@ -64,12 +64,48 @@ fn code_count_key(tenant: &TenantId, discount: &str) -> Key {
     Key::new(uses_partition(tenant, discount), "CODES")
 }
 
-/// Who uses a discount, for its per-customer limit.
+/// One identity a buyer is counted under, for a discount's per-customer limit.
+///
+/// An order counts every identity it has: a signed-in customer by id **and** by the order's
+/// email, a guest by the email. So checking out once signed in and once as a guest with the same
+/// address is one buyer using the discount twice, and so is a signed-in customer who changes the
+/// cart's email between orders.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Buyer {
     Customer(String),
-    /// A guest, by normalised email.
-    Guest(String),
+    /// An email address, normalised (lower case).
+    Email(String),
+}
+
+impl Buyer {
+    /// The identities the buyer of a cart (its customer, its email) is counted under.
+    pub fn all_of(customer: Option<String>, email: Option<&str>) -> Vec<Buyer> {
+        customer
+            .map(Buyer::Customer)
+            .into_iter()
+            .chain(email.map(|e| Buyer::Email(e.to_owned())))
+            .collect()
+    }
+
+    /// How an order records a counter it counted: `customer:<id>` or `email:<address>`.
+    pub fn label(&self) -> String {
+        match self {
+            Buyer::Customer(id) => format!("customer:{id}"),
+            Buyer::Email(email) => format!("email:{email}"),
+        }
+    }
+
+    /// Reads a [`Buyer::label`] back (`guest:<address>` is how orders placed before
+    /// 2026-12-04 recorded an email).
+    pub fn from_label(label: &str) -> Option<Buyer> {
+        if let Some(id) = label.strip_prefix("customer:") {
+            return Some(Buyer::Customer(id.to_owned()));
+        }
+        label
+            .strip_prefix("email:")
+            .or_else(|| label.strip_prefix("guest:"))
+            .map(|email| Buyer::Email(email.to_owned()))
+    }
 }
 
 /// Writes a new code (failing if the company has it already, in any case).

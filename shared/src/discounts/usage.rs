@@ -25,8 +25,9 @@ pub struct Redemption<'a> {
     pub discount: &'a Discount,
     /// The code entered (upper case), for a code discount.
     pub code: Option<&'a str>,
-    /// Who ordered: for the per-customer limit.
-    pub buyer: Option<&'a Buyer>,
+    /// Who ordered, under every identity they are counted as (see [`Buyer`]): for the
+    /// per-customer limit.
+    pub buyers: &'a [Buyer],
 }
 
 /// The operations that count the uses (see the module), for the order's transaction.
@@ -39,11 +40,13 @@ pub fn redeem_ops(tenant: &TenantId, redemption: &Redemption) -> Vec<TxOp> {
             Some(limit),
         ));
     }
-    if let (Some(limit), Some(buyer)) = (d.limits.per_customer, redemption.buyer) {
-        ops.push(store::use_op(
-            store::buyer_uses_key(tenant, &d.id, buyer),
-            Some(limit),
-        ));
+    if let Some(limit) = d.limits.per_customer {
+        for buyer in redemption.buyers {
+            ops.push(store::use_op(
+                store::buyer_uses_key(tenant, &d.id, buyer),
+                Some(limit),
+            ));
+        }
     }
     if let Some(code) = redemption.code {
         ops.push(store::code_use_op(tenant, code, d.limits.per_code));
@@ -61,11 +64,13 @@ pub fn give_back_ops(tenant: &TenantId, redemption: &Redemption) -> Vec<TxOp> {
             "count",
         ));
     }
-    if let (Some(_), Some(buyer)) = (d.limits.per_customer, redemption.buyer) {
-        ops.push(store::give_back_op(
-            store::buyer_uses_key(tenant, &d.id, buyer),
-            "count",
-        ));
+    if d.limits.per_customer.is_some() {
+        for buyer in redemption.buyers {
+            ops.push(store::give_back_op(
+                store::buyer_uses_key(tenant, &d.id, buyer),
+                "count",
+            ));
+        }
     }
     if let Some(code) = redemption.code {
         ops.push(store::give_back_op(store::code_key(tenant, code), "uses"));
@@ -120,8 +125,10 @@ pub async fn exhausted(
     if let Some(limit) = d.limits.total {
         checks.push((store::total_uses_key(tenant, &d.id), limit));
     }
-    if let (Some(limit), Some(buyer)) = (d.limits.per_customer, redemption.buyer) {
-        checks.push((store::buyer_uses_key(tenant, &d.id, buyer), limit));
+    if let Some(limit) = d.limits.per_customer {
+        for buyer in redemption.buyers {
+            checks.push((store::buyer_uses_key(tenant, &d.id, buyer), limit));
+        }
     }
     if let (Some(limit), Some(code)) = (d.limits.per_code, redemption.code) {
         checks.push((store::code_key(tenant, code), limit));
@@ -230,8 +237,8 @@ pub struct Counted<'a> {
     pub code: Option<&'a str>,
     /// The discount's total was counted (with its limit, or tallied without one).
     pub total: bool,
-    /// The buyer's counter was counted.
-    pub buyer: Option<Buyer>,
+    /// The buyer's counters that were counted.
+    pub buyers: Vec<Buyer>,
 }
 
 /// Gives back the uses an order counted, as it counted them (whatever the discount's limits are
@@ -249,7 +256,7 @@ pub async fn give_back_counted(
                 "count",
             ));
         }
-        if let Some(buyer) = &c.buyer {
+        for buyer in &c.buyers {
             ops.push(store::give_back_op(
                 store::buyer_uses_key(tenant, c.discount_id, buyer),
                 "count",

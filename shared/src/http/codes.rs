@@ -91,7 +91,7 @@ crate::error_codes! {
     /// The codes any route may answer because of its shape: how the request is framed, its
     /// credentials, paging, idempotency, versions, and the backing services.
     pub enum HttpCode {
-        /// The body is not valid JSON, or a value has the wrong type for this route.
+        /// The body is not valid JSON. (Valid JSON of the wrong shape, such as a value of the wrong type, answers 422 `validation_failed` naming the field.)
         MalformedJson = "malformed_json", 400,
         /// This route needs a JSON body.
         MissingBody = "missing_body", 400,

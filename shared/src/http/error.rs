@@ -107,7 +107,9 @@ fn title(status: u16) -> &'static str {
         422 => "Unprocessable Content",
         428 => "Precondition Required",
         429 => "Too Many Requests",
+        502 => "Bad Gateway",
         503 => "Service Unavailable",
+        504 => "Gateway Timeout",
         _ => "Internal Server Error",
     }
 }

@@ -54,6 +54,25 @@ impl ApiRequest {
                 "a JSON body is required",
             ));
         }
+        // Every body this API takes is an object. serde would also bind a JSON array to a
+        // struct, field by field in declaration order; the API's schemas say object, so an
+        // array (or any other value) is refused here.
+        let first = self.body.iter().find(|b| !b.is_ascii_whitespace());
+        if first != Some(&b'{') {
+            return Err(
+                match serde_json::from_slice::<serde::de::IgnoredAny>(&self.body) {
+                    Ok(_) => ApiError::validation(vec![FieldError::new(
+                        "",
+                        "invalid",
+                        "the body must be a JSON object",
+                    )]),
+                    Err(syntax) => ApiError::new(
+                        HttpCode::MalformedJson,
+                        format!("the body is not valid JSON: {syntax}"),
+                    ),
+                },
+            );
+        }
         let mut de = serde_json::Deserializer::from_slice(&self.body);
         let parsed: Result<T, _> = serde_path_to_error::deserialize(&mut de);
         let value = match parsed {

@@ -775,6 +775,12 @@ pub async fn levels_for(
     ))
 }
 
+/// Checks, in the caller's transaction, that a location still exists and is not being deleted
+/// (stock put back there after the caller read it).
+pub fn location_is_open(tenant: &TenantId, location: &LocationId) -> TxOp {
+    store::location_open_check(tenant, location)
+}
+
 /// The operations of an order's moves for the caller's transaction, each with its movement.
 /// Units back on hand are unconditioned (like a sale, they race nobody's count); units taken
 /// need as many unreserved at the level (its first shard), or the transaction fails.

@@ -155,6 +155,15 @@ pub fn location_takes_stock(tenant: &TenantId, location: &LocationId) -> TxOp {
     }
 }
 
+/// Checks, within a transaction that puts stock back, that the location exists and is not
+/// being deleted (active or not).
+pub fn location_open_check(tenant: &TenantId, location: &LocationId) -> TxOp {
+    TxOp::Check {
+        key: location_key(tenant, location.as_str()),
+        condition: open(),
+    }
+}
+
 /// Marks an open location as closing (from the version read), or opens a closing one again.
 pub async fn set_location_state(
     table: &dyn Table,

@@ -245,21 +245,12 @@ fn check_ready(cart: &StoredCart, priced: &Priced, required: &[String]) -> Resul
 }
 
 /// The discount buyer checkout counts per-customer limits against.
-fn buyer_of(cart: &StoredCart) -> Option<crate::discounts::store::Buyer> {
-    use crate::discounts::store::Buyer as B;
-    match (&cart.customer_id, &cart.email) {
-        (Some(customer), _) => Some(B::Customer(customer.to_string())),
-        (None, Some(email)) => Some(B::Guest(email.clone())),
-        (None, None) => None,
-    }
-}
-
-fn buyer_label(buyer: &crate::discounts::store::Buyer) -> String {
-    use crate::discounts::store::Buyer as B;
-    match buyer {
-        B::Customer(id) => format!("customer:{id}"),
-        B::Guest(email) => format!("guest:{email}"),
-    }
+/// The identities the cart's buyer is counted under for per-customer limits.
+fn buyers_of(cart: &StoredCart) -> Vec<crate::discounts::store::Buyer> {
+    crate::discounts::store::Buyer::all_of(
+        cart.customer_id.as_ref().map(|c| c.to_string()),
+        cart.email.as_deref(),
+    )
 }
 
 /// The order a priced cart becomes.
@@ -712,14 +703,14 @@ async fn place(
             counted_uses: Vec::new(),
             lookup_token_hash: hex::encode(Sha256::digest(lookup_token.as_bytes())),
         };
-        let buyer_key = buyer_of(&cart);
+        let buyers = buyers_of(&cart);
         let redemptions: Vec<Redemption> = priced
             .discounts
             .iter()
             .map(|d| Redemption {
                 discount: &d.discount,
                 code: d.code.as_deref(),
-                buyer: buyer_key.as_ref(),
+                buyers: &buyers,
             })
             .collect();
         order.counted_uses = redemptions
@@ -728,7 +719,12 @@ async fn place(
                 discount_id: r.discount.id.clone(),
                 code: r.code.map(str::to_owned),
                 total: r.discount.limits.total.is_some(),
-                buyer: r.discount.limits.per_customer.and(r.buyer).map(buyer_label),
+                buyers: if r.discount.limits.per_customer.is_some() {
+                    r.buyers.iter().map(|b| b.label()).collect()
+                } else {
+                    Vec::new()
+                },
+                legacy_buyer: None,
                 tallied: r.discount.limits.total.is_none(),
             })
             .collect();

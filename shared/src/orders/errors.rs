@@ -23,6 +23,8 @@ crate::error_codes! {
         InvalidTransition = "invalid_transition", 409,
         /// The amount is more than what is left to capture or refund.
         AmountTooLarge = "amount_too_large", 409,
+        /// The return was received already: its units were counted back (and restocked) then.
+        ReturnAlreadyReceived = "return_already_received", 409,
     }
 }
 
@@ -52,6 +54,8 @@ pub enum OrderError {
     InvalidTransition(#[from] InvalidTransition),
     #[error("{0}")]
     AmountTooLarge(String),
+    #[error("the return was received already")]
+    ReturnAlreadyReceived,
     #[error(transparent)]
     Cart(Box<CartError>),
     #[error(transparent)]
@@ -126,6 +130,9 @@ impl From<OrderError> for ApiError {
             }
             OrderError::InvalidTransition(_) => ApiError::new(OrderCode::InvalidTransition, detail),
             OrderError::AmountTooLarge(_) => ApiError::new(OrderCode::AmountTooLarge, detail),
+            OrderError::ReturnAlreadyReceived => {
+                ApiError::new(OrderCode::ReturnAlreadyReceived, detail)
+            }
             OrderError::Cart(e) => (*e).into(),
             OrderError::Payment(e) => (*e).into(),
             OrderError::Discount(e) => (*e).into(),

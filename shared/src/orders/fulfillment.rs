@@ -50,6 +50,17 @@ pub struct NewReturn {
     pub restock_location_id: Option<String>,
 }
 
+/// What staff may say when a return arrives (the body is optional).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnReceipt {
+    /// Put the units back on hand here instead of at the location the return named (`loc_…`).
+    pub restock_location_id: Option<String>,
+    /// Put the units back on hand (default true); false: count them returned only, as for
+    /// damaged goods.
+    pub restock: Option<bool>,
+}
+
 fn field(name: &str, code: &str, message: impl Into<String>) -> OrderError {
     OrderError::field(name, code, message)
 }
@@ -452,32 +463,55 @@ pub async fn request_return(
     Ok((order.order, return_id))
 }
 
-/// Receives a return: its units count as returned and go back on hand at its restock location.
+/// Receives a return: its units count as returned and go back on hand at its restock location
+/// (or the one the receipt names), which must still exist: a location deleted since answers 422
+/// `unknown_location`, nothing written, and staff name another or receive without restocking.
 pub async fn receive_return(
     app: &App,
     tenant: &TenantId,
     actor: &str,
     id: &str,
     return_id: &str,
+    receipt: ReturnReceipt,
 ) -> Result<Order, OrderError> {
     let first = super::service::load(app, tenant, id).await?;
-    let moves = restock_moves(&first.order, return_id)?;
+    let ret = first
+        .order
+        .returns
+        .iter()
+        .find(|r| r.id == return_id)
+        .ok_or(OrderError::NotFound("return"))?;
+    let location = match (receipt.restock, &receipt.restock_location_id) {
+        (Some(false), _) => None,
+        (_, Some(raw)) => Some(raw.as_str()),
+        (_, None) => ret.restock_location_id.as_deref(),
+    };
+    let location = match location {
+        Some(raw) => Some(
+            stock::named_location(app, tenant, raw, "restock_location_id")
+                .await
+                .map_err(|_| {
+                    field(
+                        "restock_location_id",
+                        "unknown_location",
+                        "no such location (deleted since the return was requested?): name \
+                         another, or receive with restock false",
+                    )
+                })?
+                .id,
+        ),
+        None => None,
+    };
+    let moves = restock_moves(&first.order, return_id, location.as_ref())?;
     let levels = stock::levels_for(app, tenant, &moves).await?;
     let order = change(app, tenant, id, None, &|order: &mut StoredOrder| {
         let o = &mut order.order;
-        let moves = restock_moves(o, return_id)?;
+        let moves = restock_moves(o, return_id, location.as_ref())?;
         let Some(index) = o.returns.iter().position(|r| r.id == return_id) else {
             return Err(OrderError::NotFound("return"));
         };
         if o.returns[index].status != ReturnStatus::Requested {
-            return Err(OrderError::InvalidTransition(
-                transitions::InvalidTransition {
-                    action: "receive",
-                    order: "return already received".into(),
-                    payment: String::new(),
-                    fulfillment: "received".into(),
-                },
-            ));
+            return Err(OrderError::ReturnAlreadyReceived);
         }
         let items = o.returns[index].items.clone();
         for item in &items {
@@ -487,6 +521,7 @@ pub async fn receive_return(
         }
         o.returns[index].status = ReturnStatus::Received;
         o.returns[index].received_at = Some(rfc3339(app.clock.now()));
+        o.returns[index].restock_location_id = location.as_ref().map(|l| l.to_string());
         let units: i64 = items.iter().map(|i| i.quantity).sum();
         o.log(entry(
             "return.received",
@@ -497,6 +532,10 @@ pub async fn receive_return(
         ));
         settle(o);
         let mut ops = stock::order_move_ops(app, tenant, actor, &moves, &levels);
+        if let Some(location) = location.as_ref().filter(|_| !moves.is_empty()) {
+            // Not deleted between the check above and this transaction.
+            ops.push(stock::location_is_open(tenant, location));
+        }
         ops.push(crate::events::event(
             app,
             tenant,
@@ -519,18 +558,18 @@ pub(super) async fn publish(app: &App, tenant: &TenantId, moves: &[OrderMove]) {
     }
 }
 
-/// What receiving a return puts back on hand: its tracked lines' units at its restock location.
-fn restock_moves(order: &Order, return_id: &str) -> Result<Vec<OrderMove>, OrderError> {
+/// What receiving a return puts back on hand at `location`: its tracked lines' units.
+fn restock_moves(
+    order: &Order,
+    return_id: &str,
+    location: Option<&LocationId>,
+) -> Result<Vec<OrderMove>, OrderError> {
     let ret = order
         .returns
         .iter()
         .find(|r| r.id == return_id)
         .ok_or(OrderError::NotFound("return"))?;
-    let Some(location) = ret
-        .restock_location_id
-        .as_deref()
-        .and_then(LocationId::parse)
-    else {
+    let Some(location) = location else {
         return Ok(Vec::new());
     };
     Ok(ret

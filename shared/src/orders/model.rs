@@ -168,8 +168,13 @@ pub struct CountedUse {
     pub code: Option<String>,
     /// The total counter was counted.
     pub total: bool,
-    /// The buyer's counter was counted (`customer:<id>` or `guest:<email>`).
-    pub buyer: Option<String>,
+    /// The buyer's counters that were counted (`customer:<id>`, `email:<address>`; see
+    /// `discounts::store::Buyer::label`).
+    #[serde(default)]
+    pub buyers: Vec<String>,
+    /// The one buyer counter orders placed before 2026-12-04 recorded (read, never written).
+    #[serde(default, rename = "buyer", skip_serializing)]
+    pub legacy_buyer: Option<String>,
     /// Counted after the order, without a limit (an unlimited discount's tally).
     pub tallied: bool,
 }

@@ -316,13 +316,12 @@ async fn give_back_uses(app: &App, tenant: &TenantId, order: &StoredOrder) {
             discount_id: &u.discount_id,
             code: u.code.as_deref(),
             total: u.total || u.tallied,
-            buyer: u.buyer.as_deref().and_then(|b| {
-                if let Some(id) = b.strip_prefix("customer:") {
-                    Some(Buyer::Customer(id.to_owned()))
-                } else {
-                    b.strip_prefix("guest:").map(|e| Buyer::Guest(e.to_owned()))
-                }
-            }),
+            buyers: u
+                .buyers
+                .iter()
+                .chain(&u.legacy_buyer)
+                .filter_map(|label| Buyer::from_label(label))
+                .collect(),
         })
         .collect();
     if let Err(error) = crate::discounts::usage::give_back_counted(app, tenant, &counted).await {

@@ -581,9 +581,20 @@ pub static REQUEST_RETURN: Route = Route {
 fn receive_return(ctx: Ctx) -> HandlerFuture {
     Box::pin(async move {
         let (tenant, user, _) = staff(&ctx)?;
-        let order =
-            fulfillment::receive_return(&ctx.app, tenant, user, ctx.param("id"), ctx.param("rid"))
-                .await?;
+        let receipt: fulfillment::ReturnReceipt = if ctx.req.body.is_empty() {
+            fulfillment::ReturnReceipt::default()
+        } else {
+            ctx.req.json()?
+        };
+        let order = fulfillment::receive_return(
+            &ctx.app,
+            tenant,
+            user,
+            ctx.param("id"),
+            ctx.param("rid"),
+            receipt,
+        )
+        .await?;
         Ok(answer(200, &order))
     })
 }
@@ -599,8 +610,10 @@ pub static RECEIVE_RETURN: Route = Route {
     handler: receive_return,
     doc: || {
         RouteDoc::new()
+            .request::<fulfillment::ReturnReceipt>()
             .response::<Order>(200, "The order")
-            .error(OrderCode::InvalidTransition)
+            .error(OrderCode::ReturnAlreadyReceived)
+            .error(HttpCode::ValidationFailed)
             .error(HttpCode::NotFound)
     },
 };

@@ -293,6 +293,9 @@ fn allowed(payment: &Payment, money: Money) -> Result<(), OrderError> {
                     fulfillment: String::new(),
                 })
             }
+            ledger::LedgerError::NotPositive => {
+                OrderError::field("amount", "out_of_range", "at least 1")
+            }
             other => OrderError::AmountTooLarge(other.to_string()),
         })
     };
@@ -509,6 +512,9 @@ pub async fn capture(
         id,
         &|order, payment| {
             transitions::check(order.order.standing(), Action::Capture)?;
+            if amount.is_some_and(|a| a < 1) {
+                return Err(OrderError::field("amount", "out_of_range", "at least 1"));
+            }
             let left = payment.authorized() - payment.captured();
             Ok(Money::Capture(amount.unwrap_or(left)))
         },

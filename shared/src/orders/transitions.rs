@@ -155,18 +155,23 @@ pub fn check(standing: Standing, action: Action) -> Result<(), InvalidTransition
 
 /// The fulfilment status of an order from its units: ordered, fulfilled (shipped and not
 /// canceled) and returned (received back).
+///
+/// Units still to ship come first: an order that shipped one of three units and got it back is
+/// `partially_fulfilled`, not `returned`, so it can still ship the other two and does not
+/// complete (its lines say what came back). Only an order that shipped everything is
+/// `partially_returned` or `returned`.
 pub fn fulfillment_of(ordered: i64, fulfilled: i64, returned: i64) -> FulfillmentStatus {
     use FulfillmentStatus as F;
-    if returned > 0 && returned >= fulfilled {
+    if fulfilled <= 0 && returned <= 0 {
+        F::Unfulfilled
+    } else if fulfilled < ordered {
+        F::PartiallyFulfilled
+    } else if returned >= ordered {
         F::Returned
     } else if returned > 0 {
         F::PartiallyReturned
-    } else if fulfilled > 0 && fulfilled >= ordered {
-        F::Fulfilled
-    } else if fulfilled > 0 {
-        F::PartiallyFulfilled
     } else {
-        F::Unfulfilled
+        F::Fulfilled
     }
 }
 
@@ -246,6 +251,15 @@ mod tests {
         assert_eq!(fulfillment_of(3, 3, 0), F::Fulfilled);
         assert_eq!(fulfillment_of(3, 3, 1), F::PartiallyReturned);
         assert_eq!(fulfillment_of(3, 3, 3), F::Returned);
+        // One unit shipped and returned: two still to ship.
+        assert_eq!(fulfillment_of(3, 1, 1), F::PartiallyFulfilled);
+        assert_eq!(fulfillment_of(3, 2, 2), F::PartiallyFulfilled);
+        assert_eq!(fulfillment_of(1, 1, 1), F::Returned);
+        assert!(!settled(standing(
+            OrderStatus::Open,
+            PaymentStatus::Paid,
+            fulfillment_of(3, 1, 1)
+        )));
         assert!(settled(standing(
             OrderStatus::Open,
             PaymentStatus::Paid,

@@ -499,7 +499,7 @@ async fn codes_are_refused_with_their_reasons(api: Api) {
         &[Redemption {
             discount: &once,
             code: Some("ONCE"),
-            buyer: None,
+            buyers: &[],
         }],
     )
     .await
@@ -543,7 +543,7 @@ async fn the_last_use_of_a_code_goes_to_exactly_one(api: Api) {
                     &[Redemption {
                         discount: &d,
                         code: Some("LAST"),
-                        buyer: None,
+                        buyers: &[],
                     }],
                 )
                 .await
@@ -575,7 +575,7 @@ async fn the_last_use_of_a_code_goes_to_exactly_one(api: Api) {
         &[Redemption {
             discount: &d,
             code: Some("LAST"),
-            buyer: None,
+            buyers: &[],
         }],
     )
     .await

@@ -316,6 +316,22 @@ async fn bad_bodies_are_refused_and_write_nothing() {
             422,
             "validation_failed",
         ),
+        // Bound field by field, an array would make a widget: the body must be an object.
+        (
+            request("POST", "/widgets", json, b"[\"a\"]"),
+            422,
+            "validation_failed",
+        ),
+        (
+            request("POST", "/widgets", json, b" \"a\""),
+            422,
+            "validation_failed",
+        ),
+        (
+            request("POST", "/widgets", json, b"[\"a\""),
+            400,
+            "malformed_json",
+        ),
         (
             request("POST", "/widgets", json, b"{\"name\": \"a\"} trailing"),
             400,
@@ -602,7 +618,8 @@ async fn a_route_derives_keys_only_from_the_secrets_it_declares() {
 
 /// Every route that takes a body answers 400 `malformed_json` to a body that is not JSON, even
 /// when its first field is one the route's type would refuse (a typed parser stops there, before
-/// the syntax error), called by someone allowed to call it: checked over the whole route table.
+/// the syntax error), and 422 to JSON that is not an object, called by someone allowed to call
+/// it: checked over the whole route table.
 #[tokio::test]
 async fn every_route_refuses_malformed_json_with_400() {
     use commerce_tests::api::Api;
@@ -640,12 +657,8 @@ async fn every_route_refuses_malformed_json_with_400() {
         )
         .await;
     let customer = shopper.body["access_token"].as_str().unwrap().to_owned();
-    let mut checked = 0;
-    for route in shared::routes::ALL {
-        // Routes that take no body (log-out, actions) ignore one.
-        if (route.doc)().request.is_none() {
-            continue;
-        }
+    // The route called with `body` by someone allowed to call it.
+    let allowed = |route: &shared::http::route::Route, body: &[u8]| {
         let path = route
             .path
             .split('/')
@@ -657,18 +670,36 @@ async fn every_route_refuses_malformed_json_with_400() {
             })
             .collect::<Vec<_>>()
             .join("/");
+        let call = api.call_method(route.method.as_str(), &path).raw_json(body);
+        match route.access {
+            Access::Public => call,
+            Access::Staff(_) | Access::StaffSelf => call.token(&staff),
+            Access::StoreKey(_) | Access::StoreShopper(_) => call.header("x-api-key", &key),
+            Access::StoreCustomer(_) => call.header("x-api-key", &key).token(&customer),
+        }
+    };
+    let mut checked = 0;
+    for route in shared::routes::ALL {
+        // Routes that take no body (log-out, actions) ignore one.
+        if (route.doc)().request.is_none() {
+            continue;
+        }
         for body in [&b"{\"not\": json"[..], b"{\"zzz_unknown\": 1, ", b"[1, 2"] {
-            let mut call = api.call_method(route.method.as_str(), &path).raw_json(body);
-            call = match route.access {
-                Access::Public => call,
-                Access::Staff(_) | Access::StaffSelf => call.token(&staff),
-                Access::StoreKey(_) | Access::StoreShopper(_) => call.header("x-api-key", &key),
-                Access::StoreCustomer(_) => call.header("x-api-key", &key).token(&customer),
-            };
-            let r = api.send(call).await;
+            let r = api.send(allowed(route, body)).await;
             assert_eq!(
                 (r.status, r.code()),
                 (400, "malformed_json"),
+                "{route:?} with {}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        // Well-formed JSON that is not an object (serde would bind an array to a struct,
+        // field by field).
+        for body in [&b"[]"[..], b"[\"x\", 1, null]", b"42"] {
+            let r = api.send(allowed(route, body)).await;
+            assert_eq!(
+                (r.status, r.code()),
+                (422, "validation_failed"),
                 "{route:?} with {}",
                 String::from_utf8_lossy(body)
             );
