@@ -150,6 +150,13 @@ pub async fn split(
         };
         let mut targets = spread(&vec![0; count as usize], unreserved - kept_back);
         targets[0] += kept_back;
+        let absorbed_versions: u64 = stock
+            .shards
+            .iter()
+            .skip(count as usize)
+            .filter(|(_, stored)| *stored)
+            .map(|(s, _)| s.version)
+            .sum();
         let mut ops = Vec::new();
         let mut summaries = store::SummaryMoves::default();
         for (k, target) in (0..count).zip(targets) {
@@ -183,7 +190,10 @@ pub async fn split(
                 0,
                 &now,
                 guard,
-                first.then_some(count),
+                first.then_some(store::SplitTo {
+                    shards: count,
+                    absorbed_versions,
+                }),
                 &mut summaries,
             ));
         }

@@ -333,6 +333,17 @@ pub fn level_change_op(
     level_split_op(tenant, of, on_hand, reserved, now, guard, None, summaries)
 }
 
+/// What a split writes on a level's first shard.
+#[derive(Debug, Clone, Copy)]
+pub struct SplitTo {
+    /// How many shards the level has now.
+    pub shards: u32,
+    /// The versions of the shards that go away. A level's version is the sum of its shards',
+    /// so the first takes them on: the version never goes back to one a client read before
+    /// (where `If-Match` would let a stale write through).
+    pub absorbed_versions: u64,
+}
+
 /// [`level_change_op`] that also sets, on a level's first shard, how many shards it has.
 #[allow(clippy::too_many_arguments)]
 pub fn level_split_op(
@@ -342,7 +353,7 @@ pub fn level_split_op(
     reserved: i64,
     now: &str,
     guard: Guard,
-    shards: Option<u32>,
+    split: Option<SplitTo>,
     summaries: &mut SummaryMoves,
 ) -> TxOp {
     summaries.moved(of, on_hand - reserved);
@@ -360,8 +371,8 @@ pub fn level_split_op(
             format!("{}#{}", of.variant.as_str(), of.location.as_str()),
         );
     }
-    if let Some(shards) = shards {
-        update = update.set("shards", i64::from(shards));
+    if let Some(split) = split {
+        update = update.set("shards", i64::from(split.shards));
     }
     update = update
         .set("updated_at", now)
@@ -370,7 +381,13 @@ pub fn level_split_op(
         .add("unreserved", on_hand - reserved);
     // Adding zero still creates the attribute, so a level first made by a reservation has a
     // version to condition on. Splitting counts as a change: it moves units between shards.
-    update = update.add(attr::VERSION, i64::from(on_hand != 0 || shards.is_some()));
+    let absorbed = split.map_or(0, |s| {
+        i64::try_from(s.absorbed_versions).unwrap_or(i64::MAX)
+    });
+    update = update.add(
+        attr::VERSION,
+        i64::from(on_hand != 0 || split.is_some()) + absorbed,
+    );
     let condition = match guard {
         Guard::Version(None) => Some(Condition::NotExists),
         Guard::Version(Some(v)) => Some(Condition::VersionIs(v)),

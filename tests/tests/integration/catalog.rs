@@ -1517,7 +1517,125 @@ async fn images_upload_through_the_sandbox() {
     sandbox.stop().await;
 }
 
+/// A change that changes nothing writes nothing: the version, the ETag, `updated_at` and the
+/// events stay as they were, so a form saved twice or a retried request invalidates no other
+/// client's `If-Match`. Products, variants and categories.
+async fn a_change_that_changes_nothing_writes_nothing(api: Api) {
+    let a = shop(&api, "same").await;
+    let id = product(&api, &a, json!({"title": "Mug"})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let added = api
+        .send(
+            a.admin(api.post(&format!("/admin/products/{id}/variants")))
+                .json(json!({"sku": "MUG-1", "price": eur(1200)})),
+        )
+        .await;
+    assert_eq!(added.status, 201, "{:?}", added.body);
+    let variant = added.body["id"].as_str().unwrap().to_owned();
+    let created = api
+        .send(a.admin(api.get(&format!("/admin/products/{id}"))))
+        .await
+        .body;
+    let events = events_of(&api, &a.id).await.len();
+    for body in [
+        json!({}),
+        json!({"title": "Mug"}),
+        json!({"title": null, "status": null}),
+        json!({"tags": []}),
+    ] {
+        let (r, measured) = api
+            .send_measured(
+                a.admin(api.patch(&format!("/admin/products/{id}")))
+                    .json(body.clone()),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{body}: {:?}", r.body);
+        assert_eq!(r.body["version"], created["version"], "{body}");
+        assert_eq!(r.body["updated_at"], created["updated_at"], "{body}");
+        assert_eq!(
+            r.header("etag"),
+            Some(format!("\"{}\"", created["version"]).as_str()),
+            "{body}"
+        );
+        // Nothing written (DynamoDB Local reports write capacity; the embedded store none).
+        assert_eq!(measured.write_units, 0.0, "{body}");
+    }
+    let v_path = format!("/admin/products/{id}/variants/{variant}");
+    for body in [json!({}), json!({"sku": "MUG-1", "price": eur(1200)})] {
+        let r = api
+            .send(a.admin(api.patch(&v_path)).json(body.clone()))
+            .await;
+        assert_eq!(r.status, 200, "{body}: {:?}", r.body);
+        assert_eq!(
+            r.body["version"], created["variants"][0]["version"],
+            "{body}"
+        );
+    }
+    let category = api
+        .send(
+            a.admin(api.post("/admin/categories"))
+                .json(json!({"title": "Kitchen"})),
+        )
+        .await;
+    assert_eq!(category.status, 201, "{:?}", category.body);
+    let events = events + 1;
+    let c_path = format!(
+        "/admin/categories/{}",
+        category.body["id"].as_str().unwrap()
+    );
+    let r = api
+        .send(
+            a.admin(api.patch(&c_path))
+                .json(json!({"title": "Kitchen"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["version"], category.body["version"]);
+    assert_eq!(
+        events_of(&api, &a.id).await.len(),
+        events,
+        "no event written"
+    );
+    assert_eq!(
+        api.send(a.admin(api.get(&format!("/admin/products/{id}"))))
+            .await
+            .body,
+        created
+    );
+    // A real change still counts.
+    let r = api
+        .send(
+            a.admin(api.patch(&format!("/admin/products/{id}")))
+                .json(json!({"title": "Big Mug"})),
+        )
+        .await;
+    assert_eq!(r.body["version"], created["version"].as_u64().unwrap() + 1);
+    let r = api
+        .send(
+            a.admin(api.patch(&v_path))
+                .json(json!({"price": eur(1300)})),
+        )
+        .await;
+    assert_eq!(
+        r.body["version"],
+        created["variants"][0]["version"].as_u64().unwrap() + 1
+    );
+    let r = api
+        .send(
+            a.admin(api.patch(&c_path))
+                .json(json!({"title": "Cooking"})),
+        )
+        .await;
+    assert_eq!(
+        r.body["version"],
+        category.body["version"].as_u64().unwrap() + 1
+    );
+}
+
 api_cases!(
+    a_change_that_changes_nothing_writes_nothing,
     products_are_created_validated_changed_and_deleted,
     descriptions_are_rendered_when_written,
     options_and_variants_follow_their_rules,

@@ -418,7 +418,53 @@ async fn a_flash_sale_on_eight_shards_sells_every_unit_once(api: Api) {
     report("8 shards", &sale);
 }
 
+/// A level's version is the sum of its shards': merging shards back must not bring back a
+/// version a client read earlier, or a count sent with that stale `If-Match` would win.
+async fn a_merge_never_brings_back_a_version_read_before(api: Api) {
+    let a = shop(&api, "merge-version").await;
+    let warehouse = location(&api, &a, "Warehouse", 1).await;
+    let (_, ids) = product(&api, &a, &[("One size", json!({}))]).await;
+    let variant = ids[0].clone();
+    assert_eq!(adjust(&api, &a, &variant, &warehouse, 10).await.status, 201);
+    let r = split(&api, &a, &variant, &warehouse, json!(4)).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let read = r.body["version"].as_u64().unwrap();
+    let mut seen = vec![read];
+    assert_eq!(adjust(&api, &a, &variant, &warehouse, -7).await.status, 201);
+    let merged = split(&api, &a, &variant, &warehouse, json!(1)).await;
+    assert_eq!(merged.status, 200, "{:?}", merged.body);
+    assert_eq!(merged.body["on_hand"], 3);
+    let after_merge = merged.body["version"].as_u64().unwrap();
+    assert!(
+        seen.iter().all(|v| after_merge > *v),
+        "{after_merge} after {seen:?}"
+    );
+    seen.push(after_merge);
+    for _ in 0..8 {
+        let r = adjust(&api, &a, &variant, &warehouse, 1).await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        let level = stock_at(&api, &a, &variant, &warehouse).await;
+        let now = level["version"].as_u64().unwrap();
+        assert!(seen.iter().all(|v| now > *v), "{now} after {seen:?}");
+        seen.push(now);
+        // The count read before the merge is stale whatever happened since.
+        let stale = api
+            .send(
+                a.admin(api.call_method("PUT", "/admin/inventory/levels"))
+                    .header("if-match", &format!("\"{read}\""))
+                    .json(json!({"variant_id": variant, "location_id": warehouse, "on_hand": 10})),
+            )
+            .await;
+        assert_eq!(stale.status, 412, "{:?}", stale.body);
+    }
+    assert_eq!(
+        stock_at(&api, &a, &variant, &warehouse).await["on_hand"],
+        11
+    );
+}
+
 api_cases!(
+    a_merge_never_brings_back_a_version_read_before,
     splitting_a_level_keeps_every_unit_and_merges_back,
     a_flash_sale_on_eight_shards_sells_every_unit_once,
 );

@@ -278,10 +278,15 @@ pub async fn update(
         let mut errors = Errors::new();
         check_product(&mut errors, context, &p, Some(before));
         errors.into_result()?;
-        let events = vec![(
-            crate::catalog::events::CatalogEvent::ProductUpdated,
-            product_event(before),
-        )];
+        // A change that changes nothing writes nothing (no version, no event).
+        let events = if p == *before {
+            Vec::new()
+        } else {
+            vec![(
+                crate::catalog::events::CatalogEvent::ProductUpdated,
+                product_event(before),
+            )]
+        };
         Ok(Applied {
             product: p,
             events,

@@ -293,9 +293,7 @@ pub async fn change_variant(
         if let Some(x) = input.safety_stock {
             v.safety_stock = x;
         }
-        let mut v = tidy_variant(v);
-        v.version += 1;
-        v.updated_at = context.now.clone();
+        let v = tidy_variant(v);
         let mut errors = Errors::new();
         check_variant(&mut errors, context, &p, &v);
         let slot = p
@@ -309,6 +307,21 @@ pub async fn change_variant(
         let duplicate = check_variants(&mut errors, &p);
         errors.into_result()?;
         duplicate?;
+        if p == *before {
+            // Nothing changed: nothing is written, and the version stays.
+            return Ok(Applied {
+                events: Vec::new(),
+                answer: current,
+                product: p,
+            });
+        }
+        let slot = p
+            .variants
+            .iter_mut()
+            .find(|x| x.id == variant_id)
+            .expect("kept");
+        slot.version += 1;
+        slot.updated_at = context.now.clone();
         let answer = p
             .variants
             .iter()

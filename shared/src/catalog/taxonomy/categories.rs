@@ -164,6 +164,10 @@ pub async fn change_category(
     let mut errors = Errors::new();
     check_category(&mut errors, &taxonomy, &after);
     errors.into_result().map_err(TaxonomyError::Invalid)?;
+    if after == before {
+        // A change that changes nothing writes nothing.
+        return Ok(before);
+    }
     after.version += 1;
     after.updated_at = rfc3339(app.clock.now());
     let mut ops = vec![store::category_put(tenant, &after, before.version)];
