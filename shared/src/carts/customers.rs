@@ -3,7 +3,7 @@
 
 use super::errors::CartError;
 use super::model::{Cart, CartStatus, StoredCart, MAX_LINES, MAX_QUANTITY};
-use super::service::{epoch_rfc3339, shown, updated_event, view, visible, Shopper};
+use super::service::{epoch_rfc3339, shown, updated_event, usable, view, visible, Shopper};
 use super::store;
 use crate::app::App;
 use crate::clock::rfc3339;
@@ -39,21 +39,13 @@ pub async fn customer_carts(
     Ok(open)
 }
 
-fn usable(cart: &StoredCart, now_epoch: i64) -> Result<(), CartError> {
-    match cart.status {
-        CartStatus::Open if cart.expires_epoch <= now_epoch => Err(CartError::Expired),
-        CartStatus::Open => Ok(()),
-        CartStatus::Expired => Err(CartError::Expired),
-        CartStatus::Completed => Err(CartError::Closed("completed")),
-        CartStatus::Merged => Err(CartError::Closed("merged")),
-    }
-}
-
 /// Gives a guest cart to the signed-in customer (a storefront calls it on sign-in). When the
 /// customer already has an open cart, the two merge: the older one's lines join the newer one
 /// (quantities add, the reservations move with them, no stock is taken again) and the older
 /// closes as `merged`. Answers the cart the customer goes on with. Idempotent: a cart already
-/// the customer's is answered as it is.
+/// the customer's is answered as it is, and one merged already answers the customer's open cart
+/// it went into (409 `cart_closed` when there is none any more). A merge whose cart pricing
+/// would refuse (a total past what an amount may hold) is refused before anything moves.
 pub async fn attach(
     app: &App,
     tenant: &TenantId,
@@ -61,6 +53,10 @@ pub async fn attach(
     id: &str,
 ) -> Result<Cart, CartError> {
     let checkout = crate::settings::service::typed::<Checkout>(app, tenant).await?;
+    // A disabled or erased account's token takes no cart.
+    crate::customers::account::load_active(app, tenant, customer.as_str())
+        .await
+        .map_err(CartError::Customer)?;
     let me = Shopper {
         customer: Some(customer.clone()),
     };
@@ -71,8 +67,27 @@ pub async fn attach(
         let guest = visible(app, tenant, &me, id).await?;
         let now_epoch = app.clock.epoch_seconds();
         if guest.customer_id.is_some() {
-            // Already the customer's (a repeated call).
-            return view(app, tenant, &shown(guest, app), &[]).await;
+            // Already the customer's (a repeated call): the cart itself, or the open one it
+            // merged into.
+            if guest.status != CartStatus::Merged {
+                usable(&guest, now_epoch)?;
+                return view(app, tenant, &shown(guest, app), &[]).await;
+            }
+            let (mine, _) = store::cart_page(
+                app.table.as_ref(),
+                tenant,
+                store::CartsOf::Customer {
+                    customer,
+                    status: Some(CartStatus::Open),
+                },
+                5,
+                None,
+            )
+            .await?;
+            return match mine.into_iter().find(|c| c.expires_epoch > now_epoch) {
+                Some(open) => view(app, tenant, &open, &[]).await,
+                None => Err(CartError::Closed("merged")),
+            };
         }
         usable(&guest, now_epoch)?;
         let (mine, _) = store::cart_page(
@@ -149,6 +164,9 @@ pub async fn attach(
                 survivor.discount_codes.push(code.clone());
             }
         }
+        // Priced before anything moves: a merged cart pricing would refuse is never written.
+        let buyer = super::service::exemption(app, tenant, Some(customer)).await?;
+        super::pricing::price(app, tenant, &survivor, &buyer).await?;
         let mut closed = touch(&older);
         closed.status = CartStatus::Merged;
         closed.customer_id = Some(customer.clone());

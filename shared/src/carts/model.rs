@@ -212,7 +212,9 @@ pub struct ChosenMethod {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Notice {
     /// `shipping_method_cleared`: the method chosen no longer applies to the cart (its address,
-    /// its lines or the shop's zones changed); choose another.
+    /// its lines or the shop's zones changed); choose another. `line_unavailable`: a line's
+    /// product was unpublished or deleted, or its price removed, since it was added; checkout
+    /// refuses the cart (422 `variant_unavailable`) until the line is removed.
     pub code: &'static str,
     pub message: String,
 }

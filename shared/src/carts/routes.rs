@@ -262,6 +262,7 @@ pub static ATTACH_CART: Route = Route {
             .error(CartCode::CartExpired)
             .error(CartCode::CartClosed)
             .error(CartCode::TooManyLines)
+            .error(HttpCode::ValidationFailed)
             .error(HttpCode::Conflict)
             .error(HttpCode::NotFound)
     },

@@ -199,6 +199,31 @@ pub(super) async fn visible(
     usable_by(cart, shopper)
 }
 
+/// A signed-in shopper's account must still be active: a disabled or erased customer's access
+/// token stops working on carts and checkout at once (the customer is read with the cart in any
+/// case, so this costs no call).
+fn still_active(shopper: &Shopper, customer: Option<&StoredCustomer>) -> Result<(), CartError> {
+    let active = customer
+        .is_some_and(|c| c.customer.status == crate::customers::model::CustomerStatus::Active);
+    if shopper.customer.is_some() && !active {
+        return Err(CartError::Customer(
+            crate::customers::errors::CustomerError::Unavailable,
+        ));
+    }
+    Ok(())
+}
+
+/// Whether a cart takes changes: open and not expired (409 `cart_closed`, `cart_expired`).
+pub(super) fn usable(cart: &StoredCart, now_epoch: i64) -> Result<(), CartError> {
+    match cart.status {
+        CartStatus::Open if cart.expires_epoch <= now_epoch => Err(CartError::Expired),
+        CartStatus::Open => Ok(()),
+        CartStatus::Expired => Err(CartError::Expired),
+        CartStatus::Completed => Err(CartError::Closed("completed")),
+        CartStatus::Merged => Err(CartError::Closed("merged")),
+    }
+}
+
 /// The cart read, if the shopper may use it (otherwise it is not found).
 fn usable_by(cart: Option<StoredCart>, shopper: &Shopper) -> Result<StoredCart, CartError> {
     let cart = cart.ok_or(CartError::NotFound("cart"))?;
@@ -228,6 +253,8 @@ struct Start {
     cart: Option<StoredCart>,
     /// The shopper (signed in) as pricing sees them.
     shopper_buyer: Buyer,
+    /// The signed-in shopper's email, which a new cart of theirs starts with.
+    shopper_email: Option<String>,
     catalog: Catalog,
     collections: Option<Collections>,
     eligible: std::sync::Arc<Vec<LocationId>>,
@@ -255,6 +282,7 @@ async fn start(
         },
     )
     .await?;
+    still_active(shopper, first.customer.as_ref())?;
     let groups: &[String] = first
         .customer
         .as_ref()
@@ -309,6 +337,10 @@ async fn start(
     }
     Ok(Start {
         shopper_buyer: buyer_of(first.customer.as_ref(), &second.groups),
+        shopper_email: first
+            .customer
+            .as_ref()
+            .and_then(|c| c.customer.email.clone()),
         cart,
         catalog: catalog_of(&second.products, &owners),
         collections: with_collections.then(|| second.collections.into_iter().collect()),
@@ -651,7 +683,18 @@ pub async fn create(
         status: CartStatus::Open,
         customer_id: shopper.customer.clone(),
         currency,
-        email: input.email.as_deref().map(validate::normalize_email),
+        // A signed-in customer's cart starts with the account's email, as the order
+        // confirmation needs one.
+        email: input
+            .email
+            .as_deref()
+            .map(validate::normalize_email)
+            .or_else(|| {
+                start
+                    .shopper_email
+                    .as_deref()
+                    .map(validate::normalize_email)
+            }),
         country: input.country,
         note: None,
         locale: None,
@@ -674,6 +717,9 @@ pub async fn create(
     for (id, quantity) in &wanted {
         add(&mut cart, catalog, id, *quantity, || app.ids.new_id("item"))?;
     }
+    // Priced before anything is written: a cart pricing refuses (a total past what an amount
+    // may hold) is never saved, and holds no stock.
+    let priced = pricing::price(app, tenant, &cart, &start.shopper_buyer).await?;
     // More lines than one transaction changes are reserved a step at a time ahead of the cart;
     // when a step finds stock short, what the steps before held is given back. (Should the
     // request stop between steps, the cart does not exist and what was held expires with the
@@ -707,7 +753,7 @@ pub async fn create(
         }
         return Err(error);
     }
-    view_with(app, tenant, &cart, &[], &start.shopper_buyer, Vec::new()).await
+    Ok(Cart::of(&cart, &priced, &[], Vec::new()))
 }
 
 pub(super) fn epoch_rfc3339(epoch: i64) -> String {
@@ -730,13 +776,27 @@ pub async fn get(
         cart.status = CartStatus::Expired;
     }
     let moved = cart.moved.clone();
-    view_with(app, tenant, &cart.cart, &moved, &buyer, Vec::new()).await
+    let notices = cart
+        .unavailable
+        .iter()
+        .map(|(line, why)| Notice {
+            code: "line_unavailable",
+            message: format!(
+                "Line {line} can no longer be bought ({why}); remove it to check out."
+            ),
+        })
+        .collect();
+    view_with(app, tenant, &cart.cart, &moved, &buyer, notices).await
 }
 
 /// A cart read to be priced: repriced from the catalog, with the lines whose price moved.
 pub struct Repriced {
     pub cart: StoredCart,
     moved: Vec<(String, i64)>,
+    /// The lines whose variant can no longer be bought (its product not active or deleted,
+    /// the variant deleted, or no price in the cart's currency), with why: checkout refuses
+    /// the cart until they are removed.
+    pub unavailable: Vec<(String, String)>,
 }
 
 impl std::ops::Deref for Repriced {
@@ -771,6 +831,7 @@ pub async fn read_for_pricing(
         },
     )
     .await?;
+    still_active(shopper, first.customer.as_ref())?;
     let mut cart = usable_by(first.cart, shopper)?;
     let owned = cart.customer_id.is_some() && cart.customer_id == shopper.customer;
     let customer = first.customer.filter(|_| owned);
@@ -804,13 +865,26 @@ pub async fn read_for_pricing(
     withdraw_deleted(&mut cart, &second.codes);
     let collections: Option<Collections> =
         with_collections.then(|| second.collections.into_iter().collect());
-    let moved = reprice(
-        &mut cart,
-        &catalog_of(&second.products, &owners),
-        collections.as_ref(),
-    );
+    let catalog = catalog_of(&second.products, &owners);
+    let moved = reprice(&mut cart, &catalog, collections.as_ref());
+    let unavailable = cart
+        .items
+        .iter()
+        .filter_map(|item| {
+            buyable(&catalog, &item.variant_id, &cart.currency)
+                .err()
+                .map(|why| (item.id.clone(), why))
+        })
+        .collect();
     let buyer = buyer_of(customer.as_ref(), &second.groups);
-    Ok((Repriced { cart, moved }, buyer))
+    Ok((
+        Repriced {
+            cart,
+            moved,
+            unavailable,
+        },
+        buyer,
+    ))
 }
 
 /// What a change does to the cart once read, given the catalog's variants.
@@ -875,15 +949,7 @@ async fn change_with(
         if if_match.is_some_and(|v| v != before.version) {
             return Err(CartError::Stale);
         }
-        match before.status {
-            CartStatus::Open if before.expires_epoch <= app.clock.epoch_seconds() => {
-                return Err(CartError::Expired)
-            }
-            CartStatus::Open => {}
-            CartStatus::Expired => return Err(CartError::Expired),
-            CartStatus::Completed => return Err(CartError::Closed("completed")),
-            CartStatus::Merged => return Err(CartError::Closed("merged")),
-        }
+        usable(&before, app.clock.epoch_seconds())?;
         let mut cart = before.clone();
         apply(&mut cart, &start.catalog)?;
         let moved = reprice(&mut cart, &start.catalog, start.collections.as_ref());
@@ -1321,6 +1387,8 @@ async fn try_code(
     if if_match.is_some_and(|v| v != read.cart.version) {
         return Err(CartError::Stale);
     }
+    // A closed cart takes no code, known or not (and an unknown one spends no guess).
+    usable(&read.cart, app.clock.epoch_seconds())?;
     let (code, discount) = crate::discounts::service::lookup(app, tenant, text).await?;
     if read.cart.discount_codes.iter().any(|c| c.code == code.code) {
         return view_with(app, tenant, &read.cart, &read.moved, &buyer, Vec::new()).await;

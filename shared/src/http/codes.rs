@@ -91,7 +91,7 @@ crate::error_codes! {
     /// The codes any route may answer because of its shape: how the request is framed, its
     /// credentials, paging, idempotency, versions, and the backing services.
     pub enum HttpCode {
-        /// The body is not valid JSON. (Valid JSON of the wrong shape, such as a value of the wrong type, answers 422 `validation_failed` naming the field.)
+        /// The body is not valid JSON; valid JSON of the wrong shape (a value of the wrong type, an array) answers 422 `validation_failed` naming the field.
         MalformedJson = "malformed_json", 400,
         /// This route needs a JSON body.
         MissingBody = "missing_body", 400,

@@ -48,15 +48,16 @@ fn valid(key: &str) -> bool {
 }
 
 pub(crate) async fn run(ctx: Ctx, handler: Handler) -> Result<ApiResponse, ApiError> {
-    let Some(idempotency_key) = ctx.req.header(HEADER).map(str::to_owned) else {
+    // Read raw: a key that is not visible ASCII (UTF-8, say) is refused, never taken for none.
+    let Some(raw) = ctx.req.headers.get(HEADER) else {
         return run_handler(ctx, handler).await;
     };
-    if !valid(&idempotency_key) {
+    let Some(idempotency_key) = raw.to_str().ok().filter(|k| valid(k)).map(str::to_owned) else {
         return Err(ApiError::new(
             HttpCode::InvalidIdempotencyKey,
             "Idempotency-Key is 1 to 255 visible ASCII characters",
         ));
-    }
+    };
     let tenant = ctx
         .principal
         .tenant()
@@ -407,6 +408,14 @@ mod tests {
             let err = run(c, create).await.unwrap_err();
             assert_eq!(err.code, "invalid_idempotency_key", "{key}");
         }
+        // Not ASCII: refused, not taken for no key (which would run the change unguarded).
+        let mut c = ctx(&f, "co_1", "usr_1", None, "{}");
+        c.req.headers.insert(
+            HEADER,
+            http::HeaderValue::from_bytes("héllo".as_bytes()).unwrap(),
+        );
+        let err = run(c, create).await.unwrap_err();
+        assert_eq!(err.code, "invalid_idempotency_key");
         assert_eq!(things(&f).await, 0);
     }
 }

@@ -6,7 +6,7 @@ crate::error_codes! {
     /// Inventory errors.
     pub enum InventoryCode {
         /// Not enough units are available (on hand, less reserved and safety stock) for the change.
-        InsufficientStock = "insufficient_stock", 422,
+        InsufficientStock = "insufficient_stock", 409,
         /// The location still holds stock or reservations; move or release them first.
         LocationInUse = "location_in_use", 409,
         /// The location is inactive, or being deleted: it takes no new stock or reservations.
@@ -116,7 +116,7 @@ mod tests {
                 available: 2
             }),
             (
-                422,
+                409,
                 "insufficient_stock",
                 "only 2 of variant var_1 can be taken; 3 asked for".into()
             )

@@ -173,7 +173,8 @@ fn holds_the_lines(cart: &StoredCart, held: &Holding) -> bool {
 
 /// What checkout requires of a cart before anything else, every missing thing at once: items,
 /// an email, a shipping address and method, and what the checkout settings'
-/// `required_customer_fields` add (a phone, a company, a billing address).
+/// `required_customer_fields` add (a phone, a company, a billing address). A missing payment
+/// session is named with them; alone, it answers its own `payment_session_required`.
 fn check_ready(cart: &StoredCart, priced: &Priced, required: &[String]) -> Result<(), OrderError> {
     let mut errors = Vec::new();
     let missing = |field: &str, message: &str| {
@@ -238,10 +239,15 @@ fn check_ready(cart: &StoredCart, priced: &Priced, required: &[String]) -> Resul
         }
     }
     if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(OrderError::Invalid(errors))
+        return Ok(());
     }
+    if cart.payment.is_none() {
+        errors.push(missing(
+            "payment_session",
+            "open a payment session (POST /store/carts/{id}/payment-sessions)",
+        ));
+    }
+    Err(OrderError::Invalid(errors))
 }
 
 /// The discount buyer checkout counts per-customer limits against.
@@ -608,7 +614,13 @@ async fn place(
             crate::carts::service::read_for_pricing(app, tenant, shopper, cart_id)
                 .await
                 .map_err(cart_error)?;
-        let cart = read.cart.clone();
+        let mut cart = read.cart.clone();
+        // A signed-in shopper checking out a guest cart buys as themselves: the order is the
+        // customer's (their order list, their per-customer discount limits), as the cart
+        // would have been had the storefront given it to them at sign-in.
+        if cart.customer_id.is_none() {
+            cart.customer_id = shopper.customer.clone();
+        }
         match cart.status {
             CartStatus::Completed => {
                 return Err(OrderError::CartCompleted(
@@ -621,6 +633,20 @@ async fn place(
                 return Err(CartError::Expired.into())
             }
             CartStatus::Open => {}
+        }
+        // A line whose product was unpublished or deleted, or whose price was removed, since
+        // it was added is not sold at the price the cart remembers.
+        if !read.unavailable.is_empty() {
+            let lines: Vec<String> = read
+                .unavailable
+                .iter()
+                .map(|(line, why)| format!("line {line}: {why}"))
+                .collect();
+            return Err(CartError::VariantUnavailable(format!(
+                "remove what can no longer be bought: {}",
+                lines.join("; ")
+            ))
+            .into());
         }
         let priced = pricing::price(app, tenant, &cart, &buyer)
             .await

@@ -68,7 +68,11 @@ fn complete(ctx: Ctx) -> HandlerFuture {
         } else {
             ctx.req.json()?
         };
-        if ctx.req.header(crate::http::idempotency::HEADER).is_none() {
+        if !ctx
+            .req
+            .headers
+            .contains_key(crate::http::idempotency::HEADER)
+        {
             return Err(ApiError::new(
                 OrderCode::IdempotencyKeyRequired,
                 "send an Idempotency-Key header (a fresh random value per checkout attempt) so \
@@ -101,6 +105,7 @@ pub static COMPLETE_CART: Route = Route {
             .error(OrderCode::PaymentRequiresAction)
             .error(OrderCode::CartTooLargeForCheckout)
             .error(CartCode::InsufficientStock)
+            .error(CartCode::VariantUnavailable)
             .error(CartCode::CartExpired)
             .error(CartCode::CartClosed)
             .error(crate::discounts::errors::DiscountCode::DiscountUsageExhausted)

@@ -171,7 +171,7 @@ async fn splitting_a_level_keeps_every_unit_and_merges_back(api: Api) {
                 })),
         )
         .await;
-    assert_eq!(too_many.status, 422, "{:?}", too_many.body);
+    assert_eq!(too_many.status, 409, "{:?}", too_many.body);
     assert_eq!(too_many.body["code"], "insufficient_stock");
     reconciled(&api, &a, &variant).await;
     let listed = api

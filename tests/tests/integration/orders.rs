@@ -900,7 +900,15 @@ async fn guests_sign_in_when_the_shop_says_so(api: Api) {
         .iter()
         .map(|e| e["field"].as_str().unwrap())
         .collect();
-    assert_eq!(fields, ["email", "shipping_address", "shipping_method"]);
+    assert_eq!(
+        fields,
+        [
+            "email",
+            "shipping_address",
+            "shipping_method",
+            "payment_session"
+        ]
+    );
     // Everything but a payment session.
     let r =
         super::shipping_tax::patch(&api, &s.key, &bare, json!({"email": "a@example.com"})).await;
@@ -1466,7 +1474,141 @@ async fn a_return_of_part_of_an_order(api: Api) {
     );
 }
 
+/// Checkout sells only what is for sale, to whom may buy: a line whose product was unpublished
+/// since it was added is refused (and the cart says so) until it is for sale again; a disabled
+/// customer's token buys nothing; a signed-in shopper who checks out a guest cart buys as
+/// themselves, also when the shop takes no guest orders.
+async fn checkout_sells_only_what_is_for_sale_to_whom_may_buy(api: Api) {
+    let s = store(&api, "ord-for-sale", 1000, 10).await;
+    let id = ready_cart(&api, &s, 1, "test").await;
+    let product = get(&api, &s.key, &id).await["items"][0]["product_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let set_status = |status: &str| {
+        api.send(
+            s.shop
+                .admin(api.patch(&format!("/admin/products/{product}")))
+                .json(json!({ "status": status })),
+        )
+    };
+    for status in ["draft", "archived"] {
+        assert_eq!(set_status(status).await.status, 200);
+        let cart = get(&api, &s.key, &id).await;
+        assert_eq!(cart["notices"][0]["code"], "line_unavailable", "{cart}");
+        let r = complete(
+            &api,
+            &s.key,
+            &id,
+            &format!("k-{status}"),
+            "4242424242424242",
+        )
+        .await;
+        assert_eq!(
+            (r.status, r.code()),
+            (422, "variant_unavailable"),
+            "{:?}",
+            r.body
+        );
+        assert_eq!(get(&api, &s.key, &id).await["status"], "open");
+    }
+    assert_eq!(set_status("active").await.status, 200);
+    assert_eq!(get(&api, &s.key, &id).await["notices"], json!([]));
+    let r = complete(&api, &s.key, &id, "k-active", "4242424242424242").await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+
+    // A disabled customer's token: no cart, no checkout.
+    let (kim_id, kim) = super::carts::sign_up(&api, &s.key, "kim@example.com").await;
+    let kims = customer_cart(&api, &s, &kim, "kim@example.com").await;
+    let r = api
+        .send(
+            s.shop
+                .admin(api.patch(&format!("/admin/customers/{kim_id}")))
+                .json(json!({"status": "disabled"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let refused = |r: &Response| {
+        assert_eq!(
+            (r.status, r.code()),
+            (401, "account_unavailable"),
+            "{:?}",
+            r.body
+        );
+    };
+    refused(
+        &api.send(
+            api.get(&format!("/store/carts/{kims}"))
+                .header("x-api-key", &s.key)
+                .token(&kim),
+        )
+        .await,
+    );
+    refused(
+        &api.send(
+            api.post("/store/carts")
+                .header("x-api-key", &s.key)
+                .token(&kim)
+                .json(json!({"items": [{"variant_id": s.variant, "quantity": 1}]})),
+        )
+        .await,
+    );
+    let placed = api
+        .send(
+            complete_call(
+                &api,
+                &s.key,
+                &kims,
+                "k-kim",
+                json!({"payment_details": {"card_number": "4242424242424242"}}),
+            )
+            .token(&kim),
+        )
+        .await;
+    refused(&placed);
+
+    // No guest orders: a signed-in shopper checking out a guest cart buys as themselves.
+    settings(&api, &s.shop, "checkout", json!({"guest_checkout": false})).await;
+    let (ann_id, ann) = super::carts::sign_up(&api, &s.key, "ann@example.com").await;
+    let guest = ready_cart(&api, &s, 1, "test").await;
+    let r = complete(&api, &s.key, &guest, "k-guest", "4242424242424242").await;
+    assert_eq!(
+        (r.status, r.code()),
+        (401, "unauthenticated"),
+        "{:?}",
+        r.body
+    );
+    let placed = api
+        .send(
+            complete_call(
+                &api,
+                &s.key,
+                &guest,
+                "k-ann",
+                json!({"payment_details": {"card_number": "4242424242424242"}}),
+            )
+            .token(&ann),
+        )
+        .await;
+    assert_eq!(placed.status, 201, "{:?}", placed.body);
+    let order_id = placed.body["order"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        order_of(&api, &s.shop, &order_id).await.body["customer_id"],
+        ann_id.as_str()
+    );
+    let mine = api
+        .send(
+            api.get("/store/customers/me/orders")
+                .header("x-api-key", &s.key)
+                .token(&ann),
+        )
+        .await;
+    assert_eq!(mine.status, 200, "{:?}", mine.body);
+    assert_eq!(mine.body["data"][0]["id"], placed.body["order"]["id"]);
+}
+
 api_cases!(
+    checkout_sells_only_what_is_for_sale_to_whom_may_buy,
     a_return_of_part_of_an_order,
     one_use_per_customer_counts_the_email_and_the_account,
     number_blocks_trade_gaps_for_throughput,
