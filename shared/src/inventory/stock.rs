@@ -129,6 +129,47 @@ pub async fn named_variant(
         .ok_or_else(unknown)
 }
 
+/// The level a deleted variant left at a location (its product or the variant was deleted while
+/// units were on hand there), as a variant to count: counted down to zero, the units stop
+/// showing in the inventory listing and the location can be deleted again. The level keeps its
+/// product's id; the variant's own rules are gone, so none apply (no backorder, no safety stock).
+async fn left_behind(
+    app: &App,
+    tenant: &TenantId,
+    raw: &str,
+    location: &Location,
+) -> Result<Option<(ProductId, Variant)>, InventoryError> {
+    let Some(id) = VariantId::parse(raw) else {
+        return Ok(None);
+    };
+    let Some(stock) = store::stock(app.table.as_ref(), tenant, &location.id, &id).await? else {
+        return Ok(None);
+    };
+    let Some((first, _)) = stock.shards.first() else {
+        return Ok(None);
+    };
+    let variant = Variant {
+        id,
+        sku: None,
+        barcode: None,
+        price: None,
+        compare_at_price: None,
+        cost: None,
+        weight: None,
+        tax_class: None,
+        options: Default::default(),
+        image_id: None,
+        position: 0,
+        track_inventory: true,
+        allow_backorder: false,
+        safety_stock: 0,
+        created_at: String::new(),
+        updated_at: String::new(),
+        version: 0,
+    };
+    Ok(Some((first.product_id.clone(), variant)))
+}
+
 /// The location a request names; unknown: a field error.
 pub async fn named_location(
     app: &App,
@@ -463,8 +504,17 @@ pub async fn count(
     check_units(&mut errors, "on_hand", input.on_hand, 0, MAX_STOCK_UNITS);
     check_note(&mut errors, &input.note);
     errors.into_result()?;
-    let (product, variant) = named_variant(app, tenant, &input.variant_id, "variant_id").await?;
     let location = named_location(app, tenant, &input.location_id, "location_id").await?;
+    let (product, variant) = match named_variant(app, tenant, &input.variant_id, "variant_id").await
+    {
+        Ok(found) => found,
+        Err(unknown) if input.on_hand == 0 => {
+            left_behind(app, tenant, &input.variant_id, &location)
+                .await?
+                .ok_or(unknown)?
+        }
+        Err(other) => return Err(other),
+    };
     let targets = [Target {
         location: &location.id,
         reason: Reason::Count,

@@ -474,6 +474,49 @@ async fn a_location_holding_stock_or_reservations_is_not_deleted(api: Api) {
     );
 }
 
+/// A product deleted while units were on hand leaves its level behind: the variant is gone, so
+/// nothing but a count down to zero reaches it, and that count frees its location.
+async fn stock_left_by_a_deleted_product_can_be_counted_away(api: Api) {
+    let a = shop(&api, "acme").await;
+    let popup = location(&api, &a, "Pop-up", 0).await;
+    let variant = variants(&api, &a, &["GONE"]).await.remove(0);
+    assert_eq!(adjust(&api, &a, &variant, &popup, 3).await.status, 201);
+    let product = stock_at(&api, &a, &variant, &popup).await["product_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = api
+        .send(a.admin(api.delete(&format!("/admin/products/{product}"))))
+        .await;
+    assert_eq!(r.status, 204, "{:?}", r.body);
+    let delete = || api.send(a.admin(api.delete(&format!("/admin/locations/{popup}"))));
+    assert_eq!(delete().await.code(), "location_in_use");
+    let count = |on_hand: i64| {
+        api.send(
+            a.admin(api.call_method("PUT", "/admin/inventory/levels"))
+                .json(json!({"variant_id": variant, "location_id": popup, "on_hand": on_hand})),
+        )
+    };
+    // Only down to zero: the variant's rules went with it.
+    assert_eq!(adjust(&api, &a, &variant, &popup, 1).await.status, 422);
+    let r = count(5).await;
+    assert_eq!(r.status, 422, "{:?}", r.body);
+    assert_eq!(r.body["errors"][0]["code"], "unknown_variant");
+    let r = count(0).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["level"]["on_hand"], 0, "{:?}", r.body);
+    assert_eq!(delete().await.status, 204);
+    // An id that never had a level is still unknown.
+    let r = api
+        .send(
+            a.admin(api.call_method("PUT", "/admin/inventory/levels")).json(
+                json!({"variant_id": "var_01JZZZZZZZZZZZZZZZZZZZZZZZ", "location_id": location(&api, &a, "Other", 1).await, "on_hand": 0}),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{:?}", r.body);
+}
+
 async fn concurrent_reservations_never_oversell(api: Api) {
     let a = shop(&api, "acme").await;
     let berlin = location(&api, &a, "Berlin", 0).await;
@@ -1120,6 +1163,7 @@ async fn the_cart_expiry_queue_releases_expired_reservations(api: Api) {
 }
 
 api_cases!(
+    stock_left_by_a_deleted_product_can_be_counted_away,
     the_cart_expiry_queue_releases_expired_reservations,
     the_location_cap_holds_under_concurrency,
     variants_of_older_products_are_found_after_their_next_change,
