@@ -564,6 +564,17 @@ pub async fn all_at_once(
     responses
 }
 
+/// The token the newest email carrying `marker` has on the line after it (other emails, such as
+/// a sign-up's own, may have been delivered in the same batch).
+pub fn newest_token(mail: &[String], marker: &str) -> String {
+    let eml = mail
+        .iter()
+        .rev()
+        .find(|m| m.contains(marker))
+        .unwrap_or_else(|| panic!("no email with `{marker}` among {}", mail.len()));
+    token_after(eml, marker)
+}
+
 /// The token an email carries on the line after `marker`.
 pub fn token_after(eml: &str, marker: &str) -> String {
     let mut lines = eml.lines();

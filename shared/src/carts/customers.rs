@@ -12,12 +12,14 @@ use crate::ids::CustomerId;
 use crate::inventory::reservations;
 use crate::settings::groups::Checkout;
 
-/// The signed-in customer's open carts (most recently changed first).
-pub async fn customer_carts(
+/// Up to `limit` of a customer's carts listed open (most recently changed first; some may
+/// have expired since).
+async fn listed_open(
     app: &App,
     tenant: &TenantId,
     customer: &CustomerId,
-) -> Result<Vec<Cart>, CartError> {
+    limit: u32,
+) -> Result<Vec<StoredCart>, CartError> {
     let (carts, _) = store::cart_page(
         app.table.as_ref(),
         tenant,
@@ -25,10 +27,20 @@ pub async fn customer_carts(
             customer,
             status: Some(CartStatus::Open),
         },
-        20,
+        limit,
         None,
     )
     .await?;
+    Ok(carts)
+}
+
+/// The signed-in customer's open carts (most recently changed first).
+pub async fn customer_carts(
+    app: &App,
+    tenant: &TenantId,
+    customer: &CustomerId,
+) -> Result<Vec<Cart>, CartError> {
+    let carts = listed_open(app, tenant, customer, 20).await?;
     let mut open = Vec::new();
     for cart in carts {
         let cart = shown(cart, app);
@@ -73,34 +85,14 @@ pub async fn attach(
                 usable(&guest, now_epoch)?;
                 return view(app, tenant, &shown(guest, app), &[]).await;
             }
-            let (mine, _) = store::cart_page(
-                app.table.as_ref(),
-                tenant,
-                store::CartsOf::Customer {
-                    customer,
-                    status: Some(CartStatus::Open),
-                },
-                5,
-                None,
-            )
-            .await?;
+            let mine = listed_open(app, tenant, customer, 5).await?;
             return match mine.into_iter().find(|c| c.expires_epoch > now_epoch) {
                 Some(open) => view(app, tenant, &open, &[]).await,
                 None => Err(CartError::Closed("merged")),
             };
         }
         usable(&guest, now_epoch)?;
-        let (mine, _) = store::cart_page(
-            app.table.as_ref(),
-            tenant,
-            store::CartsOf::Customer {
-                customer,
-                status: Some(CartStatus::Open),
-            },
-            5,
-            None,
-        )
-        .await?;
+        let mine = listed_open(app, tenant, customer, 5).await?;
         let other = mine
             .into_iter()
             .find(|c| c.id != guest.id && c.expires_epoch > now_epoch);

@@ -89,6 +89,37 @@ fn counted() -> bool {
     true
 }
 
+impl Variant {
+    /// A variant with nothing but its id and options: no SKU, price or weight, stock counted
+    /// without backorder or safety stock, at version 1.
+    pub fn bare(
+        id: VariantId,
+        options: BTreeMap<String, String>,
+        position: u32,
+        now: &str,
+    ) -> Self {
+        Variant {
+            id,
+            sku: None,
+            barcode: None,
+            price: None,
+            compare_at_price: None,
+            cost: None,
+            weight: None,
+            tax_class: None,
+            options,
+            image_id: None,
+            position,
+            track_inventory: true,
+            allow_backorder: false,
+            safety_stock: 0,
+            created_at: now.to_owned(),
+            updated_at: now.to_owned(),
+            version: 1,
+        }
+    }
+}
+
 /// An image of a product, uploaded straight to the file store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Image {

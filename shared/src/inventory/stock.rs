@@ -148,25 +148,7 @@ async fn left_behind(
     let Some((first, _)) = stock.shards.first() else {
         return Ok(None);
     };
-    let variant = Variant {
-        id,
-        sku: None,
-        barcode: None,
-        price: None,
-        compare_at_price: None,
-        cost: None,
-        weight: None,
-        tax_class: None,
-        options: Default::default(),
-        image_id: None,
-        position: 0,
-        track_inventory: true,
-        allow_backorder: false,
-        safety_stock: 0,
-        created_at: String::new(),
-        updated_at: String::new(),
-        version: 0,
-    };
+    let variant = Variant::bare(id, Default::default(), 0, &first.updated_at);
     Ok(Some((first.product_id.clone(), variant)))
 }
 

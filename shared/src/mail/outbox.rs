@@ -10,6 +10,9 @@ use std::sync::Arc;
 pub struct OutboxMailer {
     dir: PathBuf,
     clock: Arc<dyn Clock>,
+    /// Monotonic ids: two messages sent within one millisecond still name their files in
+    /// sending order (a plain ULID is random within its millisecond).
+    ids: std::sync::Mutex<ulid::Generator>,
 }
 
 impl OutboxMailer {
@@ -17,6 +20,7 @@ impl OutboxMailer {
         OutboxMailer {
             dir: dir.into(),
             clock,
+            ids: std::sync::Mutex::new(ulid::Generator::new()),
         }
     }
 
@@ -69,7 +73,12 @@ pub fn render_eml(email: &Email, id: &str, date: &str) -> String {
 impl Mailer for OutboxMailer {
     async fn send(&self, email: &Email) -> Result<String, MailError> {
         email.validate()?;
-        let id = ulid::Ulid::new().to_string();
+        let id = {
+            let mut ids = self.ids.lock().unwrap_or_else(|e| e.into_inner());
+            // Overflow needs 2^80 ids in one millisecond; a fresh one is then as good.
+            ids.generate().unwrap_or_else(|_| ulid::Ulid::new())
+        }
+        .to_string();
         let now = self.clock.now();
         let date = now
             .format(&time::format_description::well_known::Rfc2822)

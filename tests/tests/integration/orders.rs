@@ -1206,6 +1206,21 @@ async fn customer_cart(api: &Api, s: &Store, token: &str, email: &str) -> String
     id
 }
 
+/// Checks a cart out as the signed-in customer `token`, with a card that authorizes.
+async fn complete_as(api: &Api, s: &Store, cart: &str, idempotency: &str, token: &str) -> Response {
+    api.send(
+        complete_call(
+            api,
+            &s.key,
+            cart,
+            idempotency,
+            json!({"payment_details": {"card_number": "4242424242424242"}}),
+        )
+        .token(token),
+    )
+    .await
+}
+
 /// Enters a code on a cart, as a guest or as the signed-in customer.
 async fn enter_code(api: &Api, s: &Store, cart: &str, token: Option<&str>, code: &str) -> Response {
     let mut call = api
@@ -1269,31 +1284,9 @@ async fn one_use_per_customer_counts_the_email_and_the_account(api: Api) {
     let second = customer_cart(&api, &s, &kim, "kim.other@example.com").await;
     let r = enter_code(&api, &s, &second, Some(&kim), "HELLO").await;
     assert_eq!(r.status, 200, "{:?}", r.body);
-    let placed = api
-        .send(
-            complete_call(
-                &api,
-                &s.key,
-                &first,
-                "k-1",
-                json!({"payment_details": {"card_number": "4242424242424242"}}),
-            )
-            .token(&kim),
-        )
-        .await;
+    let placed = complete_as(&api, &s, &first, "k-1", &kim).await;
     assert_eq!(placed.status, 201, "{:?}", placed.body);
-    let refused = api
-        .send(
-            complete_call(
-                &api,
-                &s.key,
-                &second,
-                "k-2",
-                json!({"payment_details": {"card_number": "4242424242424242"}}),
-            )
-            .token(&kim),
-        )
-        .await;
+    let refused = complete_as(&api, &s, &second, "k-2", &kim).await;
     assert_eq!(
         refused.code(),
         "discount_usage_exhausted",
@@ -1553,18 +1546,7 @@ async fn checkout_sells_only_what_is_for_sale_to_whom_may_buy(api: Api) {
         )
         .await,
     );
-    let placed = api
-        .send(
-            complete_call(
-                &api,
-                &s.key,
-                &kims,
-                "k-kim",
-                json!({"payment_details": {"card_number": "4242424242424242"}}),
-            )
-            .token(&kim),
-        )
-        .await;
+    let placed = complete_as(&api, &s, &kims, "k-kim", &kim).await;
     refused(&placed);
 
     // No guest orders: a signed-in shopper checking out a guest cart buys as themselves.
@@ -1578,18 +1560,7 @@ async fn checkout_sells_only_what_is_for_sale_to_whom_may_buy(api: Api) {
         "{:?}",
         r.body
     );
-    let placed = api
-        .send(
-            complete_call(
-                &api,
-                &s.key,
-                &guest,
-                "k-ann",
-                json!({"payment_details": {"card_number": "4242424242424242"}}),
-            )
-            .token(&ann),
-        )
-        .await;
+    let placed = complete_as(&api, &s, &guest, "k-ann", &ann).await;
     assert_eq!(placed.status, 201, "{:?}", placed.body);
     let order_id = placed.body["order"]["id"].as_str().unwrap().to_owned();
     assert_eq!(

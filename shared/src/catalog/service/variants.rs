@@ -419,25 +419,7 @@ pub async fn generate_variants(
         }
         let mut created = Vec::new();
         for (options, id) in missing.into_iter().zip(&ids) {
-            let variant = Variant {
-                id: id.clone(),
-                sku: None,
-                barcode: None,
-                price: None,
-                compare_at_price: None,
-                cost: None,
-                weight: None,
-                tax_class: None,
-                options,
-                image_id: None,
-                position: (p.variants.len()) as u32,
-                track_inventory: true,
-                allow_backorder: false,
-                safety_stock: 0,
-                created_at: context.now.clone(),
-                updated_at: context.now.clone(),
-                version: 1,
-            };
+            let variant = Variant::bare(id.clone(), options, p.variants.len() as u32, &context.now);
             created.push(variant.clone());
             p.variants.push(variant);
         }
