@@ -29,7 +29,7 @@ crate::error_codes! {
         ChangeTooLarge = "change_too_large", 422,
         /// A product is listed in at most 20 categories (counting their ancestors) and collections.
         TooManyPlacements = "too_many_placements", 422,
-        /// The category has more than 45 descendants to delete in one request; delete some of them first.
+        /// Deleting the category would delete more than 45 categories in one request (itself and its descendants); delete some of them first.
         SubtreeTooLarge = "subtree_too_large", 422,
         /// A company keeps at most 500 categories.
         TooManyCategories = "too_many_categories", 422,

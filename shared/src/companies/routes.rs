@@ -72,15 +72,22 @@ fn patch(ctx: Ctx) -> HandlerFuture {
         let mut errors = Errors::new();
         validate_company(&mut errors, "", &merged);
         errors.finish()?;
-        let after = Company {
+        let same = Company {
             name: merged.name.trim().to_owned(),
             handle: merged.handle,
             country: merged.country,
             currency: merged.currency,
             timezone: merged.timezone,
+            ..before.clone()
+        };
+        if same == before {
+            // A change that changes nothing writes nothing.
+            return Ok(ApiResponse::json(200, &before).with_etag(before.version));
+        }
+        let after = Company {
             updated_at: rfc3339(ctx.app.clock.now()),
             version: before.version + 1,
-            ..before.clone()
+            ..same
         };
         let event = DomainEvent::new(
             &ctx.app,

@@ -273,6 +273,8 @@ pub async fn change(
         };
         if status == CustomerStatus::Disabled && c.status != CustomerStatus::Disabled {
             changed.sessions_valid_after_ms = app.clock.epoch_millis();
+            // Whoever held a session may have asked for it: it dies with the sessions.
+            changed.email_change = None;
         }
         c.status = status;
     }
@@ -358,18 +360,22 @@ pub struct ExportedSession {
     pub last_used_at: String,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// Ended: logged out, or cut off by a password change or reset, by "log out everywhere" or
+    /// by the account being disabled.
     pub revoked: bool,
 }
 
-impl From<Session> for ExportedSession {
-    fn from(s: Session) -> Self {
+impl ExportedSession {
+    /// The session as exported, ended also when the account's sessions were cut off after it
+    /// began (`sessions_valid_after_ms`).
+    fn of(s: Session, sessions_valid_after_ms: i64) -> Self {
         ExportedSession {
+            revoked: s.revoked || s.created_ms <= sessions_valid_after_ms,
             id: s.id,
             created_at: s.created_at,
             last_used_at: s.last_used_at,
             ip: s.ip,
             user_agent: s.user_agent,
-            revoked: s.revoked,
         }
     }
 }
@@ -389,13 +395,17 @@ pub async fn export(
         }
     }
     let sessions = sessions::list(app.table.as_ref(), tenant, id).await?;
+    let valid_after = stored.sessions_valid_after_ms;
     Ok(CustomerExport {
         exported_at: rfc3339(app.clock.now()),
         pending_email: stored.email_change.map(|c| c.email),
         customer: stored.customer,
         addresses,
         groups,
-        sessions: sessions.into_iter().map(ExportedSession::from).collect(),
+        sessions: sessions
+            .into_iter()
+            .map(|s| ExportedSession::of(s, valid_after))
+            .collect(),
     })
 }
 

@@ -482,6 +482,9 @@ fn with_new_password(app: &App, stored: &StoredCustomer, password: &str) -> Stor
     let mut changed = stored.clone();
     changed.password_hash = Some(passwords::hash(password));
     changed.sessions_valid_after_ms = app.clock.epoch_millis();
+    // An email change waiting for its confirmation dies with the old password: whoever knew
+    // that password (and asked for the change) must not finish taking the account over.
+    changed.email_change = None;
     changed.customer.version += 1;
     changed.customer.updated_at = rfc3339(app.clock.now());
     changed

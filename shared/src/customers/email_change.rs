@@ -78,6 +78,7 @@ pub async fn request(
         email: new_email.clone(),
         token_hash,
         expires_epoch: app.clock.epoch_seconds() + LIFETIME_SECS,
+        requested_ms: app.clock.epoch_millis(),
     });
     changed.customer.version += 1;
     changed.customer.updated_at = rfc3339(app.clock.now());
@@ -119,7 +120,10 @@ pub async fn confirm(
         .email_change
         .clone()
         .filter(|c| {
-            c.token_hash == hash && c.expires_epoch > app.clock.epoch_seconds() && c.email != old
+            c.token_hash == hash
+                && c.expires_epoch > app.clock.epoch_seconds()
+                && c.email != old
+                && c.requested_ms > stored.sessions_valid_after_ms
         })
         .ok_or_else(invalid_token)?;
     let mut changed = stored.clone();

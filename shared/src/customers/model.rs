@@ -92,6 +92,10 @@ pub struct EmailChange {
     pub token_hash: String,
     /// The token stops working at this instant (epoch seconds).
     pub expires_epoch: i64,
+    /// When it was asked for (epoch ms): sessions cut off after that (a password change or
+    /// reset, "log out everywhere", the account disabled) void it.
+    #[serde(default)]
+    pub requested_ms: i64,
 }
 
 /// The signed-in customer's own account, as the storefront shows it.

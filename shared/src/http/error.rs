@@ -92,6 +92,9 @@ impl std::fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
+/// How many field errors one answer lists at most.
+pub const MAX_FIELD_ERRORS: usize = 100;
+
 fn title(status: u16) -> &'static str {
     match status {
         400 => "Bad Request",
@@ -169,9 +172,17 @@ impl ApiError {
         )
     }
 
-    /// Input that parsed but is not valid: every offending field is listed.
-    pub fn validation(errors: Vec<FieldError>) -> Self {
-        let mut e = Self::new(HttpCode::ValidationFailed, "the request has invalid fields");
+    /// Input that parsed but is not valid: every offending field is listed, up to
+    /// [`MAX_FIELD_ERRORS`] (a body of 20,000 unknown values would otherwise answer megabytes).
+    pub fn validation(mut errors: Vec<FieldError>) -> Self {
+        let detail = if errors.len() > MAX_FIELD_ERRORS {
+            let all = errors.len();
+            errors.truncate(MAX_FIELD_ERRORS);
+            format!("the request has invalid fields ({MAX_FIELD_ERRORS} of {all} listed)")
+        } else {
+            "the request has invalid fields".to_owned()
+        };
+        let mut e = Self::new(HttpCode::ValidationFailed, detail);
         e.errors = errors;
         e
     }

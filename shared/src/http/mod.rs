@@ -121,9 +121,12 @@ impl ApiRequest {
     }
 
     /// The version named by `If-Match` (an ETag this API issued), if the header is present.
+    /// `If-Match: *` (RFC 9110: any current version) names none: every route that takes
+    /// `If-Match` changes an existing resource, and answers 404 when there is none.
     pub fn if_match(&self) -> Result<Option<u64>, ApiError> {
         match self.header("if-match") {
             None => Ok(None),
+            Some(value) if value.trim() == "*" => Ok(None),
             Some(value) => parse_etag(value).map(Some).ok_or_else(|| {
                 ApiError::new(
                     HttpCode::InvalidIfMatch,

@@ -309,6 +309,11 @@ fn delete(ctx: Ctx) -> HandlerFuture {
         if role.system {
             return Err(system_role());
         }
+        // Deleting takes a role's power away from whoever would be given it: nobody does that
+        // to more than they hold, as for changing it.
+        if !permissions::covers(caller_permissions(&ctx), &role.permissions) {
+            return Err(escalation());
+        }
         let result = ctx
             .app
             .table
@@ -348,6 +353,7 @@ pub static DELETE_ROLE: Route = Route {
         RouteDoc::new()
             .empty_response(204, "The role is deleted")
             .error(HttpCode::NotFound)
+            .error(AuthCode::PermissionEscalation)
             .error(IamCode::SystemRole)
             .error(IamCode::RoleInUse)
             .error(HttpCode::PreconditionFailed)

@@ -71,13 +71,17 @@ pub async fn get_many(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let keys: Vec<Key> = ids.iter().map(|id| key(tenant, id)).collect();
-    table
-        .batch_get(&keys)
-        .await?
-        .into_iter()
-        .map(role_of)
-        .collect()
+    let mut distinct: Vec<&String> = ids.iter().collect();
+    distinct.sort();
+    distinct.dedup();
+    let keys: Vec<Key> = distinct.into_iter().map(|id| key(tenant, id)).collect();
+    let mut roles = Vec::new();
+    for chunk in keys.chunks(crate::store::MAX_BATCH_GET_KEYS) {
+        for item in table.batch_get(chunk).await? {
+            roles.push(role_of(item)?);
+        }
+    }
+    Ok(roles)
 }
 
 /// Saves the editable fields of a role at `expected` version, leaving its holder counts (which

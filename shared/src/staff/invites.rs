@@ -104,13 +104,7 @@ fn create(ctx: Ctx) -> HandlerFuture {
         let email = validate::normalize_email(&input.email);
         let mut errors = Errors::new();
         errors.check(validate::staff_email("email", &email));
-        if input.role_ids.is_empty() {
-            errors.push(FieldError::new(
-                "role_ids",
-                "required",
-                "give the invitee at least one role",
-            ));
-        }
+        crate::staff::model::check_role_ids(&mut errors, &input.role_ids);
         errors.finish()?;
         let table = ctx.app.table.as_ref();
         let roles = crate::iam::store::get_many(table, tenant, &input.role_ids).await?;
@@ -353,6 +347,18 @@ fn delete(ctx: Ctx) -> HandlerFuture {
         let stored = invite_store::get(ctx.app.table.as_ref(), tenant, &id)
             .await?
             .ok_or_else(|| ApiError::not_found("invite"))?;
+        // Revoking withholds the invitation's roles: nobody does that with roles holding more
+        // than they do (a manager cannot cancel the owner's invitation of another owner).
+        let roles =
+            crate::iam::store::get_many(ctx.app.table.as_ref(), tenant, &stored.invite.role_ids)
+                .await?;
+        let caller = crate::auth::caller::caller_permissions(&ctx);
+        if !roles
+            .iter()
+            .all(|r| crate::iam::permissions::covers(caller, &r.permissions))
+        {
+            return Err(crate::auth::caller::escalation());
+        }
         let event = DomainEvent::new(
             &ctx.app,
             tenant,
@@ -387,6 +393,7 @@ pub static DELETE_INVITE: Route = Route {
         RouteDoc::new()
             .empty_response(204, "The invitation no longer works")
             .error(HttpCode::NotFound)
+            .error(crate::auth::errors::AuthCode::PermissionEscalation)
     },
 };
 
@@ -448,13 +455,29 @@ fn accept(ctx: Ctx) -> HandlerFuture {
             &[&invite.email, &input.name],
         ));
         errors.finish()?;
+        // A role deleted since the invitation was sent is not given; one left is enough.
+        let table = ctx.app.table.as_ref();
+        let existing = crate::iam::store::get_many(table, &tenant, &invite.role_ids).await?;
+        let role_ids: Vec<String> = invite
+            .role_ids
+            .iter()
+            .filter(|id| existing.iter().any(|r| &r.id == *id))
+            .cloned()
+            .collect();
+        if role_ids.is_empty() {
+            return Err(ApiError::new(
+                HttpCode::Conflict,
+                "every role this invitation gives was deleted since it was sent; ask for a new \
+                 invitation",
+            ));
+        }
         let now = rfc3339(ctx.app.clock.now());
         let user = StoredStaffUser {
             user: StaffUser {
                 id: ctx.app.ids.new_id("usr"),
                 email: invite.email.clone(),
                 name: input.name.trim().to_owned(),
-                role_ids: invite.role_ids.clone(),
+                role_ids,
                 status: StaffStatus::Active,
                 created_at: now.clone(),
                 updated_at: now,
@@ -463,7 +486,6 @@ fn accept(ctx: Ctx) -> HandlerFuture {
             password_hash: passwords::hash(&input.password),
             sessions_valid_after_ms: 0,
         };
-        let table = ctx.app.table.as_ref();
         let counts = service::role_count_ops(table, &tenant, None, Some(&user)).await?;
         let (session, session_op) = new_signed_in_session(
             &ctx.app,
@@ -534,5 +556,6 @@ pub static ACCEPT_INVITE: Route = Route {
             .error(HttpCode::NotFound)
             .error(StaffCode::AlreadyStaff)
             .error(StaffCode::InvalidInvite)
+            .error(HttpCode::Conflict)
     },
 };

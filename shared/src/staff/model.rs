@@ -15,6 +15,7 @@ pub struct StaffUser {
     pub id: String,
     pub email: String,
     pub name: String,
+    /// At most [`MAX_ROLES`].
     pub role_ids: Vec<String>,
     pub status: StaffStatus,
     pub created_at: String,
@@ -41,5 +42,29 @@ impl crate::auth::credentials::PasswordAccount for StoredStaffUser {
 
     fn may_sign_in(&self) -> bool {
         self.user.status == StaffStatus::Active
+    }
+}
+
+/// Roles one staff user (or invitation) holds at most.
+pub const MAX_ROLES: usize = 20;
+
+/// Checks a list of role ids a request gives a user: 1 to [`MAX_ROLES`] of them (a repeated id
+/// counts once).
+pub fn check_role_ids(errors: &mut crate::validate::Errors, role_ids: &[String]) {
+    let mut distinct: Vec<&String> = role_ids.iter().collect();
+    distinct.sort();
+    distinct.dedup();
+    if distinct.is_empty() {
+        errors.push(crate::http::FieldError::new(
+            "role_ids",
+            "required",
+            "give the user at least one role",
+        ));
+    } else if distinct.len() > MAX_ROLES {
+        errors.push(crate::http::FieldError::new(
+            "role_ids",
+            "too_many",
+            format!("at most {MAX_ROLES} roles"),
+        ));
     }
 }

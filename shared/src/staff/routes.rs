@@ -79,9 +79,10 @@ pub static GET_STAFF: Route = Route {
 #[serde(deny_unknown_fields)]
 pub struct StaffPatch {
     pub name: Option<String>,
-    /// Replaces the user's roles.
+    /// Replaces the user's roles: 1 to 20 (a repeated id counts once).
     pub role_ids: Option<Vec<String>>,
-    /// `disabled` stops refresh at once and access within 15 minutes.
+    /// `disabled` ends every session and password-reset link at once (enabling the user again
+    /// brings none of them back).
     pub status: Option<StaffStatus>,
 }
 
@@ -99,17 +100,13 @@ fn patch(ctx: Ctx) -> HandlerFuture {
             errors.check(validate::text("name", name, 100));
         }
         if let Some(roles) = &input.role_ids {
-            if roles.is_empty() {
-                errors.push(crate::http::FieldError::new(
-                    "role_ids",
-                    "required",
-                    "give the user at least one role",
-                ));
-            }
+            crate::staff::model::check_role_ids(&mut errors, roles);
         }
         errors.finish()?;
         let mut touched = before.user.role_ids.clone();
         touched.extend(input.role_ids.iter().flatten().cloned());
+        touched.sort();
+        touched.dedup();
         service::ensure_can_manage(
             ctx.app.table.as_ref(),
             tenant,
@@ -121,13 +118,23 @@ fn patch(ctx: Ctx) -> HandlerFuture {
         if let Some(name) = input.name {
             after.user.name = name.trim().to_owned();
         }
+        let asked_roles = input.role_ids.clone().unwrap_or_default();
         if let Some(mut roles) = input.role_ids {
             roles.sort();
             roles.dedup();
             after.user.role_ids = roles;
         }
         if let Some(status) = input.status {
+            if status == StaffStatus::Disabled && before.user.status != StaffStatus::Disabled {
+                // Disabling ends every session and reset link: enabling the user again later
+                // must not bring back what a stolen device or token held.
+                after.sessions_valid_after_ms = ctx.app.clock.epoch_millis();
+            }
             after.user.status = status;
+        }
+        if after == before {
+            // A change that changes nothing writes nothing.
+            return Ok(ApiResponse::json(200, &before.user).with_etag(before.user.version));
         }
         after.user.version += 1;
         after.user.updated_at = rfc3339(ctx.app.clock.now());
@@ -145,7 +152,17 @@ fn patch(ctx: Ctx) -> HandlerFuture {
             &after,
             vec![outbox_put(&event, ctx.app.clock.epoch_seconds())],
         )
-        .await?;
+        .await
+        .map_err(|e| match e {
+            // Named by its place in the list the request gave.
+            crate::staff::errors::StaffError::UnknownRole { index, id } => {
+                crate::staff::errors::StaffError::UnknownRole {
+                    index: asked_roles.iter().position(|r| *r == id).unwrap_or(index),
+                    id,
+                }
+            }
+            other => other,
+        })?;
         Ok(ApiResponse::json(200, &after.user).with_etag(after.user.version))
     })
 }

@@ -157,6 +157,26 @@ async fn invalid_values_name_their_field_and_change_nothing(api: Api) {
             "default_locale",
         ),
         ("general", json!({"timezone": "Mars/Olympus"}), "timezone"),
+        (
+            "general",
+            json!({"supported_currencies": ["EUR", "EUR"]}),
+            "supported_currencies[1]",
+        ),
+        (
+            "payments",
+            json!({"enabled_providers": ["test", "test"]}),
+            "enabled_providers[1]",
+        ),
+        (
+            "notifications",
+            json!({"order_alert_recipients": ["a@example.com", "A@Example.com"]}),
+            "order_alert_recipients[1]",
+        ),
+        (
+            "tax",
+            json!({"registrations": [{"country": "DE", "number": "DE1"}, {"country": "DE", "number": "DE2"}]}),
+            "registrations[1]",
+        ),
         ("general", json!({"weight_unit": "stone"}), "weight_unit"),
         ("general", json!({"contact_email": "nope"}), "contact_email"),
         ("general", json!({"store_name": 7}), "store_name"),
@@ -278,7 +298,15 @@ async fn invalid_values_name_their_field_and_change_nothing(api: Api) {
         json!({"registrations": vec![json!({"country": "NL", "number": "1"}); 51]}),
     )
     .await;
-    assert_eq!(too_many.body["errors"][0]["code"], "too_many");
+    assert!(
+        too_many.body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["field"] == "registrations" && e["code"] == "too_many"),
+        "{:?}",
+        too_many.body
+    );
     let all = api.send(api.get("/admin/settings").token(&c.token)).await;
     for group in [
         "general", "security", "payments", "shipping", "tax", "checkout",

@@ -433,6 +433,161 @@ async fn disabling_and_removing_staff_stop_them(api: Api) {
     join(&api, &c, "colin@example.com", &[&staff_role]).await;
 }
 
+/// Disabling a member ends their sessions and reset links for good: enabling them again brings
+/// none back. Role lists are bounded and named by the request's own positions; a change that
+/// changes nothing writes nothing; an invitation whose role was deleted gives the rest.
+async fn a_disabled_member_comes_back_with_nothing_old(api: Api) {
+    let c = register(&api, "acme").await;
+    let staff_role = role_id(&api, &c, "staff").await;
+    let colin = join(&api, &c, "colin@example.com", &[&staff_role]).await;
+    let colin_id = colin.body["user"]["id"].as_str().unwrap().to_owned();
+    let path = format!("/admin/staff/{colin_id}");
+    let asked = api
+        .send(
+            api.post("/admin/auth/password-reset")
+                .json(json!({"company": c.handle, "email": "colin@example.com"})),
+        )
+        .await;
+    assert_eq!(asked.status, 202, "{:?}", asked.body);
+    let reset = newest_token(&api.deliver_mail(&c.id).await, "reset token");
+    let set_status = |status: &str| {
+        api.send(
+            api.patch(&path)
+                .token(&c.token)
+                .json(json!({ "status": status })),
+        )
+    };
+    assert_eq!(set_status("disabled").await.status, 200);
+    assert_eq!(set_status("active").await.status, 200);
+    let refresh = api
+        .send(
+            api.post("/admin/auth/refresh")
+                .json(json!({"refresh_token": colin.body["refresh_token"]})),
+        )
+        .await;
+    assert_eq!(refresh.status, 401, "{:?}", refresh.body);
+    let write = api
+        .send(
+            api.patch(&format!("/admin/staff/{colin_id}"))
+                .token(&token(&colin))
+                .json(json!({"name": "Colin"})),
+        )
+        .await;
+    assert_eq!(write.status, 401, "{:?}", write.body);
+    let confirmed = api
+        .send(
+            api.post("/admin/auth/password-reset/confirm")
+                .json(json!({"token": reset, "new_password": NEW_PASSWORD})),
+        )
+        .await;
+    assert_eq!(confirmed.status, 400, "{:?}", confirmed.body);
+    // Signing in again works.
+    let login = api
+        .send(
+            api.post("/admin/auth/login").json(
+                json!({"company": "acme", "email": "colin@example.com", "password": PASSWORD}),
+            ),
+        )
+        .await;
+    assert_eq!(login.status, 200, "{:?}", login.body);
+
+    // A hundred copies of one role are one role; more than 20 roles are refused, not a 500.
+    let many = vec![staff_role.clone(); 150];
+    let r = api
+        .send(
+            api.patch(&path)
+                .token(&c.token)
+                .json(json!({ "role_ids": many })),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["role_ids"], json!([staff_role]));
+    let distinct: Vec<String> = (0..21).map(|i| format!("role_{i:026}")).collect();
+    let r = api
+        .send(
+            api.patch(&path)
+                .token(&c.token)
+                .json(json!({ "role_ids": distinct })),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{:?}", r.body);
+    assert_eq!(r.body["errors"][0]["code"], "too_many");
+    let r = api
+        .send(
+            api.post("/admin/staff/invites").token(&c.token).json(
+                json!({"email": "many@example.com", "role_ids": vec![staff_role.clone(); 150]}),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    // An unknown role is named where the request put it.
+    let r = api
+        .send(
+            api.patch(&path)
+                .token(&c.token)
+                .json(json!({"role_ids": [staff_role, "role_bogus"]})),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{:?}", r.body);
+    assert_eq!(r.body["errors"][0]["field"], "role_ids[1]");
+
+    // Nothing changed, nothing written.
+    let before = api.send(api.get(&path).token(&c.token)).await.body;
+    let r = api
+        .send(api.patch(&path).token(&c.token).json(json!({})))
+        .await;
+    assert_eq!(r.body["version"], before["version"]);
+    let company = api
+        .send(api.get("/admin/company").token(&c.token))
+        .await
+        .body;
+    let r = api
+        .send(api.patch("/admin/company").token(&c.token).json(json!({})))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["version"], company["version"]);
+
+    // A role deleted while an invitation gives it: the invitee joins with the others.
+    let extra = custom_role(&api, &c, &["orders.read"]).await;
+    let invited = api
+        .send(
+            api.post("/admin/staff/invites")
+                .token(&c.token)
+                .json(json!({"email": "dora@example.com", "role_ids": [staff_role, extra]})),
+        )
+        .await;
+    assert_eq!(invited.status, 201, "{:?}", invited.body);
+    let gone = api
+        .send(api.delete(&format!("/admin/roles/{extra}")).token(&c.token))
+        .await;
+    assert_eq!(gone.status, 204, "{:?}", gone.body);
+    let mail = api.deliver_mail(&c.id).await;
+    let eml = mail
+        .iter()
+        .rev()
+        .find(|m| m.contains("To: dora@example.com"))
+        .unwrap();
+    let joined = api
+        .send(api.post("/admin/auth/accept-invite").json(json!({
+            "token": token_after(eml, "invitation token"), "name": "Dora", "password": PASSWORD
+        })))
+        .await;
+    assert_eq!(joined.status, 201, "{:?}", joined.body);
+    assert_eq!(joined.body["user"]["role_ids"], json!([staff_role]));
+
+    // A body of 20,000 unknown permissions answers the first 100 problems.
+    let junk: Vec<String> = (0..20_000).map(|i| format!("junk.{i}")).collect();
+    let r = api
+        .send(
+            api.post("/admin/roles")
+                .token(&c.token)
+                .json(json!({"name": "Junk", "permissions": junk})),
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert_eq!(r.body["errors"].as_array().unwrap().len(), 100);
+}
+
 async fn staff_lists_page_with_sealed_cursors(api: Api) {
     let c = register(&api, "acme").await;
     let b = register(&api, "bravo").await;
@@ -800,6 +955,10 @@ async fn nobody_grants_more_than_they_hold(api: Api) {
     let admin = join(&api, &c, "adam@example.com", &[&admin_role]).await;
     let adam = token(&admin);
     let adam_id = admin.body["user"]["id"].as_str().unwrap().to_owned();
+    let payments_role = custom_role(&api, &c, &["settings.payments.write"]).await;
+    let owner_invite = invite(&api, &c, "second.owner@example.com", &owner_role).await;
+    assert_eq!(owner_invite.status, 201, "{:?}", owner_invite.body);
+    let owner_invite = owner_invite.body["id"].as_str().unwrap().to_owned();
 
     let attempts = [
         api.patch(&format!("/admin/staff/{adam_id}"))
@@ -816,6 +975,11 @@ async fn nobody_grants_more_than_they_hold(api: Api) {
         api.post("/admin/roles")
             .token(&adam)
             .json(json!({"name": "Payments", "permissions": ["settings.payments.write"]})),
+        // Taking power away counts too: deleting a role, revoking an invitation.
+        api.delete(&format!("/admin/roles/{payments_role}"))
+            .token(&adam),
+        api.delete(&format!("/admin/staff/invites/{owner_invite}"))
+            .token(&adam),
     ];
     for attempt in attempts {
         let r = api.send(attempt).await;
@@ -833,6 +997,17 @@ async fn nobody_grants_more_than_they_hold(api: Api) {
     assert_eq!(invite.status, 201);
     let me = api.send(api.get("/admin/me").token(&c.token)).await;
     assert_eq!(me.body["user"]["status"], "active");
+    // What was refused is still there.
+    let role = api
+        .send(
+            api.get(&format!("/admin/roles/{payments_role}"))
+                .token(&c.token),
+        )
+        .await;
+    assert_eq!(role.status, 200);
+    assert!(pending(&api, &c)
+        .await
+        .contains(&"second.owner@example.com".to_owned()));
 }
 
 async fn invite(api: &Api, c: &Company, email: &str, role: &str) -> Response {
@@ -1436,6 +1611,7 @@ async fn revoked_members_lose_access_at_once(api: Api) {
 }
 
 api_cases!(
+    a_disabled_member_comes_back_with_nothing_old,
     nobody_grants_more_than_they_hold,
     an_invited_colleague_joins_with_exactly_the_roles_given,
     invitations_are_checked,

@@ -227,6 +227,8 @@ async fn collections_refuse_what_they_should(api: Api) {
         json!({"title": "X", "image": {"url": "javascript:alert(1)"}}),
         json!({"title": "X", "rules": {"match": "all", "rules": []}}),
         json!({"title": "X", "rules": {"match": "all", "rules": [{"field": "category", "value": "cat_nope"}]}}),
+        json!({"title": "X", "rules": {"match": "all", "rules": [{"field": "attribute", "key": "NOT A KEY!!", "value": "x"}]}}),
+        json!({"title": "X", "rules": {"match": "all", "rules": [{"field": "attribute", "key": "no_such_attr", "value": "x"}]}}),
         json!({"title": "X", "sort_order": "manual", "rules": {"match": "any", "rules": [{"field": "tag", "value": "a"}]}}),
         json!({"title": "X", "unknown": 1}),
     ] {
@@ -319,6 +321,60 @@ async fn collections_refuse_what_they_should(api: Api) {
         )
         .await;
     assert_eq!(r.status, 403);
+
+    // A rule on a category deleted since never blocks an unrelated edit; editing the rules
+    // must name one that exists. A select attribute's rule takes one of its values.
+    let shelf = api
+        .send(
+            a.admin(api.post("/admin/categories"))
+                .json(json!({"title": "Shelf"})),
+        )
+        .await;
+    assert_eq!(shelf.status, 201, "{:?}", shelf.body);
+    let shelf = shelf.body["id"].as_str().unwrap().to_owned();
+    let material = api
+        .send(a.admin(api.post("/admin/attributes")).json(
+            json!({"key": "material", "label": "Material", "type": "select", "values": ["Wool", "Cotton"]}),
+        ))
+        .await;
+    assert_eq!(material.status, 201, "{:?}", material.body);
+    let ruled = collection(
+        &api,
+        &a,
+        json!({"title": "Shelf wool", "rules": {"match": "any", "rules": [
+            {"field": "category", "value": shelf},
+            {"field": "attribute", "key": "material", "value": "Wool"}
+        ]}}),
+    )
+    .await;
+    let ruled = ruled["id"].as_str().unwrap().to_owned();
+    let bad_value = api
+        .send(a.admin(api.post("/admin/collections")).json(
+            json!({"title": "Plastic", "rules": {"match": "any", "rules": [
+                {"field": "attribute", "key": "material", "value": "Plastic"}
+            ]}}),
+        ))
+        .await;
+    assert_eq!(bad_value.status, 422, "{:?}", bad_value.body);
+    let r = api
+        .send(a.admin(api.delete(&format!("/admin/categories/{shelf}"))))
+        .await;
+    assert_eq!(r.status, 204, "{:?}", r.body);
+    patch(
+        &api,
+        &a,
+        &format!("/admin/collections/{ruled}"),
+        json!({"description": "Warm things"}),
+    )
+    .await;
+    let r = api
+        .send(
+            a.admin(api.patch(&format!("/admin/collections/{ruled}")))
+                .json(json!({"rules": {"match": "all", "rules": [{"field": "category", "value": shelf}]}})),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{:?}", r.body);
+    assert_eq!(r.body["errors"][0]["code"], "unknown_category");
 }
 
 async fn automated_collections_follow_product_changes(api: Api) {

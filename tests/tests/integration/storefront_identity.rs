@@ -1199,6 +1199,75 @@ async fn an_email_change_needs_a_free_address_and_a_live_token(api: Api) {
     assert_eq!((expired.status, expired.code()), (400, "invalid_token"));
 }
 
+/// Someone who knew the password and asked for an email change loses it when the owner resets
+/// the password (or changes it): the change waiting for its confirmation dies with the old
+/// password, and the export shows the sessions the reset ended as ended.
+async fn a_password_reset_voids_a_pending_email_change(api: Api) {
+    let a = shop(&api, "acme").await;
+    let (id, _, _) = shopper(&api, &a, "sam@example.com").await;
+    let (_, attacker, _) = tokens(&login(&api, &a.key, "sam@example.com", SHOPPER_PASSWORD).await);
+    let asked = request_email_change(
+        &api,
+        &a.key,
+        &attacker,
+        json!({"new_email": "mallory@evil.example", "password": SHOPPER_PASSWORD}),
+    )
+    .await;
+    assert_eq!(asked.status, 202, "{:?}", asked.body);
+    let mail = api.deliver_mail(&a.id).await;
+    let change = token_after(
+        mail_to(
+            &mail,
+            "mallory@evil.example",
+            "Confirm your new email address",
+        ),
+        "confirmation token",
+    );
+    // The owner resets the password.
+    let r = api
+        .send(
+            api.post("/store/auth/password-reset")
+                .header("x-api-key", &a.key)
+                .json(json!({"email": "sam@example.com"})),
+        )
+        .await;
+    assert_eq!(r.status, 202);
+    let reset = newest_token(&api.deliver_mail(&a.id).await, "reset token");
+    let r = api
+        .send(
+            api.post("/store/auth/password-reset/confirm")
+                .header("x-api-key", &a.key)
+                .json(json!({"token": reset, "new_password": "granite-meadow-falcon-93"})),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{:?}", r.body);
+    let confirmed = confirm_email_change(&api, &a.key, &attacker, &change).await;
+    assert_eq!(
+        (confirmed.status, confirmed.code()),
+        (400, "invalid_token"),
+        "{:?}",
+        confirmed.body
+    );
+    api.clock.advance(Duration::from_secs(1));
+    let signed_in = login(&api, &a.key, "sam@example.com", "granite-meadow-falcon-93").await;
+    assert_eq!(signed_in.status, 200, "the account is still the owner's");
+    let export = api
+        .send(
+            api.get(&format!("/admin/customers/{id}/export"))
+                .token(&a.staff),
+        )
+        .await;
+    assert_eq!(export.status, 200, "{:?}", export.body);
+    let sessions = export.body["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 3, "{sessions:?}");
+    let ended = sessions.iter().filter(|s| s["revoked"] == true).count();
+    assert_eq!(
+        ended, 2,
+        "the two sessions from before the reset: {sessions:?}"
+    );
+    assert_eq!(export.body["pending_email"], Value::Null);
+}
+
 async fn one_new_email_confirmed_by_two_customers_at_once_goes_to_one(api: Api) {
     let a = shop(&api, "acme").await;
     let (sam_id, sam, _) = shopper(&api, &a, "sam@example.com").await;
@@ -2070,6 +2139,7 @@ async fn lookalike_emails_are_one_customer(api: Api) {
 }
 
 api_cases!(
+    a_password_reset_voids_a_pending_email_change,
     api_keys_are_shown_once_and_stored_as_hashes,
     scopes_rotation_and_revocation_decide_access,
     a_key_revoked_elsewhere_stops_working_within_the_cache_bound,

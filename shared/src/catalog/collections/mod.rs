@@ -102,7 +102,10 @@ fn not_found() -> ProductError {
     ProductError::NotFound("collection")
 }
 
-fn check(errors: &mut Errors, c: &Collection, taxonomy: &Taxonomy) {
+/// Checks a collection as it would be saved. Its rules are checked when they are new or
+/// changed: a category deleted since they were written never blocks an unrelated edit (the rule
+/// then matches nothing, and an edit of the rules must name another).
+fn check(errors: &mut Errors, c: &Collection, taxonomy: &Taxonomy, rules_changed: bool) {
     let title = c.title.trim();
     if title.is_empty() || title.chars().count() > 255 {
         errors.push(FieldError::new("title", "invalid", "1 to 255 characters"));
@@ -146,7 +149,7 @@ fn check(errors: &mut Errors, c: &Collection, taxonomy: &Taxonomy) {
             "an automated collection sorts by newest, title, price or -price",
         ));
     }
-    if let Some(rules) = &c.rules {
+    if let Some(rules) = c.rules.as_ref().filter(|_| rules_changed) {
         check_rules(errors, rules, taxonomy);
     }
 }
@@ -194,9 +197,26 @@ fn check_rules(errors: &mut Errors, rules: &RuleSet, taxonomy: &Taxonomy) {
                 }
             }
         }
-        if let Rule::Attribute { key, .. } = rule {
-            if key.is_empty() || key.len() > 64 {
-                errors.push(FieldError::new(field("key"), "invalid", "an attribute key"));
+        if let Rule::Attribute { key, value } = rule {
+            // The key of a defined attribute, and for a `select` one, one of its values: a typo
+            // would make a collection that stays empty without a word.
+            match taxonomy.attribute(key) {
+                None => errors.push(FieldError::new(
+                    field("key"),
+                    "unknown_attribute",
+                    "no attribute has this key (GET /admin/attributes)",
+                )),
+                Some(definition)
+                    if definition.kind == crate::catalog::model::AttributeType::Select
+                        && !definition.values.contains(value) =>
+                {
+                    errors.push(FieldError::new(
+                        field("value"),
+                        "invalid",
+                        format!("one of {}", definition.values.join(", ")),
+                    ))
+                }
+                Some(_) => {}
             }
         }
     }
@@ -284,7 +304,7 @@ pub async fn create(
         version: 1,
     };
     let mut errors = Errors::new();
-    check(&mut errors, &collection, &taxonomy);
+    check(&mut errors, &collection, &taxonomy, true);
     errors.into_result()?;
     let ops = vec![
         store::put(tenant, &collection, 0),
@@ -351,7 +371,7 @@ pub async fn update(
         c.rules = Some(rules);
     }
     let mut errors = Errors::new();
-    check(&mut errors, &c, &taxonomy);
+    check(&mut errors, &c, &taxonomy, rules_changed);
     errors.into_result()?;
     if c == current {
         return Ok(current);

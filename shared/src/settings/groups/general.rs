@@ -83,6 +83,16 @@ impl Validate for General {
             self.supported_locales.len(),
             50,
         );
+        distinct(
+            errors,
+            "supported_currencies",
+            self.supported_currencies.iter().map(String::as_str),
+        );
+        distinct(
+            errors,
+            "supported_locales",
+            self.supported_locales.iter().map(String::as_str),
+        );
         for (i, c) in self.supported_currencies.iter().enumerate() {
             errors.check(validate::currency(&format!("supported_currencies[{i}]"), c));
         }

@@ -217,6 +217,21 @@ fn at_most(errors: &mut Errors, field: &str, len: usize, max: usize) {
     }
 }
 
+/// Refuses a list naming one thing twice (`keys`: what makes two entries the same, in list
+/// order): a storefront would show it twice, and it spends the list's limit.
+fn distinct<'a>(errors: &mut Errors, field: &str, keys: impl IntoIterator<Item = &'a str>) {
+    let mut seen = std::collections::HashSet::new();
+    for (i, key) in keys.into_iter().enumerate() {
+        if !seen.insert(key.to_lowercase()) {
+            errors.push(FieldError::new(
+                format!("{field}[{i}]"),
+                "duplicate",
+                "listed already",
+            ));
+        }
+    }
+}
+
 fn range(errors: &mut Errors, field: &str, value: i64, lo: i64, hi: i64) {
     if !(lo..=hi).contains(&value) {
         errors.push(FieldError::new(

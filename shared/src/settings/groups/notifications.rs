@@ -47,6 +47,16 @@ impl Validate for Notifications {
             self.customer_emails.len(),
             CUSTOMER_EMAILS.len(),
         );
+        distinct(
+            errors,
+            "customer_emails",
+            self.customer_emails.iter().map(String::as_str),
+        );
+        distinct(
+            errors,
+            "order_alert_recipients",
+            self.order_alert_recipients.iter().map(String::as_str),
+        );
         for (i, e) in self.customer_emails.iter().enumerate() {
             one_of(
                 errors,

@@ -41,6 +41,11 @@ impl Default for Payments {
 impl Validate for Payments {
     fn validate(&self, errors: &mut Errors) {
         at_most(errors, "enabled_providers", self.enabled_providers.len(), 3);
+        distinct(
+            errors,
+            "enabled_providers",
+            self.enabled_providers.iter().map(String::as_str),
+        );
         for (i, p) in self.enabled_providers.iter().enumerate() {
             one_of(
                 errors,

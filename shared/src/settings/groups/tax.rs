@@ -53,6 +53,17 @@ impl Tax {
 impl Validate for Tax {
     fn validate(&self, errors: &mut Errors) {
         at_most(errors, "custom_classes", self.custom_classes.len(), 20);
+        distinct(
+            errors,
+            "custom_classes",
+            self.custom_classes.iter().map(String::as_str),
+        );
+        // One registration per country: checkout looks the company's number up by country.
+        distinct(
+            errors,
+            "registrations",
+            self.registrations.iter().map(|r| r.country.as_str()),
+        );
         for (i, class) in self.custom_classes.iter().enumerate() {
             errors.check(validate::handle(&format!("custom_classes[{i}]"), class));
         }

@@ -42,8 +42,15 @@ pub(super) fn reset_put(key: crate::store::Key, user: Option<(&str, String)>, no
     }
 }
 
+/// What a reset link is bound to: the password and email it was sent for, and the user's session
+/// cut-off, so that disabling the user (which moves it) voids the links sent before, also once
+/// the user is enabled again.
 pub(super) fn staff_stamp(user: &StoredStaffUser) -> String {
-    passwords::credential_stamp(Some(&user.password_hash), &user.user.email)
+    format!(
+        "{}.{}",
+        passwords::credential_stamp(Some(&user.password_hash), &user.user.email),
+        user.sessions_valid_after_ms
+    )
 }
 
 /// Sends a reset email when the account exists; answers the same either way, and within a
