@@ -191,11 +191,13 @@ pub struct Cancellation {
     pub restock: Option<bool>,
 }
 
-/// The units a canceled order puts back: every allocation, where it was taken.
-fn restock_all(order: &Order) -> Vec<OrderMove> {
+/// The units a canceled order puts back: every allocation, where it was taken, but for the
+/// locations deleted since (`gone`): stock put there could never be reached again.
+fn restock_all(order: &Order, gone: &[String]) -> Vec<OrderMove> {
     order
         .allocations
         .iter()
+        .filter(|a| !gone.contains(&a.location_id))
         .filter_map(|a| {
             let line = order.lines.iter().find(|l| l.variant_id == a.variant_id)?;
             Some(OrderMove {
@@ -222,8 +224,29 @@ pub async fn cancel(
     let restock = input.restock.unwrap_or(true);
     let first = service::load(app, tenant, id).await?;
     transitions::check(first.order.standing(), Action::Cancel)?;
+    let mut gone: Vec<String> = Vec::new();
+    if restock {
+        let mut places: Vec<&String> = first
+            .order
+            .allocations
+            .iter()
+            .map(|a| &a.location_id)
+            .collect();
+        places.sort();
+        places.dedup();
+        for place in places {
+            match stock::named_location(app, tenant, place, "location_id").await {
+                Ok(_) => {}
+                // Unknown: deleted since checkout took the units there.
+                Err(crate::inventory::errors::InventoryError::Invalid(_)) => {
+                    gone.push(place.clone())
+                }
+                Err(other) => return Err(other.into()),
+            }
+        }
+    }
     let moves = if restock {
-        restock_all(&first.order)
+        restock_all(&first.order, &gone)
     } else {
         Vec::new()
     };
@@ -236,7 +259,11 @@ pub async fn cancel(
         let mut before_money = o.standing();
         before_money.payment = first.order.payment_status;
         transitions::check(before_money, Action::Cancel)?;
-        let moves = if restock { restock_all(o) } else { Vec::new() };
+        let moves = if restock {
+            restock_all(o, &gone)
+        } else {
+            Vec::new()
+        };
         let now = rfc3339(app.clock.now());
         o.status = OrderStatus::Canceled;
         o.canceled_at = Some(now);
@@ -250,7 +277,7 @@ pub async fn cancel(
                 Some(r) => format!("Order canceled: {r}"),
                 None => "Order canceled".into(),
             },
-            json!({"reason": reason, "restocked": restock}),
+            json!({"reason": reason, "restocked": restock, "locations_gone": gone}),
             app,
         ));
         let mut ops = stock::order_move_ops(app, tenant, actor, &moves, &levels);

@@ -1578,7 +1578,53 @@ async fn checkout_sells_only_what_is_for_sale_to_whom_may_buy(api: Api) {
     assert_eq!(mine.body["data"][0]["id"], placed.body["order"]["id"]);
 }
 
+/// Canceling an order whose units were taken at a location deleted since puts nothing there
+/// (stock at a deleted location could never be reached again) and says so on its timeline.
+async fn a_cancel_restocks_nowhere_gone(api: Api) {
+    let s = store(&api, "ord-cancel-gone", 1000, 2).await;
+    let id = ready_cart(&api, &s, 2, "manual").await;
+    let placed = complete(&api, &s.key, &id, "cg-1", "").await;
+    assert_eq!(placed.status, 201, "{:?}", placed.body);
+    let order_id = placed.body["order"]["id"].as_str().unwrap().to_owned();
+    let gone = api
+        .send(
+            s.shop
+                .admin(api.delete(&format!("/admin/locations/{}", s.location))),
+        )
+        .await;
+    assert_eq!(gone.status, 204, "{:?}", gone.body);
+    let canceled = api
+        .send(
+            s.shop
+                .admin(api.post(&format!("/admin/orders/{order_id}/cancel")))
+                .json(json!({"reason": "warehouse closed"})),
+        )
+        .await;
+    assert_eq!(canceled.status, 200, "{:?}", canceled.body);
+    assert_eq!(canceled.body["status"], "canceled");
+    let entry = canceled.body["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "order.canceled")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        entry["data"]["locations_gone"],
+        json!([s.location]),
+        "{entry}"
+    );
+    let levels = api.send(s.shop.admin(api.get("/admin/inventory"))).await;
+    assert_eq!(levels.status, 200, "{:?}", levels.body);
+    assert_eq!(
+        levels.body["data"],
+        json!([]),
+        "no level at the deleted location"
+    );
+}
+
 api_cases!(
+    a_cancel_restocks_nowhere_gone,
     checkout_sells_only_what_is_for_sale_to_whom_may_buy,
     a_return_of_part_of_an_order,
     one_use_per_customer_counts_the_email_and_the_account,
