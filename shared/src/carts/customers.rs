@@ -66,9 +66,14 @@ pub async fn attach(
 ) -> Result<Cart, CartError> {
     let checkout = crate::settings::service::typed::<Checkout>(app, tenant).await?;
     // A disabled or erased account's token takes no cart.
-    crate::customers::account::load_active(app, tenant, customer.as_str())
+    let account = crate::customers::account::load_active(app, tenant, customer.as_str())
         .await
         .map_err(CartError::Customer)?;
+    let account_email = account
+        .customer
+        .email
+        .as_deref()
+        .map(crate::validate::normalize_email);
     let me = Shopper {
         customer: Some(customer.clone()),
     };
@@ -107,6 +112,10 @@ pub async fn attach(
         let Some(other) = other else {
             let mut cart = touch(&guest);
             cart.customer_id = Some(customer.clone());
+            // A cart without an email takes the account's, as a new cart of theirs does.
+            if cart.email.is_none() {
+                cart.email = account_email.clone();
+            }
             cart.expires_epoch = expires_epoch;
             cart.expires_at = epoch_rfc3339(expires_epoch);
             match app
@@ -131,6 +140,9 @@ pub async fn attach(
         };
         let mut survivor = touch(&newer);
         survivor.customer_id = Some(customer.clone());
+        if survivor.email.is_none() {
+            survivor.email = older.email.clone().or_else(|| account_email.clone());
+        }
         survivor.expires_epoch = expires_epoch;
         survivor.expires_at = epoch_rfc3339(expires_epoch);
         for item in &older.items {

@@ -271,6 +271,8 @@ pub static ATTACH_CART: Route = Route {
 fn my_carts(ctx: Ctx) -> HandlerFuture {
     Box::pin(async move {
         let (tenant, customer) = customer(&ctx)?;
+        // A disabled or erased account reads nothing more, whatever its token's lifetime.
+        crate::customers::account::load_active(&ctx.app, tenant, customer.as_str()).await?;
         let carts = customers::customer_carts(&ctx.app, tenant, &customer)
             .await
             .map_err(err)?;

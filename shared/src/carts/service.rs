@@ -797,6 +797,9 @@ pub struct Repriced {
     /// the variant deleted, or no price in the cart's currency), with why: checkout refuses
     /// the cart until they are removed.
     pub unavailable: Vec<(String, String)>,
+    /// The signed-in shopper's account email (whatever the cart's email is): per-customer
+    /// discount limits count it too.
+    pub account_email: Option<String>,
 }
 
 impl std::ops::Deref for Repriced {
@@ -832,6 +835,11 @@ pub async fn read_for_pricing(
     )
     .await?;
     still_active(shopper, first.customer.as_ref())?;
+    let account_email = first
+        .customer
+        .as_ref()
+        .and_then(|c| c.customer.email.as_deref())
+        .map(validate::normalize_email);
     let mut cart = usable_by(first.cart, shopper)?;
     let owned = cart.customer_id.is_some() && cart.customer_id == shopper.customer;
     let customer = first.customer.filter(|_| owned);
@@ -882,6 +890,7 @@ pub async fn read_for_pricing(
             cart,
             moved,
             unavailable,
+            account_email,
         },
         buyer,
     ))
@@ -1425,7 +1434,7 @@ async fn try_code(
     }
     let buyers = crate::discounts::store::Buyer::all_of(
         read.cart.customer_id.as_ref().map(|c| c.to_string()),
-        read.cart.email.as_deref(),
+        [read.cart.email.as_deref(), read.account_email.as_deref()],
     );
     let redemption = Redemption {
         discount: &discount,

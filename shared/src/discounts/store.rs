@@ -78,13 +78,20 @@ pub enum Buyer {
 }
 
 impl Buyer {
-    /// The identities the buyer of a cart (its customer, its email) is counted under.
-    pub fn all_of(customer: Option<String>, email: Option<&str>) -> Vec<Buyer> {
-        customer
-            .map(Buyer::Customer)
-            .into_iter()
-            .chain(email.map(|e| Buyer::Email(e.to_owned())))
-            .collect()
+    /// The identities the buyer of a cart is counted under: its customer, and the emails it
+    /// has (the cart's, and a signed-in customer's account email), each once.
+    pub fn all_of<'a>(
+        customer: Option<String>,
+        emails: impl IntoIterator<Item = Option<&'a str>>,
+    ) -> Vec<Buyer> {
+        let mut buyers: Vec<Buyer> = customer.map(Buyer::Customer).into_iter().collect();
+        for email in emails.into_iter().flatten() {
+            let buyer = Buyer::Email(email.to_owned());
+            if !buyers.contains(&buyer) {
+                buyers.push(buyer);
+            }
+        }
+        buyers
     }
 
     /// How an order records a counter it counted: `customer:<id>` or `email:<address>`.

@@ -251,11 +251,15 @@ fn check_ready(cart: &StoredCart, priced: &Priced, required: &[String]) -> Resul
 }
 
 /// The discount buyer checkout counts per-customer limits against.
-/// The identities the cart's buyer is counted under for per-customer limits.
-fn buyers_of(cart: &StoredCart) -> Vec<crate::discounts::store::Buyer> {
+/// The identities the cart's buyer is counted under for per-customer limits (the signed-in
+/// customer's account email besides the cart's).
+fn buyers_of(
+    cart: &StoredCart,
+    account_email: Option<&str>,
+) -> Vec<crate::discounts::store::Buyer> {
     crate::discounts::store::Buyer::all_of(
         cart.customer_id.as_ref().map(|c| c.to_string()),
-        cart.email.as_deref(),
+        [cart.email.as_deref(), account_email],
     )
 }
 
@@ -729,7 +733,7 @@ async fn place(
             counted_uses: Vec::new(),
             lookup_token_hash: hex::encode(Sha256::digest(lookup_token.as_bytes())),
         };
-        let buyers = buyers_of(&cart);
+        let buyers = buyers_of(&cart, read.account_email.as_deref());
         let redemptions: Vec<Redemption> = priced
             .discounts
             .iter()

@@ -165,6 +165,8 @@ fn my_orders(ctx: Ctx) -> HandlerFuture {
     Box::pin(async move {
         let (tenant, customer) = customer(&ctx)?;
         let mut window = Window::of(&ctx, tenant, &format!("my-orders:{customer}"))?;
+        // A disabled or erased account reads nothing more, whatever its token's lifetime.
+        crate::customers::account::load_active(&ctx.app, tenant, customer.as_str()).await?;
         let (orders, last) =
             service::customer_orders(&ctx.app, tenant, &customer, window.limit, window.start())
                 .await?;
@@ -193,6 +195,7 @@ pub static MY_ORDERS: Route = Route {
 fn my_order(ctx: Ctx) -> HandlerFuture {
     Box::pin(async move {
         let (tenant, customer) = customer(&ctx)?;
+        crate::customers::account::load_active(&ctx.app, tenant, customer.as_str()).await?;
         let order = service::shopper_order(
             &ctx.app,
             tenant,

@@ -1337,6 +1337,22 @@ async fn refused_carts_write_nothing_and_closed_carts_take_nothing(api: Api) {
     assert_eq!(again.body["id"], own.as_str());
     assert_eq!(again.body["status"], "open");
 
+    // A guest cart without an email given to an account with no cart takes the account's.
+    let (_, hank) = sign_up(&api, &key, "hank@example.com").await;
+    let bare = new_cart(
+        &api,
+        &key,
+        json!({"items": [{"variant_id": tin, "quantity": 1}]}),
+    )
+    .await;
+    assert_eq!(bare.body["email"], Value::Null);
+    let bare = bare.body["id"].as_str().unwrap().to_owned();
+    let given = api
+        .send(with_key(&key, api.post(&format!("/store/carts/{bare}/customer"))).token(&hank))
+        .await;
+    assert_eq!(given.status, 200, "{:?}", given.body);
+    assert_eq!(given.body["email"], "hank@example.com");
+
     // A closed cart takes no code, known or not.
     let r = api
         .send(

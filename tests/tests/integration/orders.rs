@@ -1307,6 +1307,24 @@ async fn one_use_per_customer_counts_the_email_and_the_account(api: Api) {
     .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     exhausted(&enter_code(&api, &s, &guest_kim, None, "HELLO").await);
+    // Used as a guest under an address, then signed in to that account with another cart
+    // email: still the same buyer (the account's email counts too).
+    let lee_guest = ready_cart(&api, &s, 1, "test").await;
+    let r = super::shipping_tax::patch(
+        &api,
+        &s.key,
+        &lee_guest,
+        json!({"email": "Lee@Example.com"}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let r = enter_code(&api, &s, &lee_guest, None, "HELLO").await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let placed = complete(&api, &s.key, &lee_guest, "lee-1", "4242424242424242").await;
+    assert_eq!(placed.status, 201, "{:?}", placed.body);
+    let (_, lee) = super::carts::sign_up(&api, &s.key, "lee@example.com").await;
+    let elsewhere = customer_cart(&api, &s, &lee, "elsewhere@example.com").await;
+    exhausted(&enter_code(&api, &s, &elsewhere, Some(&lee), "HELLO").await);
 
     let viewed = api
         .send(
@@ -1314,7 +1332,7 @@ async fn one_use_per_customer_counts_the_email_and_the_account(api: Api) {
                 .admin(api.get(&format!("/admin/discounts/{discount}"))),
         )
         .await;
-    assert_eq!(viewed.body["usage_count"], 2, "{:?}", viewed.body);
+    assert_eq!(viewed.body["usage_count"], 3, "{:?}", viewed.body);
 
     // Sam's guest order canceled: the use is given back, and Sam, signed in, may use it.
     let canceled = api
@@ -1548,6 +1566,18 @@ async fn checkout_sells_only_what_is_for_sale_to_whom_may_buy(api: Api) {
     );
     let placed = complete_as(&api, &s, &kims, "k-kim", &kim).await;
     refused(&placed);
+    for path in ["/store/customers/me/orders", "/store/customers/me/carts"] {
+        refused(
+            &api.send(api.get(path).header("x-api-key", &s.key).token(&kim))
+                .await,
+        );
+    }
+    for path in ["/store/customers/me/orders", "/store/customers/me/carts"] {
+        refused(
+            &api.send(api.get(path).header("x-api-key", &s.key).token(&kim))
+                .await,
+        );
+    }
 
     // No guest orders: a signed-in shopper checking out a guest cart buys as themselves.
     settings(&api, &s.shop, "checkout", json!({"guest_checkout": false})).await;
