@@ -168,6 +168,16 @@ async fn invalid_values_name_their_field_and_change_nothing(api: Api) {
             "enabled_providers[1]",
         ),
         (
+            "checkout",
+            json!({"required_customer_fields": ["email", "email"]}),
+            "required_customer_fields[1]",
+        ),
+        (
+            "security",
+            json!({"allowed_origins": ["https://a.example", "https://A.example"]}),
+            "allowed_origins[1]",
+        ),
+        (
             "notifications",
             json!({"order_alert_recipients": ["a@example.com", "A@Example.com"]}),
             "order_alert_recipients[1]",

@@ -61,6 +61,11 @@ impl Validate for Checkout {
             self.required_customer_fields.len(),
             5,
         );
+        distinct(
+            errors,
+            "required_customer_fields",
+            self.required_customer_fields.iter().map(String::as_str),
+        );
         for (i, f) in self.required_customer_fields.iter().enumerate() {
             one_of(
                 errors,

@@ -46,6 +46,11 @@ impl Validate for Security {
                 "list at most 20 origins",
             ));
         }
+        distinct(
+            errors,
+            "allowed_origins",
+            self.allowed_origins.iter().map(String::as_str),
+        );
         for (i, o) in self.allowed_origins.iter().enumerate() {
             origin(errors, &format!("allowed_origins[{i}]"), o);
         }
