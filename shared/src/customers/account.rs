@@ -39,6 +39,44 @@ pub async fn load_active(
         .ok_or_else(gone)
 }
 
+/// The signed-in customer, while the account is active and the access token's session is still
+/// live: a password change or reset, "log out everywhere", logging this session out and
+/// disabling the account stop the token here at once, not when it expires. One batched read of
+/// the profile and the session.
+pub async fn load_live(
+    app: &App,
+    tenant: &TenantId,
+    me: &crate::identity::CustomerSession,
+) -> Result<StoredCustomer, CustomerError> {
+    if !crate::ids::is_id(&me.customer_id, "cus") {
+        return Err(gone());
+    }
+    let keys = [
+        store::key(tenant, &me.customer_id),
+        crate::auth::sessions::key(tenant, &me.customer_id, &me.session_id),
+    ];
+    let mut customer = None;
+    let mut session: Option<crate::auth::sessions::Session> = None;
+    for item in app.table.batch_get(&keys).await? {
+        match store::customer_in(&item) {
+            Some(found) => customer = Some(found?),
+            None => session = Some(crate::store::from_item(item)?),
+        }
+    }
+    let customer = customer
+        .filter(|c| c.customer.status == CustomerStatus::Active)
+        .ok_or_else(gone)?;
+    let live = session.is_some_and(|s| {
+        !s.revoked
+            && s.created_ms > customer.sessions_valid_after_ms
+            && s.expires_epoch > app.clock.epoch_seconds()
+    });
+    if !live {
+        return Err(CustomerError::SessionEnded);
+    }
+    Ok(customer)
+}
+
 fn optional_text(errors: &mut Errors, field: &str, value: Option<&str>, max: usize) {
     if let Some(value) = value {
         if value.chars().count() > max || value.chars().any(char::is_control) {
@@ -98,7 +136,7 @@ pub struct AccountChange {
 pub async fn change(
     app: &App,
     tenant: &TenantId,
-    customer_id: &str,
+    me: &crate::identity::CustomerSession,
     input: AccountChange,
     if_match: Option<u64>,
 ) -> Result<Account, CustomerError> {
@@ -108,7 +146,8 @@ pub async fn change(
     let phone = input.phone.clone().map(|p| clean(Some(p)));
     check_phone(&mut errors, "phone", phone.clone().flatten().as_deref());
     errors.into_result()?;
-    let stored = load_active(app, tenant, customer_id).await?;
+    let stored = load_live(app, tenant, me).await?;
+    let customer_id = me.customer_id.as_str();
     if if_match.is_some_and(|v| v != stored.customer.version) {
         return Err(CustomerError::Stale);
     }

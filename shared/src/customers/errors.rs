@@ -30,6 +30,9 @@ pub enum CustomerError {
     /// The signed-in customer's account is disabled or erased.
     #[error("the account is disabled or no longer exists")]
     Unavailable,
+    /// The access token's session ended (logged out, or cut off by a password change or reset).
+    #[error("this session has ended; sign in again")]
+    SessionEnded,
     #[error("the resource has changed since the version named in If-Match")]
     Stale,
     #[error("the customer changed meanwhile; retry")]
@@ -64,6 +67,7 @@ impl From<CustomerError> for crate::http::ApiError {
             CustomerError::Unavailable => {
                 ApiError::unauthorized(detail).with_code(HttpCode::AccountUnavailable)
             }
+            CustomerError::SessionEnded => ApiError::unauthorized(detail),
             CustomerError::Stale => ApiError::precondition_failed(),
             CustomerError::ChangedMeanwhile | CustomerError::Busy | CustomerError::BookBusy => {
                 ApiError::new(HttpCode::Conflict, detail)

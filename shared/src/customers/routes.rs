@@ -243,7 +243,7 @@ pub static PASSWORD_RESET_CONFIRM: Route = Route {
 fn me(ctx: Ctx) -> HandlerFuture {
     Box::pin(async move {
         let (tenant, me) = customer(&ctx)?;
-        let stored = account::load_active(&ctx.app, tenant, &me.customer_id).await?;
+        let stored = account::load_live(&ctx.app, tenant, me).await?;
         let view = Account::from(&stored.customer);
         Ok(ApiResponse::json(200, &view).with_etag(view.version))
     })
@@ -266,7 +266,7 @@ fn patch_me(ctx: Ctx) -> HandlerFuture {
         let (tenant, me) = customer(&ctx)?;
         let input: AccountChange = ctx.req.json()?;
         let if_match = ctx.req.if_match()?;
-        let view = account::change(&ctx.app, tenant, &me.customer_id, input, if_match).await?;
+        let view = account::change(&ctx.app, tenant, me, input, if_match).await?;
         Ok(ApiResponse::json(200, &view).with_etag(view.version))
     })
 }
@@ -292,7 +292,7 @@ fn change_password(ctx: Ctx) -> HandlerFuture {
     Box::pin(async move {
         let (tenant, me) = customer(&ctx)?;
         let input: CustomerPasswordChange = ctx.req.json()?;
-        let stored = account::load_active(&ctx.app, tenant, &me.customer_id).await?;
+        let stored = account::load_live(&ctx.app, tenant, me).await?;
         auth::change_password(&ctx.app, tenant, &stored, &me.session_id, input).await?;
         Ok(ApiResponse::no_content())
     })
@@ -319,7 +319,7 @@ fn change_email(ctx: Ctx) -> HandlerFuture {
     Box::pin(async move {
         let (tenant, me) = customer(&ctx)?;
         let input: EmailChangeRequest = ctx.req.json()?;
-        let stored = account::load_active(&ctx.app, tenant, &me.customer_id).await?;
+        let stored = account::load_live(&ctx.app, tenant, me).await?;
         email_change::request(&ctx.app, tenant, &stored, input).await?;
         Ok(ApiResponse::new(202))
     })
@@ -353,7 +353,7 @@ fn confirm_email(ctx: Ctx) -> HandlerFuture {
     Box::pin(async move {
         let (tenant, me) = customer(&ctx)?;
         let input: TokenInput = ctx.req.json()?;
-        let stored = account::load_active(&ctx.app, tenant, &me.customer_id).await?;
+        let stored = account::load_live(&ctx.app, tenant, me).await?;
         let view = email_change::confirm(&ctx.app, tenant, &stored, &input.token).await?;
         Ok(ApiResponse::json(200, &view).with_etag(view.version))
     })
@@ -385,7 +385,7 @@ pub static CONFIRM_EMAIL: Route = Route {
 fn sessions(ctx: Ctx) -> HandlerFuture {
     Box::pin(async move {
         let (tenant, me) = customer(&ctx)?;
-        let stored = account::load_active(&ctx.app, tenant, &me.customer_id).await?;
+        let stored = account::load_live(&ctx.app, tenant, me).await?;
         let data = auth::list_sessions(&ctx.app, tenant, &stored, &me.session_id).await?;
         Ok(list(data))
     })
